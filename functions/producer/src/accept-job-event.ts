@@ -1,0 +1,44 @@
+import {
+  isRepositoryAllowed,
+  type JobEvent,
+  type JobRouting,
+  type JobState,
+  type JobStore,
+  type PoolsConfig,
+  type Router,
+} from '@runners/shared';
+
+export interface IntakePorts {
+  readonly config: Pick<PoolsConfig, 'repositories'>;
+  readonly router: Router;
+  readonly store: JobStore;
+  readonly now: () => Date;
+}
+
+export type IntakeResult =
+  | {
+      readonly outcome: 'recorded' | 'unchanged';
+      readonly jobId: number;
+      readonly pool: string;
+      readonly state: JobState;
+    }
+  | { readonly outcome: 'ignored'; readonly jobId: number; readonly reason: string };
+
+export const UNROUTABLE = 'unroutable';
+
+/** One `workflow_job` webhook into the Jobs table: allowlist, route by labels, conditional write. No GitHub call. */
+export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promise<IntakeResult> {
+  const fullName = `${event.owner}/${event.repo}`;
+  if (!isRepositoryAllowed(ports.config, fullName)) {
+    return { outcome: 'ignored', jobId: event.jobId, reason: `repository ${fullName} is not in the allowlist` };
+  }
+  const route = ports.router.route(event.labels);
+  const routing: JobRouting = route.kind === 'pool' ? { pool: route.pool.name } : { pool: undefined, reason: route.reason };
+  const recorded = await ports.store.recordWebhook(event, routing, ports.now());
+  return {
+    outcome: recorded.changed ? 'recorded' : 'unchanged',
+    jobId: event.jobId,
+    pool: recorded.pool ?? UNROUTABLE,
+    state: recorded.state,
+  };
+}

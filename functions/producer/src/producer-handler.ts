@@ -1,0 +1,86 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { parseWorkflowJobEvent } from '@runners/shared';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { acceptJobEvent, UNROUTABLE, type IntakePorts } from './accept-job-event';
+import { formPayload } from './middlewares/form-payload';
+import { githubEventFilter } from './middlewares/github-event-filter';
+import { githubSignature } from './middlewares/github-signature';
+import { httpErrorResponse, jsonResponse } from './middlewares/http-error-response';
+import { webhookBody } from './middlewares/webhook-body';
+
+export interface ProducerPorts extends IntakePorts {
+  readonly webhookSecret: () => Promise<string>;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+  readonly tracer: Tracer;
+  readonly metrics: Metrics;
+}
+
+type ParsedEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body: unknown };
+
+/**
+ * The producer: API Gateway HTTP API (payload 2.0) → Jobs table. Middlewares run in this order: size cap (413),
+ * signature on the raw body (401), event filter (ping 200, others 202), form unwrapping, JSON parsing (415/400);
+ * the handler validates the schema (400) and records the job (202, or 503 when storage fails).
+ */
+export function createProducerHandler(ports: ProducerPorts) {
+  const { logger, tracer, metrics } = ports;
+
+  const recordWorkflowJob = async (event: ParsedEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    const deliveryId = event.headers['x-github-delivery'] ?? '';
+    logger.appendKeys({ deliveryId });
+    const jobEvent = parseWorkflowJobEvent(event.body, deliveryId);
+    logger.appendKeys({ jobId: jobEvent.jobId });
+    logger.setCorrelationId(String(jobEvent.jobId));
+    tracer.putAnnotation('jobId', String(jobEvent.jobId));
+
+    const result = await acceptJobEvent(jobEvent, ports);
+    if (result.outcome === 'ignored') {
+      logger.info('job ignored', { reason: result.reason });
+      metrics.addMetric('JobsIgnored', MetricUnit.Count, 1);
+      return jsonResponse(202, { jobId: result.jobId, ignored: true, reason: result.reason });
+    }
+
+    tracer.putAnnotation('pool', result.pool);
+    logger.info('job webhook recorded', {
+      action: jobEvent.action,
+      repository: `${jobEvent.owner}/${jobEvent.repo}`,
+      pool: result.pool,
+      state: result.state,
+      changed: result.outcome === 'recorded',
+    });
+    if (result.outcome === 'recorded') countTransition(metrics, result.pool, jobEvent.action);
+    return jsonResponse(202, { jobId: result.jobId, pool: result.pool, state: result.state, changed: result.outcome === 'recorded' });
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .use(httpErrorResponse(logger))
+    .use(webhookBody({ maxBytes: ports.maxBodyBytes }))
+    .use(githubSignature({ secret: ports.webhookSecret }))
+    .use(githubEventFilter())
+    .use(formPayload())
+    .use(httpJsonBodyParser())
+    .handler((event) => recordWorkflowJob(event as ParsedEvent));
+}
+
+/** Counted once per job, on the `queued` that recorded it. */
+function countTransition(metrics: Metrics, pool: string, action: string): void {
+  if (action !== 'queued') return;
+  if (pool === UNROUTABLE) {
+    metrics.addMetric('UnroutableJobs', MetricUnit.Count, 1);
+    return;
+  }
+  const perPool = metrics.singleMetric();
+  perPool.addDimension('pool', pool);
+  perPool.addMetric('JobsQueued', MetricUnit.Count, 1);
+}

@@ -1,0 +1,151 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StorageError } from '../errors';
+import type { JobEvent } from '../webhooks/workflow-job-event';
+import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
+import type { JobRouting, JobStore, RecordOutcome } from './job-store';
+import { JOBS_TABLE, jobKey } from './jobs-table';
+
+const QUEUE = JOBS_TABLE.indexes.queuedByPool;
+
+/** Builds one UpdateItem expression from named parts, so each transition says only what it changes. */
+class UpdateBuilder {
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  set(attribute: string, value: unknown, mode: 'always' | 'ifAbsent' = 'always'): this {
+    if (value === undefined) return this;
+    const name = `#${attribute}`;
+    this.names[name] = attribute;
+    this.values[`:${attribute}`] = value;
+    this.sets.push(mode === 'always' ? `${name} = :${attribute}` : `${name} = if_not_exists(${name}, :${attribute})`);
+    return this;
+  }
+
+  remove(...attributes: string[]): this {
+    for (const attribute of attributes) {
+      this.names[`#${attribute}`] = attribute;
+      this.removes.push(`#${attribute}`);
+    }
+    return this;
+  }
+
+  expression(): string {
+    const parts = [`SET ${this.sets.join(', ')}`];
+    if (this.removes.length > 0) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    return parts.join(' ');
+  }
+}
+
+export class DynamoDbJobStore implements JobStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome> {
+    const state = stateOfAction(event.action);
+    const nowIso = now.toISOString();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const update = new UpdateBuilder()
+      // What describes the job: the same in every event of it, so the first one to arrive writes it.
+      .set('jobId', event.jobId, 'ifAbsent')
+      .set('runId', event.runId, 'ifAbsent')
+      .set('runAttempt', event.runAttempt, 'ifAbsent')
+      .set('owner', event.owner, 'ifAbsent')
+      .set('repo', event.repo, 'ifAbsent')
+      .set('installationId', event.installationId, 'ifAbsent')
+      .set('labels', [...event.labels], 'ifAbsent')
+      .set('jobName', event.jobName, 'ifAbsent')
+      .set('workflowName', event.workflowName, 'ifAbsent')
+      .set('htmlUrl', event.htmlUrl, 'ifAbsent')
+      .set('githubCreatedAt', event.createdAt, 'ifAbsent')
+      .set('firstSeenAt', nowIso, 'ifAbsent')
+      .set('pool', routing.pool, 'ifAbsent')
+      .set('unroutableReason', routing.pool === undefined ? routing.reason : undefined, 'ifAbsent')
+      // The transition itself.
+      .set('state', state)
+      .set('stateRank', STATE_RANK[state])
+      .set('updatedAt', nowIso)
+      .set('lastDeliveryId', event.deliveryId)
+      .set('expiresAt', nowSeconds + retentionFor(state, routing));
+
+    switch (state) {
+      case 'queued':
+        update.set('queuedAt', nowIso);
+        // Enter the pool's queue index. Unroutable jobs stay out of it: nothing will ever launch for them.
+        if (routing.pool !== undefined) {
+          update.set(QUEUE.partitionKey.name, routing.pool);
+          update.set(QUEUE.sortKey.name, `${event.createdAt ?? nowIso}#${String(event.jobId).padStart(20, '0')}`);
+        }
+        break;
+      case 'in_progress':
+        update.set('runnerName', event.runnerName).set('runnerId', event.runnerId).set('startedAt', event.startedAt ?? nowIso);
+        update.remove(QUEUE.partitionKey.name, QUEUE.sortKey.name);
+        break;
+      case 'completed':
+        // runner_name is what teardown follows (job stealing); absent when the job was cancelled while queued.
+        update.set('runnerName', event.runnerName).set('runnerId', event.runnerId).set('conclusion', event.conclusion);
+        update.set('completedAt', event.completedAt ?? nowIso);
+        update.remove(QUEUE.partitionKey.name, QUEUE.sortKey.name);
+        break;
+      case 'waiting':
+      case 'dispatched':
+        break;
+    }
+
+    try {
+      // Timeline of one job, each line a conditional write on "stored rank below mine":
+      //   queued (new record, enters the queue index) → duplicate queued: condition fails, nothing written
+      //   completed before queued: record created as completed → late queued: condition fails, never queued
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [JOBS_TABLE.partitionKey.name]: { S: jobKey(event.jobId) } },
+          UpdateExpression: update.expression(),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #stateRank < :stateRank',
+          ExpressionAttributeNames: { ...update.names, '#pk': JOBS_TABLE.partitionKey.name },
+          ExpressionAttributeValues: marshall(update.values, { removeUndefinedValues: true }),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return outcome(true, result.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return outcome(false, error.Item ?? (await this.read(event.jobId)));
+      }
+      throw new StorageError(`writing job ${event.jobId} failed`, { cause: error });
+    }
+  }
+
+  private async read(jobId: number): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [JOBS_TABLE.partitionKey.name]: { S: jobKey(jobId) } }, ConsistentRead: true }),
+      );
+      return result.Item;
+    } catch (error) {
+      throw new StorageError(`reading job ${jobId} failed`, { cause: error });
+    }
+  }
+}
+
+function retentionFor(state: JobState, routing: JobRouting): number {
+  if (routing.pool === undefined) return RETENTION_SECONDS.unroutable;
+  return state === 'completed' ? RETENTION_SECONDS.finished : RETENTION_SECONDS.open;
+}
+
+function outcome(changed: boolean, attributes: Record<string, AttributeValue> | undefined): RecordOutcome {
+  if (!attributes) throw new StorageError('job record missing after a conditional write');
+  const item = unmarshall(attributes) as { state: JobState; pool?: string };
+  return { changed, state: item.state, pool: item.pool };
+}

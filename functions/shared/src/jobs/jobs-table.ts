@@ -1,0 +1,47 @@
+/*
+ * The Jobs table's layout, shared by the stacks (cdktf), the local stack (moto) and the store that writes it, so
+ * that they cannot drift. Plain data: each consumer turns it into its own API's shape.
+ */
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export const JOBS_TABLE = {
+  partitionKey: { name: 'pk', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  /** Old and new images: the messenger acts on transitions (e.g. queued → completed frees a runner). */
+  streamView: 'NEW_AND_OLD_IMAGES',
+  indexes: {
+    /**
+     * Sparse: a job is in it only while it is queued and routed to a pool. Partition = pool, sort = GitHub's
+     * creation time then job id, so the publisher reads each pool's queue oldest first.
+     */
+    queuedByPool: {
+      name: 'queued-by-pool',
+      partitionKey: { name: 'queueKey', type: 'S' },
+      sortKey: { name: 'queueSortKey', type: 'S' },
+    },
+  },
+} as const satisfies {
+  partitionKey: KeyAttribute;
+  ttlAttribute: string;
+  streamView: string;
+  indexes: Record<string, IndexDefinition>;
+};
+
+/** Every attribute that a key of the table or of an index uses, once each. */
+export function jobsTableKeyAttributes(): KeyAttribute[] {
+  const all: KeyAttribute[] = [JOBS_TABLE.partitionKey];
+  for (const index of Object.values(JOBS_TABLE.indexes)) all.push(index.partitionKey, index.sortKey);
+  return [...new Map(all.map((a) => [a.name, a])).values()];
+}
+
+export const jobKey = (jobId: number): string => `JOB#${jobId}`;

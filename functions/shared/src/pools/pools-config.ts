@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors';
+import { formatPath } from '../zod-issues';
+
+/*
+ * The pools config: the single source for the stacks (what to deploy), the functions (routing, limits) and the local
+ * stack. Validated strictly: an unknown key is an error, so a typo never becomes a silent default.
+ */
+
+const GITHUB_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const label = z
+  .string()
+  .trim()
+  .min(1, 'a label cannot be empty')
+  .max(256, 'a label has at most 256 characters')
+  .refine((value) => !value.includes(','), 'a label cannot contain a comma');
+
+const repositoryPattern = z.string().refine((value) => {
+  const [owner, name, ...rest] = value.split('/');
+  return rest.length === 0 && !!owner && GITHUB_NAME.test(owner) && !!name && (name === '*' || GITHUB_NAME.test(name));
+}, 'expected "owner/repository" or "owner/*"');
+
+const poolCommon = {
+  /** Used in queue, runner and host names: short, lowercase, DNS-safe. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'expected 1-32 lowercase letters, digits or "-", not starting or ending with "-"'),
+  os: z.enum(['linux', 'windows', 'macos']),
+  arch: z.enum(['x64', 'arm64']),
+  labels: z.array(label).min(1, 'a pool needs at least one label of its own'),
+  maxRunners: z.int().min(1).max(10_000),
+  launchesPerMinute: z.int().min(1).max(1_000),
+  priority: z.int().min(-1_000).max(1_000).default(0),
+  /** Org scope only: overrides `github.runnerGroup` for this pool. */
+  runnerGroup: z.string().min(1).optional(),
+};
+
+const dockerPool = z.strictObject({
+  ...poolCommon,
+  host: z.literal('docker'),
+  docker: z.strictObject({
+    image: z.string().min(1),
+    cpus: z.number().positive().max(256).optional(),
+    memoryMb: z.int().min(64).optional(),
+  }),
+});
+
+const ec2Pool = z.strictObject({
+  ...poolCommon,
+  host: z.literal('ec2'),
+  ec2: z.strictObject({
+    instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'expected an instance type such as "m7i.large"')).min(1),
+    /** spot falls back to on-demand on capacity errors; macOS needs dedicated hosts and ignores it. */
+    market: z.enum(['spot', 'on-demand']).default('spot'),
+    /** An AMI id, or an SSM parameter that holds one (resolved at deploy time). */
+    image: z.union([
+      z.strictObject({ amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id such as "ami-0abc12345"') }),
+      z.strictObject({ ssmParameter: z.string().startsWith('/', 'an SSM parameter name starts with "/"') }),
+    ]),
+    rootVolumeGb: z.int().min(8).max(16_384).default(40),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).optional(),
+  }),
+});
+
+const eksPool = z.strictObject({
+  ...poolCommon,
+  host: z.literal('eks'),
+  eks: z.strictObject({
+    image: z.string().min(1),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('gha-runners'),
+    cpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'expected a Kubernetes CPU quantity such as "2" or "500m"').default('2'),
+    memory: z.string().regex(/^\d+(Mi|Gi)$/, 'expected a Kubernetes memory quantity such as "4Gi"').default('4Gi'),
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    dockerInDocker: z.boolean().default(false),
+  }),
+});
+
+const lambdaPool = z.strictObject({
+  ...poolCommon,
+  host: z.literal('lambda'),
+  lambda: z.strictObject({
+    memoryMb: z.int().min(128).max(10_240).default(2_048),
+    /** Lambda stops a function at 15 minutes: only short jobs belong here. */
+    timeoutSeconds: z.int().min(60).max(900).default(900),
+    ephemeralStorageMb: z.int().min(512).max(10_240).default(4_096),
+  }),
+});
+
+const pool = z.discriminatedUnion('host', [dockerPool, ec2Pool, eksPool, lambdaPool], {
+  error: 'expected host to be one of "docker", "ec2", "eks", "lambda"',
+});
+
+export const poolsConfigSchema = z
+  .strictObject({
+    github: z.strictObject({
+      /** REST API root: https://api.github.com, GHES `https://HOST/api/v3`, or the simulator. */
+      apiUrl: z.url().default('https://api.github.com'),
+      /** org: organization runners (runner groups available); repo: repository runners. */
+      scope: z.enum(['org', 'repo']),
+      runnerGroup: z.string().min(1).optional(),
+    }),
+    /** Repository allowlist; omit it to accept every repository the GitHub App is installed on. */
+    repositories: z.array(repositoryPattern).min(1, 'list at least one repository, or omit the field to allow all').optional(),
+    /** Runner names are `<prefix>-<pool>-<job id>-<attempt>`. */
+    runnerNamePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/).default('gha'),
+    pools: z.array(pool).min(1, 'configure at least one pool'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.pools.forEach((p, index) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['pools', index, 'name'], message: `duplicate pool name "${p.name}"` });
+      seen.add(p.name);
+      for (const issue of poolRuleViolations(p, config.github.scope)) {
+        ctx.addIssue({ code: 'custom', path: ['pools', index, ...issue.path], message: issue.message });
+      }
+    });
+    if (config.github.scope === 'repo' && config.github.runnerGroup) {
+      ctx.addIssue({ code: 'custom', path: ['github', 'runnerGroup'], message: 'runner groups exist only for org scope' });
+    }
+  });
+
+export type PoolsConfigInput = z.input<typeof poolsConfigSchema>;
+export type PoolsConfig = z.output<typeof poolsConfigSchema>;
+export type Pool = PoolsConfig['pools'][number];
+export type HostKind = Pool['host'];
+
+/** Rules across fields of one pool, that a per-field schema cannot express. */
+function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (p.os !== 'linux' && p.host !== 'ec2') {
+    out.push({ path: ['os'], message: `host "${p.host}" runs linux only; ${p.os} needs host "ec2"` });
+  }
+  if (p.host === 'ec2' && p.os === 'macos') {
+    p.ec2.instanceTypes.forEach((type, i) => {
+      if (!type.startsWith('mac')) out.push({ path: ['ec2', 'instanceTypes', i], message: `macOS needs a mac instance type (mac2.metal, …), not "${type}"` });
+    });
+  }
+  if (scope === 'repo' && p.runnerGroup) out.push({ path: ['runnerGroup'], message: 'runner groups exist only for org scope' });
+  const lowered = p.labels.map((l) => l.toLowerCase());
+  lowered.forEach((l, i) => {
+    if (lowered.indexOf(l) !== i) out.push({ path: ['labels', i], message: `duplicate label "${p.labels[i]}" (labels are case-insensitive)` });
+  });
+  return out;
+}
+
+/** Parse and validate a pools config; throws a ConfigError listing every bad field. */
+export function parsePoolsConfig(raw: unknown, source = 'pools config'): PoolsConfig {
+  const result = poolsConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => {
+    // Unknown keys are reported on their parent: name the key itself.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => ({
+      path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
+      message: key === undefined ? issue.message : 'unknown field (check the spelling)',
+    }));
+  }).flat();
+  throw new ConfigError(source, issues);
+}
+
+/** Typed helper for writing a config file: no runtime effect, validation happens where it is loaded. */
+export function definePoolsConfig(config: PoolsConfigInput): PoolsConfigInput {
+  return config;
+}
+
+/** Whether the allowlist admits `owner/repo` (GitHub names are case-insensitive). */
+export function isRepositoryAllowed(config: Pick<PoolsConfig, 'repositories'>, fullName: string): boolean {
+  if (!config.repositories) return true;
+  const [owner = '', name = ''] = fullName.toLowerCase().split('/');
+  return config.repositories.some((pattern) => {
+    const [pOwner, pName] = pattern.toLowerCase().split('/');
+    return pOwner === owner && (pName === '*' || pName === name);
+  });
+}

@@ -1,0 +1,42 @@
+import type { Pool } from './pools-config';
+
+/*
+ * Label routing, the way GitHub assigns jobs: a runner can take a job when every job label is among the runner's
+ * labels (case-insensitive). A runner of a pool carries the pool's labels plus the defaults GitHub adds to every
+ * self-hosted runner. Ties: higher priority, then fewest extra labels (the tightest fit), then config order.
+ */
+
+const OS_LABEL = { linux: 'linux', windows: 'windows', macos: 'macos' } as const;
+const ARCH_LABEL = { x64: 'x64', arm64: 'arm64' } as const;
+
+/** The labels GitHub gives every self-hosted runner of this pool, besides the pool's own. */
+export function defaultRunnerLabels(pool: Pick<Pool, 'os' | 'arch'>): string[] {
+  return ['self-hosted', OS_LABEL[pool.os], ARCH_LABEL[pool.arch]];
+}
+
+export type Route = { readonly kind: 'pool'; readonly pool: Pool } | { readonly kind: 'unroutable'; readonly reason: string };
+
+export interface Router {
+  route(jobLabels: readonly string[]): Route;
+}
+
+/** Build once per cold start: pre-lowered label sets make each route O(pools × labels). */
+export function createRouter(pools: readonly Pool[]): Router {
+  const candidates = pools.map((pool, order) => ({
+    pool,
+    order,
+    labels: new Set([...defaultRunnerLabels(pool), ...pool.labels].map((l) => l.toLowerCase())),
+  }));
+
+  return {
+    route(jobLabels) {
+      const wanted = new Set(jobLabels.map((l) => l.trim().toLowerCase()).filter((l) => l !== ''));
+      // An empty label set would match every pool; GitHub never sends one for a self-hosted job.
+      if (wanted.size === 0) return { kind: 'unroutable', reason: 'job has no labels' };
+      const matches = candidates.filter((c) => [...wanted].every((l) => c.labels.has(l)));
+      if (matches.length === 0) return { kind: 'unroutable', reason: 'no pool has every label of the job' };
+      matches.sort((a, b) => b.pool.priority - a.pool.priority || a.labels.size - b.labels.size || a.order - b.order);
+      return { kind: 'pool', pool: matches[0]!.pool };
+    },
+  };
+}

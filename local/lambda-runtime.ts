@@ -1,0 +1,78 @@
+import { Worker } from 'node:worker_threads';
+
+/*
+ * Lambda semantics for the local stack: each function runs in its own worker thread (its own module instance and
+ * environment variables, like an execution environment), one invocation at a time, with its timeout.
+ */
+
+export interface LocalFunction {
+  readonly name: string;
+  invoke<TResult = unknown>(event: unknown): Promise<TResult>;
+  stop(): Promise<void>;
+}
+
+export interface LocalFunctionOptions {
+  readonly name: string;
+  /** Path of the esbuild bundle (dist/<name>/index.mjs). */
+  readonly bundle: string;
+  readonly environment: Record<string, string>;
+  readonly timeoutMs?: number;
+  readonly memoryMb?: number;
+}
+
+export class InvocationError extends Error {
+  constructor(functionName: string, readonly errorName: string, message: string) {
+    super(`${functionName} failed: ${errorName}: ${message}`);
+    this.name = 'InvocationError';
+  }
+}
+
+type WorkerReply = { ready: true } | { id: number; result?: unknown; error?: { name: string; message: string } };
+
+export async function startLocalFunction(options: LocalFunctionOptions): Promise<LocalFunction> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
+    workerData: { bundle: options.bundle, functionName: options.name, timeoutMs, memoryMb: options.memoryMb ?? 512 },
+    env: { ...process.env, ...options.environment, AWS_LAMBDA_FUNCTION_NAME: options.name },
+  });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let queue: Promise<unknown> = Promise.resolve();
+  let nextId = 0;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) return resolve();
+      const call = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (!call) return;
+      if (reply.error) call.reject(new InvocationError(options.name, reply.error.name, reply.error.message));
+      else call.resolve(reply.result);
+    });
+  });
+  await ready;
+  worker.on('error', (error) => {
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  });
+
+  const invokeNow = (event: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, event });
+    });
+
+  return {
+    name: options.name,
+    invoke<TResult>(event: unknown): Promise<TResult> {
+      // One at a time per environment, as Lambda runs one invocation per execution environment.
+      const result = queue.then(() => invokeNow(event));
+      queue = result.catch(() => undefined);
+      return result as Promise<TResult>;
+    },
+    async stop() {
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// One emulated Lambda execution environment: imports a function bundle once (the cold start), then runs one
+// invocation at a time, as Lambda does, with the function's own environment variables.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { lambdaContext } from './lambda-context.mjs';
+
+const { bundle, functionName, timeoutMs, memoryMb } = workerData;
+const module = await import(pathToFileURL(bundle).href);
+if (typeof module.handler !== 'function') throw new Error(`${bundle} exports no handler`);
+
+parentPort.on('message', async ({ id, event }) => {
+  const context = lambdaContext(functionName, { timeoutMs, memoryMb });
+  let timer;
+  try {
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Task timed out after ${timeoutMs / 1000} seconds`)), timeoutMs);
+    });
+    const result = await Promise.race([module.handler(event, context), timeout]);
+    parentPort.postMessage({ id, result });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
+  } finally {
+    clearTimeout(timer);
+  }
+});
+parentPort.postMessage({ ready: true });
