@@ -13,7 +13,7 @@ import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
 import { awsTarget } from './aws-target';
 import { startHttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
-import { startMotoServer } from './moto-server';
+import { startMotoServer } from './moto-server.mjs';
 import { provisionJobsTable, provisionWebhookSecret } from './provision';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -42,7 +42,7 @@ function bundle(name: string): string {
 async function main(): Promise<void> {
   mkdirSync(stackDir, { recursive: true });
   const secret = webhookSecret();
-  const moto = await startMotoServer(motoPort);
+  const moto = await startMotoServer(motoPort, { logFile: resolve(stackDir, 'moto.log') });
   const aws = awsTarget(moto.endpoint);
   const functions: LocalFunction[] = [];
   let api: Awaited<ReturnType<typeof startHttpApi>> | undefined;

@@ -80,7 +80,7 @@ function countTransition(metrics: Metrics, pool: string, action: string): void {
     metrics.addMetric('UnroutableJobs', MetricUnit.Count, 1);
     return;
   }
-  const perPool = metrics.singleMetric();
-  perPool.addDimension('pool', pool);
-  perPool.addMetric('JobsQueued', MetricUnit.Count, 1);
+  // One job per invocation: the dimension applies to this invocation's metrics only (cleared at flush).
+  metrics.addDimension('pool', pool);
+  metrics.addMetric('JobsQueued', MetricUnit.Count, 1);
 }

@@ -30,11 +30,8 @@ export const workflowJobPayloadSchema = z.object({
     completed_at: isoTime.nullish(),
     html_url: z.string().nullish(),
   }),
-  repository: z.object({
-    name: z.string().min(1),
-    full_name: z.string().regex(/^[^/]+\/[^/]+$/),
-    owner: z.object({ login: z.string().min(1) }),
-  }),
+  // owner/name from full_name: in some real payloads `owner.login` disagrees with it (an old name of the owner).
+  repository: z.object({ full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected "owner/name"') }),
   installation: z.object({ id: z.int().positive() }).optional(),
 });
 
@@ -66,6 +63,7 @@ export function parseWorkflowJobEvent(body: unknown, deliveryId: string): JobEve
   const result = workflowJobPayloadSchema.safeParse(body);
   if (!result.success) throw new PayloadError(toIssues(result.error));
   const { action, workflow_job: job, repository, installation } = result.data;
+  const [owner = '', repo = ''] = repository.full_name.split('/');
   const assigned = action === 'in_progress' || action === 'completed';
   return {
     action,
@@ -73,8 +71,8 @@ export function parseWorkflowJobEvent(body: unknown, deliveryId: string): JobEve
     jobId: job.id,
     runId: job.run_id,
     runAttempt: job.run_attempt ?? 1,
-    owner: repository.owner.login,
-    repo: repository.name,
+    owner,
+    repo,
     installationId: installation?.id,
     labels: job.labels,
     jobName: job.name,

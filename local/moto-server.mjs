@@ -1,30 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// The moto server (AWS emulator) of the local stack and the integration tests. Plain JavaScript because jest's
+// globalSetup loads it without a TypeScript transform.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MOTO_BIN = resolve(repoRoot, '.venv/bin/moto_server');
 
-export interface MotoServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-/** Starts moto (from the repo's venv, see local/requirements.txt) on 127.0.0.1 and waits until it answers. */
-export async function startMotoServer(port: number, options: { quiet?: boolean } = {}): Promise<MotoServer> {
+/**
+ * Starts moto (from the repo's venv, see local/requirements.txt) on 127.0.0.1 and waits until it answers. Its
+ * request log goes to `options.logFile`, or nowhere.
+ */
+export async function startMotoServer(port, options = {}) {
   if (!existsSync(MOTO_BIN)) throw new Error(`${MOTO_BIN} not found: run "make install" (creates the moto venv)`);
-  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: options.quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'],
-  });
+  const log = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
+  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', log, log] });
+  if (typeof log === 'number') closeSync(log);
   const endpoint = `http://127.0.0.1:${port}`;
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = new Promise((done) => child.once('exit', (code) => done(code)));
   await waitUntilReady(endpoint, child, exited);
   return { endpoint, stop: () => stopChild(child, exited) };
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  let dead: number | null | undefined;
+async function waitUntilReady(endpoint, child, exited) {
+  let dead;
   void exited.then((code) => (dead = code));
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -41,10 +41,12 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, exited: Pro
   throw new Error(`moto server did not answer at ${endpoint} within 30 s`);
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+async function stopChild(child, exited) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
 }
+
+export { freePort } from './free-port.mjs';

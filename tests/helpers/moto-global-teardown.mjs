@@ -1,0 +1,3 @@
+export default async function motoGlobalTeardown() {
+  await globalThis.__moto?.stop();
+}

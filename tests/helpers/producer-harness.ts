@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRouter, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createProducerHandler } from '../../functions/producer/src/producer-handler';
+import { lambdaContext } from '../../local/lambda-context.mjs';
+import type { AwsTarget } from '../../local/aws-target';
+
+export const TEST_SECRET = 'It\'s a Secret to Everybody';
+
+/**
+ * The producer's real middy stack (logger, tracer, metrics, every middleware) over a real DynamoDB store on moto.
+ * Everything it prints (logs, EMF metrics) is captured instead of written, so tests can assert on it.
+ */
+export function producerHarness(options: { target: AwsTarget; tableName: string; config: PoolsConfig; maxBodyBytes?: number; secret?: string }) {
+  const output: string[] = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      output.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = new Logger({ serviceName: 'producer', logLevel: 'DEBUG' });
+  const metrics = new Metrics({ serviceName: 'producer', namespace: 'Test' });
+  for (const utility of [logger, metrics] as unknown as { console: Console }[]) {
+    // Powertools prints through a private Console bound to stdout; send it to the capture instead.
+    utility.console = new Console({ stdout: capture, stderr: capture });
+  }
+  const client = new DynamoDBClient(options.target.clientConfig);
+  const handler = createProducerHandler({
+    config: options.config,
+    router: createRouter(options.config.pools),
+    store: new DynamoDbJobStore(client, options.tableName),
+    now: () => new Date(),
+    webhookSecret: async () => options.secret ?? TEST_SECRET,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    logger,
+    tracer: new Tracer({ serviceName: 'producer', enabled: false }),
+    metrics,
+  });
+  return {
+    client,
+    output,
+    /** Invoke as Lambda would: the middy-wrapped handler, with a Lambda context. */
+    invoke: (event: APIGatewayProxyEventV2) =>
+      handler(event, lambdaContext('producer')) as Promise<APIGatewayProxyStructuredResultV2>,
+    /** Parsed JSON body of a response. */
+    body: (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? 'null') as Record<string, unknown>,
+  };
+}
