@@ -25,7 +25,6 @@ export default {
       ...common,
       displayName: 'stacks',
       testMatch: ['<rootDir>/tests/stacks/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/tests/helpers/cdktf-setup.ts'],
     },
   ],
   testTimeout: 30_000,

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../local/free-port.mjs';
+import { getJob } from '../helpers/aws';
+import { examplePayload, signature } from '../helpers/webhooks';
+
+/*
+ * `make local`, then a signed curl of a real `queued` payload: 202, and the job is in the table. Then Ctrl-C (SIGINT
+ * to the process group, as a terminal sends it) stops everything, moto included.
+ */
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const run = promisify(execFile);
+
+interface StackFile {
+  webhookUrl: string;
+  webhookSecret: string;
+  aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  tables: { jobs: string };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, output: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms; output:\n${output()}`);
+}
+
+describe('make local', () => {
+  const stackDir = mkdtempSync(join(tmpdir(), 'local-stack-'));
+  let child: ChildProcess;
+  let output = '';
+  let stack: StackFile;
+  let exitCode: Promise<number | null>;
+
+  beforeAll(async () => {
+    const [httpPort, motoPort] = [await freePort(), await freePort()];
+    child = spawn('make', ['--no-print-directory', 'local'], {
+      cwd: root,
+      detached: true, // its own process group, so that SIGINT reaches make and everything under it, like Ctrl-C
+      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), WEBHOOK_SECRET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    exitCode = new Promise((done) => child.once('exit', (code) => done(code)));
+    const stackFile = join(stackDir, 'stack.json');
+    stack = await waitFor('stack.json', () => (existsSync(stackFile) ? (JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile) : undefined), 90_000, () => output);
+  }, 120_000);
+
+  afterAll(async () => {
+    // Only if a test failed before Ctrl-C: never leave the stack running.
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+  });
+
+  it('writes stack.json with the webhook URL, a generated secret, the AWS endpoint and the tables', () => {
+    expect(stack.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/);
+    expect(stack.webhookSecret).toMatch(/^[0-9a-f]{48}$/);
+    expect(stack.aws).toMatchObject({ endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), region: 'us-east-1' });
+    expect(stack.tables.jobs).toBe('ephemeral-runners-jobs');
+    expect(output).toContain('local stack is up');
+  });
+
+  it('answers a signed curl of a real queued payload with 202 and records the job', async () => {
+    // Prepare
+    const jobId = 4_200_000_001;
+    const body = JSON.stringify(examplePayload('queued', { jobId, labels: ['self-hosted', 'linux', 'docker'] }));
+    const bodyFile = join(stackDir, 'queued.json');
+    writeFileSync(bodyFile, body);
+
+    // Act
+    const { stdout } = await run('curl', [
+      '--silent', '--show-error', '--write-out', '\n%{http_code}', '-X', 'POST', stack.webhookUrl,
+      '-H', 'Content-Type: application/json',
+      '-H', 'X-GitHub-Event: workflow_job',
+      '-H', 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      '-H', `X-Hub-Signature-256: ${signature(stack.webhookSecret, body)}`,
+      '--data-binary', `@${bodyFile}`,
+    ]);
+
+    // Assess
+    const [responseBody, status] = stdout.trim().split('\n');
+    expect(status).toBe('202');
+    expect(JSON.parse(responseBody!)).toEqual({ jobId, pool: 'docker-linux', state: 'queued', changed: true });
+    const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'queued', pool: 'docker-linux', queueKey: 'docker-linux' });
+  });
+
+  it('refuses an unsigned curl with 401', async () => {
+    const { stdout } = await run('curl', ['--silent', '--output', '/dev/null', '--write-out', '%{http_code}', '-X', 'POST', stack.webhookUrl, '-H', 'Content-Type: application/json', '-H', 'X-GitHub-Event: workflow_job', '--data', '{}']);
+
+    expect(stdout).toBe('401');
+  });
+
+  it('stops on Ctrl-C, moto included, and removes stack.json', async () => {
+    process.kill(-child.pid!, 'SIGINT');
+
+    await exitCode;
+    await expect(fetch(`${stack.aws.endpoint}/moto-api/data.json`)).rejects.toThrow();
+    expect(existsSync(join(stackDir, 'stack.json'))).toBe(false);
+  }, 30_000);
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { Testing } from 'cdktf';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { JOBS_TABLE } from '@runners/shared';
+import { RunnersStack } from '../../stacks/runners-stack';
+import { jobsTableCreateInput } from '../../local/provision';
+import { testPoolsConfig } from '../helpers/pools';
+
+/** The synthesized Terraform JSON of the stack, parsed. */
+function synth(): { resource: Record<string, Record<string, Record<string, unknown>>> } {
+  const app = Testing.app();
+  const stack = new RunnersStack(app, 'test', { prefix: 'er-test', region: 'eu-west-1', pools: testPoolsConfig() });
+  return JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+}
+
+describe('RunnersStack synth', () => {
+  it('declares the Jobs table with its stream, queue index, TTL, PITR and encryption', () => {
+    const app = Testing.app();
+    const stack = new RunnersStack(app, 'test', { prefix: 'er-test', region: 'eu-west-1', pools: testPoolsConfig() });
+
+    // cdktf's matcher as a function: its jest adapter extends only the global expect, not @jest/globals'.
+    const matches = Testing.toHaveResourceWithProperties(Testing.synth(stack), DynamodbTable.tfResourceType, {
+      name: 'er-test-jobs',
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: 'pk',
+      stream_enabled: true,
+      stream_view_type: 'NEW_AND_OLD_IMAGES',
+      ttl: { attribute_name: 'expiresAt', enabled: true },
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true },
+      deletion_protection_enabled: true,
+    });
+
+    expect(matches).toBe(true);
+  });
+
+  it('synthesizes the same keys and indexes that the local stack provisions on moto', () => {
+    const table = Object.values(synth().resource.aws_dynamodb_table!)[0] as {
+      attribute: { name: string; type: string }[];
+      hash_key: string;
+      global_secondary_index: { name: string; hash_key: string; range_key: string; projection_type: string }[];
+      stream_view_type: string;
+    };
+    const local = jobsTableCreateInput('x');
+
+    expect(table.attribute).toEqual(local.AttributeDefinitions!.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
+    expect(table.hash_key).toBe(local.KeySchema![0]!.AttributeName);
+    expect(table.global_secondary_index).toEqual(
+      local.GlobalSecondaryIndexes!.map((index) => ({
+        name: index.IndexName,
+        hash_key: index.KeySchema![0]!.AttributeName,
+        range_key: index.KeySchema![1]!.AttributeName,
+        projection_type: index.Projection!.ProjectionType,
+      })),
+    );
+    expect(table.stream_view_type).toBe(local.StreamSpecification!.StreamViewType);
+    expect(table.global_secondary_index.map((i) => i.name)).toContain(JOBS_TABLE.indexes.queuedByPool.name);
+  });
+});
