@@ -46,8 +46,8 @@ async function main(): Promise<void> {
         // aws-xray-sdk-core (pulled in by the Tracer) calls require() at run time; ESM has none.
         banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       });
-      const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-      console.log(`dist/${name}/index.mjs  ${(bytes / 1024).toFixed(0)} KB (with map)`);
+      const bundleBytes = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1].bytes ?? 0;
+      console.log(`dist/${name}/index.mjs  ${(bundleBytes / 1024).toFixed(0)} KB`);
     }),
   );
 }

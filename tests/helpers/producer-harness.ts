@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { Console } from 'node:console';
-import { Writable } from 'node:stream';
+import { jest } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRouter, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -18,18 +17,8 @@ export const TEST_SECRET = 'It\'s a Secret to Everybody';
  */
 export function producerHarness(options: { target: AwsTarget; tableName: string; config: PoolsConfig; maxBodyBytes?: number; secret?: string }) {
   const output: string[] = [];
-  const capture = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      output.push(chunk.toString());
-      done();
-    },
-  });
   const logger = new Logger({ serviceName: 'producer', logLevel: 'DEBUG' });
   const metrics = new Metrics({ serviceName: 'producer', namespace: 'Test' });
-  for (const utility of [logger, metrics] as unknown as { console: Console }[]) {
-    // Powertools prints through a private Console bound to stdout; send it to the capture instead.
-    utility.console = new Console({ stdout: capture, stderr: capture });
-  }
   const client = new DynamoDBClient(options.target.clientConfig);
   const handler = createProducerHandler({
     config: options.config,
@@ -46,8 +35,19 @@ export function producerHarness(options: { target: AwsTarget; tableName: string;
     client,
     output,
     /** Invoke as Lambda would: the middy-wrapped handler, with a Lambda context. */
-    invoke: (event: APIGatewayProxyEventV2) =>
-      handler(event, lambdaContext('producer')) as Promise<APIGatewayProxyStructuredResultV2>,
+    invoke: async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+      // Powertools' consoles write to stdout/stderr (single metrics create their own console): capture it all.
+      const capture = (chunk: string | Uint8Array) => {
+        output.push(chunk.toString());
+        return true;
+      };
+      const writes = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+      try {
+        return (await handler(event, lambdaContext('producer'))) as APIGatewayProxyStructuredResultV2;
+      } finally {
+        for (const write of writes) write.mockRestore();
+      }
+    },
     /** Parsed JSON body of a response. */
     body: (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? 'null') as Record<string, unknown>,
   };

@@ -4,7 +4,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { type Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { parseWorkflowJobEvent } from '@runners/shared';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -32,6 +32,13 @@ type ParsedEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body: unknown };
  */
 export function createProducerHandler(ports: ProducerPorts) {
   const { logger, tracer, metrics } = ports;
+
+  /** Every delivery counts, accepted or not, so the flush is never empty and the rate of deliveries is visible. */
+  const countDelivery: MiddlewareObj = {
+    before: function countDeliveryBefore() {
+      metrics.addMetric('WebhookDeliveries', MetricUnit.Count, 1);
+    },
+  };
 
   const recordWorkflowJob = async (event: ParsedEvent): Promise<APIGatewayProxyStructuredResultV2> => {
     const deliveryId = event.headers['x-github-delivery'] ?? '';
@@ -64,6 +71,7 @@ export function createProducerHandler(ports: ProducerPorts) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
+    .use(countDelivery)
     .use(httpErrorResponse(logger))
     .use(webhookBody({ maxBytes: ports.maxBodyBytes }))
     .use(githubSignature({ secret: ports.webhookSecret }))
@@ -80,7 +88,8 @@ function countTransition(metrics: Metrics, pool: string, action: string): void {
     metrics.addMetric('UnroutableJobs', MetricUnit.Count, 1);
     return;
   }
-  // One job per invocation: the dimension applies to this invocation's metrics only (cleared at flush).
-  metrics.addDimension('pool', pool);
-  metrics.addMetric('JobsQueued', MetricUnit.Count, 1);
+  // Its own dimension set (pool), flushed apart from the invocation's other metrics.
+  const perPool = metrics.singleMetric();
+  perPool.addDimension('pool', pool);
+  perPool.addMetric('JobsQueued', MetricUnit.Count, 1);
 }
