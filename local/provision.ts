@@ -5,8 +5,11 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { JOBS_TABLE, jobsTableKeyAttributes } from '@runners/shared';
+import { DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVES, POOL_QUEUE_VISIBILITY_SECONDS, type DispatchTopology } from '../stacks/dispatch-topology';
 import type { AwsTarget } from './aws-target';
 
 /** The Jobs table as CreateTable input, from the same definition the stacks synthesize. */
@@ -22,7 +25,7 @@ export function jobsTableCreateInput(tableName: string): CreateTableCommandInput
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: index.projection },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: JOBS_TABLE.streamView },
   };
@@ -47,4 +50,56 @@ export async function provisionWebhookSecret(target: AwsTarget, name: string, se
   const client = new SSMClient(target.clientConfig);
   await client.send(new PutParameterCommand({ Name: name, Value: secret, Type: 'SecureString', Overwrite: true }));
   client.destroy();
+}
+
+export interface ProvisionedQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+}
+
+export interface ProvisionedTopology {
+  readonly publisherTopicArn: string;
+  readonly jobsTopicArn: string;
+  readonly poolQueues: readonly (ProvisionedQueue & { readonly pool: string; readonly deadLetter: ProvisionedQueue })[];
+  /** SNS → publisher, the local way: a queue subscribed to the Publisher topic, polled by the event source. */
+  readonly publisherInbox: ProvisionedQueue;
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string> = {}): Promise<ProvisionedQueue> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  return { name, url: QueueUrl!, arn: Attributes!.QueueArn! };
+}
+
+/** Topics, per-pool queues with DLQs and filtered raw subscriptions: the same topology the stacks synthesize. */
+export async function provisionDispatchTopology(target: AwsTarget, topology: DispatchTopology, publisherInboxName: string): Promise<ProvisionedTopology> {
+  const sns = new SNSClient(target.clientConfig);
+  const sqs = new SQSClient(target.clientConfig);
+  const publisherTopicArn = (await sns.send(new CreateTopicCommand({ Name: topology.publisherTopicName }))).TopicArn!;
+  const jobsTopicArn = (await sns.send(new CreateTopicCommand({ Name: topology.jobsTopicName }))).TopicArn!;
+
+  const poolQueues = [];
+  for (const poolQueue of topology.poolQueues) {
+    const deadLetter = await createQueue(sqs, poolQueue.deadLetterQueueName, { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) });
+    const queue = await createQueue(sqs, poolQueue.queueName, {
+      VisibilityTimeout: String(POOL_QUEUE_VISIBILITY_SECONDS),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: MAX_RECEIVES }),
+    });
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: jobsTopicArn,
+        Protocol: 'sqs',
+        Endpoint: queue.arn,
+        Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify(poolQueue.filterPolicy), FilterPolicyScope: 'MessageAttributes' },
+      }),
+    );
+    poolQueues.push({ ...queue, pool: poolQueue.pool, deadLetter });
+  }
+
+  const publisherInbox = await createQueue(sqs, publisherInboxName, { VisibilityTimeout: '60' });
+  await sns.send(new SubscribeCommand({ TopicArn: publisherTopicArn, Protocol: 'sqs', Endpoint: publisherInbox.arn }));
+  sns.destroy();
+  sqs.destroy();
+  return { publisherTopicArn, jobsTopicArn, poolQueues, publisherInbox };
 }

@@ -23,7 +23,7 @@ export class JobsTable extends Construct {
         name: index.name,
         hashKey: index.partitionKey.name,
         rangeKey: index.sortKey.name,
-        projectionType: 'ALL',
+        projectionType: index.projection,
       })),
       streamEnabled: true,
       streamViewType: JOBS_TABLE.streamView,

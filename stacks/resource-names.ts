@@ -4,6 +4,14 @@ export function resourceNames(prefix: string) {
     jobsTable: `${prefix}-jobs`,
     webhookSecretParameter: `/${prefix}/github/webhook-secret`,
     function: (name: string) => `${prefix}-${name}`,
+    /** Messenger (and publisher) → publisher. */
+    publisherTopic: `${prefix}-publisher`,
+    /** Publisher → every pool's queue, filtered by the `pool` message attribute. */
+    jobsTopic: `${prefix}-jobs`,
+    poolQueue: (pool: string) => `${prefix}-pool-${pool}`,
+    poolDeadLetterQueue: (pool: string) => `${prefix}-pool-${pool}-dlq`,
+    /** Local stack only: SNS → publisher goes through this queue, polled by the emulated event source. */
+    publisherInbox: `${prefix}-publisher-inbox`,
   };
 }
 

@@ -11,39 +11,10 @@ import type { JobEvent } from '../webhooks/workflow-job-event';
 import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
 import type { JobRouting, JobStore, RecordOutcome } from './job-store';
 import { JOBS_TABLE, jobKey } from './jobs-table';
+import { UpdateBuilder } from './update-builder';
 
 const QUEUE = JOBS_TABLE.indexes.queuedByPool;
-
-/** Builds one UpdateItem expression from named parts, so each transition says only what it changes. */
-class UpdateBuilder {
-  private readonly sets: string[] = [];
-  private readonly removes: string[] = [];
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, unknown> = {};
-
-  set(attribute: string, value: unknown, mode: 'always' | 'ifAbsent' = 'always'): this {
-    if (value === undefined) return this;
-    const name = `#${attribute}`;
-    this.names[name] = attribute;
-    this.values[`:${attribute}`] = value;
-    this.sets.push(mode === 'always' ? `${name} = :${attribute}` : `${name} = if_not_exists(${name}, :${attribute})`);
-    return this;
-  }
-
-  remove(...attributes: string[]): this {
-    for (const attribute of attributes) {
-      this.names[`#${attribute}`] = attribute;
-      this.removes.push(`#${attribute}`);
-    }
-    return this;
-  }
-
-  expression(): string {
-    const parts = [`SET ${this.sets.join(', ')}`];
-    if (this.removes.length > 0) parts.push(`REMOVE ${this.removes.join(', ')}`);
-    return parts.join(' ');
-  }
-}
+const FINISHED = JOBS_TABLE.indexes.finishedByPool;
 
 export class DynamoDbJobStore implements JobStore {
   constructor(
@@ -96,6 +67,8 @@ export class DynamoDbJobStore implements JobStore {
         update.set('runnerName', event.runnerName).set('runnerId', event.runnerId).set('conclusion', event.conclusion);
         update.set('completedAt', event.completedAt ?? nowIso);
         update.remove(QUEUE.partitionKey.name, QUEUE.sortKey.name);
+        // Hand the job to the publisher: tear down the runner that ran it, or the idle one launched for it.
+        if (routing.pool !== undefined) update.set(FINISHED.partitionKey.name, routing.pool);
         break;
       case 'waiting':
       case 'dispatched':

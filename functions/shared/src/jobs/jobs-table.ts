@@ -12,6 +12,8 @@ export interface IndexDefinition {
   readonly name: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  /** ALL where readers need the record; KEYS_ONLY where they only count or list keys. */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export const JOBS_TABLE = {
@@ -28,6 +30,24 @@ export const JOBS_TABLE = {
       name: 'queued-by-pool',
       partitionKey: { name: 'queueKey', type: 'S' },
       sortKey: { name: 'queueSortKey', type: 'S' },
+      projection: 'ALL',
+    },
+    /**
+     * Sparse: the runner slots a pool has in flight. A job record holds the slot of the runner launched for it from
+     * dispatch until that runner is finished or torn down; in-flight is derived from this index, never a counter.
+     */
+    slotsByPool: {
+      name: 'slots-by-pool',
+      partitionKey: { name: 'slotPool', type: 'S' },
+      sortKey: { name: 'launchedRunner', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
+    /** Sparse: completed jobs whose runner the publisher has not dealt with yet (teardown, slot release). */
+    finishedByPool: {
+      name: 'finished-by-pool',
+      partitionKey: { name: 'finishedKey', type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
+      projection: 'ALL',
     },
   },
 } as const satisfies {
@@ -45,3 +65,5 @@ export function jobsTableKeyAttributes(): KeyAttribute[] {
 }
 
 export const jobKey = (jobId: number): string => `JOB#${jobId}`;
+/** The per-pool record of recent launches (launch-rate budget, slots not yet visible in the index). */
+export const poolKey = (pool: string): string => `POOL#${pool}`;

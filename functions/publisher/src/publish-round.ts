@@ -1,0 +1,196 @@
+import {
+  parseRunnerName,
+  poolCapacity,
+  recordLaunches,
+  runnerName,
+  selectFairly,
+  type DispatchBus,
+  type DispatchStore,
+  type LaunchMessage,
+  type Pool,
+  type PoolsConfig,
+  type QueuedJob,
+  type TeardownMessage,
+} from '@runners/shared';
+
+/*
+ * One publisher round. For each pool asked about: deal with finished jobs first (teardown messages, slots freed),
+ * then launch as many queued jobs as the pool's limits allow, fairly across repositories. Every step is a conditional
+ * write or idempotent, so a round that crashes anywhere can simply run again.
+ */
+
+export interface RoundLimits {
+  /** Launches per pool per round; past it the publisher re-notifies itself instead of running long. */
+  readonly launchesPerRound: number;
+  /** How many of a pool's oldest queued jobs fair sharing looks at. */
+  readonly queueWindow: number;
+  readonly finishedPerRound: number;
+  /** Retries of a pool whose launch log another publisher changed meanwhile. */
+  readonly conflictRetries: number;
+}
+
+export const DEFAULT_ROUND_LIMITS: RoundLimits = { launchesPerRound: 100, queueWindow: 1_000, finishedPerRound: 500, conflictRetries: 3 };
+
+export interface PublisherPorts {
+  readonly config: PoolsConfig;
+  readonly store: DispatchStore;
+  readonly bus: DispatchBus;
+  readonly now: () => Date;
+  readonly traceHeader: () => string | undefined;
+  readonly limits: RoundLimits;
+}
+
+export interface PoolRound {
+  readonly pool: string;
+  readonly launched: number;
+  readonly teardowns: number;
+  readonly slotsReleased: number;
+  readonly inFlight: number;
+  readonly available: number;
+  readonly queued: number;
+  /** Seconds from job creation to dispatch, one per launch (for the TimeToDispatch metric). */
+  readonly dispatchDelays: readonly number[];
+  /** Capacity and queued jobs remained when the round stopped at its own limit. */
+  readonly moreToLaunch: boolean;
+  readonly failedPublishes: number;
+}
+
+export interface RoundResult {
+  readonly pools: readonly PoolRound[];
+  readonly renotified: readonly string[];
+}
+
+const hostOf = (pool: Pool) => ({ pool: pool.name, host: pool.host, os: pool.os });
+
+/** `pools`: names to work on; undefined = every pool (the scheduled tick). Unknown names are skipped. */
+export async function publishRound(pools: readonly string[] | undefined, ports: PublisherPorts): Promise<RoundResult> {
+  const byName = new Map(ports.config.pools.map((p) => [p.name, p]));
+  const targets = pools === undefined ? ports.config.pools : [...new Set(pools)].flatMap((name) => byName.get(name) ?? []);
+  const results: PoolRound[] = [];
+  for (const pool of targets) results.push(await poolRound(pool, ports, byName));
+  const renotified = results.filter((r) => r.moreToLaunch).map((r) => r.pool);
+  if (renotified.length > 0) {
+    await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: renotified, reasons: { 'publisher-batch-limit': renotified.length }, traceHeader: ports.traceHeader() });
+  }
+  return { pools: results, renotified };
+}
+
+async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>): Promise<PoolRound> {
+  const finished = await tearDownFinished(pool, ports, pools);
+  for (let attempt = 0; ; attempt++) {
+    const launch = await launchQueued(pool, ports);
+    if (launch !== 'conflict') return { pool: pool.name, ...finished, ...launch };
+    // Another publisher spent this pool's capacity first: recompute from what it wrote.
+    if (attempt >= ports.limits.conflictRetries) {
+      return { pool: pool.name, ...finished, launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0 };
+    }
+  }
+}
+
+/** Teardown for each completed job: the runner that ran it (ours only), or the idle runner launched for it. */
+async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>) {
+  const { store, config } = ports;
+  const finished = await store.finishedJobs(pool.name, ports.limits.finishedPerRound);
+  const poolNames = new Set(pools.keys());
+  const planned: { message: TeardownMessage; finishedJob: number; release: boolean }[] = [];
+  const nothingToDo: number[] = [];
+
+  for (const job of finished) {
+    const ran = job.runnerName ? parseRunnerName(job.runnerName, config.runnerNamePrefix, poolNames) : undefined;
+    if (ran && job.runnerName) {
+      // Job stealing: the runner that ran this job may have been launched for another job; its slot is there.
+      const holds = ran.jobId === job.jobId ? job.holdsSlot && job.launchedRunner === job.runnerName : await store.holdsSlot(ran.jobId, job.runnerName);
+      const runnerPool = pools.get(ran.pool)!;
+      if (holds) {
+        planned.push({
+          message: { ...hostOf(runnerPool), action: 'teardown', runnerName: job.runnerName, reason: 'finished', onlyIfIdle: false, jobId: ran.jobId, traceHeader: ports.traceHeader() },
+          finishedJob: job.jobId,
+          release: true,
+        });
+        continue;
+      }
+    } else if (!job.runnerName && job.launchedRunner && job.holdsSlot) {
+      // Cancelled before any runner took it: the runner launched for it may be idle (or may have taken another job,
+      // whose completion then frees it). The orchestrator tears it down only if GitHub says it is idle.
+      planned.push({
+        message: { ...hostOf(pool), action: 'teardown', runnerName: job.launchedRunner, reason: 'job-cancelled', onlyIfIdle: true, jobId: job.jobId, traceHeader: ports.traceHeader() },
+        finishedJob: job.jobId,
+        release: false,
+      });
+      continue;
+    }
+    nothingToDo.push(job.jobId); // not our runner, or already dealt with
+  }
+
+  const { failed } = await ports.bus.publishHostMessages(planned.map((p) => p.message));
+  const unpublished = new Set(failed);
+  let slotsReleased = 0;
+  // Published before released: a crash in between re-sends an idempotent teardown, never loses one.
+  for (const step of planned) {
+    if (unpublished.has(step.message)) continue; // stays in the finished index: next round retries
+    if (step.release && (await store.releaseSlot(step.message.jobId, step.message.runnerName, 'publisher', ports.now()))) slotsReleased++;
+    await store.clearFinished(step.finishedJob);
+  }
+  for (const jobId of nothingToDo) await store.clearFinished(jobId);
+  return { teardowns: planned.length - unpublished.size, slotsReleased };
+}
+
+async function launchQueued(pool: Pool, ports: PublisherPorts) {
+  const { store } = ports;
+  const nowMs = ports.now().getTime();
+  const [slots, log] = await Promise.all([store.slotRunners(pool.name), store.launchLog(pool.name)]);
+  const capacity = poolCapacity(pool, slots, log, nowMs);
+  const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0 };
+  if (capacity.available === 0) return { ...idle, queued: 0, moreToLaunch: false };
+
+  const queued = await store.queuedJobs(pool.name, ports.limits.queueWindow);
+  const chosen = selectFairly(
+    queued.map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
+    Math.min(capacity.available, ports.limits.launchesPerRound),
+  );
+  if (chosen.length === 0) return { ...idle, queued: 0, moreToLaunch: false };
+
+  const names = chosen.map((job) => runnerName(ports.config.runnerNamePrefix, { pool: pool.name, jobId: job.jobId, attempt: job.nextAttempt }));
+  // Spend the capacity first (optimistic lock on the pool's launch log), then dispatch.
+  if (!(await store.saveLaunchLog(pool.name, recordLaunches(log, names, nowMs)))) return 'conflict' as const;
+
+  const at = new Date(nowMs);
+  const launches: { message: LaunchMessage; job: QueuedJob }[] = [];
+  for (const [i, job] of chosen.entries()) {
+    const dispatch = { pool: pool.name, runnerName: names[i]!, attempt: job.nextAttempt, at };
+    if (!(await store.markDispatched(job.jobId, dispatch))) continue; // no longer queued: taken, started or cancelled
+    launches.push({
+      job,
+      message: {
+        ...hostOf(pool),
+        action: 'launch',
+        runnerName: dispatch.runnerName,
+        jobId: job.jobId,
+        launchAttempt: job.nextAttempt,
+        owner: job.owner,
+        repo: job.repo,
+        installationId: job.installationId,
+        labels: [...job.labels],
+        dispatchedAt: at.toISOString(),
+        traceHeader: ports.traceHeader(),
+      },
+    });
+  }
+
+  const { failed } = await ports.bus.publishHostMessages(launches.map((l) => l.message));
+  for (const message of failed) {
+    // Never leave a job dispatched with no launch message on its way: back to the queue, slot freed.
+    await store.requeue(message.jobId, { pool: pool.name, runnerName: message.runnerName, attempt: message.launchAttempt, at });
+  }
+  const sent = launches.filter((l) => !failed.includes(l.message));
+  return {
+    launched: sent.length,
+    inFlight: capacity.inFlight + sent.length,
+    available: capacity.available - sent.length,
+    queued: queued.length,
+    dispatchDelays: sent.map((l) => Math.max(0, (nowMs - Date.parse(l.job.createdAt)) / 1000)),
+    moreToLaunch: chosen.length === ports.limits.launchesPerRound && capacity.available > chosen.length && queued.length > chosen.length,
+    failedPublishes: failed.length,
+  };
+}
+

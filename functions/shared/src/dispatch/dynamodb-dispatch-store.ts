@@ -1,0 +1,222 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StorageError } from '../errors';
+import { STATE_RANK } from '../jobs/job-state';
+import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
+import { UpdateBuilder } from '../jobs/update-builder';
+import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
+import type { Dispatch, DispatchStore, FinishedJob, QueuedJob } from './dispatch-store';
+
+const { queuedByPool: QUEUE, slotsByPool: SLOTS, finishedByPool: FINISHED } = JOBS_TABLE.indexes;
+const PK = JOBS_TABLE.partitionKey.name;
+
+interface JobItem {
+  jobId: number;
+  owner: string;
+  repo: string;
+  installationId?: number;
+  labels?: string[];
+  launchAttempt?: number;
+  githubCreatedAt?: string;
+  firstSeenAt: string;
+  runnerName?: string;
+  launchedRunner?: string;
+  slotPool?: string;
+}
+
+export class DynamoDbDispatchStore implements DispatchStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async queuedJobs(pool: string, limit: number): Promise<QueuedJob[]> {
+    const items = await this.query<JobItem>(QUEUE.name, QUEUE.partitionKey.name, pool, limit);
+    return items.map((item) => ({
+      jobId: item.jobId,
+      owner: item.owner,
+      repo: item.repo,
+      installationId: item.installationId,
+      labels: item.labels ?? [],
+      nextAttempt: (item.launchAttempt ?? 0) + 1,
+      createdAt: item.githubCreatedAt ?? item.firstSeenAt,
+    }));
+  }
+
+  async slotRunners(pool: string): Promise<Set<string>> {
+    const items = await this.query<{ launchedRunner: string }>(SLOTS.name, SLOTS.partitionKey.name, pool);
+    return new Set(items.map((item) => item.launchedRunner));
+  }
+
+  async finishedJobs(pool: string, limit: number): Promise<FinishedJob[]> {
+    const items = await this.query<JobItem>(FINISHED.name, FINISHED.partitionKey.name, pool, limit);
+    return items.map((item) => ({
+      jobId: item.jobId,
+      runnerName: item.runnerName,
+      launchedRunner: item.launchedRunner,
+      holdsSlot: item.slotPool !== undefined,
+    }));
+  }
+
+  async launchLog(pool: string): Promise<PoolLaunchLog> {
+    const result = await this.send('reading the launch log', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: poolKey(pool) } }, ConsistentRead: true })),
+    );
+    if (!result.Item) return EMPTY_LAUNCH_LOG;
+    const item = unmarshall(result.Item) as { perSecond?: [number, number][]; recent?: { r: string; t: number }[]; version: number };
+    return {
+      perSecond: item.perSecond ?? [],
+      recent: (item.recent ?? []).map((l) => ({ runnerName: l.r, at: l.t })),
+      version: item.version,
+    };
+  }
+
+  async saveLaunchLog(pool: string, log: PoolLaunchLog): Promise<boolean> {
+    try {
+      // Optimistic lock: written only over the version it was computed from, so two publishers cannot both spend
+      // the same capacity.
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({
+            [PK]: poolKey(pool),
+            perSecond: log.perSecond,
+            recent: log.recent.map((l) => ({ r: l.runnerName, t: l.at })),
+            version: log.version,
+          }),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #version = :previous',
+          ExpressionAttributeNames: { '#pk': PK, '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':previous': log.version - 1 }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StorageError(`saving the launch log of pool ${pool} failed`, { cause: error });
+    }
+  }
+
+  async markDispatched(jobId: number, dispatch: Dispatch): Promise<boolean> {
+    const update = new UpdateBuilder()
+      .set('state', 'dispatched')
+      .set('stateRank', STATE_RANK.dispatched)
+      .set('dispatchedAt', dispatch.at.toISOString())
+      .set('updatedAt', dispatch.at.toISOString())
+      .set('launchAttempt', dispatch.attempt)
+      .set(SLOTS.partitionKey.name, dispatch.pool)
+      .set(SLOTS.sortKey.name, dispatch.runnerName)
+      // Out of the queue index; the sort key stays, so that a requeue restores the job's place.
+      .remove(QUEUE.partitionKey.name);
+    // Only a job still queued: a second publisher, a late in_progress or completed, all make this a no-op.
+    return this.conditionalUpdate(jobId, update, {
+      expression: '#stateRank = :queuedRank',
+      names: { '#stateRank': 'stateRank' },
+      values: { ':queuedRank': STATE_RANK.queued },
+    }, 'dispatching');
+  }
+
+  async requeue(jobId: number, dispatch: Dispatch): Promise<boolean> {
+    const update = new UpdateBuilder()
+      .set('state', 'queued')
+      .set('stateRank', STATE_RANK.queued)
+      .set('updatedAt', dispatch.at.toISOString())
+      .set(QUEUE.partitionKey.name, dispatch.pool)
+      .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name);
+    // Only this very dispatch: if the job moved on (in_progress, completed), it stays where it is.
+    return this.conditionalUpdate(jobId, update, {
+      expression: '#stateRank = :dispatchedRank AND #launchedRunner = :runner',
+      names: { '#launchedRunner': SLOTS.sortKey.name },
+      values: { ':dispatchedRank': STATE_RANK.dispatched, ':runner': dispatch.runnerName },
+    }, 'requeueing');
+  }
+
+  async holdsSlot(jobId: number, runnerName: string): Promise<boolean> {
+    const result = await this.send('reading a slot', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: jobKey(jobId) } }, ConsistentRead: true })),
+    );
+    const item = result.Item ? (unmarshall(result.Item) as JobItem) : undefined;
+    return item?.launchedRunner === runnerName && item.slotPool !== undefined;
+  }
+
+  async releaseSlot(jobId: number, runnerName: string, releasedBy: string, at: Date): Promise<boolean> {
+    const update = new UpdateBuilder()
+      .set('slotReleasedAt', at.toISOString())
+      .set('slotReleasedBy', releasedBy)
+      .remove(SLOTS.partitionKey.name);
+    // Exactly once per runner: the slot attribute is removed by whichever release comes first.
+    return this.conditionalUpdate(jobId, update, {
+      expression: 'attribute_exists(#slotPool) AND #launchedRunner = :runner',
+      names: { '#slotPool': SLOTS.partitionKey.name, '#launchedRunner': SLOTS.sortKey.name },
+      values: { ':runner': runnerName },
+    }, 'releasing a slot');
+  }
+
+  async clearFinished(jobId: number): Promise<void> {
+    const update = new UpdateBuilder().remove(FINISHED.partitionKey.name);
+    await this.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#pk)', names: { '#pk': PK }, values: {} }, 'clearing a finished job');
+  }
+
+  private async conditionalUpdate(
+    jobId: number,
+    update: UpdateBuilder,
+    condition: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+    what: string,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobKey(jobId) } },
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { ...update.names, ...condition.names },
+          // DynamoDB refuses an empty value map.
+          ...(Object.keys(update.values).length + Object.keys(condition.values).length > 0
+            ? { ExpressionAttributeValues: marshall({ ...update.values, ...condition.values }) }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StorageError(`${what} for job ${jobId} failed`, { cause: error });
+    }
+  }
+
+  private async query<T>(indexName: string, keyName: string, value: string, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#key = :value',
+        ExpressionAttributeNames: { '#key': keyName },
+        ExpressionAttributeValues: { ':value': { S: value } },
+        ExclusiveStartKey: start,
+        ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}),
+      };
+      const page = await this.send(`querying ${indexName}`, () => this.client.send(new QueryCommand(input)));
+      items.push(...(page.Items ?? []).map((item) => unmarshall(item) as T));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return items;
+  }
+
+  private async send<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new StorageError(`${what} failed`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { PayloadError } from '../errors';
+import { toIssues } from '../zod-issues';
+
+/*
+ * The messages between the dispatch functions. Validated where they are written and where they are read: a message
+ * that does not match is a bug on one side, never something to guess about.
+ */
+
+const poolName = z.string().min(1).max(32);
+/** X-Ray trace header (`Root=…;Parent=…;Sampled=…`) of the function that wrote the message, to continue its trace. */
+const traceHeader = z.string().max(256).optional();
+
+/** Messenger → publisher (and publisher → itself): these pools have work. No list = every pool (the tick). */
+export const publisherNotificationSchema = z.strictObject({
+  kind: z.literal('pools-changed'),
+  pools: z.array(poolName).max(1_000),
+  /** Why: counts of what the messenger saw, for logs and metrics only. */
+  reasons: z.record(z.string(), z.int().nonnegative()).default({}),
+  traceHeader,
+});
+export type PublisherNotification = z.output<typeof publisherNotificationSchema>;
+
+const target = {
+  pool: poolName,
+  host: z.enum(['docker', 'ec2', 'eks', 'lambda']),
+  os: z.enum(['linux', 'windows', 'macos']),
+  runnerName: z.string().min(1).max(64),
+  traceHeader,
+};
+
+/** Publisher → a pool's orchestrator: create a host with a fresh JIT runner for this job. */
+export const launchMessageSchema = z.strictObject({
+  ...target,
+  action: z.literal('launch'),
+  jobId: z.int().positive(),
+  launchAttempt: z.int().positive(),
+  owner: z.string().min(1),
+  repo: z.string().min(1),
+  installationId: z.int().positive().optional(),
+  labels: z.array(z.string()),
+  dispatchedAt: z.iso.datetime(),
+});
+export type LaunchMessage = z.output<typeof launchMessageSchema>;
+
+/** Publisher → a pool's orchestrator: remove this runner's registration and host. */
+export const teardownMessageSchema = z.strictObject({
+  ...target,
+  action: z.literal('teardown'),
+  /** `finished`: its job completed. `job-cancelled`: the job it was launched for was cancelled before it ran. */
+  reason: z.enum(['finished', 'job-cancelled']),
+  /** Only if GitHub says the runner is idle: it may have taken another job meanwhile (job stealing). */
+  onlyIfIdle: z.boolean(),
+  jobId: z.int().positive(),
+});
+export type TeardownMessage = z.output<typeof teardownMessageSchema>;
+
+export const hostMessageSchema = z.discriminatedUnion('action', [launchMessageSchema, teardownMessageSchema]);
+export type HostMessage = z.output<typeof hostMessageSchema>;
+
+/** The SNS/SQS message attributes the per-pool subscriptions filter on. */
+export function hostMessageAttributes(message: HostMessage): Record<'pool' | 'host' | 'os' | 'action', string> {
+  return { pool: message.pool, host: message.host, os: message.os, action: message.action };
+}
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new PayloadError(toIssues(result.error));
+  return result.data;
+}
+
+/** Parse a message body (a JSON string); throws PayloadError naming each bad field. */
+export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new PayloadError([{ path: '(root)', message: 'message body is not JSON' }]);
+  }
+  return parseWith(schema, raw);
+}
+
+/** Validate before sending: a message we write must be one we can read. */
+export function checkedMessage<T>(schema: z.ZodType<T>, message: T): T {
+  return parseWith(schema, message);
+}

@@ -1,0 +1,31 @@
+/** Builds one UpdateItem expression from named parts, so each transition says only what it changes. */
+export class UpdateBuilder {
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  set(attribute: string, value: unknown, mode: 'always' | 'ifAbsent' = 'always'): this {
+    if (value === undefined) return this;
+    const name = `#${attribute}`;
+    this.names[name] = attribute;
+    this.values[`:${attribute}`] = value;
+    this.sets.push(mode === 'always' ? `${name} = :${attribute}` : `${name} = if_not_exists(${name}, :${attribute})`);
+    return this;
+  }
+
+  remove(...attributes: string[]): this {
+    for (const attribute of attributes) {
+      this.names[`#${attribute}`] = attribute;
+      this.removes.push(`#${attribute}`);
+    }
+    return this;
+  }
+
+  expression(): string {
+    const parts: string[] = [];
+    if (this.sets.length > 0) parts.push(`SET ${this.sets.join(', ')}`);
+    if (this.removes.length > 0) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    return parts.join(' ');
+  }
+}
