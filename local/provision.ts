@@ -25,7 +25,8 @@ export function jobsTableCreateInput(tableName: string): CreateTableCommandInput
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: index.projection },
+      Projection:
+        index.projection === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.include] },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: JOBS_TABLE.streamView },
   };

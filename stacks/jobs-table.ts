@@ -23,7 +23,9 @@ export class JobsTable extends Construct {
         name: index.name,
         hashKey: index.partitionKey.name,
         rangeKey: index.sortKey.name,
-        projectionType: index.projection,
+        ...(index.projection === 'ALL'
+          ? { projectionType: 'ALL' }
+          : { projectionType: 'INCLUDE', nonKeyAttributes: [...index.projection.include] }),
       })),
       streamEnabled: true,
       streamViewType: JOBS_TABLE.streamView,

@@ -92,7 +92,7 @@ describe('make local', () => {
     expect(status).toBe('202');
     expect(JSON.parse(responseBody!)).toEqual({ jobId, pool: 'docker-linux', state: 'queued', changed: true });
     const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'queued', pool: 'docker-linux', queueKey: 'docker-linux' });
+    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'queued', job: { pool: 'docker-linux' }, queueKey: 'docker-linux' });
   });
 
   it('refuses an unsigned curl with 401', async () => {

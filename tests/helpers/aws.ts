@@ -1,7 +1,7 @@
 import { DeleteTableCommand, GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { jobKey } from '@runners/shared';
+import { jobKey, type JobRecord } from '@runners/shared';
 import { awsTarget, type AwsTarget } from '../../local/aws-target';
 import { provisionJobsTable } from '../../local/provision';
 
@@ -34,7 +34,7 @@ export async function scanTable(client: DynamoDBClient, tableName: string): Prom
   return items.sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
 }
 
-export async function getJob(client: DynamoDBClient, tableName: string, jobId: number): Promise<Record<string, unknown> | undefined> {
+export async function getJob(client: DynamoDBClient, tableName: string, jobId: number): Promise<JobRecord | undefined> {
   const result = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: jobKey(jobId) } }, ConsistentRead: true }));
-  return result.Item ? unmarshall(result.Item) : undefined;
+  return result.Item ? (unmarshall(result.Item) as JobRecord) : undefined;
 }

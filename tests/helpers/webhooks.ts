@@ -34,7 +34,10 @@ export function workflowJobExamples(): WorkflowJobExample[] {
 }
 
 /** A deep copy of the first example with this action (and, optionally, labels), with fields overridden. */
-export function examplePayload(action: string, overrides: { jobId?: number; labels?: string[]; runnerName?: string | null; conclusion?: string | null; repo?: string } = {}): WorkflowJobPayload {
+export function examplePayload(
+  action: string,
+  overrides: { jobId?: number; labels?: string[]; runnerName?: string | null; conclusion?: string | null; repo?: string; createdAt?: string } = {},
+): WorkflowJobPayload {
   const examples = workflowJobExamples().filter((e) => e.payload.action === action);
   const source = examples.find((e) => e.payload.installation) ?? examples[0];
   if (!source) throw new Error(`no workflow_job example with action ${action}`);
@@ -43,6 +46,7 @@ export function examplePayload(action: string, overrides: { jobId?: number; labe
   if (overrides.labels) payload.workflow_job.labels = overrides.labels;
   if (overrides.runnerName !== undefined) payload.workflow_job.runner_name = overrides.runnerName;
   if (overrides.conclusion !== undefined) payload.workflow_job.conclusion = overrides.conclusion;
+  if (overrides.createdAt !== undefined) payload.workflow_job.created_at = overrides.createdAt;
   if (overrides.repo) {
     const [owner, name] = overrides.repo.split('/') as [string, string];
     payload.repository = { ...payload.repository, full_name: overrides.repo, name, owner: { ...payload.repository.owner, login: owner } };

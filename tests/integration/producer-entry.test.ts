@@ -52,7 +52,7 @@ describe('producer Lambda entry (functions/producer/src/index.ts)', () => {
     const response = await handler(event, lambdaContext('producer'));
 
     expect(response.statusCode).toBe(202);
-    expect(await getJob(client, tableName, jobId)).toMatchObject({ state: 'queued', pool: 'docker-linux' });
+    expect(await getJob(client, tableName, jobId)).toMatchObject({ state: 'queued', job: { pool: 'docker-linux' } });
   });
 
   it('refuses a delivery signed with another secret', async () => {

@@ -46,10 +46,10 @@ describe('producer × every workflow_job example of @octokit/webhooks-examples (
     expect(response.statusCode).toBe(202);
     expect(harness.body(response)).toEqual({ jobId, pool, state: payload.action, changed: true });
     const item = await getJob(client, tableName, jobId);
-    expect(item).toMatchObject({ jobId, state: payload.action, runId: payload.workflow_job.run_id, labels: payload.workflow_job.labels });
-    expect(`${item!.owner}/${item!.repo}`).toBe(payload.repository.full_name);
-    expect(item!.pool).toBe(pool === 'unroutable' ? undefined : pool);
-    expect(item!.installationId).toBe(payload.installation?.id);
+    expect(item).toMatchObject({ jobId, state: payload.action, job: { runId: payload.workflow_job.run_id, labels: payload.workflow_job.labels } });
+    expect(`${item!.job.owner}/${item!.job.repo}`).toBe(payload.repository.full_name);
+    expect(item!.job.pool).toBe(pool === 'unroutable' ? undefined : pool);
+    expect(item!.job.installationId).toBe(payload.installation?.id);
     // Only a routed, queued job is in its pool's queue index.
     expect(item!.queueKey).toBe(payload.action === 'queued' && pool !== 'unroutable' ? pool : undefined);
     if (payload.action === 'in_progress' || payload.action === 'completed') expect(item!.runnerName).toBe(payload.workflow_job.runner_name);

@@ -49,8 +49,8 @@ describe('producer: sequences of deliveries for one job', () => {
     }
 
     const item = await getJob(client, tableName, jobId);
-    expect(item).toMatchObject({ state: 'completed', runnerName: 'gha-docker-linux-1-1', pool: 'docker-linux' });
-    expect(item!.queuedAt).toEqual(expect.any(String));
+    expect(item).toMatchObject({ state: 'completed', runnerName: 'gha-docker-linux-1-1', job: { pool: 'docker-linux' } });
+    expect(item!.job.firstSeenAt).toEqual(expect.any(String));
     expect(item!.completedAt).toEqual(expect.any(String));
     expect(await queuedInPool('docker-linux')).not.toContain(jobId);
   });
@@ -134,8 +134,8 @@ describe('producer: sequences of deliveries for one job', () => {
 
     expect(harness.body(response)).toEqual({ jobId, pool: 'unroutable', state: 'queued', changed: true });
     const item = await getJob(client, tableName, jobId);
-    expect(item).toMatchObject({ state: 'queued', unroutableReason: expect.stringContaining('no pool') });
-    expect(item!.pool).toBeUndefined();
+    expect(item).toMatchObject({ state: 'queued', job: { unroutableReason: expect.stringContaining('no pool') } });
+    expect(item!.job.pool).toBeUndefined();
     expect(item!.queueKey).toBeUndefined();
     const emf = harness.output.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(emf.some((m) => m.UnroutableJobs === 1)).toBe(true);
@@ -195,7 +195,7 @@ describe('producer: sequences of deliveries for one job', () => {
     const response = await harness.invoke(event);
 
     expect(response.statusCode).toBe(202);
-    expect(await getJob(client, tableName, jobId)).toMatchObject({ state: 'queued', pool: 'docker-linux' });
+    expect(await getJob(client, tableName, jobId)).toMatchObject({ state: 'queued', job: { pool: 'docker-linux' } });
   });
 
   it('accepts a base64-encoded JSON body', async () => {

@@ -38,7 +38,7 @@ describe('RunnersStack synth', () => {
     const table = Object.values(synth().resource.aws_dynamodb_table!)[0] as {
       attribute: { name: string; type: string }[];
       hash_key: string;
-      global_secondary_index: { name: string; hash_key: string; range_key: string; projection_type: string }[];
+      global_secondary_index: { name: string; hash_key: string; range_key: string; projection_type: string; non_key_attributes?: string[] }[];
       stream_view_type: string;
     };
     const local = jobsTableCreateInput('x');
@@ -51,6 +51,7 @@ describe('RunnersStack synth', () => {
         hash_key: index.KeySchema![0]!.AttributeName,
         range_key: index.KeySchema![1]!.AttributeName,
         projection_type: index.Projection!.ProjectionType,
+        ...(index.Projection!.NonKeyAttributes ? { non_key_attributes: index.Projection!.NonKeyAttributes } : {}),
       })),
     );
     expect(table.stream_view_type).toBe(local.StreamSpecification!.StreamViewType);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 /*
  * What in a Jobs table change the publisher must act on, and for which pool:
- *   queued     a job entered a pool's queue index (new work);
+ *   queued     a job entered a pool's queue index (new work; not a requeue by the publisher, which the tick retries);
  *   finished   a completed job entered the finished index (a runner to tear down, a slot to free);
  *   released   a slot was freed by someone other than the publisher (an orchestrator's failed launch or teardown).
  * The publisher's own writes (dispatching, freeing slots it freed itself) are not acted on: no feedback loop.
@@ -29,6 +29,7 @@ const imageSchema = z
     [finishedByPool.partitionKey.name]: z.string().optional(),
     [slotsByPool.partitionKey.name]: z.string().optional(),
     slotReleasedBy: z.string().optional(),
+    state: z.string().optional(),
   })
   .loose();
 type Image = z.output<typeof imageSchema>;
@@ -48,7 +49,9 @@ export function poolChanges(record: DynamoDBRecord): PoolChange[] {
   if (!(after ?? before)?.pk.startsWith('JOB#')) return [];
   const changes: PoolChange[] = [];
   const queued = appeared(queuedByPool.partitionKey.name, before, after);
-  if (queued) changes.push({ pool: queued, reason: 'queued' });
+  // A job the publisher put back (its launch could not be published) waits for the tick: a broken topic must not
+  // turn into a tight retry loop.
+  if (queued && before?.state !== 'dispatched') changes.push({ pool: queued, reason: 'queued' });
   const finished = appeared(finishedByPool.partitionKey.name, before, after);
   if (finished) changes.push({ pool: finished, reason: 'finished' });
   const slot = before?.[slotsByPool.partitionKey.name] as string | undefined;

@@ -2,6 +2,7 @@ import {
   parseRunnerName,
   poolCapacity,
   recordLaunches,
+  unconfirmedLaunches,
   runnerName,
   selectFairly,
   type DispatchBus,
@@ -138,8 +139,18 @@ async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: Readon
 async function launchQueued(pool: Pool, ports: PublisherPorts) {
   const { store } = ports;
   const nowMs = ports.now().getTime();
-  const [slots, log] = await Promise.all([store.slotRunners(pool.name), store.launchLog(pool.name)]);
-  const capacity = poolCapacity(pool, slots, log, nowMs);
+  const [indexed, log] = await Promise.all([store.slotRunners(pool.name), store.launchLog(pool.name)]);
+  const poolNames = new Set(ports.config.pools.map((p) => p.name));
+  const unconfirmed = unconfirmedLaunches(log, indexed, nowMs).flatMap((name) => {
+    const identity = parseRunnerName(name, ports.config.runnerNamePrefix, poolNames);
+    return identity ? [{ jobId: identity.jobId, runnerName: name }] : [];
+  });
+  const confirmed = unconfirmed.length > 0 ? await store.slotsHeld(unconfirmed) : new Map<string, string>();
+  const inFlightByRepository = new Map<string, number>();
+  for (const repository of [...indexed.values(), ...confirmed.values()]) {
+    inFlightByRepository.set(repository, (inFlightByRepository.get(repository) ?? 0) + 1);
+  }
+  const capacity = poolCapacity(pool, indexed.size + confirmed.size, log, nowMs);
   const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0 };
   if (capacity.available === 0) return { ...idle, queued: 0, moreToLaunch: false };
 
@@ -147,6 +158,7 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
   const chosen = selectFairly(
     queued.map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
     Math.min(capacity.available, ports.limits.launchesPerRound),
+    inFlightByRepository,
   );
   if (chosen.length === 0) return { ...idle, queued: 0, moreToLaunch: false };
 

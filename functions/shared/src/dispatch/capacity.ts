@@ -1,7 +1,8 @@
 /*
  * How many runners a pool may launch now. Two limits:
- *   in flight < maxRunners, where in flight = the slots in the slots index, plus launches of the last few seconds the
- *     index may not show yet (GSIs are eventually consistent: over-counting for a moment is safe, under-counting is not);
+ *   in flight < maxRunners, where in flight = the runners holding a slot: those the slots index shows, plus those of
+ *     the last seconds' launches it may not show yet (a GSI is eventually consistent), confirmed by consistent reads
+ *     of their job records — so the count is exact, never a counter that drifts;
  *   launches in the last 60 s < launchesPerMinute (a sliding window, so no burst of 2× at a minute boundary).
  */
 
@@ -32,15 +33,19 @@ export interface PoolCapacity {
   readonly available: number;
 }
 
+/** Launches of the lag window that the slots index does not show: their slots must be confirmed another way. */
+export function unconfirmedLaunches(log: PoolLaunchLog, indexed: { has(runnerName: string): boolean }, now: number): string[] {
+  return log.recent.filter((l) => l.at > now - INDEX_LAG_MS && !indexed.has(l.runnerName)).map((l) => l.runnerName);
+}
+
+/** `inFlight`: the runners holding a slot of the pool (index ∪ confirmed recent launches). */
 export function poolCapacity(
   limits: { readonly maxRunners: number; readonly launchesPerMinute: number },
-  slotRunners: ReadonlySet<string>,
+  inFlight: number,
   log: PoolLaunchLog,
   now: number,
 ): PoolCapacity {
   const launchesInWindow = log.perSecond.filter(([second]) => second * 1000 > now - RATE_WINDOW_MS).reduce((sum, [, n]) => sum + n, 0);
-  const unseen = log.recent.filter((l) => l.at > now - INDEX_LAG_MS && !slotRunners.has(l.runnerName)).length;
-  const inFlight = slotRunners.size + unseen;
   const available = Math.max(0, Math.min(limits.maxRunners - inFlight, limits.launchesPerMinute - launchesInWindow));
   return { inFlight, launchesInWindow, available };
 }

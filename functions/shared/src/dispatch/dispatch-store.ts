@@ -35,8 +35,8 @@ export interface Dispatch {
 export interface DispatchStore {
   /** The oldest queued jobs of a pool, oldest first. */
   queuedJobs(pool: string, limit: number): Promise<QueuedJob[]>;
-  /** The runner names holding a slot of this pool. */
-  slotRunners(pool: string): Promise<Set<string>>;
+  /** The runners holding a slot of this pool: runner name → repository (owner/repo) it was launched for. */
+  slotRunners(pool: string): Promise<Map<string, string>>;
   finishedJobs(pool: string, limit: number): Promise<FinishedJob[]>;
   launchLog(pool: string): Promise<PoolLaunchLog>;
   /** Optimistic: false when another writer saved a newer version first. */
@@ -45,6 +45,8 @@ export interface DispatchStore {
   markDispatched(jobId: number, dispatch: Dispatch): Promise<boolean>;
   /** dispatched → queued again, releasing the slot, when its launch message could not be published. */
   requeue(jobId: number, dispatch: Dispatch): Promise<boolean>;
+  /** Of these runners (name → the job record holding its slot), those whose slot is held, with their repository. */
+  slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>>;
   /** Whether this job record holds the slot of `runnerName`. */
   holdsSlot(jobId: number, runnerName: string): Promise<boolean>;
   /** Frees the slot of `runnerName` held by job `jobId`. False when it was not held (already freed, or not ours). */

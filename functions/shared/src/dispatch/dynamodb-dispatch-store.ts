@@ -1,5 +1,7 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
+  type BatchGetItemCommandOutput,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -14,24 +16,15 @@ import { STATE_RANK } from '../jobs/job-state';
 import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
 import { UpdateBuilder } from '../jobs/update-builder';
 import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
+import type { JobRecord } from '../jobs/job-store';
 import type { Dispatch, DispatchStore, FinishedJob, QueuedJob } from './dispatch-store';
 
 const { queuedByPool: QUEUE, slotsByPool: SLOTS, finishedByPool: FINISHED } = JOBS_TABLE.indexes;
 const PK = JOBS_TABLE.partitionKey.name;
 
-interface JobItem {
-  jobId: number;
-  owner: string;
-  repo: string;
-  installationId?: number;
-  labels?: string[];
-  launchAttempt?: number;
-  githubCreatedAt?: string;
-  firstSeenAt: string;
-  runnerName?: string;
-  launchedRunner?: string;
-  slotPool?: string;
-}
+type JobItem = JobRecord;
+
+const repositoryOf = (item: Pick<JobItem, 'job'>): string => `${item.job.owner}/${item.job.repo}`;
 
 export class DynamoDbDispatchStore implements DispatchStore {
   constructor(
@@ -43,18 +36,18 @@ export class DynamoDbDispatchStore implements DispatchStore {
     const items = await this.query<JobItem>(QUEUE.name, QUEUE.partitionKey.name, pool, limit);
     return items.map((item) => ({
       jobId: item.jobId,
-      owner: item.owner,
-      repo: item.repo,
-      installationId: item.installationId,
-      labels: item.labels ?? [],
+      owner: item.job.owner,
+      repo: item.job.repo,
+      installationId: item.job.installationId,
+      labels: item.job.labels,
       nextAttempt: (item.launchAttempt ?? 0) + 1,
-      createdAt: item.githubCreatedAt ?? item.firstSeenAt,
+      createdAt: item.job.createdAt ?? item.job.firstSeenAt,
     }));
   }
 
-  async slotRunners(pool: string): Promise<Set<string>> {
-    const items = await this.query<{ launchedRunner: string }>(SLOTS.name, SLOTS.partitionKey.name, pool);
-    return new Set(items.map((item) => item.launchedRunner));
+  async slotRunners(pool: string): Promise<Map<string, string>> {
+    const items = await this.query<Pick<JobItem, 'launchedRunner' | 'job'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
+    return new Map(items.map((item) => [item.launchedRunner!, repositoryOf(item)]));
   }
 
   async finishedJobs(pool: string, limit: number): Promise<FinishedJob[]> {
@@ -137,6 +130,36 @@ export class DynamoDbDispatchStore implements DispatchStore {
       names: { '#launchedRunner': SLOTS.sortKey.name },
       values: { ':dispatchedRank': STATE_RANK.dispatched, ':runner': dispatch.runnerName },
     }, 'requeueing');
+  }
+
+  async slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>> {
+    const held = new Map<string, string>();
+    // BatchGetItem takes 100 keys; unprocessed keys are asked again.
+    for (let start = 0; start < runners.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = runners.slice(start, start + 100).map((r) => ({ [PK]: { S: jobKey(r.jobId) } }));
+      while (keys && keys.length > 0) {
+        const result: BatchGetItemCommandOutput = await this.send('confirming slots', () =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: keys,
+                  ConsistentRead: true,
+                  ProjectionExpression: '#slotPool, #launchedRunner, #job',
+                  ExpressionAttributeNames: { '#slotPool': SLOTS.partitionKey.name, '#launchedRunner': SLOTS.sortKey.name, '#job': 'job' },
+                },
+              },
+            }),
+          ),
+        );
+        for (const raw of result.Responses?.[this.tableName] ?? []) {
+          const item = unmarshall(raw) as Pick<JobItem, 'slotPool' | 'launchedRunner' | 'job'>;
+          if (item.slotPool !== undefined && item.launchedRunner !== undefined) held.set(item.launchedRunner, repositoryOf(item));
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return new Map([...held].filter(([name]) => runners.some((r) => r.runnerName === name)));
   }
 
   async holdsSlot(jobId: number, runnerName: string): Promise<boolean> {

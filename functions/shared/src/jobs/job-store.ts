@@ -12,6 +12,55 @@ export interface RecordOutcome {
   readonly pool?: string;
 }
 
+/** What describes a job: written once, by the first of its webhooks to arrive. */
+export interface JobDescription {
+  readonly runId: number;
+  readonly runAttempt: number;
+  readonly owner: string;
+  readonly repo: string;
+  readonly installationId?: number;
+  readonly labels: readonly string[];
+  readonly name: string;
+  readonly workflowName?: string;
+  readonly htmlUrl?: string;
+  /** GitHub's creation time of the job: the queue is ordered by it. */
+  readonly createdAt?: string;
+  readonly firstSeenAt: string;
+  /** The pool it was routed to; absent for an unroutable job, which has a reason instead. */
+  readonly pool?: string;
+  readonly unroutableReason?: string;
+}
+
+/** A job record of the Jobs table, as stored (attributes of the indexes included when present). */
+export interface JobRecord {
+  readonly pk: string;
+  readonly jobId: number;
+  readonly job: JobDescription;
+  readonly state: JobState;
+  readonly stateRank: number;
+  readonly updatedAt: string;
+  readonly lastDeliveryId: string;
+  readonly expiresAt: number;
+  /** Assigned by GitHub (in_progress, completed). */
+  readonly runnerName?: string;
+  readonly runnerId?: number;
+  readonly conclusion?: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  /** Queue index: the pool, while queued. */
+  readonly queueKey?: string;
+  readonly queueSortKey?: string;
+  /** Finished index: the pool, until the publisher dealt with the completed job. */
+  readonly finishedKey?: string;
+  /** Slots index: the pool, while the runner launched for this job holds its slot. */
+  readonly slotPool?: string;
+  readonly launchedRunner?: string;
+  readonly launchAttempt?: number;
+  readonly dispatchedAt?: string;
+  readonly slotReleasedAt?: string;
+  readonly slotReleasedBy?: string;
+}
+
 /** The storage contract of job records; the DynamoDB implementation is the one that ships. */
 export interface JobStore {
   /** Apply one `workflow_job` webhook to the job's record, atomically and only if it moves the job forward. */

@@ -12,8 +12,8 @@ export interface IndexDefinition {
   readonly name: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
-  /** ALL where readers need the record; KEYS_ONLY where they only count or list keys. */
-  readonly projection: 'ALL' | 'KEYS_ONLY';
+  /** ALL where readers need the record; a few attributes where they only count or group. */
+  readonly projection: 'ALL' | { readonly include: readonly string[] };
 }
 
 export const JOBS_TABLE = {
@@ -35,12 +35,13 @@ export const JOBS_TABLE = {
     /**
      * Sparse: the runner slots a pool has in flight. A job record holds the slot of the runner launched for it from
      * dispatch until that runner is finished or torn down; in-flight is derived from this index, never a counter.
+     * The job's description comes along, so fair sharing can count in-flight runners per repository.
      */
     slotsByPool: {
       name: 'slots-by-pool',
       partitionKey: { name: 'slotPool', type: 'S' },
       sortKey: { name: 'launchedRunner', type: 'S' },
-      projection: 'KEYS_ONLY',
+      projection: { include: ['job'] },
     },
     /** Sparse: completed jobs whose runner the publisher has not dealt with yet (teardown, slot release). */
     finishedByPool: {
