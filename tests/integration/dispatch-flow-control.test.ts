@@ -152,6 +152,8 @@ describe('dispatch flow control', () => {
     const item = await getJob(h.dynamodb, h.tableName, jobId!);
     expect(item).toMatchObject({ state: 'queued', queueKey: 'docker-linux', launchAttempt: 1 });
     expect(item!.slotPool).toBeUndefined();
+    // Retried by the tick, not in a tight loop: one publisher run for the one notification.
+    expect(h.invocations.publisher).toBe(1);
     await h.close();
   }, 60_000);
 });

@@ -123,6 +123,8 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set('stateRank', STATE_RANK.queued)
       .set('updatedAt', dispatch.at.toISOString())
       .set(QUEUE.partitionKey.name, dispatch.pool)
+      .set('slotReleasedAt', dispatch.at.toISOString())
+      .set('slotReleasedBy', 'publisher')
       .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name);
     // Only this very dispatch: if the job moved on (in_progress, completed), it stays where it is.
     return this.conditionalUpdate(jobId, update, {
