@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +19,7 @@ import { examplePayload, signature } from '../helpers/webhooks';
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const run = promisify(execFile);
 
-interface StackFile {
-  webhookUrl: string;
-  webhookSecret: string;
-  aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
-  tables: { jobs: string };
-}
+type StackFile = import('../../local/stack').StackFile;
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, output: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -67,10 +63,12 @@ describe('make local', () => {
     expect(stack.webhookSecret).toMatch(/^[0-9a-f]{48}$/);
     expect(stack.aws).toMatchObject({ endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), region: 'us-east-1' });
     expect(stack.tables.jobs).toBe('ephemeral-runners-jobs');
+    expect(Object.keys(stack.queues)).toEqual(['docker-linux', 'eks-linux', 'ec2-linux', 'ec2-windows', 'ec2-macos', 'lambda-linux']);
+    expect(stack.functions).toEqual(['ephemeral-runners-producer', 'ephemeral-runners-messenger', 'ephemeral-runners-publisher']);
     expect(output).toContain('local stack is up');
   });
 
-  it('answers a signed curl of a real queued payload with 202 and records the job', async () => {
+  it('answers a signed curl of a real queued payload with 202, records the job and dispatches it', async () => {
     // Prepare
     const jobId = 4_200_000_001;
     const body = JSON.stringify(examplePayload('queued', { jobId, labels: ['self-hosted', 'linux', 'docker'] }));
@@ -92,7 +90,20 @@ describe('make local', () => {
     expect(status).toBe('202');
     expect(JSON.parse(responseBody!)).toEqual({ jobId, pool: 'docker-linux', state: 'queued', changed: true });
     const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'queued', job: { pool: 'docker-linux' }, queueKey: 'docker-linux' });
+    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ job: { pool: 'docker-linux' } });
+
+    // … and the stream → messenger → publisher chain dispatches it: one launch message on the docker pool's queue.
+    const sqs = new SQSClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const deadline = Date.now() + 20_000;
+    let bodies: string[] = [];
+    while (bodies.length === 0 && Date.now() < deadline) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['docker-linux']!.url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+      bodies = Messages.map((m) => m.Body!);
+    }
+    expect(bodies.map((b) => JSON.parse(b) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ action: 'launch', pool: 'docker-linux', jobId, runnerName: `gha-docker-linux-${jobId}-1` }),
+    ]);
+    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'dispatched', slotPool: 'docker-linux' });
   });
 
   it('refuses an unsigned curl with 401', async () => {
