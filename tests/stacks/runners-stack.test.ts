@@ -58,3 +58,37 @@ describe('RunnersStack synth', () => {
     expect(table.global_secondary_index.map((i) => i.name)).toContain(JOBS_TABLE.indexes.queuedByPool.name);
   });
 });
+
+describe('dispatch topology synth', () => {
+  type Resources = Record<string, Record<string, Record<string, unknown>>>;
+  const resources = (): Resources => synth().resource as Resources;
+
+  it('has the Publisher and Jobs topics, traced', () => {
+    const topics = Object.values(resources().aws_sns_topic!);
+
+    expect(topics.map((t) => t.name).sort()).toEqual(['er-test-jobs', 'er-test-publisher']);
+    expect(topics.every((t) => t.tracing_config === 'Active')).toBe(true);
+  });
+
+  it('has one queue + DLQ per pool, subscribed to the Jobs topic with a filter on its pool, raw delivery', () => {
+    const r = resources();
+    const queues = Object.values(r.aws_sqs_queue!).map((q) => q.name).sort();
+    const subscriptions = Object.values(r.aws_sns_topic_subscription!);
+
+    expect(queues).toEqual(['docker-linux', 'ec2-gpu', 'eks-k8s'].flatMap((p) => [`er-test-pool-${p}`, `er-test-pool-${p}-dlq`]).sort());
+    const filters = subscriptions.map((s) => JSON.parse(s.filter_policy as string) as { pool: string[] });
+    expect(filters.map((f) => f.pool).sort()).toEqual([['docker-linux'], ['ec2-gpu'], ['eks-k8s']]);
+    expect(subscriptions.every((s) => s.raw_message_delivery === true && s.protocol === 'sqs' && s.filter_policy_scope === 'MessageAttributes')).toBe(true);
+    const queue = Object.values(r.aws_sqs_queue!).find((q) => q.name === 'er-test-pool-docker-linux')!;
+    expect(JSON.parse(queue.redrive_policy as string)).toMatchObject({ maxReceiveCount: 5 });
+  });
+
+  it('lets only the Jobs topic send to a pool queue', () => {
+    const documents = Object.values((synth() as unknown as { data: Resources }).data.aws_iam_policy_document!);
+
+    expect(documents).toHaveLength(3);
+    for (const document of documents) {
+      expect(document.statement).toEqual([expect.objectContaining({ actions: ['sqs:SendMessage'], condition: [expect.objectContaining({ test: 'ArnEquals', variable: 'aws:SourceArn' })] })]);
+    }
+  });
+});
