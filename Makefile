@@ -8,7 +8,7 @@ MOTO := $(VENV)/bin/moto_server
 NODE_DEPS := node_modules/.install-stamp
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local synth clean
+.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local synth bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,5 +56,9 @@ local: install build ## run the whole system on this machine until Ctrl-C (write
 synth: $(NODE_DEPS) ## synthesize the Terraform JSON into cdktf.out/
 	npx tsx main.ts
 
+bench: install ## benchmarks on the local stack; results in bench/results/
+	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts
+	npx tsx bench/dispatch.ts $(BENCH_SIZES)
+
 clean: ## remove build output and local state (keeps node_modules and the venv)
-	rm -rf dist cdktf.out .local coverage
+	rm -rf dist dist-bench cdktf.out .local coverage

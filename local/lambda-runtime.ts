@@ -8,6 +8,8 @@ import { Worker } from 'node:worker_threads';
 export interface LocalFunction {
   readonly name: string;
   invoke<TResult = unknown>(event: unknown): Promise<TResult>;
+  /** AWS API calls made by the function so far, per `Service.Operation`. */
+  awsCalls(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -56,20 +58,23 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
     pending.clear();
   });
 
-  const invokeNow = (event: unknown) =>
+  const send = (message: { event?: unknown; stats?: true }) =>
     new Promise<unknown>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, event });
+      worker.postMessage({ id, ...message });
     });
 
   return {
     name: options.name,
     invoke<TResult>(event: unknown): Promise<TResult> {
       // One at a time per environment, as Lambda runs one invocation per execution environment.
-      const result = queue.then(() => invokeNow(event));
+      const result = queue.then(() => send({ event }));
       queue = result.catch(() => undefined);
       return result as Promise<TResult>;
+    },
+    awsCalls() {
+      return send({ stats: true }) as Promise<Record<string, number>>;
     },
     async stop() {
       await worker.terminate();

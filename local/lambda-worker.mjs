@@ -8,7 +8,12 @@ const { bundle, functionName, timeoutMs, memoryMb } = workerData;
 const module = await import(pathToFileURL(bundle).href);
 if (typeof module.handler !== 'function') throw new Error(`${bundle} exports no handler`);
 
-parentPort.on('message', async ({ id, event }) => {
+parentPort.on('message', async ({ id, event, stats }) => {
+  if (stats) {
+    // The AWS calls this environment made (see functions/shared/src/aws/call-counter.ts).
+    parentPort.postMessage({ id, result: Object.fromEntries(globalThis.__ephemeralRunnersAwsCalls ?? []) });
+    return;
+  }
   const context = lambdaContext(functionName, { timeoutMs, memoryMb });
   let timer;
   try {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
@@ -28,8 +29,12 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** How often the publisher's scheduled tick fires (AWS: every minute). */
   readonly publisherTickMs?: number;
-  /** Extra environment for every function (e.g. AWS call counting in benchmarks). */
+  /** Extra environment for every function. */
   readonly functionEnvironment?: Record<string, string>;
+  /** Another pools config (the bundles in `distDir` must have been built with it: POOLS_CONFIG=… OUT_DIR=…). */
+  readonly poolsConfigPath?: string;
+  /** Where the function bundles are (default dist/). */
+  readonly distDir?: string;
 }
 
 export interface StackFile {
@@ -54,7 +59,9 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.stackDir, { recursive: true });
   const names = resourceNames(DEFAULT_PREFIX);
-  const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+  const config = options.poolsConfigPath
+    ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
+    : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
   const moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
   const aws = awsTarget(moto.endpoint);
   const functions = new Map<string, LocalFunction>();
@@ -85,7 +92,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const start = async (name: string, environment: Record<string, string>, timeoutMs: number) => {
       const fn = await startLocalFunction({
         name: names.function(name),
-        bundle: resolve(options.root, 'dist', name, 'index.mjs'),
+        bundle: resolve(options.distDir ?? resolve(options.root, 'dist'), name, 'index.mjs'),
         environment: { ...common, ...environment },
         timeoutMs,
       });

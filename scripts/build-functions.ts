@@ -1,7 +1,7 @@
 /*
  * Bundles every function (functions/<name>/src/index.ts, except the shared core) into dist/<name>/index.mjs:
  * ESM for nodejs22.x, AWS SDK bundled (pinned with our code, not the runtime's), minified, with sourcemaps.
- * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts.
+ * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts; OUT_DIR=dir writes there.
  */
 import { build, type Plugin } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const poolsConfig = resolve(root, process.env.POOLS_CONFIG ?? 'pools.config.ts');
+const outDir = resolve(root, process.env.OUT_DIR ?? 'dist');
 
 const poolsConfigAlias: Plugin = {
   name: 'pools-config',
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     names.map(async (name) => {
       const result = await build({
         entryPoints: [resolve(root, 'functions', name, 'src/index.ts')],
-        outfile: resolve(root, 'dist', name, 'index.mjs'),
+        outfile: resolve(outDir, name, 'index.mjs'),
         bundle: true,
         format: 'esm',
         platform: 'node',
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
         banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       });
       const bundleBytes = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1].bytes ?? 0;
-      console.log(`dist/${name}/index.mjs  ${(bundleBytes / 1024).toFixed(0)} KB`);
+      console.log(`${resolve(outDir, name, 'index.mjs').slice(root.length + 1)}  ${(bundleBytes / 1024).toFixed(0)} KB`);
     }),
   );
 }

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SnsDispatchBus } from '@runners/shared';
+import { countAwsCalls, SnsDispatchBus } from '@runners/shared';
 import { currentTraceHeader, readEnvironment } from './config';
 import { createMessengerHandler } from './messenger-handler';
 
@@ -13,7 +13,7 @@ const tracer = new Tracer({ serviceName: 'messenger' });
 
 export const handler = createMessengerHandler({
   // The messenger only notifies the publisher; it never publishes host messages.
-  bus: new SnsDispatchBus(tracer.captureAWSv3Client(new SNSClient({})), { publisher: environment.PUBLISHER_TOPIC_ARN }),
+  bus: new SnsDispatchBus(tracer.captureAWSv3Client(countAwsCalls(new SNSClient({}))), { publisher: environment.PUBLISHER_TOPIC_ARN }),
   traceHeader: currentTraceHeader,
   logger: new Logger({ serviceName: 'messenger' }),
   tracer,

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbJobStore, parsePoolsConfig } from '@runners/shared';
+import { countAwsCalls, createRouter, DynamoDbJobStore, parsePoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment } from './config';
 import { createProducerHandler } from './producer-handler';
@@ -23,7 +23,7 @@ const metrics = new Metrics({ serviceName: 'producer' });
 export const handler = createProducerHandler({
   config,
   router: createRouter(config.pools),
-  store: new DynamoDbJobStore(tracer.captureAWSv3Client(new DynamoDBClient({})), environment.JOBS_TABLE_NAME),
+  store: new DynamoDbJobStore(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
   now: () => new Date(),
   webhookSecret: webhookSecretSource(environment),
   maxBodyBytes: environment.WEBHOOK_MAX_BODY_BYTES,

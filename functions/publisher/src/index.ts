@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDbDispatchStore, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
+import { countAwsCalls, DynamoDbDispatchStore, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { currentTraceHeader, readEnvironment } from './config';
 import { DEFAULT_ROUND_LIMITS } from './publish-round';
@@ -17,8 +17,8 @@ const tracer = new Tracer({ serviceName: 'publisher' });
 
 export const handler = createPublisherHandler({
   config,
-  store: new DynamoDbDispatchStore(tracer.captureAWSv3Client(new DynamoDBClient({})), environment.JOBS_TABLE_NAME),
-  bus: new SnsDispatchBus(tracer.captureAWSv3Client(new SNSClient({})), { jobs: environment.JOBS_TOPIC_ARN, publisher: environment.PUBLISHER_TOPIC_ARN }),
+  store: new DynamoDbDispatchStore(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
+  bus: new SnsDispatchBus(tracer.captureAWSv3Client(countAwsCalls(new SNSClient({}))), { jobs: environment.JOBS_TOPIC_ARN, publisher: environment.PUBLISHER_TOPIC_ARN }),
   now: () => new Date(),
   traceHeader: currentTraceHeader,
   limits: { ...DEFAULT_ROUND_LIMITS, launchesPerRound: environment.LAUNCHES_PER_ROUND, queueWindow: environment.QUEUE_WINDOW },

@@ -16,3 +16,4 @@ export * from './dispatch/dispatch-store';
 export * from './dispatch/dynamodb-dispatch-store';
 export * from './dispatch/dispatch-bus';
 export * from './dispatch/sns-dispatch-bus';
+export * from './aws/call-counter';

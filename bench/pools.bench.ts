@@ -1,0 +1,21 @@
+/*
+ * The benchmarks' pools: one pool sized so that flow control never holds a job back, so what is measured is the
+ * pipeline itself (webhook → table → stream → messenger → publisher → pool queue).
+ */
+import { definePoolsConfig } from '../functions/shared/src/pools/pools-config';
+
+export default definePoolsConfig({
+  github: { scope: 'org' },
+  pools: [
+    {
+      name: 'bench',
+      host: 'docker',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['bench'],
+      maxRunners: 10_000,
+      launchesPerMinute: 1_000,
+      docker: { image: 'ephemeral-runners/sim-runner:latest' },
+    },
+  ],
+});
