@@ -19,7 +19,7 @@ import { examplePayload, signature } from '../helpers/webhooks';
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const run = promisify(execFile);
 
-type StackFile = import('../../local/stack').StackFile;
+import type { StackFile } from '../../local/stack';
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, output: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
