@@ -29,7 +29,9 @@ interface DispatchResult {
   scenario: string;
   jobs: number;
   launches: number;
-  duplicateLaunches: number;
+  /** Launch messages received more than once: the same SQS message, another message for the same runner, or a
+   * message for a second runner (a double dispatch, which must be 0). */
+  duplicateLaunchMessages: { sameMessage: number; sameRunner: number; otherRunner: number };
   acceptToLaunchMs: Record<string, number>;
   acceptMs: Record<string, number>;
   totalMs: number;
@@ -55,7 +57,9 @@ async function run(jobs: number): Promise<DispatchResult> {
   const queueUrl = stack.queues.bench!.url;
   const accepted = new Map<number, number>();
   const launched = new Map<number, number>();
-  let duplicateLaunches = 0;
+  const seen = new Map<number, { messageId: string; runnerName: string }>();
+  /** A job's launch received again: the same SQS message again (at-least-once delivery), or a second message. */
+  const duplicates = { sameMessage: 0, sameRunner: 0, otherRunner: 0 };
   const firstJob = 30_000_000_000;
   let receiving = true;
 
@@ -64,9 +68,14 @@ async function run(jobs: number): Promise<DispatchResult> {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       const now = performance.now();
       for (const message of Messages) {
-        const { jobId } = JSON.parse(message.Body!) as { jobId: number };
-        if (launched.has(jobId)) duplicateLaunches++;
-        else launched.set(jobId, now);
+        const { jobId, runnerName } = JSON.parse(message.Body!) as { jobId: number; runnerName: string };
+        const first = seen.get(jobId);
+        if (!first) {
+          seen.set(jobId, { messageId: message.MessageId!, runnerName });
+          launched.set(jobId, now);
+        } else if (first.messageId === message.MessageId) duplicates.sameMessage++;
+        else if (first.runnerName === runnerName) duplicates.sameRunner++;
+        else duplicates.otherRunner++;
       }
       if (Messages.length > 0) {
         await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
@@ -124,7 +133,7 @@ async function run(jobs: number): Promise<DispatchResult> {
     scenario: `dispatch-${jobs}`,
     jobs,
     launches: launched.size,
-    duplicateLaunches,
+    duplicateLaunchMessages: duplicates,
     acceptToLaunchMs: percentiles(latencies),
     acceptMs: percentiles(acceptDurations),
     totalMs: Math.round(finished - started),
@@ -141,11 +150,11 @@ function markdown(results: DispatchResult[]): string {
     '`make bench` on the local stack: N signed `queued` webhooks through the producer (8 in flight), until every launch',
     'message is on the pool queue. Latency = webhook accepted (HTTP 202) → launch message received from SQS.',
     '',
-    '| N | launches | duplicates | accept→launch p50 / p95 / p99 (ms) | webhook 202 p50 / p99 (ms) | total (ms) | AWS calls per job |',
+    '| N | launches | duplicate messages (same msg / same runner / 2nd runner) | accept→launch p50 / p95 / p99 (ms) | webhook 202 p50 / p99 (ms) | total (ms) | AWS calls per job |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.jobs} | ${r.launches} | ${r.duplicateLaunches} | ${r.acceptToLaunchMs.p50} / ${r.acceptToLaunchMs.p95} / ${r.acceptToLaunchMs.p99} | ${r.acceptMs.p50} / ${r.acceptMs.p99} | ${r.totalMs} | ${r.awsCallsPerJobTotal} |`,
+        `| ${r.jobs} | ${r.launches} | ${r.duplicateLaunchMessages.sameMessage} / ${r.duplicateLaunchMessages.sameRunner} / ${r.duplicateLaunchMessages.otherRunner} | ${r.acceptToLaunchMs.p50} / ${r.acceptToLaunchMs.p95} / ${r.acceptToLaunchMs.p99} | ${r.acceptMs.p50} / ${r.acceptMs.p99} | ${r.totalMs} | ${r.awsCallsPerJobTotal} |`,
     ),
     '',
     'AWS calls per job, by function and operation:',

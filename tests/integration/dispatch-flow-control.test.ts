@@ -157,3 +157,32 @@ describe('dispatch flow control', () => {
     await h.close();
   }, 60_000);
 });
+
+describe('job stealing across pools', () => {
+  it('a runner of pool B that ran a job of pool A frees B\'s slot, and B gets a round for its waiting jobs', async () => {
+    // Prepare: A = [docker], B = [docker, big] with room for one runner; a [docker] job routes to A (fewest extra
+    // labels), but B's runners can run it too.
+    const input = testPoolsInput();
+    const pools = [
+      { ...input.pools[0]!, name: 'pool-a', maxRunners: 5 },
+      { ...input.pools[0]!, name: 'pool-b', labels: ['docker', 'big'], maxRunners: 1 },
+    ] as PoolsConfigInput['pools'];
+    const h = await dispatchHarness({ config: testPoolsConfig({ pools }) });
+    const [x, y, z] = [27_000_001, 27_000_002, 27_000_003];
+    await h.deliver('queued', x, { labels: ['docker', 'big'] });
+    await h.deliver('queued', y, { labels: ['docker', 'big'] });
+    await h.deliver('queued', z, { labels: ['docker'] });
+    await h.settle();
+    expect(h.launches('pool-b').map((m) => m.jobId)).toEqual([x]);
+    expect(h.launches('pool-a').map((m) => m.jobId)).toEqual([z]);
+
+    // Act: GitHub gives z (pool A's job) to the runner launched for x in pool B, which finishes it
+    await h.deliver('completed', z, { labels: ['docker'], runnerName: `gha-pool-b-${x}-1`, conclusion: 'success' });
+    await h.settle();
+
+    // Assess: B's runner torn down on B's queue, B's slot freed, and B launched y without waiting for the tick
+    expect(h.teardowns('pool-b')).toEqual([expect.objectContaining({ runnerName: `gha-pool-b-${x}-1`, jobId: x })]);
+    expect(h.launches('pool-b').map((m) => m.jobId)).toEqual([x, y]);
+    await h.close();
+  }, 60_000);
+});

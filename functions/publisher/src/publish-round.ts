@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import {
   parseRunnerName,
   poolCapacity,
@@ -29,6 +30,9 @@ export interface RoundLimits {
   /** Retries of a pool whose launch log another publisher changed meanwhile. */
   readonly conflictRetries: number;
 }
+
+/** Conditional dispatch writes in flight at once. */
+const DISPATCH_CONCURRENCY = 10;
 
 export const DEFAULT_ROUND_LIMITS: RoundLimits = { launchesPerRound: 100, queueWindow: 1_000, finishedPerRound: 500, conflictRetries: 3 };
 
@@ -68,22 +72,33 @@ export async function publishRound(pools: readonly string[] | undefined, ports: 
   const byName = new Map(ports.config.pools.map((p) => [p.name, p]));
   const targets = pools === undefined ? ports.config.pools : [...new Set(pools)].flatMap((name) => byName.get(name) ?? []);
   const results: PoolRound[] = [];
-  for (const pool of targets) results.push(await poolRound(pool, ports, byName));
-  const renotified = results.filter((r) => r.moreToLaunch).map((r) => r.pool);
+  const renotify = new Set<string>();
+  const pending = new Set(targets.map((p) => p.name));
+  for (const pool of targets) {
+    pending.delete(pool.name);
+    const { round, freedPools } = await poolRound(pool, ports, byName);
+    results.push(round);
+    if (round.moreToLaunch) renotify.add(pool.name);
+    // A runner of another pool ran one of this pool's jobs (job stealing across pools): that pool has a free slot,
+    // and needs a round of its own unless it still has one coming in this invocation.
+    for (const name of freedPools) if (!pending.has(name)) renotify.add(name);
+  }
+  const renotified = [...renotify];
   if (renotified.length > 0) {
     await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: renotified, reasons: { 'publisher-batch-limit': renotified.length }, traceHeader: ports.traceHeader() });
   }
   return { pools: results, renotified };
 }
 
-async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>): Promise<PoolRound> {
-  const finished = await tearDownFinished(pool, ports, pools);
+async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>): Promise<{ round: PoolRound; freedPools: string[] }> {
+  const { freedPools, ...finished } = await tearDownFinished(pool, ports, pools);
   for (let attempt = 0; ; attempt++) {
     const launch = await launchQueued(pool, ports);
-    if (launch !== 'conflict') return { pool: pool.name, ...finished, ...launch };
+    if (launch !== 'conflict') return { round: { pool: pool.name, ...finished, ...launch }, freedPools };
     // Another publisher spent this pool's capacity first: recompute from what it wrote.
     if (attempt >= ports.limits.conflictRetries) {
-      return { pool: pool.name, ...finished, launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0 };
+      const gaveUp = { launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0 };
+      return { round: { pool: pool.name, ...finished, ...gaveUp }, freedPools };
     }
   }
 }
@@ -126,14 +141,18 @@ async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: Readon
   const { failed } = await ports.bus.publishHostMessages(planned.map((p) => p.message));
   const unpublished = new Set(failed);
   let slotsReleased = 0;
+  const freedPools = new Set<string>();
   // Published before released: a crash in between re-sends an idempotent teardown, never loses one.
   for (const step of planned) {
     if (unpublished.has(step.message)) continue; // stays in the finished index: next round retries
-    if (step.release && (await store.releaseSlot(step.message.jobId, step.message.runnerName, 'publisher', ports.now()))) slotsReleased++;
+    if (step.release && (await store.releaseSlot(step.message.jobId, step.message.runnerName, 'publisher', ports.now()))) {
+      slotsReleased++;
+      if (step.message.pool !== pool.name) freedPools.add(step.message.pool);
+    }
     await store.clearFinished(step.finishedJob);
   }
   for (const jobId of nothingToDo) await store.clearFinished(jobId);
-  return { teardowns: planned.length - unpublished.size, slotsReleased };
+  return { teardowns: planned.length - unpublished.size, slotsReleased, freedPools: [...freedPools] };
 }
 
 async function launchQueued(pool: Pool, ports: PublisherPorts) {
@@ -167,10 +186,17 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
   if (!(await store.saveLaunchLog(pool.name, recordLaunches(log, names, nowMs)))) return 'conflict' as const;
 
   const at = new Date(nowMs);
+  // Independent conditional writes: a few at a time, results in the chosen order.
+  const dispatched = await pMap(
+    chosen,
+    async (job, i) => {
+      const dispatch = { pool: pool.name, runnerName: names[i]!, attempt: job.nextAttempt, at };
+      return (await store.markDispatched(job.jobId, dispatch)) ? { job, dispatch } : undefined; // else: taken, started or cancelled
+    },
+    { concurrency: DISPATCH_CONCURRENCY },
+  );
   const launches: { message: LaunchMessage; job: QueuedJob }[] = [];
-  for (const [i, job] of chosen.entries()) {
-    const dispatch = { pool: pool.name, runnerName: names[i]!, attempt: job.nextAttempt, at };
-    if (!(await store.markDispatched(job.jobId, dispatch))) continue; // no longer queued: taken, started or cancelled
+  for (const { job, dispatch } of dispatched.filter((d) => d !== undefined)) {
     launches.push({
       job,
       message: {

@@ -51,7 +51,11 @@ export function createPublisherHandler(ports: PublisherHandlerPorts) {
     if (pools === 'nothing') return { pools: [] as PoolRound[], renotified: [] as string[] };
     const result = await publishRound(pools, ports);
     for (const round of result.pools) record(round, ports);
-    logger.info('publish round', { trigger: pools === undefined ? 'tick' : 'notification', pools: result.pools, renotified: result.renotified });
+    logger.info('publish round', {
+      trigger: pools === undefined ? 'tick' : 'notification',
+      pools: result.pools.map(({ dispatchDelays: _delays, ...summary }) => summary),
+      renotified: result.renotified,
+    });
     return result;
   };
 
