@@ -33,7 +33,7 @@ export class DynamoDbJobStore implements JobStore {
       repo: event.repo,
       installationId: event.installationId,
       labels: [...event.labels],
-      name: event.jobName,
+      jobName: event.jobName,
       workflowName: event.workflowName,
       htmlUrl: event.htmlUrl,
       createdAt: event.createdAt,

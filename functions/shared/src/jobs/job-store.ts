@@ -13,23 +13,15 @@ export interface RecordOutcome {
 }
 
 /** What describes a job: written once, by the first of its webhooks to arrive. */
-export interface JobDescription {
-  readonly runId: number;
-  readonly runAttempt: number;
-  readonly owner: string;
-  readonly repo: string;
-  readonly installationId?: number;
-  readonly labels: readonly string[];
-  readonly name: string;
-  readonly workflowName?: string;
-  readonly htmlUrl?: string;
-  /** GitHub's creation time of the job: the queue is ordered by it. */
-  readonly createdAt?: string;
+export type JobDescription = Pick<
+  JobEvent,
+  'runId' | 'runAttempt' | 'owner' | 'repo' | 'installationId' | 'labels' | 'jobName' | 'workflowName' | 'htmlUrl' | 'createdAt'
+> & {
   readonly firstSeenAt: string;
   /** The pool it was routed to; absent for an unroutable job, which has a reason instead. */
   readonly pool?: string;
   readonly unroutableReason?: string;
-}
+};
 
 /** A job record of the Jobs table, as stored (attributes of the indexes included when present). */
 export interface JobRecord {
