@@ -17,3 +17,4 @@ export * from './dispatch/dynamodb-dispatch-store';
 export * from './dispatch/dispatch-bus';
 export * from './dispatch/sns-dispatch-bus';
 export * from './aws/call-counter';
+export * from './github/github-client';

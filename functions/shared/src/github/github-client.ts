@@ -1,0 +1,223 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { RequestError } from '@octokit/request-error';
+import type { components } from '@octokit/openapi-types';
+import { RunnersError } from '../errors';
+
+/*
+ * Everything the control plane says to GitHub, through Octokit: App auth (JWT → installation token, cached by
+ * auth-app until shortly before it expires; one token per installation, not per call), retries of 5xx
+ * (plugin-retry) and waits on rate limits (plugin-throttling honours `retry-after` and `x-ratelimit-reset`), a
+ * configurable base URL (github.com, GHES, the simulator), and a hook that counts every call per operation.
+ */
+
+export type Runner = components['schemas']['runner'];
+export type WorkflowJob = components['schemas']['job'];
+export type HookDelivery = components['schemas']['hook-delivery-item'];
+
+export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
+
+export interface GitHubAppCredentials {
+  readonly appId: number;
+  readonly privateKey: string;
+  /** REST API root: https://api.github.com, https://HOST/api/v3, or the simulator. */
+  readonly baseUrl: string;
+}
+
+export interface GitHubClientOptions {
+  /** Called once per HTTP request with its operation (`GET /orgs/{org}/actions/runners`) and status. */
+  readonly onCall?: (operation: string, status: number) => void;
+  /** Retries of a 5xx or a rate-limited request. */
+  readonly retries?: number;
+  /** Milliseconds per unit of back-off (plugin-retry) and per second of `retry-after` (plugin-throttling). */
+  readonly retryAfterBaseValue?: number;
+}
+
+/** GitHub refused to delete a runner that is running a job: its own completion will tear it down. */
+export class RunnerBusyError extends RunnersError {
+  constructor(readonly runnerId: number, options?: ErrorOptions) {
+    super(`runner ${runnerId} is running a job; GitHub refuses to delete it`, options);
+    this.name = 'RunnerBusyError';
+  }
+}
+
+const RunnersOctokit = Octokit.plugin(retry, throttling);
+type RunnersOctokit = InstanceType<typeof RunnersOctokit>;
+
+const scopePath = (scope: RunnerScope) => (scope.kind === 'org' ? `/orgs/${scope.org}` : `/repos/${scope.owner}/${scope.repo}`);
+
+export class GitHubClient {
+  private readonly installations = new Map<number, RunnersOctokit>();
+  private readonly installationIds = new Map<string, number>();
+  private readonly runnerGroupIds = new Map<string, number>();
+  /** Conditional requests: the last ETag and body of each listed page. */
+  private readonly pages = new Map<string, { etag: string; data: unknown }>();
+  private appOctokit?: RunnersOctokit;
+
+  constructor(
+    private readonly credentials: GitHubAppCredentials,
+    private readonly options: GitHubClientOptions = {},
+  ) {}
+
+  /** The App's installation that covers this scope: looked up once, then cached. */
+  async installationId(scope: RunnerScope): Promise<number> {
+    const key = scopePath(scope).toLowerCase();
+    const cached = this.installationIds.get(key);
+    if (cached !== undefined) return cached;
+    const { data } =
+      scope.kind === 'org'
+        ? await this.app().request('GET /orgs/{org}/installation', { org: scope.org })
+        : await this.app().request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
+    this.installationIds.set(key, data.id);
+    return data.id;
+  }
+
+  async generateJitConfig(
+    installationId: number,
+    scope: RunnerScope,
+    runner: { name: string; labels: readonly string[]; runnerGroup?: string; workFolder?: string },
+  ): Promise<{ runnerId: number; encodedJitConfig: string }> {
+    // Repository runners have no groups: GitHub wants the default group's id (1) there.
+    const runnerGroupId = scope.kind === 'org' ? await this.runnerGroupId(installationId, scope.org, runner.runnerGroup ?? 'Default') : 1;
+    const { data } = await this.installation(installationId).request(`POST ${scopePath(scope)}/actions/runners/generate-jitconfig`, {
+      name: runner.name,
+      labels: [...runner.labels],
+      runner_group_id: runnerGroupId,
+      work_folder: runner.workFolder ?? '_work',
+    });
+    const body = data as { runner: Runner; encoded_jit_config: string };
+    return { runnerId: body.runner.id, encodedJitConfig: body.encoded_jit_config };
+  }
+
+  async getRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<Runner | undefined> {
+    try {
+      const { data } = await this.installation(installationId).request(`GET ${scopePath(scope)}/actions/runners/{runner_id}`, { runner_id: runnerId });
+      return data as Runner;
+    } catch (error) {
+      if (error instanceof RequestError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every runner of the scope, page by page; unchanged pages cost a 304, which the rate limit does not count. */
+  async listRunners(installationId: number, scope: RunnerScope): Promise<Runner[]> {
+    const runners: Runner[] = [];
+    for (let page = 1; ; page++) {
+      const route = `GET ${scopePath(scope)}/actions/runners`;
+      const key = `${installationId} ${route} ${page}`;
+      const cached = this.pages.get(key);
+      let data: { total_count: number; runners: Runner[] };
+      try {
+        const response = await this.installation(installationId).request(route, {
+          per_page: 100,
+          page,
+          headers: cached ? { 'if-none-match': cached.etag } : {},
+        });
+        data = response.data as typeof data;
+        const etag = response.headers.etag;
+        if (etag) this.pages.set(key, { etag, data });
+      } catch (error) {
+        if (!(error instanceof RequestError && error.status === 304 && cached)) throw error;
+        data = cached.data as typeof data;
+      }
+      runners.push(...data.runners);
+      if (data.runners.length < 100 || runners.length >= data.total_count) return runners;
+    }
+  }
+
+  /** Deletes a runner registration; absent counts as done. Throws RunnerBusyError when GitHub says it is busy. */
+  async deleteRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent'> {
+    try {
+      await this.installation(installationId).request(`DELETE ${scopePath(scope)}/actions/runners/{runner_id}`, { runner_id: runnerId });
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof RequestError && error.status === 404) return 'absent';
+      if (error instanceof RequestError && error.status === 422) throw new RunnerBusyError(runnerId, { cause: error });
+      throw error;
+    }
+  }
+
+  async getJob(installationId: number, owner: string, repo: string, jobId: number): Promise<WorkflowJob | undefined> {
+    try {
+      const { data } = await this.installation(installationId).request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId });
+      return data;
+    } catch (error) {
+      if (error instanceof RequestError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The App's webhook deliveries, newest first, down to `since` (or `limit` of them). */
+  async listDeliveries(options: { since?: Date; limit?: number } = {}): Promise<HookDelivery[]> {
+    const limit = options.limit ?? 1_000;
+    const out: HookDelivery[] = [];
+    let cursor: string | undefined;
+    while (out.length < limit) {
+      const response = await this.app().request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
+      for (const delivery of response.data) {
+        if (options.since && Date.parse(delivery.delivered_at) < options.since.getTime()) return out;
+        out.push(delivery);
+      }
+      cursor = /[?&]cursor=([^&>]+)[^>]*>;\s*rel="next"/.exec(response.headers.link ?? '')?.[1];
+      if (!cursor) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  async redeliver(deliveryId: number): Promise<void> {
+    await this.app().request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: deliveryId });
+  }
+
+  private async runnerGroupId(installationId: number, org: string, name: string): Promise<number> {
+    const key = `${org}/${name}`.toLowerCase();
+    const cached = this.runnerGroupIds.get(key);
+    if (cached !== undefined) return cached;
+    const { data } = await this.installation(installationId).request('GET /orgs/{org}/actions/runner-groups', { org, per_page: 100 });
+    const group = data.runner_groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
+    if (!group) throw new RunnersError(`runner group "${name}" does not exist in ${org}`);
+    this.runnerGroupIds.set(key, group.id);
+    return group.id;
+  }
+
+  private app(): RunnersOctokit {
+    this.appOctokit ??= this.octokit({ appId: this.credentials.appId, privateKey: this.credentials.privateKey });
+    return this.appOctokit;
+  }
+
+  /** One Octokit per installation: auth-app caches that installation's token and renews it before it expires. */
+  private installation(installationId: number): RunnersOctokit {
+    let octokit = this.installations.get(installationId);
+    if (!octokit) {
+      octokit = this.octokit({ appId: this.credentials.appId, privateKey: this.credentials.privateKey, installationId });
+      this.installations.set(installationId, octokit);
+    }
+    return octokit;
+  }
+
+  private octokit(auth: { appId: number; privateKey: string; installationId?: number }): RunnersOctokit {
+    const retries = this.options.retries ?? 3;
+    const octokit = new RunnersOctokit({
+      baseUrl: this.credentials.baseUrl.replace(/\/$/, ''),
+      authStrategy: createAppAuth,
+      auth,
+      retry: { retries, retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000 },
+      throttle: {
+        retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000,
+        // Wait and retry a few times; past that the caller's own retry (an SQS redelivery) takes over.
+        onRateLimit: (_retryAfter, _options, _octokit, retryCount) => retryCount < retries,
+        onSecondaryRateLimit: (_retryAfter, _options, _octokit, retryCount) => retryCount < retries,
+      },
+    });
+    const onCall = this.options.onCall;
+    if (onCall) {
+      octokit.hook.after('request', (response, options) => onCall(`${options.method} ${options.url}`, response.status));
+      octokit.hook.error('request', (error, options) => {
+        onCall(`${options.method} ${options.url}`, error instanceof RequestError ? error.status : 0);
+        throw error;
+      });
+    }
+    return octokit;
+  }
+}

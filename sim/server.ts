@@ -1,0 +1,452 @@
+import { createServer, type Server } from 'node:http';
+import { z } from 'zod';
+import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
+import { Deliveries, deliveryItem, type WebhookFaults } from './deliveries';
+import { error, etagOf, readJson, Router, send, type Reply, type Request } from './http';
+import { jobBody, runnerBody, SimModel, type Scope, type SimJob, type SimRunner } from './model';
+import { workflowJobPayload } from './payloads';
+
+/*
+ * The GitHub simulator: the REST shapes of the real API for what the control plane uses (App auth, installation
+ * tokens, JIT runners, runners, runner groups, jobs and runs, App webhook deliveries), signed workflow_job webhooks,
+ * GitHub's assignment of jobs to runners, the simulated runner's protocol, fault injection, and /_sim control and
+ * stats endpoints. The real Octokit client talks to it through its base URL.
+ */
+
+export interface SimulatorOptions {
+  readonly port?: number;
+  readonly appId?: number;
+  /** PEM of the App's private key; generated when absent (then read it from `simulator.privateKeyPem`). */
+  readonly privateKeyPem?: string;
+  /** Accounts (orgs) the App is installed on. */
+  readonly accounts?: readonly string[];
+  readonly webhookUrl?: string;
+  readonly webhookSecret?: string;
+  /** GitHub cancels a job queued 24 h. */
+  readonly queueTimeoutMs?: number;
+  /** Seed of the fault dice, for reproducible runs. */
+  readonly seed?: number;
+}
+
+export interface RestFaults {
+  /** Fractions 0..1 of API requests. */
+  serverError: number;
+  secondaryRateLimit: number;
+  retryAfterSeconds: number;
+  /** Deterministic: the next `count` API requests answer `status`. */
+  failNext: { status: 500 | 502 | 503 | 403; count: number }[];
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly appId: number;
+  readonly privateKeyPem: string;
+  readonly model: SimModel;
+  readonly deliveries: Deliveries;
+  stats(): SimStats;
+  stop(): Promise<void>;
+}
+
+export interface SimStats {
+  calls: Record<string, number>;
+  callsByInstallation: Record<string, number>;
+  notModified: number;
+  tokensMinted: number;
+  faultsInjected: number;
+  jobs: Record<string, number>;
+  runners: { online: number; offline: number; busy: number; idle: number };
+  deliveries: Deliveries['stats'];
+}
+
+const HOUR = 3600;
+
+/** A small seeded PRNG (mulberry32), so fault runs repeat. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const jitBody = z.object({
+  name: z.string().min(1).max(64),
+  runner_group_id: z.number().int().positive(),
+  labels: z.array(z.string().min(1)).min(1).max(100),
+  work_folder: z.string().optional(),
+});
+
+const runSpec = z.object({
+  owner: z.string(),
+  repo: z.string(),
+  workflowName: z.string().default('CI'),
+  jobs: z.array(
+    z.object({
+      name: z.string().default('build'),
+      labels: z.array(z.string()).min(1),
+      durationMs: z.number().int().min(0).default(100),
+      outcome: z.enum(['success', 'failure']).default('success'),
+      /** Fan out into this many jobs (a matrix). */
+      matrix: z.number().int().min(1).max(256).default(1),
+    }),
+  ),
+});
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const appId = options.appId ?? 4242;
+  const keys = options.privateKeyPem ? appKeysFromPem(options.privateKeyPem) : generateAppKeys();
+  const random = seeded(options.seed ?? 1);
+  const webhook = { url: options.webhookUrl, secret: options.webhookSecret ?? 'sim-secret' };
+  const tokens = new Map<string, { installationId: number; expiresAt: number }>();
+  const usage = new Map<number, { used: number; windowStart: number }>();
+  const counters = { calls: {} as Record<string, number>, callsByInstallation: {} as Record<string, number>, notModified: 0, tokensMinted: 0, faultsInjected: 0 };
+  const restFaults: RestFaults = { serverError: 0, secondaryRateLimit: 0, retryAfterSeconds: 1, failNext: [] };
+  let url = '';
+
+  const deliveries = new Deliveries(() => webhook, random);
+  const model = new SimModel(options.accounts ?? ['octo-org'], ({ job, action }) => {
+    const installation = model.installations.get(job.installationId)!;
+    deliveries.enqueue('workflow_job', action, workflowJobPayload(job, action, url, installation), {
+      installationId: job.installationId,
+      repositoryId: job.repoId,
+      orderKey: String(job.id),
+    });
+  });
+  const sweeper = setInterval(() => model.expireQueued(options.queueTimeoutMs ?? 24 * HOUR * 1000), 250);
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  // --- authentication ----------------------------------------------------------------------------------------------
+  const bearer = (request: Request) => /^(?:bearer|token)\s+(.+)$/i.exec(String(request.headers.authorization ?? ''))?.[1];
+  const asApp = (request: Request): Reply | undefined => {
+    const jwt = bearer(request);
+    if (!jwt || !jwt.includes('.')) return error(401, 'A JSON web token could not be decoded');
+    try {
+      verifyAppJwt(jwt, appId, keys.publicKey, now());
+      return undefined;
+    } catch (e) {
+      return error(401, e instanceof AuthError ? e.message : 'Bad credentials');
+    }
+  };
+  const asInstallation = (request: Request, owner: string): { installationId: number } | Reply => {
+    const token = bearer(request);
+    const record = token ? tokens.get(token) : undefined;
+    if (!record || record.expiresAt <= now()) return error(401, 'Bad credentials');
+    const installation = model.installations.get(record.installationId)!;
+    if (installation.account.login.toLowerCase() !== owner.toLowerCase()) return error(403, 'Resource not accessible by integration');
+    return { installationId: record.installationId };
+  };
+  const isReply = (value: unknown): value is Reply => typeof value === 'object' && value !== null && 'status' in value;
+
+  // --- routes ------------------------------------------------------------------------------------------------------
+  const router = new Router();
+  const installationBody = (id: number) => {
+    const i = model.installations.get(id)!;
+    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: 'read' }, events: ['workflow_job'], repository_selection: 'all' };
+  };
+
+  router.on('GET', '/app', (r) => asApp(r) ?? { status: 200, body: { id: appId, slug: 'ephemeral-runners-sim', name: 'ephemeral-runners (simulated)', events: ['workflow_job'] } });
+  router.on('GET', '/app/installations', (r) => asApp(r) ?? { status: 200, body: [...model.installations.keys()].map(installationBody) });
+  router.on('GET', '/app/installations/{installation_id}', (r) => asApp(r) ?? (model.installations.has(Number(r.params.installation_id)) ? { status: 200, body: installationBody(Number(r.params.installation_id)) } : error(404, 'Not Found')));
+  for (const template of ['/orgs/{owner}/installation', '/users/{owner}/installation', '/repos/{owner}/{repo}/installation']) {
+    router.on('GET', template, (r) => {
+      const denied = asApp(r);
+      if (denied) return denied;
+      const installation = model.installationFor(r.params.owner!);
+      return installation ? { status: 200, body: installationBody(installation.id) } : error(404, 'Not Found');
+    });
+  }
+  router.on('POST', '/app/installations/{installation_id}/access_tokens', (r) => {
+    const denied = asApp(r);
+    if (denied) return denied;
+    const id = Number(r.params.installation_id);
+    if (!model.installations.has(id)) return error(404, 'Not Found');
+    const token = newInstallationToken();
+    const expiresAt = now() + HOUR;
+    tokens.set(token, { installationId: id, expiresAt });
+    counters.tokensMinted++;
+    return { status: 201, body: { token, expires_at: new Date(expiresAt * 1000).toISOString(), permissions: { organization_self_hosted_runners: 'write', actions: 'read' }, repository_selection: 'all' } };
+  });
+
+  // Runners, org and repo scope alike.
+  const scopes: { prefix: string; scope: (p: Record<string, string>) => Scope }[] = [
+    { prefix: '/orgs/{owner}', scope: (p) => ({ kind: 'org', org: p.owner! }) },
+    { prefix: '/repos/{owner}/{repo}', scope: (p) => ({ kind: 'repo', owner: p.owner!, repo: p.repo! }) },
+  ];
+  const inScope = (runner: SimRunner, scope: Scope) =>
+    scope.kind === 'org'
+      ? runner.scope.kind === 'org' && runner.scope.org.toLowerCase() === scope.org.toLowerCase()
+      : runner.scope.kind === 'repo' && `${runner.scope.owner}/${runner.scope.repo}`.toLowerCase() === `${scope.owner}/${scope.repo}`.toLowerCase();
+
+  for (const { prefix, scope } of scopes) {
+    router.on('POST', `${prefix}/actions/runners/generate-jitconfig`, (r) => {
+      const auth = asInstallation(r, r.params.owner!);
+      if (isReply(auth)) return auth;
+      const parsed = jitBody.safeParse(r.body);
+      if (!parsed.success) return error(422, `Invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+      const s = scope(r.params);
+      if (s.kind === 'repo' && parsed.data.runner_group_id !== 1) return error(422, 'Runner groups are not available for repository runners');
+      if (!model.runnerGroups.some((g) => g.id === parsed.data.runner_group_id)) return error(404, 'Runner group not found');
+      const runner = model.registerRunner(s, parsed.data.name, parsed.data.labels, parsed.data.runner_group_id);
+      if (runner === 'conflict') return error(409, `Already exists - A runner with the name ${parsed.data.name} already exists.`);
+      const encoded = Buffer.from(JSON.stringify({ url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret })).toString('base64');
+      return { status: 201, body: { runner: runnerBody(runner), encoded_jit_config: encoded } };
+    });
+    router.on('GET', `${prefix}/actions/runners`, (r) => {
+      const auth = asInstallation(r, r.params.owner!);
+      if (isReply(auth)) return auth;
+      const s = scope(r.params);
+      const all = [...model.runners.values()].filter((runner) => inScope(runner, s) && (!r.query.get('name') || runner.name === r.query.get('name')));
+      return paginate(r, all.map(runnerBody), (items, total) => ({ total_count: total, runners: items }));
+    });
+    router.on('GET', `${prefix}/actions/runners/{runner_id}`, (r) => {
+      const auth = asInstallation(r, r.params.owner!);
+      if (isReply(auth)) return auth;
+      const runner = model.runners.get(Number(r.params.runner_id));
+      return runner && inScope(runner, scope(r.params)) ? { status: 200, body: runnerBody(runner) } : error(404, 'Not Found');
+    });
+    router.on('DELETE', `${prefix}/actions/runners/{runner_id}`, (r) => {
+      const auth = asInstallation(r, r.params.owner!);
+      if (isReply(auth)) return auth;
+      const runner = model.runners.get(Number(r.params.runner_id));
+      if (!runner || !inScope(runner, scope(r.params))) return error(404, 'Not Found');
+      return model.deleteRunner(runner) === 'busy' ? error(422, `Bad request - Runner "${runner.name}" is still running a job"`) : { status: 204 };
+    });
+  }
+  router.on('GET', '/orgs/{owner}/actions/runner-groups', (r) => {
+    const auth = asInstallation(r, r.params.owner!);
+    if (isReply(auth)) return auth;
+    const groups = model.runnerGroups.map((g) => ({ ...g, visibility: 'all', runners_url: `${url}/orgs/${r.params.owner}/actions/runner-groups/${g.id}/runners`, inherited: false, allows_public_repositories: false }));
+    return { status: 200, body: { total_count: groups.length, runner_groups: groups } };
+  });
+
+  // Jobs and runs.
+  const repoJob = (r: Request): SimJob | Reply => {
+    const auth = asInstallation(r, r.params.owner!);
+    if (isReply(auth)) return auth;
+    const job = model.jobs.get(Number(r.params.job_id));
+    return job && job.owner.toLowerCase() === r.params.owner!.toLowerCase() && job.repo.toLowerCase() === r.params.repo!.toLowerCase() ? job : error(404, 'Not Found');
+  };
+  router.on('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', (r) => {
+    const job = repoJob(r);
+    return isReply(job) ? job : { status: 200, body: jobBody(job, url) };
+  });
+  router.on('GET', '/repos/{owner}/{repo}/actions/runs', (r) => {
+    const auth = asInstallation(r, r.params.owner!);
+    if (isReply(auth)) return auth;
+    const status = r.query.get('status');
+    const byRun = new Map<number, SimJob[]>();
+    for (const job of model.jobs.values()) {
+      if (job.owner.toLowerCase() !== r.params.owner!.toLowerCase() || job.repo.toLowerCase() !== r.params.repo!.toLowerCase()) continue;
+      byRun.set(job.runId, [...(byRun.get(job.runId) ?? []), job]);
+    }
+    const runs = [...byRun.entries()]
+      .map(([id, jobs]) => ({ id, jobs, status: jobs.some((j) => j.status === 'in_progress') ? 'in_progress' : jobs.some((j) => j.status === 'queued') ? 'queued' : 'completed' }))
+      .filter((run) => !status || run.status === status)
+      .map((run) => ({ id: run.id, name: run.jobs[0]!.workflowName, status: run.status, conclusion: null, run_attempt: 1, repository: { full_name: `${r.params.owner}/${r.params.repo}` }, jobs_url: `${url}/repos/${r.params.owner}/${r.params.repo}/actions/runs/${run.id}/jobs` }));
+    return paginate(r, runs, (items, total) => ({ total_count: total, workflow_runs: items }));
+  });
+  router.on('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', (r) => {
+    const auth = asInstallation(r, r.params.owner!);
+    if (isReply(auth)) return auth;
+    const jobs = [...model.jobs.values()].filter((j) => j.runId === Number(r.params.run_id)).map((j) => jobBody(j, url));
+    return paginate(r, jobs, (items, total) => ({ total_count: total, jobs: items }));
+  });
+  router.on('POST', '/repos/{owner}/{repo}/actions/runs/{run_id}/cancel', (r) => {
+    const auth = asInstallation(r, r.params.owner!);
+    if (isReply(auth)) return auth;
+    for (const job of model.jobs.values()) if (job.runId === Number(r.params.run_id)) model.cancelJob(job);
+    return { status: 202, body: {} };
+  });
+
+  // App webhook deliveries.
+  router.on('GET', '/app/hook/deliveries', (r) => {
+    const denied = asApp(r);
+    if (denied) return denied;
+    const perPage = Math.min(100, Number(r.query.get('per_page') ?? 30));
+    const cursor = r.query.get('cursor');
+    // Newest first, cursor = the id to continue below.
+    const sorted = [...deliveries.all].sort((a, b) => b.id - a.id).filter((d) => !cursor || d.id < Number(cursor));
+    const page = sorted.slice(0, perPage);
+    const headers: Record<string, string> = {};
+    if (sorted.length > perPage) headers.link = `<${url}/app/hook/deliveries?per_page=${perPage}&cursor=${page.at(-1)!.id}>; rel="next"`;
+    return { status: 200, body: page.map(deliveryItem), headers };
+  });
+  router.on('GET', '/app/hook/deliveries/{delivery_id}', (r) => {
+    const denied = asApp(r);
+    if (denied) return denied;
+    const delivery = deliveries.all.find((d) => d.id === Number(r.params.delivery_id));
+    return delivery ? { status: 200, body: { ...deliveryItem(delivery), request: { headers: {}, payload: JSON.parse(delivery.body) as unknown }, response: { headers: {}, payload: null }, url: webhook.url } } : error(404, 'Not Found');
+  });
+  router.on('POST', '/app/hook/deliveries/{delivery_id}/attempts', (r) => {
+    const denied = asApp(r);
+    if (denied) return denied;
+    const delivery = deliveries.all.find((d) => d.id === Number(r.params.delivery_id));
+    if (!delivery) return error(404, 'Not Found');
+    deliveries.redeliver(delivery);
+    return { status: 202, body: {} };
+  });
+  router.on('GET', '/rate_limit', () => ({ status: 200, body: { resources: { core: { limit: 5000, remaining: 5000, reset: now() + HOUR, used: 0 } } } }));
+
+  // The simulated runner's protocol (what the real runner does with the Actions service, much simplified).
+  const runnerOf = (r: Request): SimRunner | Reply => {
+    const secret = /^RunnerToken\s+(.+)$/.exec(String(r.headers.authorization ?? ''))?.[1];
+    const runner = [...model.runners.values()].find((x) => x.secret === secret);
+    return runner ?? error(401, 'runner not registered (deleted, or already ran its job)');
+  };
+  router.on('POST', '/_runner/connect', (r) => {
+    const runner = runnerOf(r);
+    if (isReply(runner)) return runner;
+    model.connect(runner);
+    return { status: 200, body: { runnerId: runner.id, name: runner.name } };
+  });
+  router.on('GET', '/_runner/next', async (r) => {
+    const runner = runnerOf(r);
+    if (isReply(runner)) return runner;
+    const waitMs = Math.min(30_000, Number(r.query.get('waitMs') ?? 20_000));
+    const job = await new Promise<SimJob | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        if (runner.waiter === done) runner.waiter = undefined;
+        resolve(undefined);
+      }, waitMs);
+      const done = (assigned: SimJob | undefined) => {
+        clearTimeout(timer);
+        resolve(assigned);
+      };
+      model.waitForJob(runner, done);
+    });
+    if (!model.runners.has(runner.id)) return error(410, 'runner was removed');
+    return job ? { status: 200, body: { id: job.id, name: job.name, durationMs: job.durationMs, outcome: job.outcome } } : { status: 204 };
+  });
+  router.on('POST', '/_runner/jobs/{job_id}/complete', (r) => {
+    const runner = runnerOf(r);
+    if (isReply(runner)) return runner;
+    const conclusion = (r.body as { conclusion?: string } | undefined)?.conclusion ?? 'success';
+    return model.completeJob(runner, Number(r.params.job_id), conclusion) === 'completed' ? { status: 200, body: {} } : error(409, 'job not assigned to this runner');
+  });
+
+  // Control and inspection.
+  router.on('POST', '/_sim/runs', (r) => {
+    const parsed = runSpec.safeParse(r.body);
+    if (!parsed.success) return error(422, parsed.error.message);
+    const specs = parsed.data.jobs.flatMap((j) => Array.from({ length: j.matrix }, (_, i) => ({ ...j, name: j.matrix > 1 ? `${j.name} (${i + 1})` : j.name })));
+    const jobs = model.queueRun(parsed.data.owner, parsed.data.repo, parsed.data.workflowName, specs);
+    return { status: 201, body: { runId: jobs[0]?.runId, jobs: jobs.map((j) => jobBody(j, url)) } };
+  });
+  router.on('POST', '/_sim/jobs/{job_id}/cancel', (r) => {
+    const job = model.jobs.get(Number(r.params.job_id));
+    if (!job) return error(404, 'Not Found');
+    model.cancelJob(job);
+    return { status: 200, body: jobBody(job, url) };
+  });
+  router.on('GET', '/_sim/jobs', () => ({ status: 200, body: [...model.jobs.values()].map((j) => jobBody(j, url)) }));
+  router.on('GET', '/_sim/runners', () => ({ status: 200, body: [...model.runners.values()].map(runnerBody) }));
+  router.on('GET', '/_sim/stats', () => ({ status: 200, body: stats() }));
+  router.on('PUT', '/_sim/faults', (r) => {
+    const body = (r.body ?? {}) as { webhooks?: Partial<WebhookFaults>; rest?: Partial<RestFaults> };
+    deliveries.faults = { ...deliveries.faults, ...body.webhooks };
+    Object.assign(restFaults, body.rest);
+    return { status: 200, body: { webhooks: deliveries.faults, rest: restFaults } };
+  });
+  router.on('PUT', '/_sim/webhook', (r) => {
+    const body = (r.body ?? {}) as { url?: string; secret?: string };
+    webhook.url = body.url ?? webhook.url;
+    webhook.secret = body.secret ?? webhook.secret;
+    return { status: 200, body: { url: webhook.url } };
+  });
+
+  function paginate<T>(r: Request, items: T[], wrap: (items: T[], total: number) => unknown): Reply {
+    const perPage = Math.max(1, Math.min(100, Number(r.query.get('per_page') ?? 30)));
+    const page = Math.max(1, Number(r.query.get('page') ?? 1));
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const body = wrap(items.slice((page - 1) * perPage, page * perPage), items.length);
+    const base = `${url}${r.route.replace(/\{(\w+)\}/g, (_, n: string) => r.params[n]!)}?per_page=${perPage}`;
+    const links = [...(page < last ? [`<${base}&page=${page + 1}>; rel="next"`, `<${base}&page=${last}>; rel="last"`] : []), ...(page > 1 ? [`<${base}&page=1>; rel="first"`, `<${base}&page=${page - 1}>; rel="prev"`] : [])];
+    const etag = etagOf(body);
+    // Conditional requests: a matching ETag gets 304, which GitHub does not count against the rate limit.
+    if (r.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
+    return { status: 200, body, headers: { etag, ...(links.length > 0 ? { link: links.join(', ') } : {}) } };
+  }
+
+  function stats(): SimStats {
+    const jobs: Record<string, number> = { queued: 0, in_progress: 0, completed: 0 };
+    for (const job of model.jobs.values()) jobs[job.status] = (jobs[job.status] ?? 0) + 1;
+    const runners = { online: 0, offline: 0, busy: 0, idle: 0 };
+    for (const runner of model.runners.values()) {
+      runners[runner.status]++;
+      if (runner.status === 'online') runners[runner.busy ? 'busy' : 'idle']++;
+    }
+    return { ...counters, calls: { ...counters.calls }, callsByInstallation: { ...counters.callsByInstallation }, jobs, runners, deliveries: { ...deliveries.stats } };
+  }
+
+  const rateHeaders = (installationId: number | undefined): Record<string, string> => {
+    if (installationId === undefined) return {};
+    const window = usage.get(installationId) ?? { used: 0, windowStart: now() };
+    if (now() - window.windowStart >= HOUR) Object.assign(window, { used: 0, windowStart: now() });
+    window.used++;
+    usage.set(installationId, window);
+    return { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - window.used)), 'x-ratelimit-used': String(window.used), 'x-ratelimit-reset': String(window.windowStart + HOUR), 'x-ratelimit-resource': 'core' };
+  };
+
+  const injectedFault = (): Reply | undefined => {
+    const forced = restFaults.failNext[0];
+    let status: number | undefined;
+    if (forced) {
+      status = forced.status;
+      if (--forced.count <= 0) restFaults.failNext.shift();
+    } else if (random() < restFaults.serverError) status = 502;
+    else if (random() < restFaults.secondaryRateLimit) status = 403;
+    if (status === undefined) return undefined;
+    counters.faultsInjected++;
+    return status === 403
+      ? error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', { 'retry-after': String(restFaults.retryAfterSeconds) })
+      : error(status, 'Server Error');
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const target = new URL(req.url ?? '/', 'http://sim');
+      const found = router.match(req.method ?? 'GET', target.pathname);
+      if (!found) return send(res, error(404, 'Not Found'));
+      const body = await readJson(req);
+      if (body === Symbol.for('invalid-json')) return send(res, error(400, 'Problems parsing JSON'));
+      const request: Request = { method: req.method!, route: found.route.template, params: found.params, query: target.searchParams, headers: req.headers, body };
+      const isApi = !found.route.template.startsWith('/_');
+      if (isApi) {
+        const key = `${req.method} ${found.route.template}`;
+        counters.calls[key] = (counters.calls[key] ?? 0) + 1;
+        const fault = injectedFault();
+        if (fault) return send(res, fault);
+      }
+      const reply = await found.route.handler(request);
+      const token = bearer(request);
+      const installationId = token ? tokens.get(token)?.installationId : undefined;
+      if (isApi && installationId !== undefined) counters.callsByInstallation[installationId] = (counters.callsByInstallation[installationId] ?? 0) + 1;
+      if (reply.status === 304) counters.notModified++;
+      send(res, { ...reply, headers: { ...(isApi ? rateHeaders(installationId) : {}), ...reply.headers } });
+    } catch (e) {
+      send(res, error(500, e instanceof Error ? e.message : 'Server Error'));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const address = server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  return {
+    url,
+    appId,
+    privateKeyPem: keys.privateKeyPem,
+    model,
+    deliveries,
+    stats,
+    async stop() {
+      clearInterval(sweeper);
+      for (const runner of model.runners.values()) runner.waiter?.(undefined);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
