@@ -139,7 +139,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (installation.account.login.toLowerCase() !== owner.toLowerCase()) return error(403, 'Resource not accessible by integration');
     return { installationId: record.installationId };
   };
-  const isReply = (value: unknown): value is Reply => typeof value === 'object' && value !== null && 'status' in value;
+  const isReply = (value: unknown): value is Reply => typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
 
   // --- routes ------------------------------------------------------------------------------------------------------
   const router = new Router();

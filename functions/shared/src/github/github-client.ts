@@ -1,4 +1,5 @@
 import { createAppAuth } from '@octokit/auth-app';
+import Bottleneck from 'bottleneck/light.js';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -33,6 +34,11 @@ export interface GitHubClientOptions {
   readonly retries?: number;
   /** Milliseconds per unit of back-off (plugin-retry) and per second of `retry-after` (plugin-throttling). */
   readonly retryAfterBaseValue?: number;
+  /**
+   * Minimum spacing of write requests (POST/PATCH/PUT/DELETE) per client. GitHub asks for a second between them
+   * to stay clear of secondary rate limits (the default); the simulator needs none.
+   */
+  readonly writeSpacingMs?: number;
 }
 
 /** GitHub refused to delete a runner that is running a job: its own completion will tear it down. */
@@ -46,7 +52,10 @@ export class RunnerBusyError extends RunnersError {
 const RunnersOctokit = Octokit.plugin(retry, throttling);
 type RunnersOctokit = InstanceType<typeof RunnersOctokit>;
 
-const scopePath = (scope: RunnerScope) => (scope.kind === 'org' ? `/orgs/${scope.org}` : `/repos/${scope.owner}/${scope.repo}`);
+/** The route prefix of a scope, as a template with its parameters (operations are counted by template). */
+const scopeRoute = (scope: RunnerScope): { prefix: string; params: Record<string, string> } =>
+  scope.kind === 'org' ? { prefix: '/orgs/{org}', params: { org: scope.org } } : { prefix: '/repos/{owner}/{repo}', params: { owner: scope.owner, repo: scope.repo } };
+const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`).toLowerCase();
 
 export class GitHubClient {
   private readonly installations = new Map<number, RunnersOctokit>();
@@ -55,15 +64,19 @@ export class GitHubClient {
   /** Conditional requests: the last ETag and body of each listed page. */
   private readonly pages = new Map<string, { etag: string; data: unknown }>();
   private appOctokit?: RunnersOctokit;
+  /** Shared by this client's Octokits: the spacing of writes applies to the App as a whole. */
+  private readonly writeLimiter: Bottleneck.Group;
 
   constructor(
     private readonly credentials: GitHubAppCredentials,
     private readonly options: GitHubClientOptions = {},
-  ) {}
+  ) {
+    this.writeLimiter = new Bottleneck.Group({ id: 'runners-write', maxConcurrent: 1, minTime: options.writeSpacingMs ?? 1_000 });
+  }
 
   /** The App's installation that covers this scope: looked up once, then cached. */
   async installationId(scope: RunnerScope): Promise<number> {
-    const key = scopePath(scope).toLowerCase();
+    const key = scopeKey(scope);
     const cached = this.installationIds.get(key);
     if (cached !== undefined) return cached;
     const { data } =
@@ -81,7 +94,9 @@ export class GitHubClient {
   ): Promise<{ runnerId: number; encodedJitConfig: string }> {
     // Repository runners have no groups: GitHub wants the default group's id (1) there.
     const runnerGroupId = scope.kind === 'org' ? await this.runnerGroupId(installationId, scope.org, runner.runnerGroup ?? 'Default') : 1;
-    const { data } = await this.installation(installationId).request(`POST ${scopePath(scope)}/actions/runners/generate-jitconfig`, {
+    const { prefix, params } = scopeRoute(scope);
+    const { data } = await this.installation(installationId).request(`POST ${prefix}/actions/runners/generate-jitconfig`, {
+      ...params,
       name: runner.name,
       labels: [...runner.labels],
       runner_group_id: runnerGroupId,
@@ -93,7 +108,8 @@ export class GitHubClient {
 
   async getRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<Runner | undefined> {
     try {
-      const { data } = await this.installation(installationId).request(`GET ${scopePath(scope)}/actions/runners/{runner_id}`, { runner_id: runnerId });
+      const { prefix, params } = scopeRoute(scope);
+      const { data } = await this.installation(installationId).request(`GET ${prefix}/actions/runners/{runner_id}`, { ...params, runner_id: runnerId });
       return data as Runner;
     } catch (error) {
       if (error instanceof RequestError && error.status === 404) return undefined;
@@ -104,13 +120,15 @@ export class GitHubClient {
   /** Every runner of the scope, page by page; unchanged pages cost a 304, which the rate limit does not count. */
   async listRunners(installationId: number, scope: RunnerScope): Promise<Runner[]> {
     const runners: Runner[] = [];
+    const { prefix, params } = scopeRoute(scope);
     for (let page = 1; ; page++) {
-      const route = `GET ${scopePath(scope)}/actions/runners`;
-      const key = `${installationId} ${route} ${page}`;
+      const route = `GET ${prefix}/actions/runners`;
+      const key = `${installationId} ${scopeKey(scope)} ${page}`;
       const cached = this.pages.get(key);
       let data: { total_count: number; runners: Runner[] };
       try {
         const response = await this.installation(installationId).request(route, {
+          ...params,
           per_page: 100,
           page,
           headers: cached ? { 'if-none-match': cached.etag } : {},
@@ -130,7 +148,8 @@ export class GitHubClient {
   /** Deletes a runner registration; absent counts as done. Throws RunnerBusyError when GitHub says it is busy. */
   async deleteRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent'> {
     try {
-      await this.installation(installationId).request(`DELETE ${scopePath(scope)}/actions/runners/{runner_id}`, { runner_id: runnerId });
+      const { prefix, params } = scopeRoute(scope);
+      await this.installation(installationId).request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...params, runner_id: runnerId });
       return 'deleted';
     } catch (error) {
       if (error instanceof RequestError && error.status === 404) return 'absent';
@@ -198,24 +217,35 @@ export class GitHubClient {
 
   private octokit(auth: { appId: number; privateKey: string; installationId?: number }): RunnersOctokit {
     const retries = this.options.retries ?? 3;
+    const onCall = this.options.onCall;
+    // Every HTTP attempt (retries included) is counted at the fetch layer, under the operation's route template,
+    // which an outer hook notes once per request before plugin-retry and plugin-throttling repeat it.
+    const operations = new Map<string, string>();
+    const countingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const method = (init?.method ?? 'GET').toUpperCase();
+      const path = new URL(String(input instanceof Request ? input.url : input)).pathname;
+      onCall?.(operations.get(`${method} ${path}`) ?? `${method} ${path}`, response.status);
+      return response;
+    };
     const octokit = new RunnersOctokit({
       baseUrl: this.credentials.baseUrl.replace(/\/$/, ''),
+      request: onCall ? { fetch: countingFetch } : {},
       authStrategy: createAppAuth,
       auth,
       retry: { retries, retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000 },
       throttle: {
         retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000,
+        write: this.writeLimiter,
         // Wait and retry a few times; past that the caller's own retry (an SQS redelivery) takes over.
         onRateLimit: (_retryAfter, _options, _octokit, retryCount) => retryCount < retries,
         onSecondaryRateLimit: (_retryAfter, _options, _octokit, retryCount) => retryCount < retries,
       },
     });
-    const onCall = this.options.onCall;
     if (onCall) {
-      octokit.hook.after('request', (response, options) => onCall(`${options.method} ${options.url}`, response.status));
-      octokit.hook.error('request', (error, options) => {
-        onCall(`${options.method} ${options.url}`, error instanceof RequestError ? error.status : 0);
-        throw error;
+      octokit.hook.before('request', (options) => {
+        const endpoint = octokit.request.endpoint(options);
+        operations.set(`${endpoint.method} ${new URL(endpoint.url).pathname}`, `${options.method} ${options.url}`);
       });
     }
     return octokit;

@@ -1,0 +1,56 @@
+// The simulated actions runner: started exactly as the real one (`run.sh --jitconfig <encoded>`). The encoded JIT
+// config names the simulator and the runner's credential; the runner connects, takes ONE job, runs it for its
+// duration, reports the result and exits 0 (ephemeral). Plain Node, no dependencies: it runs in a minimal image.
+const args = process.argv.slice(2);
+const index = args.indexOf('--jitconfig');
+if (index < 0 || !args[index + 1]) {
+  console.error('usage: run.sh --jitconfig <encoded JIT config>');
+  process.exit(2);
+}
+let config;
+try {
+  config = JSON.parse(Buffer.from(args[index + 1], 'base64').toString('utf8'));
+} catch {
+  console.error('the JIT config is not valid');
+  process.exit(2);
+}
+const headers = { authorization: `RunnerToken ${config.secret}`, 'content-type': 'application/json' };
+const log = (message) => console.log(`${new Date().toISOString()} ${message}`);
+
+async function call(method, path, body) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(`${config.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+const connected = await call('POST', '/_runner/connect');
+if (!connected.ok) {
+  log(`Failed to connect: ${connected.status} ${await connected.text()}`);
+  process.exit(1);
+}
+log(`√ Connected to GitHub as ${config.runnerName}`);
+log('Listening for Jobs');
+for (;;) {
+  const response = await call('GET', '/_runner/next?waitMs=20000');
+  if (response.status === 204) continue;
+  if (response.status === 401 || response.status === 410) {
+    log('Runner was removed; exiting');
+    process.exit(0);
+  }
+  if (!response.ok) {
+    log(`Unexpected answer ${response.status}; retrying`);
+    await new Promise((r) => setTimeout(r, 1000));
+    continue;
+  }
+  const job = await response.json();
+  log(`Running job: ${job.name}`);
+  await new Promise((r) => setTimeout(r, job.durationMs));
+  const done = await call('POST', `/_runner/jobs/${job.id}/complete`, { conclusion: job.outcome });
+  log(`Job ${job.name} completed with result: ${job.outcome === 'success' ? 'Succeeded' : 'Failed'} (${done.status})`);
+  process.exit(0);
+}
