@@ -8,7 +8,7 @@ MOTO := $(VENV)/bin/moto_server
 NODE_DEPS := node_modules/.install-stamp
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local synth bench clean
+.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local synth sim runner-image bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,12 @@ local: install build ## run the whole system on this machine until Ctrl-C (write
 
 synth: $(NODE_DEPS) ## synthesize the Terraform JSON into cdktf.out/
 	npx tsx main.ts
+
+sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
+	npx tsx sim/main.ts
+
+runner-image: ## build the simulated runner image (offline, docker import)
+	bash sim/runner/build-image.sh
 
 bench: install ## benchmarks on the local stack; results in bench/results/
 	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts
