@@ -18,3 +18,5 @@ export * from './dispatch/dispatch-bus';
 export * from './dispatch/sns-dispatch-bus';
 export * from './aws/call-counter';
 export * from './github/github-client';
+export * from './github/app-credentials';
+export * from './github/call-metrics';
