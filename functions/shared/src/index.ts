@@ -20,3 +20,4 @@ export * from './aws/call-counter';
 export * from './github/github-client';
 export * from './github/app-credentials';
 export * from './github/call-metrics';
+export * from './jobs/jobs-table-access';

@@ -4,16 +4,14 @@ import {
   type BatchGetItemCommandOutput,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
-  type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../errors';
 import { STATE_RANK } from '../jobs/job-state';
 import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
+import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
 import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
 import type { JobRecord } from '../jobs/job-store';
@@ -27,13 +25,14 @@ type JobItem = JobRecord;
 const repositoryOf = (item: Pick<JobItem, 'job'>): string => `${item.job.owner}/${item.job.repo}`;
 
 export class DynamoDbDispatchStore implements DispatchStore {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly table: JobsTableAccess;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.table = new JobsTableAccess(client, tableName);
+  }
 
   async queuedJobs(pool: string, limit: number): Promise<QueuedJob[]> {
-    const items = await this.query<JobItem>(QUEUE.name, QUEUE.partitionKey.name, pool, limit);
+    const items = await this.table.query<JobItem>(QUEUE.name, QUEUE.partitionKey.name, pool, limit);
     return items.map((item) => ({
       jobId: item.jobId,
       owner: item.job.owner,
@@ -46,12 +45,12 @@ export class DynamoDbDispatchStore implements DispatchStore {
   }
 
   async slotRunners(pool: string): Promise<Map<string, string>> {
-    const items = await this.query<Pick<JobItem, 'launchedRunner' | 'job'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
+    const items = await this.table.query<Pick<JobItem, 'launchedRunner' | 'job'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
     return new Map(items.map((item) => [item.launchedRunner!, repositoryOf(item)]));
   }
 
   async finishedJobs(pool: string, limit: number): Promise<FinishedJob[]> {
-    const items = await this.query<JobItem>(FINISHED.name, FINISHED.partitionKey.name, pool, limit);
+    const items = await this.table.query<JobItem>(FINISHED.name, FINISHED.partitionKey.name, pool, limit);
     return items.map((item) => ({
       jobId: item.jobId,
       runnerName: item.runnerName,
@@ -61,8 +60,8 @@ export class DynamoDbDispatchStore implements DispatchStore {
   }
 
   async launchLog(pool: string): Promise<PoolLaunchLog> {
-    const result = await this.send('reading the launch log', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: poolKey(pool) } }, ConsistentRead: true })),
+    const result = await this.table.send('reading the launch log', () =>
+      this.table.client.send(new GetItemCommand({ TableName: this.table.tableName, Key: { [PK]: { S: poolKey(pool) } }, ConsistentRead: true })),
     );
     if (!result.Item) return EMPTY_LAUNCH_LOG;
     const item = unmarshall(result.Item) as { perSecond?: [number, number][]; recent?: { r: string; t: number }[]; version: number };
@@ -77,9 +76,9 @@ export class DynamoDbDispatchStore implements DispatchStore {
     try {
       // Optimistic lock: written only over the version it was computed from, so two publishers cannot both spend
       // the same capacity.
-      await this.client.send(
+      await this.table.client.send(
         new PutItemCommand({
-          TableName: this.tableName,
+          TableName: this.table.tableName,
           Item: marshall({
             [PK]: poolKey(pool),
             perSecond: log.perSecond,
@@ -110,7 +109,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       // Out of the queue index; the sort key stays, so that a requeue restores the job's place.
       .remove(QUEUE.partitionKey.name);
     // Only a job still queued: a second publisher, a late in_progress or completed, all make this a no-op.
-    return this.conditionalUpdate(jobId, update, {
+    return this.table.conditionalUpdate(jobId, update, {
       expression: '#stateRank = :queuedRank',
       names: { '#stateRank': 'stateRank' },
       values: { ':queuedRank': STATE_RANK.queued },
@@ -127,7 +126,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set('slotReleasedBy', 'publisher')
       .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name);
     // Only this very dispatch: if the job moved on (in_progress, completed), it stays where it is.
-    return this.conditionalUpdate(jobId, update, {
+    return this.table.conditionalUpdate(jobId, update, {
       expression: '#stateRank = :dispatchedRank AND #launchedRunner = :runner',
       names: { '#launchedRunner': SLOTS.sortKey.name },
       values: { ':dispatchedRank': STATE_RANK.dispatched, ':runner': dispatch.runnerName },
@@ -140,11 +139,11 @@ export class DynamoDbDispatchStore implements DispatchStore {
     for (let start = 0; start < runners.length; start += 100) {
       let keys: Record<string, AttributeValue>[] | undefined = runners.slice(start, start + 100).map((r) => ({ [PK]: { S: jobKey(r.jobId) } }));
       while (keys && keys.length > 0) {
-        const result: BatchGetItemCommandOutput = await this.send('confirming slots', () =>
-          this.client.send(
+        const result: BatchGetItemCommandOutput = await this.table.send('confirming slots', () =>
+          this.table.client.send(
             new BatchGetItemCommand({
               RequestItems: {
-                [this.tableName]: {
+                [this.table.tableName]: {
                   Keys: keys,
                   ConsistentRead: true,
                   ProjectionExpression: '#slotPool, #launchedRunner, #job',
@@ -154,21 +153,18 @@ export class DynamoDbDispatchStore implements DispatchStore {
             }),
           ),
         );
-        for (const raw of result.Responses?.[this.tableName] ?? []) {
+        for (const raw of result.Responses?.[this.table.tableName] ?? []) {
           const item = unmarshall(raw) as Pick<JobItem, 'slotPool' | 'launchedRunner' | 'job'>;
           if (item.slotPool !== undefined && item.launchedRunner !== undefined) held.set(item.launchedRunner, repositoryOf(item));
         }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        keys = result.UnprocessedKeys?.[this.table.tableName]?.Keys;
       }
     }
     return new Map([...held].filter(([name]) => runners.some((r) => r.runnerName === name)));
   }
 
   async holdsSlot(jobId: number, runnerName: string): Promise<boolean> {
-    const result = await this.send('reading a slot', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: jobKey(jobId) } }, ConsistentRead: true })),
-    );
-    const item = result.Item ? (unmarshall(result.Item) as JobItem) : undefined;
+    const item = await this.table.getJob(jobId);
     return item?.launchedRunner === runnerName && item.slotPool !== undefined;
   }
 
@@ -178,7 +174,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set('slotReleasedBy', releasedBy)
       .remove(SLOTS.partitionKey.name);
     // Exactly once per runner: the slot attribute is removed by whichever release comes first.
-    return this.conditionalUpdate(jobId, update, {
+    return this.table.conditionalUpdate(jobId, update, {
       expression: 'attribute_exists(#slotPool) AND #launchedRunner = :runner',
       names: { '#slotPool': SLOTS.partitionKey.name, '#launchedRunner': SLOTS.sortKey.name },
       values: { ':runner': runnerName },
@@ -187,61 +183,6 @@ export class DynamoDbDispatchStore implements DispatchStore {
 
   async clearFinished(jobId: number): Promise<void> {
     const update = new UpdateBuilder().remove(FINISHED.partitionKey.name);
-    await this.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#pk)', names: { '#pk': PK }, values: {} }, 'clearing a finished job');
-  }
-
-  private async conditionalUpdate(
-    jobId: number,
-    update: UpdateBuilder,
-    condition: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
-    what: string,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [PK]: { S: jobKey(jobId) } },
-          UpdateExpression: update.expression(),
-          ConditionExpression: condition.expression,
-          ExpressionAttributeNames: { ...update.names, ...condition.names },
-          // DynamoDB refuses an empty value map.
-          ...(Object.keys(update.values).length + Object.keys(condition.values).length > 0
-            ? { ExpressionAttributeValues: marshall({ ...update.values, ...condition.values }) }
-            : {}),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new StorageError(`${what} for job ${jobId} failed`, { cause: error });
-    }
-  }
-
-  private async query<T>(indexName: string, keyName: string, value: string, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
-    const items: T[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const input: QueryCommandInput = {
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: '#key = :value',
-        ExpressionAttributeNames: { '#key': keyName },
-        ExpressionAttributeValues: { ':value': { S: value } },
-        ExclusiveStartKey: start,
-        ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}),
-      };
-      const page = await this.send(`querying ${indexName}`, () => this.client.send(new QueryCommand(input)));
-      items.push(...(page.Items ?? []).map((item) => unmarshall(item) as T));
-      start = page.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    return items;
-  }
-
-  private async send<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw new StorageError(`${what} failed`, { cause: error });
-    }
+    await this.table.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#pk)', names: { '#pk': PK }, values: {} }, 'clearing a finished job');
   }
 }

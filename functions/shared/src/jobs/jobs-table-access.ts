@@ -1,0 +1,88 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StorageError } from '../errors';
+import type { JobRecord } from './job-store';
+import { JOBS_TABLE, jobKey } from './jobs-table';
+import type { UpdateBuilder } from './update-builder';
+
+const PK = JOBS_TABLE.partitionKey.name;
+
+export interface Condition {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+}
+
+/** What the Jobs table stores share: conditional updates of job records, consistent reads, index queries. */
+export class JobsTableAccess {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  /** True when written; false when the condition did not hold (nothing written). */
+  async conditionalUpdate(jobId: number, update: UpdateBuilder, condition: Condition, what: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobKey(jobId) } },
+          UpdateExpression: update.expression(),
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { ...update.names, ...condition.names },
+          // DynamoDB refuses an empty value map.
+          ...(Object.keys(update.values).length + Object.keys(condition.values).length > 0
+            ? { ExpressionAttributeValues: marshall({ ...update.values, ...condition.values }) }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StorageError(`${what} for job ${jobId} failed`, { cause: error });
+    }
+  }
+
+  async getJob(jobId: number): Promise<JobRecord | undefined> {
+    const result = await this.send('reading a job', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: jobKey(jobId) } }, ConsistentRead: true })),
+    );
+    return result.Item ? (unmarshall(result.Item) as JobRecord) : undefined;
+  }
+
+  async query<T>(indexName: string, keyName: string, value: string, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#key = :value',
+        ExpressionAttributeNames: { '#key': keyName },
+        ExpressionAttributeValues: { ':value': { S: value } },
+        ExclusiveStartKey: start,
+        ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}),
+      };
+      const page = await this.send(`querying ${indexName}`, () => this.client.send(new QueryCommand(input)));
+      items.push(...(page.Items ?? []).map((item) => unmarshall(item) as T));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return items;
+  }
+
+  async send<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new StorageError(`${what} failed`, { cause: error });
+    }
+  }
+}
