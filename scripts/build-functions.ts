@@ -19,20 +19,39 @@ const poolsConfigAlias: Plugin = {
   },
 };
 
-export function functionNames(): string[] {
-  return readdirSync(resolve(root, 'functions'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && entry.name !== 'shared' && existsSync(resolve(root, 'functions', entry.name, 'src/index.ts')))
-    .map((entry) => entry.name)
-    .sort();
+export interface FunctionEntry {
+  /** The bundle's name: dist/<name>/index.mjs. */
+  readonly name: string;
+  readonly entryPoint: string;
+}
+
+/**
+ * Every function: functions/<dir>/src/index.ts → <dir>; a package with one entry per variant (the orchestrators,
+ * one per host kind) has functions/<dir>/src/entries/<kind>.ts → <dir without the plural s>-<kind>.
+ */
+export function functionEntries(): FunctionEntry[] {
+  const entries: FunctionEntry[] = [];
+  for (const dir of readdirSync(resolve(root, 'functions'), { withFileTypes: true })) {
+    if (!dir.isDirectory() || dir.name === 'shared') continue;
+    const src = resolve(root, 'functions', dir.name, 'src');
+    if (existsSync(resolve(src, 'index.ts'))) entries.push({ name: dir.name, entryPoint: resolve(src, 'index.ts') });
+    if (existsSync(resolve(src, 'entries'))) {
+      for (const file of readdirSync(resolve(src, 'entries')).filter((f) => f.endsWith('.ts'))) {
+        entries.push({ name: `${dir.name.replace(/s$/, '')}-${file.replace(/\.ts$/, '')}`, entryPoint: resolve(src, 'entries', file) });
+      }
+    }
+  }
+  return entries.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function main(): Promise<void> {
   if (!existsSync(poolsConfig)) throw new Error(`POOLS_CONFIG: no file at ${poolsConfig}`);
-  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : functionNames();
+  const wanted = process.argv.slice(2);
+  const entries = functionEntries().filter((entry) => wanted.length === 0 || wanted.includes(entry.name));
   await Promise.all(
-    names.map(async (name) => {
+    entries.map(async ({ name, entryPoint }) => {
       const result = await build({
-        entryPoints: [resolve(root, 'functions', name, 'src/index.ts')],
+        entryPoints: [entryPoint],
         outfile: resolve(outDir, name, 'index.mjs'),
         bundle: true,
         format: 'esm',
@@ -44,8 +63,20 @@ async function main(): Promise<void> {
         metafile: true,
         logLevel: 'warning',
         plugins: [poolsConfigAlias],
-        // aws-xray-sdk-core (pulled in by the Tracer) calls require() at run time; ESM has none.
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        // ssh2 (dockerode's SSH transport, unused: we talk to the local socket) has optional native parts.
+        external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+        // CommonJS dependencies bundled into ESM expect require (aws-xray-sdk-core, pulled in by the Tracer) and
+        // __dirname (ssh2, under dockerode) at run time.
+        banner: {
+          js: [
+            "import { createRequire as __cr } from 'node:module';",
+            "import { fileURLToPath as __fu } from 'node:url';",
+            "import { dirname as __dn } from 'node:path';",
+            'const require = __cr(import.meta.url);',
+            'const __filename = __fu(import.meta.url);',
+            'const __dirname = __dn(__filename);',
+          ].join(' '),
+        },
       });
       const bundleBytes = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1].bytes ?? 0;
       console.log(`${resolve(outDir, name, 'index.mjs').slice(root.length + 1)}  ${(bundleBytes / 1024).toFixed(0)} KB`);

@@ -173,7 +173,8 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
   const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0 };
   if (capacity.available === 0) return { ...idle, queued: 0, moreToLaunch: false };
 
-  const queued = await store.queuedJobs(pool.name, ports.limits.queueWindow);
+  // A job whose launch failed waits out its back-off (the tick brings it back).
+  const queued = (await store.queuedJobs(pool.name, ports.limits.queueWindow)).filter((job) => (job.notBefore ?? 0) <= nowMs);
   const chosen = selectFairly(
     queued.map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
     Math.min(capacity.available, ports.limits.launchesPerRound),

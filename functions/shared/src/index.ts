@@ -21,3 +21,5 @@ export * from './github/github-client';
 export * from './github/app-credentials';
 export * from './github/call-metrics';
 export * from './jobs/jobs-table-access';
+export * from './launch/launch-store';
+export * from './launch/dynamodb-launch-store';

@@ -11,6 +11,8 @@ export interface QueuedJob {
   readonly nextAttempt: number;
   /** When GitHub created the job (else when we first saw it): time to dispatch is measured from here. */
   readonly createdAt: string;
+  /** After a failed launch: not to be launched again before this time (epoch ms). */
+  readonly notBefore?: number;
 }
 
 /** A completed job the publisher has not dealt with yet. */

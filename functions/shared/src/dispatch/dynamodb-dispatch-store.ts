@@ -41,6 +41,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       labels: item.job.labels,
       nextAttempt: (item.launchAttempt ?? 0) + 1,
       createdAt: item.job.createdAt ?? item.job.firstSeenAt,
+      notBefore: item.notBefore,
     }));
   }
 

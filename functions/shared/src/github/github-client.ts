@@ -145,6 +145,13 @@ export class GitHubClient {
     }
   }
 
+  /** The runner of this name in the scope, if registered (GitHub filters the list by name). */
+  async findRunnerByName(installationId: number, scope: RunnerScope, name: string): Promise<Runner | undefined> {
+    const { prefix, params } = scopeRoute(scope);
+    const { data } = await this.installation(installationId).request(`GET ${prefix}/actions/runners`, { ...params, name, per_page: 100 });
+    return (data as { runners: Runner[] }).runners.find((runner) => runner.name === name);
+  }
+
   /** Deletes a runner registration; absent counts as done. Throws RunnerBusyError when GitHub says it is busy. */
   async deleteRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent'> {
     try {

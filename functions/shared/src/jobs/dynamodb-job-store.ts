@@ -75,6 +75,7 @@ export class DynamoDbJobStore implements JobStore {
         break;
       case 'waiting':
       case 'dispatched':
+      case 'launch_failed':
         break;
     }
 

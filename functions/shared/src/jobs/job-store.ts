@@ -51,6 +51,14 @@ export interface JobRecord {
   readonly dispatchedAt?: string;
   readonly slotReleasedAt?: string;
   readonly slotReleasedBy?: string;
+  /** The orchestrator's progress with the launch: claimed → registered (JIT runner) → created (host). */
+  readonly launchState?: 'claimed' | 'registered' | 'created';
+  readonly launchClaimedAt?: number;
+  readonly launchedRunnerId?: number;
+  readonly hostId?: string;
+  /** Failed launches so far; the publisher does not relaunch before `notBefore` (epoch ms). */
+  readonly launchFailures?: number;
+  readonly notBefore?: number;
 }
 
 /** The storage contract of job records; the DynamoDB implementation is the one that ships. */

@@ -1,0 +1,25 @@
+import { ConfigError, toIssues } from '@runners/shared';
+import { z } from 'zod';
+
+/** An orchestrator's environment, read here and nowhere else. */
+const environmentSchema = z.object({
+  JOBS_TABLE_NAME: z.string().min(1),
+  GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
+  GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
+  /** Overrides the pools config's github.apiUrl (the local stack points it at the simulator). */
+  GITHUB_API_URL: z.url().optional(),
+  /** GitHub asks for a second between writes; the simulator needs none. */
+  GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+  HOST_CREATE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  MAX_LAUNCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** Tells this installation's hosts from another's (Docker labels, EC2 tags). */
+  STACK_PREFIX: z.string().min(1).default('ephemeral-runners'),
+});
+
+export type OrchestratorEnvironment = z.output<typeof environmentSchema>;
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): OrchestratorEnvironment {
+  const result = environmentSchema.safeParse(env);
+  if (!result.success) throw new ConfigError('orchestrator environment', toIssues(result.error));
+  return result.data;
+}

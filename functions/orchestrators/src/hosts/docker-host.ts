@@ -1,0 +1,74 @@
+import type Docker from 'dockerode';
+import { HOST_LABELS, type Host, type HostRef, type HostSpec } from './host';
+
+/*
+ * A container per runner on one Docker engine: the pool's image, started as the real runner is
+ * (`run.sh --jitconfig …`), our labels, the pool's CPU and memory limits, removed by the engine when it exits.
+ * Host networking: the runner reaches GitHub (or the simulator on 127.0.0.1) as the machine does.
+ */
+
+const isStatus = (error: unknown, status: number) => (error as { statusCode?: number } | undefined)?.statusCode === status;
+
+export class DockerHost implements Host {
+  readonly kind = 'docker' as const;
+
+  constructor(
+    private readonly docker: Docker,
+    /** Tells our containers from another installation's on the same engine. */
+    private readonly managedBy: string,
+  ) {}
+
+  async create(spec: HostSpec): Promise<HostRef> {
+    if (spec.pool.host !== 'docker') throw new Error(`pool ${spec.pool.name} is not a docker pool`);
+    const settings = spec.pool.docker;
+    try {
+      const container = await this.docker.createContainer({
+        name: spec.runnerName,
+        Image: settings.image,
+        Cmd: ['--jitconfig', spec.encodedJitConfig],
+        Labels: {
+          [HOST_LABELS.managedBy]: this.managedBy,
+          [HOST_LABELS.pool]: spec.pool.name,
+          [HOST_LABELS.runner]: spec.runnerName,
+          [HOST_LABELS.job]: String(spec.jobId),
+          ...(spec.traceHeader ? { [HOST_LABELS.trace]: spec.traceHeader } : {}),
+        },
+        HostConfig: {
+          NetworkMode: 'host',
+          AutoRemove: true,
+          ...(settings.cpus ? { NanoCpus: Math.round(settings.cpus * 1e9) } : {}),
+          ...(settings.memoryMb ? { Memory: settings.memoryMb * 1024 * 1024 } : {}),
+        },
+      });
+      await container.start();
+      return { id: container.id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
+    } catch (error) {
+      // The name is taken: a previous create of this runner got this far. Idempotent: that is the host.
+      if (!isStatus(error, 409)) throw error;
+      const existing = await this.docker.getContainer(spec.runnerName).inspect();
+      if (!existing.State.Running && existing.State.Status === 'created') await this.docker.getContainer(existing.Id).start();
+      return { id: existing.Id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
+    }
+  }
+
+  async delete(runnerName: string): Promise<'deleted' | 'absent'> {
+    try {
+      await this.docker.getContainer(runnerName).remove({ force: true });
+      return 'deleted';
+    } catch (error) {
+      // 404: gone (it exited and was auto-removed); 409: removal already in progress.
+      if (isStatus(error, 404) || isStatus(error, 409)) return 'absent';
+      throw error;
+    }
+  }
+
+  async list(): Promise<HostRef[]> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${HOST_LABELS.managedBy}=${this.managedBy}`] } });
+    return containers.map((c) => ({
+      id: c.Id,
+      runnerName: c.Labels[HOST_LABELS.runner] ?? '',
+      pool: c.Labels[HOST_LABELS.pool] ?? '',
+      jobId: c.Labels[HOST_LABELS.job] ? Number(c.Labels[HOST_LABELS.job]) : undefined,
+    }));
+  }
+}

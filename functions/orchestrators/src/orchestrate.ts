@@ -1,0 +1,156 @@
+import {
+  defaultRunnerLabels,
+  RunnerBusyError,
+  type DispatchStore,
+  type GitHubClient,
+  type LaunchMessage,
+  type LaunchStore,
+  type Pool,
+  type PoolsConfig,
+  type RunnerScope,
+  type TeardownMessage,
+} from '@runners/shared';
+import { RequestError } from '@octokit/request-error';
+import type { Host } from './hosts/host';
+
+/*
+ * What an orchestrator does with one message. Launch: claim (conditional write) → JIT registration → host, each step
+ * recorded on the job record, so a redelivered or crashed launch resumes instead of launching twice. Teardown: the
+ * registration (unless GitHub says the runner is busy), then the host; both idempotent.
+ */
+
+export interface OrchestratorPorts {
+  readonly config: PoolsConfig;
+  readonly host: Host;
+  readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner'>;
+  readonly launches: LaunchStore;
+  readonly slots: Pick<DispatchStore, 'releaseSlot'>;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly limits: OrchestratorLimits;
+}
+
+export interface OrchestratorLimits {
+  /** Host creation attempts within one launch, with back-off between them. */
+  readonly hostAttempts: number;
+  readonly hostRetryBaseMs: number;
+  /** Launches of one job before giving up on it (each failed launch frees the slot and backs off). */
+  readonly maxLaunchAttempts: number;
+  /** Back-off before the publisher relaunches a failed job: base × 2^(failures-1). */
+  readonly relaunchBaseMs: number;
+  /** A claim older than this belongs to a crashed attempt (longer than the orchestrator's timeout). */
+  readonly staleClaimMs: number;
+}
+
+export const DEFAULT_LIMITS: OrchestratorLimits = { hostAttempts: 3, hostRetryBaseMs: 500, maxLaunchAttempts: 5, relaunchBaseMs: 30_000, staleClaimMs: 120_000 };
+
+export type LaunchOutcome = 'launched' | 'duplicate' | 'not-ours' | 'retry-later' | 'failed-will-retry' | 'failed-gave-up';
+export type TeardownOutcome = 'torn-down' | 'busy';
+
+export function scopeOf(config: PoolsConfig, owner: string, repo: string): RunnerScope {
+  return config.github.scope === 'org' ? { kind: 'org', org: owner } : { kind: 'repo', owner, repo };
+}
+
+function poolOf(config: PoolsConfig, name: string): Pool {
+  const pool = config.pools.find((p) => p.name === name);
+  if (!pool) throw new Error(`message for unknown pool ${name}`);
+  return pool;
+}
+
+export async function launch(message: LaunchMessage, ports: OrchestratorPorts): Promise<LaunchOutcome> {
+  const { launches, github, host, limits, config } = ports;
+  const pool = poolOf(config, message.pool);
+  const claim = await launches.claim(message.jobId, message.runnerName, ports.now(), ports.now() - limits.staleClaimMs);
+  if (claim.kind === 'created') return 'duplicate';
+  if (claim.kind === 'not-ours') return 'not-ours';
+  if (claim.kind === 'in-progress') return 'retry-later';
+
+  const scope = scopeOf(config, message.owner, message.repo);
+  const installationId = message.installationId ?? (await github.installationId(scope));
+  // Taking over a crashed attempt: its registration must go before a new one takes the name.
+  if (claim.job.launchedRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, claim.job.launchedRunnerId);
+
+  const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels])];
+  const register = () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup });
+  let jit;
+  try {
+    jit = await register();
+  } catch (error) {
+    // 409: a registration of this name exists (an attempt that crashed before recording it): replace it.
+    if (!(error instanceof RequestError && error.status === 409)) throw error;
+    const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
+    if (stale) await deleteRegistration(ports, installationId, scope, stale.id);
+    jit = await register();
+  }
+  await launches.recordRegistration(message.jobId, message.runnerName, jit.runnerId);
+
+  for (let attempt = 1; attempt <= limits.hostAttempts; attempt++) {
+    try {
+      const created = await host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader });
+      await launches.recordHost(message.jobId, message.runnerName, created.id, ports.now());
+      return 'launched';
+    } catch (error) {
+      if (attempt === limits.hostAttempts) {
+        // Out of attempts: the registration goes, the slot is freed, and the job waits out a growing back-off before
+        // the publisher tries again — or, after maxLaunchAttempts, is given up (no endless paid loop).
+        await deleteRegistration(ports, installationId, scope, jit.runnerId);
+        const failures = (claim.job.launchFailures ?? 0) + 1;
+        const giveUp = failures >= limits.maxLaunchAttempts;
+        const outcome = giveUp ? 'give-up' : { retryAtMs: ports.now() + limits.relaunchBaseMs * 2 ** (failures - 1) };
+        await launches.failLaunch(message.jobId, message.runnerName, outcome, ports.now());
+        throw new LaunchFailedError(message.runnerName, giveUp, { cause: error });
+      }
+      await ports.sleep(limits.hostRetryBaseMs * 2 ** (attempt - 1));
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Host creation failed for good for this launch; the job is back with the publisher (or given up). */
+export class LaunchFailedError extends Error {
+  constructor(
+    readonly runnerName: string,
+    readonly gaveUp: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(`could not create a host for ${runnerName}${gaveUp ? '; giving up on the job' : '; the job goes back to the queue'}`, options);
+    this.name = 'LaunchFailedError';
+  }
+}
+
+async function deleteRegistration(ports: OrchestratorPorts, installationId: number, scope: RunnerScope, runnerId: number): Promise<void> {
+  try {
+    await ports.github.deleteRunner(installationId, scope, runnerId);
+  } catch (error) {
+    if (!(error instanceof RunnerBusyError)) throw error;
+  }
+}
+
+export async function teardown(message: TeardownMessage, ports: OrchestratorPorts): Promise<TeardownOutcome> {
+  const { launches, github, host, config } = ports;
+  const job = await launches.job(message.jobId);
+  const owner = job?.job.owner;
+  const repo = job?.job.repo;
+  if (owner !== undefined && repo !== undefined) {
+    const scope = scopeOf(config, owner, repo);
+    const installationId = job?.job.installationId ?? (await github.installationId(scope));
+    const runnerId =
+      job?.launchedRunner === message.runnerName && job.launchedRunnerId !== undefined
+        ? job.launchedRunnerId
+        : (await github.findRunnerByName(installationId, scope, message.runnerName))?.id;
+    if (runnerId !== undefined) {
+      if (message.onlyIfIdle && (await github.getRunner(installationId, scope, runnerId))?.busy) return 'busy';
+      try {
+        await github.deleteRunner(installationId, scope, runnerId);
+      } catch (error) {
+        // Busy: it took a job meanwhile; that job's completion tears it down.
+        if (error instanceof RunnerBusyError) return 'busy';
+        throw error;
+      }
+    }
+  }
+  await host.delete(message.runnerName);
+  // The publisher freed the slot of a finished runner; an idle runner of a cancelled job is freed here, now gone.
+  if (message.onlyIfIdle) await ports.slots.releaseSlot(message.jobId, message.runnerName, 'orchestrator', new Date(ports.now()));
+  return 'torn-down';
+}

@@ -1,0 +1,86 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { hostMessageSchema, parseMessage, PayloadError } from '@runners/shared';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { launch, LaunchFailedError, teardown, type OrchestratorPorts } from './orchestrate';
+
+export interface OrchestratorHandlerPorts extends OrchestratorPorts {
+  readonly logger: Logger;
+  readonly tracer: Tracer;
+  readonly metrics: Metrics;
+}
+
+/** Thrown to leave a message in the queue for a later delivery (reported as a partial batch failure). */
+class RetryLater extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+/** An orchestrator: a batch of one pool queue's launch/teardown messages; failures retried message by message. */
+export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
+  const { logger, tracer, metrics } = ports;
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const count = (name: string, pool: string) => {
+    const metric = metrics.singleMetric();
+    metric.addDimension('pool', pool);
+    metric.addMetric(name, MetricUnit.Count, 1);
+  };
+
+  const handleRecord = async (record: SQSRecord): Promise<void> => {
+    let message;
+    try {
+      message = parseMessage(hostMessageSchema, record.body);
+    } catch (error) {
+      // A malformed message would fail the same way forever: acknowledge it, loudly, instead of retrying it.
+      if (!(error instanceof PayloadError)) throw error;
+      logger.error('dropping a malformed host message', { messageId: record.messageId, issues: error.issues });
+      return;
+    }
+    logger.appendKeys({ runnerName: message.runnerName, pool: message.pool, jobId: message.jobId });
+    tracer.putAnnotation('runnerName', message.runnerName);
+    tracer.putAnnotation('pool', message.pool);
+    tracer.putAnnotation('jobId', String(message.jobId));
+    try {
+      if (message.action === 'launch') {
+        const outcome = await launch(message, ports);
+        logger.info('launch', { outcome });
+        if (outcome === 'launched') {
+          count('Launches', message.pool);
+          const perPool = metrics.singleMetric();
+          perPool.addDimension('pool', message.pool);
+          perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.dispatchedAt)) / 1000);
+        }
+        if (outcome === 'retry-later') throw new RetryLater(`launch of ${message.runnerName} is in progress elsewhere`);
+      } else {
+        const outcome = await teardown(message, ports);
+        logger.info('teardown', { outcome, reason: message.reason });
+        if (outcome === 'torn-down') count('Teardowns', message.pool);
+      }
+    } catch (error) {
+      if (error instanceof LaunchFailedError) {
+        // The job went back to the publisher (or was given up): this message is done.
+        count('LaunchFailures', message.pool);
+        logger.error('launch failed', { error, gaveUp: error.gaveUp });
+        return;
+      }
+      throw error;
+    } finally {
+      logger.removeKeys(['runnerName', 'pool', 'jobId']);
+    }
+  };
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .handler((event, context) => processPartialResponse(event, handleRecord, processor, { context }));
+}

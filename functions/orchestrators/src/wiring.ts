@@ -1,0 +1,46 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  countAwsCalls,
+  DynamoDbDispatchStore,
+  DynamoDbLaunchStore,
+  GitHubClient,
+  loadGitHubAppCredentials,
+  parsePoolsConfig,
+  recordGitHubCalls,
+} from '@runners/shared';
+import poolsConfigFile from '../../../pools.config';
+import { readEnvironment, type OrchestratorEnvironment } from './config';
+import type { Host } from './hosts/host';
+import { DEFAULT_LIMITS } from './orchestrate';
+import { createOrchestratorHandler } from './orchestrator-handler';
+
+/** The Lambda wiring every host kind's entry shares: environment, pools, stores, GitHub client, Powertools. */
+export async function orchestratorHandler(kind: Host['kind'], makeHost: (environment: OrchestratorEnvironment) => Host) {
+  const environment = readEnvironment();
+  const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+  const serviceName = `orchestrator-${kind}`;
+  const tracer = new Tracer({ serviceName });
+  const metrics = new Metrics({ serviceName });
+  const dynamodb = tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({})));
+  const credentials = await loadGitHubAppCredentials({
+    appIdParameter: environment.GITHUB_APP_ID_PARAMETER,
+    privateKeyParameter: environment.GITHUB_PRIVATE_KEY_PARAMETER,
+    baseUrl: environment.GITHUB_API_URL ?? config.github.apiUrl,
+  });
+  return createOrchestratorHandler({
+    config,
+    host: makeHost(environment),
+    github: new GitHubClient(credentials, { onCall: recordGitHubCalls(metrics), writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS }),
+    launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
+    slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    limits: { ...DEFAULT_LIMITS, hostAttempts: environment.HOST_CREATE_ATTEMPTS, maxLaunchAttempts: environment.MAX_LAUNCH_ATTEMPTS },
+    logger: new Logger({ serviceName }),
+    tracer,
+    metrics,
+  });
+}

@@ -1,0 +1,81 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STATE_RANK } from '../jobs/job-state';
+import type { JobRecord } from '../jobs/job-store';
+import { JOBS_TABLE } from '../jobs/jobs-table';
+import { JobsTableAccess } from '../jobs/jobs-table-access';
+import { UpdateBuilder } from '../jobs/update-builder';
+import type { ClaimOutcome, LaunchStore } from './launch-store';
+
+const { slotsByPool: SLOTS, queuedByPool: QUEUE } = JOBS_TABLE.indexes;
+const OURS = {
+  expression: '#launchedRunner = :runner AND attribute_exists(#slotPool)',
+  names: { '#launchedRunner': SLOTS.sortKey.name, '#slotPool': SLOTS.partitionKey.name },
+};
+
+export class DynamoDbLaunchStore implements LaunchStore {
+  private readonly table: JobsTableAccess;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.table = new JobsTableAccess(client, tableName);
+  }
+
+  async claim(jobId: number, runnerName: string, nowMs: number, staleBeforeMs: number): Promise<ClaimOutcome> {
+    // At-least-once SQS: of two deliveries of one launch, one claims; the other sees the claim (or the host).
+    // A claim left by a crashed attempt goes stale and is taken over, never a host created twice.
+    const claimed = await this.table.conditionalUpdate(
+      jobId,
+      new UpdateBuilder().set('launchState', 'claimed').set('launchClaimedAt', nowMs),
+      {
+        expression: `${OURS.expression} AND (attribute_not_exists(#launchState) OR (#launchState <> :created AND #launchClaimedAt < :stale))`,
+        names: { ...OURS.names, '#launchState': 'launchState', '#launchClaimedAt': 'launchClaimedAt' },
+        values: { ':runner': runnerName, ':created': 'created', ':stale': staleBeforeMs },
+      },
+      'claiming a launch',
+    );
+    const job = await this.table.getJob(jobId);
+    if (claimed && job) return { kind: 'claimed', job };
+    if (!job || job.launchedRunner !== runnerName || job.slotPool === undefined) return { kind: 'not-ours' };
+    return job.launchState === 'created' ? { kind: 'created' } : { kind: 'in-progress' };
+  }
+
+  async recordRegistration(jobId: number, runnerName: string, runnerId: number): Promise<void> {
+    await this.table.conditionalUpdate(
+      jobId,
+      new UpdateBuilder().set('launchState', 'registered').set('launchedRunnerId', runnerId),
+      { ...OURS, values: { ':runner': runnerName } },
+      'recording a registration',
+    );
+  }
+
+  async recordHost(jobId: number, runnerName: string, hostId: string, nowMs: number): Promise<void> {
+    await this.table.conditionalUpdate(
+      jobId,
+      new UpdateBuilder().set('launchState', 'created').set('hostId', hostId).set('hostCreatedAt', new Date(nowMs).toISOString()),
+      { ...OURS, values: { ':runner': runnerName } },
+      'recording a host',
+    );
+  }
+
+  async failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number): Promise<boolean> {
+    const job = await this.table.getJob(jobId);
+    const update = new UpdateBuilder()
+      .set('launchFailures', (job?.launchFailures ?? 0) + 1)
+      .set('updatedAt', new Date(nowMs).toISOString())
+      .set('slotReleasedAt', new Date(nowMs).toISOString())
+      .set('slotReleasedBy', 'orchestrator')
+      .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId');
+    if (outcome === 'give-up') update.set('state', 'launch_failed').set('stateRank', STATE_RANK.launch_failed);
+    else update.set('state', 'queued').set('stateRank', STATE_RANK.queued).set(QUEUE.partitionKey.name, job?.job.pool).set('notBefore', outcome.retryAtMs);
+    // Only while the job still waits for this very runner: if it started or ended meanwhile, it stays as it is.
+    return this.table.conditionalUpdate(
+      jobId,
+      update,
+      { expression: `${OURS.expression} AND #stateRank = :dispatched`, names: { ...OURS.names, '#stateRank': 'stateRank' }, values: { ':runner': runnerName, ':dispatched': STATE_RANK.dispatched } },
+      'failing a launch',
+    );
+  }
+
+  job(jobId: number): Promise<JobRecord | undefined> {
+    return this.table.getJob(jobId);
+  }
+}
