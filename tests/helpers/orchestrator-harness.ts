@@ -1,0 +1,79 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import type { SQSEvent } from 'aws-lambda';
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
+import type { Host } from '../../functions/orchestrators/src/hosts/host';
+import { DEFAULT_LIMITS, type OrchestratorLimits } from '../../functions/orchestrators/src/orchestrate';
+import { createOrchestratorHandler } from '../../functions/orchestrators/src/orchestrator-handler';
+import { lambdaContext } from '../../local/lambda-context.mjs';
+import { ensureSimRunnerImage } from '../../sim/runner/image';
+import { createJobsTable, motoTarget } from './aws';
+import { quietPowertools } from './handler-ports';
+import { simulatorWithClient } from './simulator';
+
+/*
+ * An orchestrator on real parts: its middy stack, the Jobs table on moto, the real GitHub client against the
+ * simulator, containers on the real dockerd. Jobs are put in the state the publisher leaves them in (dispatched, slot
+ * held) through the real stores, so the orchestrator sees what it sees in production.
+ */
+
+export async function orchestratorHarness(options: { config: PoolsConfig; host?: (docker: Docker, managedBy: string) => Host; limits?: Partial<OrchestratorLimits> }) {
+  const target = motoTarget();
+  const docker = new Docker();
+  await ensureSimRunnerImage(docker);
+  const tableName = await createJobsTable(target, 'orch');
+  const dynamodb = new DynamoDBClient(target.clientConfig);
+  const env = await simulatorWithClient();
+  const managedBy = `test-${randomUUID().slice(0, 8)}`;
+  const host = options.host?.(docker, managedBy) ?? new DockerHost(docker, managedBy);
+  const launches = new DynamoDbLaunchStore(dynamodb, tableName);
+  const dispatch = new DynamoDbDispatchStore(dynamodb, tableName);
+  const handler = createOrchestratorHandler({
+    config: options.config,
+    host,
+    github: env.client,
+    launches,
+    slots: dispatch,
+    now: () => Date.now(),
+    sleep: async () => undefined,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    ...quietPowertools('orchestrator'),
+  });
+  const invoke = (bodies: unknown[]) => {
+    const event: SQSEvent = {
+      Records: bodies.map((body) => ({
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        attributes: {} as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:pool',
+        awsRegion: 'us-east-1',
+      })),
+    };
+    return handler(event, lambdaContext('orchestrator'));
+  };
+  return { ...env, docker, host, tableName, dynamodb, launches, dispatch, invoke, managedBy };
+}
+
+/** A launch message for a job the publisher dispatched, as on the pool's queue. */
+export function launchMessage(pool: string, jobId: number, overrides: Partial<LaunchMessage> = {}): LaunchMessage {
+  return {
+    action: 'launch',
+    pool,
+    host: 'docker',
+    os: 'linux',
+    runnerName: `gha-${pool}-${jobId}-1`,
+    jobId,
+    launchAttempt: 1,
+    owner: 'octo-org',
+    repo: 'app',
+    labels: ['self-hosted', 'docker'],
+    dispatchedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}

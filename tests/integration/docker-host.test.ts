@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
+import type { Host } from '../../functions/orchestrators/src/hosts/host';
+import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
+import { testPoolsConfig } from '../helpers/pools';
+
+/*
+ * The host contract, as one suite every host kind must pass (describe.each over the kinds that run here: Docker on a
+ * real dockerd; EC2, EKS and Lambda hosts join this table when they exist).
+ */
+
+const pool = { ...testPoolsConfig().pools[0]!, docker: { image: SIM_RUNNER_IMAGE, cpus: 0.5, memoryMb: 256 } } as ReturnType<typeof testPoolsConfig>['pools'][number];
+const docker = new Docker();
+const hostKinds: [string, () => Promise<Host>][] = [
+  [
+    'docker',
+    async () => {
+      await ensureSimRunnerImage(docker);
+      return new DockerHost(docker, `contract-${randomUUID().slice(0, 8)}`);
+    },
+  ],
+];
+
+describe.each(hostKinds)('host contract: %s', (_kind, makeHost) => {
+  const created: string[] = [];
+  let host: Host;
+  // A JIT config for a runner that does not exist: the runner fails to connect and exits; the host is what matters.
+  const spec = (runnerName: string) => ({ runnerName, pool, jobId: 42, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x' })).toString('base64') });
+
+  afterAll(async () => {
+    for (const name of created) await host.delete(name);
+  });
+
+  it('creates a host per runner, idempotently by runner name', async () => {
+    host = await makeHost();
+    const name = `contract-${randomUUID().slice(0, 8)}`;
+    created.push(name);
+
+    const first = await host.create(spec(name));
+    const second = await host.create(spec(name));
+
+    expect(second.id).toBe(first.id);
+    expect(first).toMatchObject({ runnerName: name, pool: pool.name, jobId: 42 });
+  });
+
+  it('lists only the hosts carrying its own labels', async () => {
+    const name = `contract-${randomUUID().slice(0, 8)}`;
+    created.push(name);
+    await host.create(spec(name));
+    const other = new DockerHost(docker, 'someone-else');
+
+    const listed = await host.list();
+
+    expect(listed.map((h) => h.runnerName)).toContain(name);
+    expect((await other.list()).map((h) => h.runnerName)).not.toContain(name);
+  });
+
+  it('deletes idempotently: absent counts as done', async () => {
+    const name = `contract-${randomUUID().slice(0, 8)}`;
+    await host.create(spec(name));
+
+    expect(['deleted', 'absent']).toContain(await host.delete(name));
+    expect(await host.delete(name)).toBe('absent');
+    expect((await host.list()).map((h) => h.runnerName)).not.toContain(name);
+  });
+});
