@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseWorkflowJobEvent, DynamoDbJobStore } from '@runners/shared';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
-import type { Host } from '../../functions/orchestrators/src/hosts/host';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
