@@ -8,7 +8,7 @@ MOTO := $(VENV)/bin/moto_server
 NODE_DEPS := node_modules/.install-stamp
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local synth sim runner-image bench clean
+.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo synth sim runner-image bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ local: install build ## run the whole system on this machine until Ctrl-C (write
 
 synth: $(NODE_DEPS) ## synthesize the Terraform JSON into cdktf.out/
 	npx tsx main.ts
+
+demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a summary, exit 0 only if all is well
+	npx tsx local/demo-main.ts
 
 sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 	npx tsx sim/main.ts

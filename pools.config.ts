@@ -40,6 +40,18 @@ export default definePoolsConfig({
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 1, memoryMb: 1024 },
     },
     {
+      // A second container pool for bigger jobs: runs-on: [self-hosted, docker, large]. Its runners can also take
+      // plain `docker` jobs when idle (GitHub gives a job to any runner whose labels cover it).
+      name: 'docker-large',
+      host: 'docker',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['docker', 'large'],
+      maxRunners: 2,
+      launchesPerMinute: 60,
+      docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 2, memoryMb: 2048 },
+    },
+    {
       // EKS pods for high-volume lint and scan jobs: fast to start, cheap, no Docker daemon unless dockerInDocker.
       name: 'eks-linux',
       host: 'eks',

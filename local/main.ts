@@ -2,12 +2,14 @@
  * `make local`: the whole system on this machine, until Ctrl-C. See local/stack.ts for what runs.
  *
  * Environment (or .env): WEBHOOK_SECRET (else one is generated and kept in .local/webhook-secret),
- * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (INFO), PUBLISHER_TICK_MS (60000).
+ * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (WARN), PUBLISHER_TICK_MS (10000),
+ * DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatSummary, runDemo } from './demo';
 import { startLocalStack } from './stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -25,7 +27,7 @@ function webhookSecret(): string {
 
 async function main(): Promise<void> {
   mkdirSync(stackDir, { recursive: true });
-  for (const name of ['producer', 'messenger', 'publisher']) {
+  for (const name of ['producer', 'messenger', 'publisher', 'orchestrator-docker']) {
     if (!existsSync(resolve(root, 'dist', name, 'index.mjs'))) throw new Error(`dist/${name}/index.mjs is missing: run "make build" first`);
   }
   const local = await startLocalStack({
@@ -34,8 +36,8 @@ async function main(): Promise<void> {
     httpPort: Number(process.env.LOCAL_HTTP_PORT ?? 8787),
     motoPort: Number(process.env.MOTO_PORT ?? 5055),
     webhookSecret: webhookSecret(),
-    logLevel: process.env.LOG_LEVEL,
-    publisherTickMs: process.env.PUBLISHER_TICK_MS ? Number(process.env.PUBLISHER_TICK_MS) : undefined,
+    logLevel: process.env.LOG_LEVEL ?? 'WARN',
+    publisherTickMs: Number(process.env.PUBLISHER_TICK_MS ?? 10_000),
   });
   let stopping = false;
   const stop = async () => {
@@ -57,10 +59,17 @@ async function main(): Promise<void> {
       `  Jobs table      ${stack.tables.jobs}`,
       ...Object.entries(stack.queues).map(([pool, q]) => `  pool queue      ${pool}: ${q.url}`),
       `  functions       ${stack.functions.join(', ')}`,
+      `  GitHub          ${stack.github.simulated ? `simulator at ${stack.github.apiUrl} (App ${stack.github.appId})` : stack.github.apiUrl}`,
       `  stack file      ${resolve(stackDir, 'stack.json')}`,
       'Ctrl-C stops it.',
     ].join('\n'),
   );
+  const demoJobs = Number(process.env.DEMO_JOBS ?? 12);
+  if (local.sim && demoJobs > 0) {
+    console.log(`running a demo workload of ${demoJobs} jobs through the simulator (DEMO_JOBS=0 for none)…`);
+    console.log(formatSummary(await runDemo(local, { jobs: demoJobs })));
+    console.log(`queue more: curl -X POST ${local.sim.url}/_sim/runs -d '{"owner":"octo-org","repo":"app","jobs":[{"labels":["self-hosted","docker"],"matrix":5}]}'`);
+  }
 }
 
 main().catch((error: unknown) => {

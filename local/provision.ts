@@ -104,3 +104,15 @@ export async function provisionDispatchTopology(target: AwsTarget, topology: Dis
   sqs.destroy();
   return { publisherTopicArn, jobsTopicArn, poolQueues, publisherInbox };
 }
+
+/** The GitHub App's id and private key as SSM parameters, where the orchestrators read them in AWS too. */
+export async function provisionGitHubApp(
+  target: AwsTarget,
+  names: { readonly appIdName: string; readonly privateKeyName: string },
+  app: { readonly appId: number; readonly privateKeyPem: string },
+): Promise<void> {
+  const client = new SSMClient(target.clientConfig);
+  await client.send(new PutParameterCommand({ Name: names.appIdName, Value: String(app.appId), Type: 'String', Overwrite: true }));
+  await client.send(new PutParameterCommand({ Name: names.privateKeyName, Value: app.privateKeyPem, Type: 'SecureString', Overwrite: true }));
+  client.destroy();
+}

@@ -18,7 +18,11 @@ import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { startMotoServer } from './moto-server.mjs';
-import { provisionDispatchTopology, provisionJobsTable, provisionWebhookSecret } from './provision';
+import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionWebhookSecret } from './provision';
+import Docker from 'dockerode';
+import { HOST_LABELS } from '../functions/orchestrators/src/hosts/host';
+import { startSimulator, type Simulator } from '../sim/server';
+import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
 
 export interface LocalStackOptions {
   readonly root: string;
@@ -35,6 +39,8 @@ export interface LocalStackOptions {
   readonly poolsConfigPath?: string;
   /** Where the function bundles are (default dist/). */
   readonly distDir?: string;
+  /** A real GitHub App; without one the local stack runs the GitHub simulator. */
+  readonly githubApp?: { readonly appId: number; readonly privateKeyPem: string; readonly apiUrl: string };
 }
 
 export interface StackFile {
@@ -44,7 +50,8 @@ export interface StackFile {
   readonly tables: { readonly jobs: string };
   readonly topics: { readonly publisher: string; readonly jobs: string };
   readonly queues: Record<string, { readonly url: string; readonly arn: string; readonly deadLetterUrl: string }>;
-  readonly parameters: { readonly webhookSecret: string };
+  readonly parameters: { readonly webhookSecret: string; readonly githubAppId: string; readonly githubPrivateKey: string };
+  readonly github: { readonly apiUrl: string; readonly simulated: boolean; readonly appId: number };
   readonly functions: readonly string[];
 }
 
@@ -53,6 +60,10 @@ export interface LocalStack {
   readonly aws: AwsTarget;
   readonly config: PoolsConfig;
   readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** The GitHub simulator, unless a real App was configured. */
+  readonly sim?: Simulator;
+  /** The Docker engine the runner containers run on, and how ours are labelled. */
+  readonly docker: { readonly engine: Docker; readonly managedBy: string };
   stop(): Promise<void>;
 }
 
@@ -67,11 +78,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const functions = new Map<string, LocalFunction>();
   const sources: EventSource[] = [];
   let api: HttpApi | undefined;
+  let sim: Simulator | undefined;
+  const engine = new Docker();
+  const managedBy = DEFAULT_PREFIX;
 
   const stop = async () => {
     await api?.stop();
     await Promise.all(sources.map((s) => s.stop()));
     await Promise.all([...functions.values()].map((f) => f.stop()));
+    // Nothing outlives the stack: runner containers it started go with it.
+    await removeRunnerContainers(engine, managedBy);
+    await sim?.stop();
     await moto.stop();
     rmSync(resolve(options.stackDir, 'stack.json'), { force: true });
   };
@@ -80,6 +97,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await provisionJobsTable(aws, names.jobsTable);
     await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret);
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox);
+    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(',') });
+    const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
+    await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github);
+    const dockerPools = config.pools.filter((p) => p.host === 'docker');
+    if (dockerPools.some((p) => p.host === 'docker' && p.docker.image === SIM_RUNNER_IMAGE)) await ensureSimRunnerImage(engine);
 
     const common = {
       ...aws.environment,
@@ -107,6 +129,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       60_000,
     );
 
+    // Only Docker pools have hosts on this machine; the other pools' messages wait on their queues.
+    const orchestrator = await start(
+      'orchestrator-docker',
+      {
+        JOBS_TABLE_NAME: names.jobsTable,
+        GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter,
+        GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter,
+        GITHUB_API_URL: github.apiUrl,
+        GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
+        STACK_PREFIX: managedBy,
+      },
+      120_000,
+    );
+    for (const pool of dockerPools) {
+      const queue = topology.poolQueues.find((q) => q.pool === pool.name)!;
+      sources.push(createSqsSource({ target: aws, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: 10, invoke: (e) => orchestrator.invoke(e) }));
+    }
     sources.push(
       await createStreamSource({ target: aws, tableName: names.jobsTable, invoke: (e) => messenger.invoke(e), batchSize: 100 }),
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
@@ -114,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     for (const source of sources) source.start();
     api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });
+    sim?.setWebhook(`${api.url}/webhook`, options.webhookSecret);
 
     const stack: StackFile = {
       webhookUrl: `${api.url}/webhook`,
@@ -122,13 +162,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tables: { jobs: names.jobsTable },
       topics: { publisher: topology.publisherTopicArn, jobs: topology.jobsTopicArn },
       queues: Object.fromEntries(topology.poolQueues.map((q) => [q.pool, { url: q.url, arn: q.arn, deadLetterUrl: q.deadLetter.url }])),
-      parameters: { webhookSecret: names.webhookSecretParameter },
+      parameters: { webhookSecret: names.webhookSecretParameter, githubAppId: names.githubAppIdParameter, githubPrivateKey: names.githubPrivateKeyParameter },
+      github: { apiUrl: github.apiUrl, simulated: sim !== undefined, appId: github.appId },
       functions: [...functions.values()].map((f) => f.name),
     };
     writeFileSync(resolve(options.stackDir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
-    return { stack, aws, config, functions, stop };
+    return { stack, aws, config, functions, sim, docker: { engine, managedBy }, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Removes the runner containers this stack labelled (those still running included). */
+export async function removeRunnerContainers(engine: Docker, managedBy: string): Promise<number> {
+  const containers = await engine.listContainers({ all: true, filters: { label: [`${HOST_LABELS.managedBy}=${managedBy}`] } });
+  await Promise.all(containers.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  return containers.length;
 }

@@ -44,6 +44,8 @@ export interface Simulator {
   readonly model: SimModel;
   readonly deliveries: Deliveries;
   stats(): SimStats;
+  /** Where webhooks go, and the secret they are signed with. */
+  setWebhook(url: string, secret: string): void;
   stop(): Promise<void>;
 }
 
@@ -442,6 +444,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     model,
     deliveries,
     stats,
+    setWebhook(webhookUrl, secret) {
+      webhook.url = webhookUrl;
+      webhook.secret = secret;
+    },
     async stop() {
       clearInterval(sweeper);
       for (const runner of model.runners.values()) runner.waiter?.(undefined);

@@ -3,6 +3,8 @@ export function resourceNames(prefix: string) {
   return {
     jobsTable: `${prefix}-jobs`,
     webhookSecretParameter: `/${prefix}/github/webhook-secret`,
+    githubAppIdParameter: `/${prefix}/github/app-id`,
+    githubPrivateKeyParameter: `/${prefix}/github/private-key`,
     function: (name: string) => `${prefix}-${name}`,
     /** Messenger (and publisher) → publisher. */
     publisherTopic: `${prefix}-publisher`,

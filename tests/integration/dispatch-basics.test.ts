@@ -93,18 +93,23 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ slotPool: 'docker-linux' });
   });
 
-  it('job stealing: the runner launched for job A runs job B → B\'s completion tears that runner down', async () => {
+  it('job stealing: the runner launched for A runs B → that runner goes, A gets a new runner, B\'s own goes if idle', async () => {
     const [a, b] = [newJobId(), newJobId()];
     await h.deliver('queued', a, { labels: ['docker'] });
     await h.deliver('queued', b, { labels: ['docker'] });
     await h.settle();
-    const runnerOfA = `gha-docker-linux-${a}-1`;
+    const [runnerOfA, runnerOfB] = [`gha-docker-linux-${a}-1`, `gha-docker-linux-${b}-1`];
 
     await h.deliver('completed', b, { labels: ['docker'], runnerName: runnerOfA, conclusion: 'success' });
     await h.settle();
 
-    expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfA, reason: 'finished', jobId: a }));
-    expect((await getJob(h.dynamodb, h.tableName, a))!.slotPool).toBeUndefined();
+    // The runner that ran B is torn down; its slot (held by A's record) is freed.
+    expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfA, reason: 'finished', onlyIfIdle: false, jobId: a }));
+    // A is still queued on GitHub and lost its runner: relaunched, as attempt 2.
+    expect(h.launches('docker-linux')).toContainEqual(expect.objectContaining({ jobId: a, launchAttempt: 2, runnerName: `gha-docker-linux-${a}-2` }));
+    expect(await getJob(h.dynamodb, h.tableName, a)).toMatchObject({ state: 'dispatched', launchedRunner: `gha-docker-linux-${a}-2` });
+    // B's own runner may sit idle now: torn down only if GitHub says it is idle; its slot stays until then.
+    expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfB, reason: 'job-ran-elsewhere', onlyIfIdle: true, jobId: b }));
     expect((await getJob(h.dynamodb, h.tableName, b))!.slotPool).toBe('docker-linux');
   });
 });

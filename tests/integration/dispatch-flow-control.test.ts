@@ -159,7 +159,7 @@ describe('dispatch flow control', () => {
 });
 
 describe('job stealing across pools', () => {
-  it('a runner of pool B that ran a job of pool A frees B\'s slot, and B gets a round for its waiting jobs', async () => {
+  it('a runner of pool B that ran a job of pool A frees B\'s slot, and B gets a round without waiting for the tick', async () => {
     // Prepare: A = [docker], B = [docker, big] with room for one runner; a [docker] job routes to A (fewest extra
     // labels), but B's runners can run it too.
     const input = testPoolsInput();
@@ -180,9 +180,11 @@ describe('job stealing across pools', () => {
     await h.deliver('completed', z, { labels: ['docker'], runnerName: `gha-pool-b-${x}-1`, conclusion: 'success' });
     await h.settle();
 
-    // Assess: B's runner torn down on B's queue, B's slot freed, and B launched y without waiting for the tick
+    // Assess: B's runner torn down on B's queue and B's slot freed; x, still queued on GitHub, lost its runner and is
+    // relaunched in B without waiting for the tick (oldest first, before y); z's own runner goes if it is idle.
     expect(h.teardowns('pool-b')).toEqual([expect.objectContaining({ runnerName: `gha-pool-b-${x}-1`, jobId: x })]);
-    expect(h.launches('pool-b').map((m) => m.jobId)).toEqual([x, y]);
+    expect(h.launches('pool-b').map((m) => m.runnerName)).toEqual([`gha-pool-b-${x}-1`, `gha-pool-b-${x}-2`]);
+    expect(h.teardowns('pool-a')).toEqual([expect.objectContaining({ runnerName: `gha-pool-a-${z}-1`, onlyIfIdle: true })]);
     await h.close();
   }, 60_000);
 });

@@ -117,6 +117,22 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
     expect(item!.slotReleasedBy).toBe('orchestrator');
   }, 60_000);
 
+  it('launches a relaunched job (a new runner after its first one ran another job) afresh', async () => {
+    for (const runner of [...h.sim.model.runners.values()]) h.sim.model.deleteRunner(runner);
+    const jobId = 70_000_006;
+    await dispatched(h, jobId);
+    await h.invoke([launchMessage('docker-linux', jobId)]);
+    // Its runner ran another job; the publisher freed the slot, requeued the job and dispatched it again.
+    await h.dispatch.releaseSlot(jobId, `gha-docker-linux-${jobId}-1`, 'publisher', new Date());
+    await h.dispatch.requeue(jobId, { pool: 'docker-linux', runnerName: `gha-docker-linux-${jobId}-1`, attempt: 1, at: new Date() });
+    await h.dispatch.markDispatched(jobId, { pool: 'docker-linux', runnerName: `gha-docker-linux-${jobId}-2`, attempt: 2, at: new Date() });
+
+    await h.invoke([launchMessage('docker-linux', jobId, { runnerName: `gha-docker-linux-${jobId}-2`, launchAttempt: 2 })]);
+
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ launchedRunner: `gha-docker-linux-${jobId}-2`, launchState: 'created' });
+    expect((await h.host.list()).map((c) => c.runnerName)).toContain(`gha-docker-linux-${jobId}-2`);
+  });
+
   it('acknowledges a malformed message instead of retrying it forever', async () => {
     expect(await h.invoke(['{"action":"launch"}', 'not json'])).toEqual({ batchItemFailures: [] });
   });

@@ -12,6 +12,7 @@ import {
   type Pool,
   type PoolsConfig,
   type QueuedJob,
+  type RunnerIdentity,
   type TeardownMessage,
 } from '@runners/shared';
 
@@ -103,56 +104,67 @@ async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<s
   }
 }
 
-/** Teardown for each completed job: the runner that ran it (ours only), or the idle runner launched for it. */
+/**
+ * For each completed job: tear down the runner that ran it (ours only), freeing its slot — with job stealing that
+ * runner may have been launched for another job, which then lost its runner and goes back to the queue; and tear
+ * down the runner launched for this job if another runner ran it (or nobody did: cancelled while queued), but only if
+ * that runner is idle — if it took yet another job, that job's completion frees it.
+ */
 async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>) {
   const { store, config } = ports;
   const finished = await store.finishedJobs(pool.name, ports.limits.finishedPerRound);
   const poolNames = new Set(pools.keys());
-  const planned: { message: TeardownMessage; finishedJob: number; release: boolean }[] = [];
-  const nothingToDo: number[] = [];
+  const steps: { message: TeardownMessage; finishedJob: number; release?: RunnerIdentity }[] = [];
 
   for (const job of finished) {
     const ran = job.runnerName ? parseRunnerName(job.runnerName, config.runnerNamePrefix, poolNames) : undefined;
     if (ran && job.runnerName) {
-      // Job stealing: the runner that ran this job may have been launched for another job; its slot is there.
       const holds = ran.jobId === job.jobId ? job.holdsSlot && job.launchedRunner === job.runnerName : await store.holdsSlot(ran.jobId, job.runnerName);
-      const runnerPool = pools.get(ran.pool)!;
       if (holds) {
-        planned.push({
-          message: { ...hostOf(runnerPool), action: 'teardown', runnerName: job.runnerName, reason: 'finished', onlyIfIdle: false, jobId: ran.jobId, traceHeader: ports.traceHeader() },
+        steps.push({
+          message: { ...hostOf(pools.get(ran.pool)!), action: 'teardown', runnerName: job.runnerName, reason: 'finished', onlyIfIdle: false, jobId: ran.jobId, traceHeader: ports.traceHeader() },
           finishedJob: job.jobId,
-          release: true,
+          release: ran,
         });
-        continue;
       }
-    } else if (!job.runnerName && job.launchedRunner && job.holdsSlot) {
-      // Cancelled before any runner took it: the runner launched for it may be idle (or may have taken another job,
-      // whose completion then frees it). The orchestrator tears it down only if GitHub says it is idle.
-      planned.push({
-        message: { ...hostOf(pool), action: 'teardown', runnerName: job.launchedRunner, reason: 'job-cancelled', onlyIfIdle: true, jobId: job.jobId, traceHeader: ports.traceHeader() },
-        finishedJob: job.jobId,
-        release: false,
-      });
-      continue;
     }
-    nothingToDo.push(job.jobId); // not our runner, or already dealt with
+    if (job.launchedRunner && job.holdsSlot && job.launchedRunner !== job.runnerName) {
+      steps.push({
+        message: {
+          ...hostOf(pool),
+          action: 'teardown',
+          runnerName: job.launchedRunner,
+          reason: job.runnerName ? 'job-ran-elsewhere' : 'job-cancelled',
+          onlyIfIdle: true,
+          jobId: job.jobId,
+          traceHeader: ports.traceHeader(),
+        },
+        finishedJob: job.jobId,
+      });
+    }
   }
 
-  const { failed } = await ports.bus.publishHostMessages(planned.map((p) => p.message));
+  const { failed } = await ports.bus.publishHostMessages(steps.map((step) => step.message));
   const unpublished = new Set(failed);
+  const retryLater = new Set(steps.filter((step) => unpublished.has(step.message)).map((step) => step.finishedJob));
   let slotsReleased = 0;
   const freedPools = new Set<string>();
   // Published before released: a crash in between re-sends an idempotent teardown, never loses one.
-  for (const step of planned) {
-    if (unpublished.has(step.message)) continue; // stays in the finished index: next round retries
-    if (step.release && (await store.releaseSlot(step.message.jobId, step.message.runnerName, 'publisher', ports.now()))) {
-      slotsReleased++;
-      if (step.message.pool !== pool.name) freedPools.add(step.message.pool);
+  for (const step of steps) {
+    if (unpublished.has(step.message) || !step.release) continue;
+    const { runnerName } = step.message;
+    if (!(await store.releaseSlot(step.release.jobId, runnerName, 'publisher', ports.now()))) continue;
+    slotsReleased++;
+    if (step.release.pool !== pool.name) freedPools.add(step.release.pool);
+    // The job this runner was launched for lost it to another job: back to the queue, unless it started meanwhile.
+    if (step.release.jobId !== step.finishedJob) {
+      const at = new Date(ports.now());
+      if (await store.requeue(step.release.jobId, { pool: step.release.pool, runnerName, attempt: step.release.attempt, at })) freedPools.add(step.release.pool);
     }
-    await store.clearFinished(step.finishedJob);
   }
-  for (const jobId of nothingToDo) await store.clearFinished(jobId);
-  return { teardowns: planned.length - unpublished.size, slotsReleased, freedPools: [...freedPools] };
+  // A job stays in the finished index (next round retries it) while one of its teardowns is unpublished.
+  for (const job of finished) if (!retryLater.has(job.jobId)) await store.clearFinished(job.jobId);
+  return { teardowns: steps.length - unpublished.size, slotsReleased, freedPools: [...freedPools] };
 }
 
 async function launchQueued(pool: Pool, ports: PublisherPorts) {

@@ -107,8 +107,9 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set('launchAttempt', dispatch.attempt)
       .set(SLOTS.partitionKey.name, dispatch.pool)
       .set(SLOTS.sortKey.name, dispatch.runnerName)
-      // Out of the queue index; the sort key stays, so that a requeue restores the job's place.
-      .remove(QUEUE.partitionKey.name);
+      // Out of the queue index; the sort key stays, so that a requeue restores the job's place. A new runner: the
+      // orchestrator's progress with an earlier one (requeued job) starts over.
+      .remove(QUEUE.partitionKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId');
     // Only a job still queued: a second publisher, a late in_progress or completed, all make this a no-op.
     return this.table.conditionalUpdate(jobId, update, {
       expression: '#stateRank = :queuedRank',

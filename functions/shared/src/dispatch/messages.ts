@@ -47,8 +47,11 @@ export type LaunchMessage = z.output<typeof launchMessageSchema>;
 export const teardownMessageSchema = z.strictObject({
   ...target,
   action: z.literal('teardown'),
-  /** `finished`: its job completed. `job-cancelled`: the job it was launched for was cancelled before it ran. */
-  reason: z.enum(['finished', 'job-cancelled']),
+  /**
+   * `finished`: the job it ran completed. `job-cancelled`: the job it was launched for was cancelled before any runner
+   * took it. `job-ran-elsewhere`: that job was run by another runner (job stealing), so this one may sit idle.
+   */
+  reason: z.enum(['finished', 'job-cancelled', 'job-ran-elsewhere']),
   /** Only if GitHub says the runner is idle: it may have taken another job meanwhile (job stealing). */
   onlyIfIdle: z.boolean(),
   jobId: z.int().positive(),

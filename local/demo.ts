@@ -1,0 +1,93 @@
+/*
+ * A demo workload through the whole local system: runs queued on the GitHub simulator → webhooks → producer →
+ * dispatch → orchestrator → runner containers → completion → teardown. Prints progress lines while it runs and
+ * returns a summary that says whether every job ran exactly once and nothing was left behind.
+ */
+import type { LocalStack } from './stack';
+
+export interface DemoOptions {
+  readonly jobs: number;
+  /** Job durations in the simulator. */
+  readonly durationMs?: number;
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface DemoSummary {
+  readonly jobs: number;
+  readonly ran: number;
+  readonly ranExactlyOnce: number;
+  readonly neverRun: number;
+  readonly failed: number;
+  readonly timeToRunnerMs: { readonly p50: number; readonly p95: number; readonly max: number };
+  readonly runnersPerJob: number;
+  readonly hostsLeft: number;
+  readonly registrationsLeft: number;
+  readonly totalMs: number;
+  readonly ok: boolean;
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+
+export async function runDemo(local: LocalStack, options: DemoOptions): Promise<DemoSummary> {
+  const sim = local.sim;
+  if (!sim) throw new Error('the demo needs the GitHub simulator (no real GitHub App configured)');
+  const log = options.log ?? ((line: string) => console.log(line));
+  const started = Date.now();
+  const jitBefore = sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
+  // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
+  const large = Math.floor(options.jobs / 3);
+  const specs = [
+    { name: 'lint', labels: ['self-hosted', 'linux', 'docker'], durationMs: options.durationMs ?? 300, matrix: options.jobs - large },
+    { name: 'build', labels: ['self-hosted', 'docker', 'large'], durationMs: options.durationMs ?? 300, matrix: large },
+  ].filter((s) => s.matrix > 0);
+  const response = await fetch(`${sim.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'demo', jobs: specs }) });
+  const { jobs } = (await response.json()) as { jobs: { id: number }[] };
+  const ids = new Set(jobs.map((j) => j.id));
+  const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
+  const hosts = async () => (await local.docker.engine.listContainers({ all: true, filters: { label: [`ephemeral-runners.managed-by=${local.docker.managedBy}`] } })).length;
+
+  const deadline = started + (options.timeoutMs ?? 300_000);
+  let lastLine = '';
+  for (;;) {
+    const states = demoJobs().reduce((acc, j) => ({ ...acc, [j.status]: (acc[j.status] ?? 0) + 1 }), {} as Record<string, number>);
+    const runners = sim.stats().runners;
+    const line = `[demo ${((Date.now() - started) / 1000).toFixed(1)}s] jobs queued ${states.queued ?? 0}, running ${states.in_progress ?? 0}, done ${states.completed ?? 0}/${ids.size} · runners online ${runners.online} (busy ${runners.busy}) · containers ${await hosts()}`;
+    if (line.replace(/^\[demo [\d.]+s\] /, '') !== lastLine) log(line);
+    lastLine = line.replace(/^\[demo [\d.]+s\] /, '');
+    if ((states.completed ?? 0) === ids.size || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // Teardown follows the completions: give it a moment to leave nothing behind.
+  const settleBy = Date.now() + 30_000;
+  while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0)) await new Promise((r) => setTimeout(r, 250));
+
+  const finished = demoJobs();
+  const ran = finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'success');
+  const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
+  const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
+  const summary: DemoSummary = {
+    jobs: ids.size,
+    ran: ran.length,
+    // The simulator gives a job to one runner at most: exactly once = completed successfully on a runner.
+    ranExactlyOnce: ran.length,
+    neverRun: finished.filter((j) => !j.runnerName).length,
+    failed: finished.filter((j) => j.status === 'completed' && j.conclusion !== 'success').length,
+    timeToRunnerMs: { p50: percentile(waits, 50), p95: percentile(waits, 95), max: waits.at(-1) ?? 0 },
+    runnersPerJob: Number((registrations / Math.max(1, ids.size)).toFixed(2)),
+    hostsLeft: await hosts(),
+    registrationsLeft: sim.model.runners.size,
+    totalMs: Date.now() - started,
+    ok: false,
+  };
+  return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 };
+}
+
+export function formatSummary(summary: DemoSummary): string {
+  return [
+    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.neverRun} never ran, ${summary.failed} failed`,
+    `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
+    `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
+    `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
+  ].join('\n');
+}
