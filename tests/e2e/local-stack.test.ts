@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import Docker from 'dockerode';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,7 @@ describe('make local', () => {
     child = spawn('make', ['--no-print-directory', 'local'], {
       cwd: root,
       detached: true, // its own process group, so that SIGINT reaches make and everything under it, like Ctrl-C
-      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), WEBHOOK_SECRET: '' },
+      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), WEBHOOK_SECRET: '', DEMO_JOBS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -68,10 +68,14 @@ describe('make local', () => {
     expect(output).toContain('local stack is up');
   });
 
-  it('answers a signed curl of a real queued payload with 202, records the job and dispatches it', async () => {
+  it('answers a signed curl of a real queued payload with 202, records the job and launches a runner for it', async () => {
     // Prepare
     const jobId = 4_200_000_001;
-    const body = JSON.stringify(examplePayload('queued', { jobId, labels: ['self-hosted', 'linux', 'docker'] }));
+    // A repository of the simulator's installation (the App is installed on octo-org there); no installation id, so
+    // the orchestrator looks it up, as for a payload from a plain repository webhook.
+    const payload = examplePayload('queued', { jobId, labels: ['self-hosted', 'linux', 'docker'], repo: 'octo-org/app' });
+    delete payload.installation;
+    const body = JSON.stringify(payload);
     const bodyFile = join(stackDir, 'queued.json');
     writeFileSync(bodyFile, body);
 
@@ -92,19 +96,18 @@ describe('make local', () => {
     const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ job: { pool: 'docker-linux' } });
 
-    // … and the stream → messenger → publisher chain dispatches it: one launch message on the docker pool's queue.
-    const sqs = new SQSClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const deadline = Date.now() + 20_000;
-    let bodies: string[] = [];
-    while (bodies.length === 0 && Date.now() < deadline) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['docker-linux']!.url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
-      bodies = Messages.map((m) => m.Body!);
+    // … and the stream → messenger → publisher → orchestrator chain launches a runner container for it.
+    const docker = new Docker();
+    const deadline = Date.now() + 30_000;
+    let item = await getJob(client, stack.tables.jobs, jobId);
+    while (item?.launchState !== 'created' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      item = await getJob(client, stack.tables.jobs, jobId);
     }
-    expect(bodies.map((b) => JSON.parse(b) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ action: 'launch', pool: 'docker-linux', jobId, runnerName: `gha-docker-linux-${jobId}-1` }),
-    ]);
-    expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ state: 'dispatched', slotPool: 'docker-linux' });
-  });
+    expect(item).toMatchObject({ state: 'dispatched', slotPool: 'docker-linux', launchedRunner: `gha-docker-linux-${jobId}-1`, launchState: 'created' });
+    const containers = await docker.listContainers({ filters: { label: ['ephemeral-runners.runner=gha-docker-linux-4200000001-1'] } });
+    expect(containers).toHaveLength(1);
+  }, 60_000);
 
   it('refuses an unsigned curl with 401', async () => {
     const { stdout } = await run('curl', ['--silent', '--output', '/dev/null', '--write-out', '%{http_code}', '-X', 'POST', stack.webhookUrl, '-H', 'Content-Type: application/json', '-H', 'X-GitHub-Event: workflow_job', '--data', '{}']);
@@ -118,5 +121,7 @@ describe('make local', () => {
     await exitCode;
     await expect(fetch(`${stack.aws.endpoint}/moto-api/data.json`)).rejects.toThrow();
     expect(existsSync(join(stackDir, 'stack.json'))).toBe(false);
+    // The runner container it started (idle: the simulator has no such job) went with it.
+    expect(await new Docker().listContainers({ all: true, filters: { label: ['ephemeral-runners.managed-by=ephemeral-runners'] } })).toEqual([]);
   }, 30_000);
 });

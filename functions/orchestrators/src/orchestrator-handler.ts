@@ -82,5 +82,8 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
-    .handler((event, context) => processPartialResponse(event, handleRecord, processor, { context }));
+    .handler((event, context) => {
+      metrics.addMetric('HostMessages', MetricUnit.Count, event.Records.length);
+      return processPartialResponse(event, handleRecord, processor, { context });
+    });
 }

@@ -137,9 +137,11 @@ export class DynamoDbDispatchStore implements DispatchStore {
 
   async slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>> {
     const held = new Map<string, string>();
-    // BatchGetItem takes 100 keys; unprocessed keys are asked again.
-    for (let start = 0; start < runners.length; start += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = runners.slice(start, start + 100).map((r) => ({ [PK]: { S: jobKey(r.jobId) } }));
+    // One key per job (two launches of one job, attempts 1 and 2, share a record; BatchGetItem refuses duplicates),
+    // 100 keys per call, unprocessed keys asked again.
+    const jobIds = [...new Set(runners.map((r) => r.jobId))];
+    for (let start = 0; start < jobIds.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = jobIds.slice(start, start + 100).map((jobId) => ({ [PK]: { S: jobKey(jobId) } }));
       while (keys && keys.length > 0) {
         const result: BatchGetItemCommandOutput = await this.table.send('confirming slots', () =>
           this.table.client.send(

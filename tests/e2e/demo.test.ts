@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { DemoSummary } from '../../local/demo';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/*
+ * `make demo` end to end: 50 jobs across the two Docker pools (different labels) through the GitHub simulator,
+ * webhooks, producer, dispatch, orchestrator and real runner containers. It exits 0 only if every job ran exactly
+ * once and no container or registration was left behind; the summary says the same in numbers.
+ */
+describe('make demo', () => {
+  it('runs 50 jobs across two Docker pools, each exactly once, and leaves nothing behind', async () => {
+    const { stdout } = await promisify(execFile)('make', ['--no-print-directory', 'demo'], {
+      cwd: root,
+      env: { ...process.env, DEMO_JOBS: '50' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+
+    const summary = JSON.parse(readFileSync(resolve(root, '.local/demo-summary.json'), 'utf8')) as DemoSummary;
+    expect(stdout).toContain('50/50 jobs ran exactly once');
+    expect(summary).toMatchObject({ jobs: 50, ranExactlyOnce: 50, neverRun: 0, failed: 0, hostsLeft: 0, registrationsLeft: 0, ok: true });
+    expect(summary.runnersPerJob).toBeLessThanOrEqual(1.2);
+  }, 400_000);
+});
