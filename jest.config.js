@@ -27,5 +27,5 @@ export default {
       testMatch: ['<rootDir>/tests/stacks/**/*.test.ts'],
     },
   ],
-  testTimeout: 30_000,
+  testTimeout: 60_000,
 };

@@ -32,6 +32,8 @@ interface ShardCursor {
   /** Retry from here after a failure. */
   retryFrom?: string;
   retries: number;
+  /** The highest sequence number delivered successfully: never delivered again. */
+  delivered?: bigint;
 }
 
 export async function createStreamSource(options: StreamSourceOptions): Promise<EventSource> {
@@ -83,8 +85,15 @@ export async function createStreamSource(options: StreamSourceOptions): Promise<
       cursor.iterator = ShardIterator;
     }
     if (!cursor.iterator) return 0;
-    const page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: batchSize }));
-    const records = page.Records ?? [];
+    let page = await streams.send(new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: batchSize }));
+    // moto can hand out records again (and loop on them); Lambda delivers a record that succeeded once only, so
+    // records at or below the last delivered sequence number are skipped, pages of them passed over (boundedly).
+    const fresh = (p: typeof page) => (p.Records ?? []).filter((r) => cursor.delivered === undefined || BigInt(r.dynamodb!.SequenceNumber!) > cursor.delivered);
+    let records = fresh(page);
+    for (let skipped = 0; records.length === 0 && (page.Records ?? []).length > 0 && page.NextShardIterator && skipped < 100; skipped++) {
+      page = await streams.send(new GetRecordsCommand({ ShardIterator: page.NextShardIterator, Limit: batchSize }));
+      records = fresh(page);
+    }
     if (records.length === 0) {
       cursor.iterator = page.NextShardIterator;
       cursor.retryFrom = undefined;
@@ -98,8 +107,14 @@ export async function createStreamSource(options: StreamSourceOptions): Promise<
       onError(error);
       failedAt = records[0]!.dynamodb!.SequenceNumber;
     }
+    const succeeded = failedAt === undefined ? records : records.filter((r) => BigInt(r.dynamodb!.SequenceNumber!) < BigInt(failedAt!));
+    const last = succeeded.at(-1)?.dynamodb?.SequenceNumber;
+    if (last !== undefined) cursor.delivered = BigInt(last);
     if (failedAt === undefined || cursor.retries >= maxRetries) {
-      if (failedAt !== undefined) onError(new Error(`dropping stream records from ${failedAt} after ${maxRetries} retries`));
+      if (failedAt !== undefined) {
+        onError(new Error(`dropping stream records from ${failedAt} after ${maxRetries} retries`));
+        cursor.delivered = BigInt(records.at(-1)!.dynamodb!.SequenceNumber!);
+      }
       cursor.iterator = page.NextShardIterator;
       cursor.retryFrom = undefined;
       cursor.retries = 0;
