@@ -1,0 +1,147 @@
+import {
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+  type RunInstancesCommandInput,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { DeleteParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
+import { linuxBootstrap, windowsBootstrap } from './bootstrap';
+
+/*
+ * A VM per runner. The JIT config goes to an SSM SecureString named for the runner; the user data (bootstrap.ts)
+ * reads and deletes it, runs the runner, powers off (shutdown behaviour: terminate). Spot first where the pool asks,
+ * on-demand when spot has no capacity; the pool's instance types and subnets are tried in order. IMDSv2 only.
+ */
+
+export interface Ec2PoolTemplate {
+  /** The pool's launch template (AMI, instance profile, security groups, disk), from the stacks. */
+  readonly launchTemplateId: string;
+  /** Subnets to try in order; empty = the launch template's. */
+  readonly subnetIds: readonly string[];
+}
+
+export interface Ec2HostOptions {
+  readonly ec2: EC2Client;
+  readonly ssm: SSMClient;
+  readonly region: string;
+  readonly managedBy: string;
+  readonly parameterPrefix: string;
+  readonly runnerDir: { readonly linux: string; readonly windows: string; readonly macos: string };
+  readonly templates: (pool: string) => Ec2PoolTemplate;
+}
+
+/** Errors that mean "no capacity here": try the next type/subnet, then on-demand. */
+const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'SpotMaxPriceTooLow', 'MaxSpotInstanceCountExceeded', 'InsufficientCapacity', 'Unsupported']);
+const isCapacityError = (error: unknown) => CAPACITY_ERRORS.has((error as { name?: string }).name ?? '');
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+
+export class Ec2Host implements Host {
+  readonly kind = 'ec2' as const;
+
+  constructor(private readonly options: Ec2HostOptions) {}
+
+  parameterName(runnerName: string): string {
+    return `${this.options.parameterPrefix}/runners/${runnerName}/jit`;
+  }
+
+  async create(spec: HostSpec): Promise<HostRef> {
+    if (spec.pool.host !== 'ec2') throw new Error(`pool ${spec.pool.name} is not an ec2 pool`);
+    const existing = await this.find(spec.runnerName);
+    if (existing) return existing;
+    const { ec2, ssm, region } = this.options;
+    const parameterName = this.parameterName(spec.runnerName);
+    await ssm.send(new PutParameterCommand({ Name: parameterName, Value: spec.encodedJitConfig, Type: 'SecureString', Overwrite: true }));
+    const settings = spec.pool.ec2;
+    const template = this.options.templates(spec.pool.name);
+    const bootstrapInput = { parameterName, region, runnerDir: this.options.runnerDir[spec.pool.os] };
+    const userData = spec.pool.os === 'windows' ? windowsBootstrap(bootstrapInput) : linuxBootstrap(bootstrapInput);
+    const tags: Tag[] = [
+      { Key: HOST_LABELS.managedBy, Value: this.options.managedBy },
+      { Key: HOST_LABELS.pool, Value: spec.pool.name },
+      { Key: HOST_LABELS.runner, Value: spec.runnerName },
+      { Key: HOST_LABELS.job, Value: String(spec.jobId) },
+      { Key: 'Name', Value: spec.runnerName },
+      ...(spec.traceHeader ? [{ Key: HOST_LABELS.trace, Value: spec.traceHeader }] : []),
+    ];
+    // macOS runs on dedicated hosts, where spot does not exist.
+    const markets: ('spot' | 'on-demand')[] = settings.market === 'spot' && spec.pool.os !== 'macos' ? ['spot', 'on-demand'] : ['on-demand'];
+    const subnets = template.subnetIds.length > 0 ? template.subnetIds : [undefined];
+    let lastError: unknown;
+    for (const market of markets) {
+      for (const instanceType of settings.instanceTypes) {
+        for (const subnetId of subnets) {
+          const input: RunInstancesCommandInput = {
+            MinCount: 1,
+            MaxCount: 1,
+            LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '$Latest' },
+            InstanceType: instanceType as RunInstancesCommandInput['InstanceType'],
+            ...(subnetId ? { SubnetId: subnetId } : {}),
+            UserData: Buffer.from(userData).toString('base64'),
+            InstanceInitiatedShutdownBehavior: 'terminate',
+            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+            ...(market === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } } : {}),
+            TagSpecifications: [
+              { ResourceType: 'instance', Tags: tags },
+              { ResourceType: 'volume', Tags: tags },
+            ],
+            // Idempotent by runner name: a retried call within AWS's token window returns the same instance.
+            ClientToken: `${spec.runnerName}-${market}-${instanceType}-${subnetId ?? 'default'}`.slice(0, 64),
+          };
+          try {
+            const { Instances = [] } = await ec2.send(new RunInstancesCommand(input));
+            return { id: Instances[0]!.InstanceId!, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
+          } catch (error) {
+            if (!isCapacityError(error)) throw error;
+            lastError = error;
+          }
+        }
+      }
+    }
+    throw lastError;
+  }
+
+  async delete(runnerName: string): Promise<'deleted' | 'absent'> {
+    const found = await this.find(runnerName);
+    if (found) await this.options.ec2.send(new TerminateInstancesCommand({ InstanceIds: [found.id] }));
+    try {
+      // The bootstrap deletes it once read; a host that never booted leaves it behind.
+      await this.options.ssm.send(new DeleteParameterCommand({ Name: this.parameterName(runnerName) }));
+    } catch (error) {
+      if (!(error instanceof ParameterNotFound)) throw error;
+    }
+    return found ? 'deleted' : 'absent';
+  }
+
+  async list(): Promise<HostRef[]> {
+    return this.describe([{ Name: `tag:${HOST_LABELS.managedBy}`, Values: [this.options.managedBy] }]);
+  }
+
+  private async find(runnerName: string): Promise<HostRef | undefined> {
+    const [found] = await this.describe([
+      { Name: `tag:${HOST_LABELS.managedBy}`, Values: [this.options.managedBy] },
+      { Name: `tag:${HOST_LABELS.runner}`, Values: [runnerName] },
+    ]);
+    return found;
+  }
+
+  private async describe(filters: { Name: string; Values: string[] }[]): Promise<HostRef[]> {
+    const out: HostRef[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.options.ec2.send(
+        new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: LIVE_STATES }], NextToken }),
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
+          out.push({ id: instance.InstanceId!, runnerName: tag(HOST_LABELS.runner) ?? '', pool: tag(HOST_LABELS.pool) ?? '', jobId: tag(HOST_LABELS.job) ? Number(tag(HOST_LABELS.job)) : undefined });
+        }
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+}

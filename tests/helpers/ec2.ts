@@ -1,0 +1,45 @@
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeSubnetsCommand, EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { randomUUID } from 'node:crypto';
+import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { motoTarget } from './aws';
+
+/**
+ * An Ec2Host on moto EC2 + SSM with a launch template per pool, recording every RunInstances input; `failSpot`
+ * makes spot requests fail with InsufficientInstanceCapacity, as AWS does when a pool has no spot capacity.
+ */
+export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
+  const target = motoTarget();
+  const ec2 = new EC2Client(target.clientConfig);
+  const ssm = new SSMClient(target.clientConfig);
+  const runs: RunInstancesCommandInput[] = [];
+  ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'RunInstancesCommand') {
+        const input = (args as { input: RunInstancesCommandInput }).input;
+        runs.push(structuredClone(input));
+        if (options.failSpot && input.InstanceMarketOptions?.MarketType === 'spot') {
+          throw Object.assign(new Error('There is no Spot capacity available that matches your request.'), { name: 'InsufficientInstanceCapacity', $fault: 'server' });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordRunInstances' },
+  );
+  const { Images = [] } = await ec2.send(new DescribeImagesCommand({}));
+  const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({}));
+  const { LaunchTemplate } = await ec2.send(
+    new CreateLaunchTemplateCommand({ LaunchTemplateName: `lt-${randomUUID().slice(0, 8)}`, LaunchTemplateData: { ImageId: Images[0]!.ImageId } }),
+  );
+  const managedBy = `contract-${randomUUID().slice(0, 8)}`;
+  const host = new Ec2Host({
+    ec2,
+    ssm,
+    region: target.region,
+    managedBy,
+    parameterPrefix: `/${managedBy}`,
+    runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
+    templates: () => ({ launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnetIds: Subnets.slice(0, 2).map((s) => s.SubnetId!) }),
+  });
+  return { host, ec2, ssm, runs, launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnets: Subnets.slice(0, 2).map((s) => s.SubnetId!) };
+}
