@@ -74,6 +74,8 @@ describe('EC2 Linux bootstrap (bash, recording doubles)', () => {
 
     expect(() => linuxBootstrap(bad)).toThrow(/characters a shell could interpret/);
     expect(() => windowsBootstrap(bad)).toThrow(/characters a shell could interpret/);
-    expect(windowsBootstrap({ ...bad, parameterName: '/er/runners/r/jit' })).toContain("& .\\run.cmd --jitconfig $jit");
+    const windows = windowsBootstrap({ parameterName: '/er/runners/r/jit', region: 'eu-west-1', runnerDir: 'C:\\actions-runner' });
+    expect(windows).toContain("Set-Location 'C:\\actions-runner'");
+    expect(windows).toContain('& .\\run.cmd --jitconfig $jit');
   });
 });

@@ -14,6 +14,20 @@ const environmentSchema = z.object({
   MAX_LAUNCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** Tells this installation's hosts from another's (Docker labels, EC2 tags). */
   STACK_PREFIX: z.string().min(1).default('ephemeral-runners'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** EC2 orchestrator: each pool's launch template and subnets, from the stacks (JSON). */
+  EC2_POOL_TEMPLATES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), z.object({ launchTemplateId: z.string().startsWith('lt-'), subnetIds: z.array(z.string().startsWith('subnet-')) }))),
 });
 
 export type OrchestratorEnvironment = z.output<typeof environmentSchema>;

@@ -13,7 +13,8 @@ export interface BootstrapInput {
   readonly runnerDir: string;
 }
 
-const SAFE = /^[A-Za-z0-9/_.:-]+$/;
+// Words only: letters, digits and path punctuation (a backslash too, for Windows paths in single quotes).
+const SAFE = /^[A-Za-z0-9/\\_.:-]+$/;
 
 function checked(input: BootstrapInput): BootstrapInput {
   for (const [key, value] of Object.entries(input)) {
