@@ -1,4 +1,4 @@
-import { ConfigError, toIssues } from '@runners/shared';
+import { parseEnvironment } from '@runners/shared';
 import { z } from 'zod';
 
 /** The messenger's environment, read here and nowhere else. */
@@ -7,12 +7,5 @@ const environmentSchema = z.object({
 });
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): z.output<typeof environmentSchema> {
-  const result = environmentSchema.safeParse(env);
-  if (!result.success) throw new ConfigError('messenger environment', toIssues(result.error));
-  return result.data;
-}
-
-/** The X-Ray trace header of the current invocation, to carry onto the notification. */
-export function currentTraceHeader(): string | undefined {
-  return process.env._X_AMZN_TRACE_ID || undefined;
+  return parseEnvironment('messenger environment', environmentSchema, env);
 }

@@ -2,8 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { countAwsCalls, SnsDispatchBus } from '@runners/shared';
-import { currentTraceHeader, readEnvironment } from './config';
+import { countAwsCalls, currentTraceHeader, SnsDispatchBus } from '@runners/shared';
+import { readEnvironment } from './config';
 import { createMessengerHandler } from './messenger-handler';
 
 /* Lambda entry: real ports, wired once per cold start. */

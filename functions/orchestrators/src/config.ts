@@ -1,4 +1,4 @@
-import { ConfigError, toIssues } from '@runners/shared';
+import { parseEnvironment } from '@runners/shared';
 import { z } from 'zod';
 
 /** An orchestrator's environment, read here and nowhere else. */
@@ -33,7 +33,5 @@ const environmentSchema = z.object({
 export type OrchestratorEnvironment = z.output<typeof environmentSchema>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): OrchestratorEnvironment {
-  const result = environmentSchema.safeParse(env);
-  if (!result.success) throw new ConfigError('orchestrator environment', toIssues(result.error));
-  return result.data;
+  return parseEnvironment('orchestrator environment', environmentSchema, env);
 }

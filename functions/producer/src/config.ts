@@ -1,4 +1,4 @@
-import { ConfigError, toIssues } from '@runners/shared';
+import { parseEnvironment } from '@runners/shared';
 import { z } from 'zod';
 
 /** The producer's environment, read here and nowhere else; every problem reported at once, at cold start. */
@@ -22,7 +22,5 @@ const environmentSchema = z
 export type ProducerEnvironment = z.output<typeof environmentSchema>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): ProducerEnvironment {
-  const result = environmentSchema.safeParse(env);
-  if (!result.success) throw new ConfigError('producer environment', toIssues(result.error));
-  return result.data;
+  return parseEnvironment('producer environment', environmentSchema, env);
 }

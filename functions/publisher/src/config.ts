@@ -1,4 +1,4 @@
-import { ConfigError, toIssues } from '@runners/shared';
+import { parseEnvironment } from '@runners/shared';
 import { z } from 'zod';
 
 /** The publisher's environment, read here and nowhere else. */
@@ -13,12 +13,5 @@ const environmentSchema = z.object({
 export type PublisherEnvironment = z.output<typeof environmentSchema>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): PublisherEnvironment {
-  const result = environmentSchema.safeParse(env);
-  if (!result.success) throw new ConfigError('publisher environment', toIssues(result.error));
-  return result.data;
-}
-
-/** The X-Ray trace header of the current invocation (set by Lambda per invocation), to carry onto messages. */
-export function currentTraceHeader(): string | undefined {
-  return process.env._X_AMZN_TRACE_ID || undefined;
+  return parseEnvironment('publisher environment', environmentSchema, env);
 }

@@ -3,9 +3,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { countAwsCalls, DynamoDbDispatchStore, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
+import { countAwsCalls, currentTraceHeader, DynamoDbDispatchStore, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
-import { currentTraceHeader, readEnvironment } from './config';
+import { readEnvironment } from './config';
 import { DEFAULT_ROUND_LIMITS } from './publish-round';
 import { createPublisherHandler } from './publisher-handler';
 

@@ -23,3 +23,4 @@ export * from './github/call-metrics';
 export * from './jobs/jobs-table-access';
 export * from './launch/launch-store';
 export * from './launch/dynamodb-launch-store';
+export * from './environment';
