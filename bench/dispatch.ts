@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../local/free-port.mjs';
 import { startLocalStack } from '../local/stack';
 import { examplePayload, signature } from '../tests/helpers/webhooks';
-import { percentiles } from './percentiles';
+import { percentiles } from '../local/percentiles';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const resultsDir = resolve(root, 'bench/results');

@@ -3,6 +3,7 @@
  * dispatch → orchestrator → runner containers → completion → teardown. Prints progress lines while it runs and
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
+import { percentiles } from './percentiles';
 import type { LocalStack } from './stack';
 
 export interface DemoOptions {
@@ -27,8 +28,6 @@ export interface DemoSummary {
   readonly ok: boolean;
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
-
 export async function runDemo(local: LocalStack, options: DemoOptions): Promise<DemoSummary> {
   const sim = local.sim;
   if (!sim) throw new Error('the demo needs the GitHub simulator (no real GitHub App configured)');
@@ -45,7 +44,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const { jobs } = (await response.json()) as { jobs: { id: number }[] };
   const ids = new Set(jobs.map((j) => j.id));
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
-  const hosts = async () => (await local.docker.engine.listContainers({ all: true, filters: { label: [`ephemeral-runners.managed-by=${local.docker.managedBy}`] } })).length;
+  const hosts = async () => (await local.runnerHosts.list()).length;
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
@@ -73,7 +72,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     ranExactlyOnce: ran.length,
     neverRun: finished.filter((j) => !j.runnerName).length,
     failed: finished.filter((j) => j.status === 'completed' && j.conclusion !== 'success').length,
-    timeToRunnerMs: { p50: percentile(waits, 50), p95: percentile(waits, 95), max: waits.at(-1) ?? 0 },
+    timeToRunnerMs: { ...(percentiles(waits, [50, 95]) as { p50: number; p95: number }), max: waits.at(-1) ?? 0 },
     runnersPerJob: Number((registrations / Math.max(1, ids.size)).toFixed(2)),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,

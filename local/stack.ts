@@ -20,7 +20,7 @@ import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { startMotoServer } from './moto-server.mjs';
 import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
-import { HOST_LABELS } from '../functions/orchestrators/src/hosts/host';
+import { DockerHost } from '../functions/orchestrators/src/hosts/docker-host';
 import { startSimulator, type Simulator } from '../sim/server';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
 
@@ -62,8 +62,8 @@ export interface LocalStack {
   readonly functions: ReadonlyMap<string, LocalFunction>;
   /** The GitHub simulator, unless a real App was configured. */
   readonly sim?: Simulator;
-  /** The Docker engine the runner containers run on, and how ours are labelled. */
-  readonly docker: { readonly engine: Docker; readonly managedBy: string };
+  /** The runner containers of this stack, seen as the Docker orchestrator sees them. */
+  readonly runnerHosts: DockerHost;
   stop(): Promise<void>;
 }
 
@@ -81,13 +81,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let sim: Simulator | undefined;
   const engine = new Docker();
   const managedBy = DEFAULT_PREFIX;
+  const runnerHosts = new DockerHost(engine, managedBy);
 
   const stop = async () => {
     await api?.stop();
     await Promise.all(sources.map((s) => s.stop()));
     await Promise.all([...functions.values()].map((f) => f.stop()));
     // Nothing outlives the stack: runner containers it started go with it.
-    await removeRunnerContainers(engine, managedBy);
+    const leftovers = await runnerHosts.list().catch(() => []);
+    await Promise.all(leftovers.map((host) => runnerHosts.delete(host.runnerName).catch(() => undefined)));
     await sim?.stop();
     await moto.stop();
     rmSync(resolve(options.stackDir, 'stack.json'), { force: true });
@@ -167,16 +169,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functions: [...functions.values()].map((f) => f.name),
     };
     writeFileSync(resolve(options.stackDir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
-    return { stack, aws, config, functions, sim, docker: { engine, managedBy }, stop };
+    return { stack, aws, config, functions, sim, runnerHosts, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-/** Removes the runner containers this stack labelled (those still running included). */
-export async function removeRunnerContainers(engine: Docker, managedBy: string): Promise<number> {
-  const containers = await engine.listContainers({ all: true, filters: { label: [`${HOST_LABELS.managedBy}=${managedBy}`] } });
-  await Promise.all(containers.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  return containers.length;
 }
