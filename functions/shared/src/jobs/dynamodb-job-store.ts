@@ -1,9 +1,7 @@
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  GetItemCommand,
   UpdateItemCommand,
-  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../errors';
@@ -11,16 +9,21 @@ import type { JobEvent } from '../webhooks/workflow-job-event';
 import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
 import type { JobDescription, JobRecord, JobRouting, JobStore, RecordOutcome } from './job-store';
 import { JOBS_TABLE, jobKey } from './jobs-table';
+import { JobsTableAccess } from './jobs-table-access';
 import { UpdateBuilder } from './update-builder';
 
 const QUEUE = JOBS_TABLE.indexes.queuedByPool;
 const FINISHED = JOBS_TABLE.indexes.finishedByPool;
 
 export class DynamoDbJobStore implements JobStore {
+  private readonly table: JobsTableAccess;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.table = new JobsTableAccess(client, tableName);
+  }
 
   async recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome> {
     const state = stateOfAction(event.action);
@@ -95,23 +98,12 @@ export class DynamoDbJobStore implements JobStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return outcome(true, result.Attributes);
+      return outcome(true, result.Attributes && (unmarshall(result.Attributes) as JobRecord));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return outcome(false, error.Item ?? (await this.read(event.jobId)));
+        return outcome(false, error.Item ? (unmarshall(error.Item) as JobRecord) : await this.table.getJob(event.jobId));
       }
       throw new StorageError(`writing job ${event.jobId} failed`, { cause: error });
-    }
-  }
-
-  private async read(jobId: number): Promise<Record<string, AttributeValue> | undefined> {
-    try {
-      const result = await this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { [JOBS_TABLE.partitionKey.name]: { S: jobKey(jobId) } }, ConsistentRead: true }),
-      );
-      return result.Item;
-    } catch (error) {
-      throw new StorageError(`reading job ${jobId} failed`, { cause: error });
     }
   }
 }
@@ -121,8 +113,7 @@ function retentionFor(state: JobState, routing: JobRouting): number {
   return state === 'completed' ? RETENTION_SECONDS.finished : RETENTION_SECONDS.open;
 }
 
-function outcome(changed: boolean, attributes: Record<string, AttributeValue> | undefined): RecordOutcome {
-  if (!attributes) throw new StorageError('job record missing after a conditional write');
-  const item = unmarshall(attributes) as Pick<JobRecord, 'state' | 'job'>;
+function outcome(changed: boolean, item: Pick<JobRecord, 'state' | 'job'> | undefined): RecordOutcome {
+  if (!item) throw new StorageError('job record missing after a conditional write');
   return { changed, state: item.state, pool: item.job.pool };
 }
