@@ -6,40 +6,49 @@ import type { Host } from '../../functions/orchestrators/src/hosts/host';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { testPoolsConfig } from '../helpers/pools';
 import { ec2Fixture } from '../helpers/ec2';
+import { eksFixture } from '../helpers/eks';
 
 /*
  * The host contract, as one suite every host kind must pass (describe.each over the kinds: Docker on a real dockerd,
- * EC2 on moto; the EKS and Lambda hosts join this table when they exist).
+ * EC2 on moto, EKS on the fake Kubernetes API, Lambda on moto Lambda + SSM).
  */
 
 type Pool = ReturnType<typeof testPoolsConfig>['pools'][number];
 const dockerPool = { ...testPoolsConfig().pools[0]!, docker: { image: SIM_RUNNER_IMAGE, cpus: 0.5, memoryMb: 256 } } as Pool;
 const ec2Pool = testPoolsConfig().pools.find((p) => p.host === 'ec2')!;
+const eksPool = testPoolsConfig().pools.find((p) => p.host === 'eks')!;
 const docker = new Docker();
-const hostKinds: [string, Pool, () => Promise<Host>][] = [
+const hostKinds: [string, Pool, () => Promise<{ host: Host; close?: () => Promise<void> }>][] = [
   [
     'docker (real dockerd)',
     dockerPool,
     async () => {
       await ensureSimRunnerImage(docker);
-      return new DockerHost(docker, `contract-${randomUUID().slice(0, 8)}`);
+      return { host: new DockerHost(docker, `contract-${randomUUID().slice(0, 8)}`) };
     },
   ],
-  ['ec2 (moto EC2 + SSM)', ec2Pool, async () => (await ec2Fixture()).host],
+  ['ec2 (moto EC2 + SSM)', ec2Pool, async () => ({ host: (await ec2Fixture()).host })],
+  ['eks (fake Kubernetes API checked against the client models)', eksPool, async () => {
+      const fixture = await eksFixture();
+      return { host: fixture.host, close: () => fixture.kubernetes.close() };
+    },
+  ],
 ];
 
 describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
   const created: string[] = [];
   let host: Host;
+  let close: (() => Promise<void>) | undefined;
   // A JIT config for a runner that does not exist: the runner fails to connect and exits; the host is what matters.
   const spec = (runnerName: string) => ({ runnerName, pool, jobId: 42, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x' })).toString('base64') });
 
   afterAll(async () => {
     for (const name of created) await host.delete(name);
+    await close?.();
   });
 
   it('creates a host per runner, idempotently by runner name', async () => {
-    host = await makeHost();
+    ({ host, close } = await makeHost());
     const name = `contract-${randomUUID().slice(0, 8)}`;
     created.push(name);
 

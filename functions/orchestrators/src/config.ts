@@ -13,8 +13,13 @@ const environmentSchema = z.object({
   HOST_CREATE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAX_LAUNCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** Tells this installation's hosts from another's (Docker labels, EC2 tags). */
-  STACK_PREFIX: z.string().min(1).default('ephemeral-runners'),
+  STACK_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'expected lowercase letters, digits and "-" (it is a Kubernetes label value and part of resource names)')
+    .default('ephemeral-runners'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** EKS orchestrator: the cluster its pods run on (endpoint and CA come from DescribeCluster). */
+  EKS_CLUSTER_NAME: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/).optional(),
   /** EC2 orchestrator: each pool's launch template and subnets, from the stacks (JSON). */
   EC2_POOL_TEMPLATES: z
     .string()

@@ -9,6 +9,7 @@ import {
   GitHubClient,
   loadGitHubAppCredentials,
   parsePoolsConfig,
+  type PoolsConfig,
   recordGitHubCalls,
 } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
@@ -18,7 +19,7 @@ import { DEFAULT_LIMITS } from './orchestrate';
 import { createOrchestratorHandler } from './orchestrator-handler';
 
 /** The Lambda wiring every host kind's entry shares: environment, pools, stores, GitHub client, Powertools. */
-export async function orchestratorHandler(kind: Host['kind'], makeHost: (environment: OrchestratorEnvironment) => Host) {
+export async function orchestratorHandler(kind: Host['kind'], makeHost: (environment: OrchestratorEnvironment, config: PoolsConfig) => Host | Promise<Host>) {
   const environment = readEnvironment();
   const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
   const serviceName = `orchestrator-${kind}`;
@@ -32,7 +33,7 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
   });
   return createOrchestratorHandler({
     config,
-    host: makeHost(environment),
+    host: await makeHost(environment, config),
     github: new GitHubClient(credentials, { onCall: recordGitHubCalls(metrics), writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS }),
     launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
     slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),

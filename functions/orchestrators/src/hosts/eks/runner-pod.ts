@@ -1,0 +1,87 @@
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { Pool } from '@runners/shared';
+import { HOST_LABELS, type HostSpec } from '../host';
+
+/*
+ * The Kubernetes objects of one runner: a pod that runs the runner once (restartPolicy Never) and a Secret holding the
+ * JIT config, owned by the pod so the cluster deletes it with the pod. The config reaches the runner as an env var
+ * from the Secret, expanded into its arguments by the kubelet: it is never in the pod spec.
+ */
+
+export type EksPool = Extract<Pool, { host: 'eks' }>;
+
+export const JIT_SECRET_KEY = 'jitconfig';
+const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
+/** Docker-in-Docker sidecar: a native sidecar (init container, restartPolicy Always) ends with the runner. */
+export const DIND_IMAGE = 'docker:27-dind';
+
+export const jitSecretName = (runnerName: string) => `${runnerName}-jit`;
+
+export function runnerLabels(spec: Pick<HostSpec, 'pool' | 'jobId'>, managedBy: string): Record<string, string> {
+  return { [HOST_LABELS.managedBy]: managedBy, [HOST_LABELS.pool]: spec.pool.name, [HOST_LABELS.job]: String(spec.jobId) };
+}
+
+export function runnerPod(spec: HostSpec & { pool: EksPool }, managedBy: string): V1Pod {
+  const settings = spec.pool.eks;
+  const dind = settings.dockerInDocker;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: spec.runnerName,
+      namespace: settings.namespace,
+      labels: runnerLabels(spec, managedBy),
+      // A trace header is not a valid label value (";", "="): annotations take any string.
+      annotations: { [HOST_LABELS.runner]: spec.runnerName, ...(spec.traceHeader ? { [HOST_LABELS.trace]: spec.traceHeader } : {}) },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      // The runner needs no Kubernetes API access of its own.
+      automountServiceAccountToken: false,
+      nodeSelector: { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': spec.pool.arch === 'arm64' ? 'arm64' : 'amd64', ...settings.nodeSelector },
+      containers: [
+        {
+          name: 'runner',
+          image: settings.image,
+          args: ['--jitconfig', `$(${JIT_ENV})`],
+          env: [
+            { name: JIT_ENV, valueFrom: { secretKeyRef: { name: jitSecretName(spec.runnerName), key: JIT_SECRET_KEY } } },
+            ...(dind ? [{ name: 'DOCKER_HOST', value: 'tcp://localhost:2375' }] : []),
+          ],
+          resources: { requests: { cpu: settings.cpu, memory: settings.memory }, limits: { memory: settings.memory } },
+        },
+      ],
+      ...(dind
+        ? {
+            initContainers: [
+              {
+                name: 'dind',
+                image: DIND_IMAGE,
+                restartPolicy: 'Always',
+                securityContext: { privileged: true },
+                // No TLS inside the pod: the daemon listens on localhost:2375 for the runner only.
+                env: [{ name: 'DOCKER_TLS_CERTDIR', value: '' }],
+                volumeMounts: [{ name: 'docker-data', mountPath: '/var/lib/docker' }],
+              },
+            ],
+            volumes: [{ name: 'docker-data', emptyDir: {} }],
+          }
+        : {}),
+    },
+  };
+}
+
+export function jitSecret(spec: HostSpec & { pool: EksPool }, managedBy: string, podUid: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: jitSecretName(spec.runnerName),
+      namespace: spec.pool.eks.namespace,
+      labels: runnerLabels(spec, managedBy),
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: spec.runnerName, uid: podUid }],
+    },
+    stringData: { [JIT_SECRET_KEY]: spec.encodedJitConfig },
+  };
+}

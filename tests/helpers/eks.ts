@@ -1,0 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { eksToken } from '../../functions/orchestrators/src/hosts/eks/eks-token';
+import { kubernetesApi } from '../../functions/orchestrators/src/hosts/eks/eks-client';
+import { EksHost } from '../../functions/orchestrators/src/hosts/eks/eks-host';
+import { motoTarget } from './aws';
+import { startFakeKubernetes } from './fake-kubernetes';
+
+/** An EksHost on the fake Kubernetes API, authenticated with a real IAM token presigned for moto's STS. */
+export async function eksFixture(namespaces = ['gha-runners']) {
+  const target = motoTarget();
+  const kubernetes = await startFakeKubernetes({ namespaces });
+  const clusterName = 'runners-test';
+  const token = () => eksToken({ clusterName, region: target.region, credentials: target.clientConfig.credentials, stsEndpoint: target.endpoint });
+  const managedBy = `contract-${randomUUID().slice(0, 8)}`;
+  const host = new EksHost({ api: kubernetesApi({ name: clusterName, endpoint: kubernetes.url, certificateAuthority: kubernetes.certificateAuthority }, token), managedBy, namespaces });
+  return { host, kubernetes, managedBy, clusterName, token };
+}
