@@ -52,7 +52,9 @@ export default definePoolsConfig({
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 2, memoryMb: 2048 },
     },
     {
-      // EKS pods for high-volume lint and scan jobs: fast to start, cheap, no Docker daemon unless dockerInDocker.
+      // EKS pods for high-volume lint and scan jobs: fast to start, cheap, no Docker daemon unless dockerInDocker
+      // (a privileged docker:dind sidecar). The image's entrypoint must be the runner's run.sh, as in the Docker
+      // pools; the JIT config reaches it from a Secret owned by the pod.
       name: 'eks-linux',
       host: 'eks',
       os: 'linux',
@@ -85,7 +87,10 @@ export default definePoolsConfig({
       ec2: { instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], market: 'on-demand', image: { ssmParameter: '/ephemeral-runners/ami/windows-x64' }, rootVolumeGb: 100 },
     },
     {
-      // EC2 Mac (iOS builds): mac instances run on dedicated hosts, billed for 24 h at least; keep the cap tight.
+      // EC2 Mac (iOS builds): mac instances run on dedicated hosts (allocated for 24 h at least, scrubbed for up to
+      // an hour after each instance ends), so maxRunners should not exceed the hosts you keep. Set
+      // hostResourceGroupArn to a License Manager host resource group to have hosts allocated as needed; without it,
+      // instances go on the account's mac dedicated hosts that have auto-placement on.
       name: 'ec2-macos',
       host: 'ec2',
       os: 'macos',
@@ -96,7 +101,9 @@ export default definePoolsConfig({
       ec2: { instanceTypes: ['mac2.metal'], market: 'on-demand', image: { ssmParameter: '/ephemeral-runners/ami/macos-arm64' }, rootVolumeGb: 200 },
     },
     {
-      // Lambda-hosted runners for short jobs: no Docker, /tmp only (up to 10 GB), stopped hard at 15 minutes.
+      // Lambda-hosted runners for short jobs (functions/runner-lambda, a container image with the actions runner):
+      // no Docker daemon (no container actions or services), only /tmp writable (ephemeralStorageMb, up to 10 GB),
+      // linux only, and the runner is stopped 20 s before timeoutSeconds (15 minutes at most) — a longer job fails.
       // Only jobs that ask for the `lambda` label come here; higher priority so that `[self-hosted, linux, short]`
       // style jobs prefer it where both would match.
       name: 'lambda-linux',

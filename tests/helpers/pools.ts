@@ -45,3 +45,11 @@ export function testPoolsInput(overrides: Partial<PoolsConfigInput> = {}): Pools
 export function testPoolsConfig(overrides: Partial<PoolsConfigInput> = {}): PoolsConfig {
   return parsePoolsConfig(testPoolsInput(overrides), 'test pools config');
 }
+
+/** A Lambda pool, kept out of the default test config so that the dispatch tests keep their three pools. */
+export function lambdaTestPool(): Extract<PoolsConfig['pools'][number], { host: 'lambda' }> {
+  const config = testPoolsConfig({
+    pools: [{ name: 'lambda-short', host: 'lambda', os: 'linux', arch: 'x64', labels: ['lambda'], maxRunners: 20, launchesPerMinute: 120, lambda: { timeoutSeconds: 600 } }],
+  });
+  return config.pools[0] as Extract<PoolsConfig['pools'][number], { host: 'lambda' }>;
+}

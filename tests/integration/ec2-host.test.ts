@@ -56,4 +56,22 @@ describe('EC2 host on moto', () => {
     await expect(ssm.send(new GetParameterCommand({ Name: host.parameterName('gha-ec2-gpu-9-1') }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
     expect(await host.list()).toEqual([]);
   });
+
+  it('puts macOS runners on dedicated hosts of the pool\'s host resource group, on-demand only', async () => {
+    const { host, runs } = await ec2Fixture();
+    const groupArn = 'arn:aws:resource-groups:us-east-1:123456789012:group/mac-hosts';
+    const macPool = { ...pool, name: 'ec2-macos', os: 'macos', ec2: { ...(pool.host === 'ec2' ? pool.ec2 : ({} as never)), instanceTypes: ['mac2.metal'], market: 'spot', hostResourceGroupArn: groupArn } } as typeof pool;
+
+    await host.create({ ...spec('gha-ec2-macos-11-1'), pool: macPool });
+
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ InstanceType: 'mac2.metal', Placement: { Tenancy: 'host', HostResourceGroupArn: groupArn } });
+    expect(runs[0]!.InstanceMarketOptions).toBeUndefined();
+  });
+
+  it('leaves Linux runners on shared tenancy', async () => {
+    const { host, runs } = await ec2Fixture();
+    await host.create(spec('gha-ec2-gpu-12-1'));
+    expect(runs[0]!.Placement).toBeUndefined();
+  });
 });

@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
 import type { Host } from '../../functions/orchestrators/src/hosts/host';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
-import { testPoolsConfig } from '../helpers/pools';
+import { lambdaTestPool, testPoolsConfig } from '../helpers/pools';
 import { ec2Fixture } from '../helpers/ec2';
 import { eksFixture } from '../helpers/eks';
+import { lambdaFixture } from '../helpers/lambda';
 
 /*
  * The host contract, as one suite every host kind must pass (describe.each over the kinds: Docker on a real dockerd,
@@ -17,6 +18,7 @@ type Pool = ReturnType<typeof testPoolsConfig>['pools'][number];
 const dockerPool = { ...testPoolsConfig().pools[0]!, docker: { image: SIM_RUNNER_IMAGE, cpus: 0.5, memoryMb: 256 } } as Pool;
 const ec2Pool = testPoolsConfig().pools.find((p) => p.host === 'ec2')!;
 const eksPool = testPoolsConfig().pools.find((p) => p.host === 'eks')!;
+const lambdaPool = lambdaTestPool();
 const docker = new Docker();
 const hostKinds: [string, Pool, () => Promise<{ host: Host; close?: () => Promise<void> }>][] = [
   [
@@ -33,6 +35,7 @@ const hostKinds: [string, Pool, () => Promise<{ host: Host; close?: () => Promis
       return { host: fixture.host, close: () => fixture.kubernetes.close() };
     },
   ],
+  ['lambda (moto Lambda + SSM)', lambdaPool, async () => ({ host: (await lambdaFixture()).host })],
 ];
 
 describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {

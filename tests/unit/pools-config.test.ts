@@ -55,6 +55,8 @@ describe('pools config', () => {
     ['host settings missing', withPool({ docker: undefined }), 'pools[0].docker', /object/],
     ['windows on docker', withPool({ os: 'windows' }), 'pools[0].os', /needs host "ec2"/],
     ['macOS on a non-mac instance type', withPool({ os: 'macos' }, 2), 'pools[2].ec2.instanceTypes[0]', /mac instance type/],
+    ['a host resource group on a Linux pool', withPool({ ec2: { instanceTypes: ['g5.xlarge'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'arn:aws:resource-groups:us-east-1:123456789012:group/macs' } }, 2), 'pools[2].ec2.hostResourceGroupArn', /macOS pools only/],
+    ['a host resource group that is not an ARN', withPool({ os: 'macos', ec2: { instanceTypes: ['mac2.metal'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'macs' } }, 2), 'pools[2].ec2.hostResourceGroupArn', /resource group ARN/],
     ['lambda timeout over 15 minutes', withPool({ host: 'lambda', docker: undefined, lambda: { timeoutSeconds: 1200 } }), 'pools[0].lambda.timeoutSeconds', /900/],
     ['duplicate pool names', withPool({ name: 'eks-k8s' }), 'pools[1].name', /duplicate pool name/],
     ['no pools', { ...testPoolsInput(), pools: [] }, 'pools', /at least one pool/],

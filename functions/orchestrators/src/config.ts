@@ -1,6 +1,22 @@
 import { parseEnvironment } from '@runners/shared';
 import { z } from 'zod';
 
+/** A JSON object in one variable, keyed by pool. */
+function jsonRecord<T extends z.ZodType>(value: T) {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), value));
+}
+
 /** An orchestrator's environment, read here and nowhere else. */
 const environmentSchema = z.object({
   JOBS_TABLE_NAME: z.string().min(1),
@@ -21,18 +37,9 @@ const environmentSchema = z.object({
   /** EKS orchestrator: the cluster its pods run on (endpoint and CA come from DescribeCluster). */
   EKS_CLUSTER_NAME: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/).optional(),
   /** EC2 orchestrator: each pool's launch template and subnets, from the stacks (JSON). */
-  EC2_POOL_TEMPLATES: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string(), z.object({ launchTemplateId: z.string().startsWith('lt-'), subnetIds: z.array(z.string().startsWith('subnet-')) }))),
+  EC2_POOL_TEMPLATES: jsonRecord(z.object({ launchTemplateId: z.string().startsWith('lt-'), subnetIds: z.array(z.string().startsWith('subnet-')) })),
+  /** Lambda orchestrator: each pool's runner function, from the stacks (JSON). */
+  RUNNER_FUNCTIONS: jsonRecord(z.string().regex(/^[A-Za-z0-9_:-]{1,140}$/)),
 });
 
 export type OrchestratorEnvironment = z.output<typeof environmentSchema>;

@@ -24,3 +24,5 @@ export * from './jobs/jobs-table-access';
 export * from './launch/launch-store';
 export * from './launch/dynamodb-launch-store';
 export * from './environment';
+export * from './launch/jit-parameters';
+export * from './launch/runner-invocation';

@@ -66,7 +66,8 @@ export function hostMessageAttributes(message: HostMessage): Record<'pool' | 'ho
   return { pool: message.pool, host: message.host, os: message.os, action: message.action };
 }
 
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
+/** Validate a received value (already JSON-decoded) against a message schema. */
+export function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T {
   const result = schema.safeParse(raw);
   if (!result.success) throw new PayloadError(toIssues(result.error));
   return result.data;

@@ -60,6 +60,11 @@ const ec2Pool = z.strictObject({
     ]),
     rootVolumeGb: z.int().min(8).max(16_384).default(40),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).optional(),
+    /**
+     * macOS only: the License Manager host resource group whose dedicated hosts the instances go on (allocated as
+     * needed). Without it, instances go on any dedicated mac host of the account with auto-placement on.
+     */
+    hostResourceGroupArn: z.string().regex(/^arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:\d{12}:group\/[A-Za-z0-9_.-]+$/, 'expected a resource group ARN').optional(),
   }),
 });
 
@@ -135,6 +140,9 @@ function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | n
     p.ec2.instanceTypes.forEach((type, i) => {
       if (!type.startsWith('mac')) out.push({ path: ['ec2', 'instanceTypes', i], message: `macOS needs a mac instance type (mac2.metal, …), not "${type}"` });
     });
+  }
+  if (p.host === 'ec2' && p.os !== 'macos' && p.ec2.hostResourceGroupArn) {
+    out.push({ path: ['ec2', 'hostResourceGroupArn'], message: 'dedicated hosts are used for macOS pools only' });
   }
   if (scope === 'repo' && p.runnerGroup) out.push({ path: ['runnerGroup'], message: 'runner groups exist only for org scope' });
   const lowered = p.labels.map((l) => l.toLowerCase());

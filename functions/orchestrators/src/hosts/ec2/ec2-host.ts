@@ -6,7 +6,8 @@ import {
   type RunInstancesCommandInput,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { DeleteParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { JitParameters } from '@runners/shared';
 import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
 import { linuxBootstrap, windowsBootstrap } from './bootstrap';
 
@@ -41,19 +42,23 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down
 export class Ec2Host implements Host {
   readonly kind = 'ec2' as const;
 
-  constructor(private readonly options: Ec2HostOptions) {}
+  private readonly jit: JitParameters;
+
+  constructor(private readonly options: Ec2HostOptions) {
+    this.jit = new JitParameters(options.ssm, `${options.parameterPrefix}/runners`);
+  }
 
   parameterName(runnerName: string): string {
-    return `${this.options.parameterPrefix}/runners/${runnerName}/jit`;
+    return this.jit.name(runnerName);
   }
 
   async create(spec: HostSpec): Promise<HostRef> {
     if (spec.pool.host !== 'ec2') throw new Error(`pool ${spec.pool.name} is not an ec2 pool`);
     const existing = await this.find(spec.runnerName);
     if (existing) return existing;
-    const { ec2, ssm, region } = this.options;
+    const { ec2, region } = this.options;
     const parameterName = this.parameterName(spec.runnerName);
-    await ssm.send(new PutParameterCommand({ Name: parameterName, Value: spec.encodedJitConfig, Type: 'SecureString', Overwrite: true }));
+    await this.jit.put(spec.runnerName, spec.encodedJitConfig, { pool: spec.pool.name, jobId: spec.jobId }, { overwrite: true });
     const settings = spec.pool.ec2;
     const template = this.options.templates(spec.pool.name);
     const bootstrapInput = { parameterName, region, runnerDir: this.options.runnerDir[spec.pool.os] };
@@ -82,6 +87,10 @@ export class Ec2Host implements Host {
             UserData: Buffer.from(userData).toString('base64'),
             InstanceInitiatedShutdownBehavior: 'terminate',
             MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+            // macOS runs only on dedicated hosts: of the pool's host resource group, or any with auto-placement.
+            ...(spec.pool.os === 'macos'
+              ? { Placement: { Tenancy: 'host', ...(settings.hostResourceGroupArn ? { HostResourceGroupArn: settings.hostResourceGroupArn } : {}) } }
+              : {}),
             ...(market === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } } : {}),
             TagSpecifications: [
               { ResourceType: 'instance', Tags: tags },
@@ -106,12 +115,8 @@ export class Ec2Host implements Host {
   async delete(runnerName: string): Promise<'deleted' | 'absent'> {
     const found = await this.find(runnerName);
     if (found) await this.options.ec2.send(new TerminateInstancesCommand({ InstanceIds: [found.id] }));
-    try {
-      // The bootstrap deletes it once read; a host that never booted leaves it behind.
-      await this.options.ssm.send(new DeleteParameterCommand({ Name: this.parameterName(runnerName) }));
-    } catch (error) {
-      if (!(error instanceof ParameterNotFound)) throw error;
-    }
+    // The bootstrap deletes it once read; a host that never booted leaves it behind.
+    await this.jit.delete(runnerName);
     return found ? 'deleted' : 'absent';
   }
 
