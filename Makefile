@@ -7,13 +7,22 @@ VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 NODE_DEPS := node_modules/.install-stamp
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
+ACTIONLINT := .tools/actionlint
+ACTIONLINT_VERSION := v1.7.12
+TF_DIR := cdktf.out/stacks/runners
+TERRAFORM := terraform -chdir=$(TF_DIR)
 
-.PHONY: help install build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo synth sim runner-image bench clean
+.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo synth plan ci-deploy destroy sim runner-image bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(NODE_DEPS) $(MOTO) ## npm packages and the moto venv (only when their lock files changed)
+install: $(NODE_DEPS) $(MOTO) tools ## npm packages, the moto venv and actionlint (only when missing or changed)
+
+tools: $(ACTIONLINT) ## actionlint, for the workflow files (go install)
+
+$(ACTIONLINT):
+	GOBIN=$(CURDIR)/.tools go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 $(NODE_DEPS): package.json package-lock.json $(wildcard functions/*/package.json)
 	npm ci --no-audit --no-fund
@@ -30,8 +39,9 @@ build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs
 typecheck: $(NODE_DEPS) ## tsc --noEmit over functions, stacks, local, tests
 	npx tsc --noEmit -p tsconfig.json
 
-lint: $(NODE_DEPS) ## eslint
+lint: $(NODE_DEPS) $(ACTIONLINT) ## eslint, and actionlint over .github/workflows
 	npx eslint --max-warnings 0 .
+	$(ACTIONLINT) -no-color .github/workflows/*.yml
 
 check: typecheck lint ## type check and lint
 
@@ -47,14 +57,25 @@ test-integration: install build ## integration tests against moto only
 test-e2e: install build ## e2e tests against `make local` only
 	$(JEST) --selectProjects e2e
 
-test-stacks: $(NODE_DEPS) ## synth tests only
+test-stacks: $(NODE_DEPS) $(ACTIONLINT) build ## synth tests only
 	$(JEST) --selectProjects stacks
 
 local: install build ## run the whole system on this machine until Ctrl-C (writes .local/stack.json)
 	npx tsx local/main.ts
 
-synth: $(NODE_DEPS) ## synthesize the Terraform JSON into cdktf.out/
+synth: build ## synthesize plain Terraform JSON into cdktf.out/stacks/runners/ (offline, no AWS credentials)
 	npx tsx main.ts
+
+plan: synth ## terraform init + plan of the synthesized JSON (writes plan.txt beside it)
+	$(TERRAFORM) init -input=false
+	set -o pipefail; $(TERRAFORM) plan -input=false -no-color -out=tfplan | tee $(TF_DIR)/plan.txt
+
+ci-deploy: synth ## deploy: terraform apply, runner image, GitHub App secrets from .env; prints the outputs
+	bash scripts/deploy.sh
+
+destroy: synth ## terraform destroy (asks first; AUTO_APPROVE=1 does not). The Jobs table has deletion protection on.
+	$(TERRAFORM) init -input=false
+	$(TERRAFORM) destroy -input=false $(if $(AUTO_APPROVE),-auto-approve,)
 
 demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a summary, exit 0 only if all is well
 	npx tsx local/demo-main.ts

@@ -1,17 +1,32 @@
 /*
- * cdktf entry: `npx tsx main.ts` (or `make synth`) writes plain Terraform JSON to cdktf.out/stacks/<stack>/cdk.tf.json.
- * STACK_PREFIX and AWS_REGION come from the environment (.env in the deployer container).
+ * cdktf entry: `npx tsx main.ts` (or `make synth`) writes plain Terraform JSON to cdktf.out/stacks/runners/cdk.tf.json.
+ * Settings come from the environment (.env in the deployer container; see .env.example).
  */
-import { App } from 'cdktf';
+import { App, S3Backend } from 'cdktf';
 import { parsePoolsConfig } from '@runners/shared';
 import poolsConfig from './pools.config';
 import { RunnersStack } from './stacks/runners-stack';
 import { DEFAULT_PREFIX } from './stacks/resource-names';
 
+const env = process.env;
+const subnetIds = (env.SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+if (!!env.VPC_ID !== subnetIds.length > 0) throw new Error('set both VPC_ID and SUBNET_IDS to bring your own network, or neither');
+
 const app = new App();
-new RunnersStack(app, 'runners', {
-  prefix: process.env.STACK_PREFIX ?? DEFAULT_PREFIX,
-  region: process.env.AWS_REGION ?? 'us-east-1',
+const prefix = env.STACK_PREFIX || DEFAULT_PREFIX;
+const stack = new RunnersStack(app, 'runners', {
+  prefix,
+  region: env.AWS_REGION || 'us-east-1',
   pools: parsePoolsConfig(poolsConfig, 'pools.config.ts'),
+  ...(env.VPC_ID ? { network: { vpcId: env.VPC_ID, subnetIds } } : {}),
+  ...(env.EKS_CLUSTER_NAME ? { eksClusterName: env.EKS_CLUSTER_NAME } : {}),
+  ...(env.RUNNER_IMAGE_TAG ? { runnerImageTag: env.RUNNER_IMAGE_TAG } : {}),
+  ...(env.ALARM_EMAIL ? { alarmEmail: env.ALARM_EMAIL } : {}),
 });
+// Shared state for the plan in pull requests and for deploys from any machine; local state when unset.
+if (env.TF_STATE_BUCKET) {
+  new S3Backend(stack, { bucket: env.TF_STATE_BUCKET, key: `${prefix}/terraform.tfstate`, region: env.TF_STATE_REGION || env.AWS_REGION || 'us-east-1', encrypt: true });
+  // S3-native locking (Terraform 1.10+); cdktf's backend type predates the option.
+  stack.addOverride('terraform.backend.s3.use_lockfile', true);
+}
 app.synth();

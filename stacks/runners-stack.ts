@@ -1,40 +1,120 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import type { PoolsConfig } from '@runners/shared';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { HostKind, PoolsConfig } from '@runners/shared';
+import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { Account } from './account';
+import { Api } from './api';
 import { Dispatch } from './dispatch';
 import { dispatchTopology } from './dispatch-topology';
+import { Ec2Hosts } from './hosts/ec2-hosts';
+import { EksAccess } from './hosts/eks-access';
+import type { HostResources } from './hosts/host-resources';
+import { LambdaRunners } from './hosts/lambda-runners';
 import { JobsTable } from './jobs-table';
+import { Messenger } from './messenger';
+import { Network } from './network';
+import { Observability } from './observability';
+import { Orchestrators } from './orchestrators';
+import { Publisher } from './publisher';
 import { resourceNames } from './resource-names';
+import { Secrets } from './secrets';
 
 export interface RunnersStackProps {
   readonly prefix: string;
   readonly region: string;
   readonly pools: PoolsConfig;
+  /** Bring your own VPC: runners go to these subnets. Omitted: a VPC with NAT is created. */
+  readonly network?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
+  /** The cluster of the EKS pools (an access entry is added for the EKS orchestrator). */
+  readonly eksClusterName?: string;
+  /** Tag of the runner Lambda image in the stack's ECR repository. */
+  readonly runnerImageTag?: string;
+  /** Subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
 }
 
-/**
- * The control plane, one construct per function group in the order of the data flow. Today: the Jobs table and the
- * dispatch topology. The functions, hosts and observability constructs follow (see README, "Status").
- */
+/** The control plane, one construct per function group, in the order of the data flow. */
 export class RunnersStack extends TerraformStack {
+  readonly network: Network;
+  readonly secrets: Secrets;
   readonly jobs: JobsTable;
+  readonly api: Api;
+  readonly messenger: Messenger;
   readonly dispatch: Dispatch;
+  readonly publisher: Publisher;
+  readonly orchestrators: Orchestrators;
+  readonly observability: Observability;
+  readonly lambdaRunners?: LambdaRunners;
 
   constructor(scope: Construct, id: string, props: RunnersStackProps) {
     super(scope, id);
-    const names = resourceNames(props.prefix);
+    const { prefix, pools } = props;
+    const names = resourceNames(prefix);
     new AwsProvider(this, 'aws', {
       region: props.region,
       // Every resource carries the product tag, which the reconciler and cost reports filter on.
-      defaultTags: [{ tags: { 'ephemeral-runners:stack': props.prefix, 'ephemeral-runners:managed-by': 'cdktf' } }],
+      defaultTags: [{ tags: { 'ephemeral-runners:stack': prefix, 'ephemeral-runners:managed-by': 'cdktf' } }],
     });
+    const account = new Account(this, 'account');
+    const poolsOf = <K extends HostKind>(kind: K) => pools.pools.filter((p): p is Extract<PoolsConfig['pools'][number], { host: K }> => p.host === kind);
+
+    this.network = new Network(this, 'network', { prefix, ...(props.network ? { existing: props.network } : {}) });
+    this.secrets = new Secrets(this, 'secrets', names);
     this.jobs = new JobsTable(this, 'jobs', { name: names.jobsTable });
-    this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(props.prefix, props.pools));
-    new TerraformOutput(this, 'jobs_table', { value: this.jobs.table.name });
-    new TerraformOutput(this, 'pool_queues', {
-      value: Object.fromEntries([...this.dispatch.poolQueues].map(([pool, q]) => [pool, q.queue.url])),
+    this.api = new Api(this, 'api', { prefix, account, tableArn: this.jobs.table.arn, tableName: this.jobs.table.name, webhookSecretParameter: this.secrets.webhookSecret.name });
+    this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools));
+    this.messenger = new Messenger(this, 'messenger', { prefix, streamArn: this.jobs.table.streamArn, publisherTopicArn: this.dispatch.publisherTopic.arn });
+    this.publisher = new Publisher(this, 'publisher', {
+      prefix,
+      tableArn: this.jobs.table.arn,
+      tableName: this.jobs.table.name,
+      jobsTopicArn: this.dispatch.jobsTopic.arn,
+      publisherTopicArn: this.dispatch.publisherTopic.arn,
     });
-    new TerraformOutput(this, 'pools', { value: props.pools.pools.map((p) => p.name) });
+
+    const hosts: Partial<Record<Exclude<HostKind, 'docker'>, HostResources>> = {};
+    if (poolsOf('ec2').length > 0) {
+      hosts.ec2 = new Ec2Hosts(this, 'ec2-hosts', { prefix, account, pools: poolsOf('ec2'), subnetIds: this.network.runnerSubnetIds, securityGroupId: this.network.runnerSecurityGroup.id });
+    }
+    if (poolsOf('eks').length > 0) {
+      if (props.eksClusterName) hosts.eks = new EksAccess(this, 'eks-access', { account, clusterName: props.eksClusterName, pools: poolsOf('eks') });
+      else Annotations.of(this).addWarning(`pools ${poolsOf('eks').map((p) => p.name).join(', ')} use host "eks" but EKS_CLUSTER_NAME is not set: no EKS orchestrator is deployed`);
+    }
+    if (poolsOf('lambda').length > 0) {
+      this.lambdaRunners = new LambdaRunners(this, 'lambda-runners', { prefix, account, pools: poolsOf('lambda'), imageTag: props.runnerImageTag ?? 'latest' });
+      hosts.lambda = this.lambdaRunners;
+    }
+    this.orchestrators = new Orchestrators(this, 'orchestrators', {
+      prefix,
+      account,
+      pools,
+      poolQueues: this.dispatch.poolQueues,
+      tableArn: this.jobs.table.arn,
+      tableName: this.jobs.table.name,
+      appIdParameter: this.secrets.appId.name,
+      privateKeyParameter: this.secrets.privateKey.name,
+      hosts,
+    });
+
+    this.observability = new Observability(this, 'observability', {
+      prefix,
+      region: props.region,
+      pools: pools.pools,
+      poolQueues: this.dispatch.poolQueues,
+      deadLetterQueues: [
+        ...[...this.dispatch.poolQueues].map(([pool, q]) => ({ name: pool, queueName: q.deadLetterQueue.name })),
+        { name: 'messenger', queueName: this.messenger.deadLetterQueue.name },
+      ],
+      functions: [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), ...(this.lambdaRunners?.functions.values() ?? [])],
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+
+    new TerraformOutput(this, 'webhook_url', { value: this.api.webhookUrl, description: 'paste into the GitHub App as its webhook URL' });
+    new TerraformOutput(this, 'jobs_table', { value: this.jobs.table.name });
+    new TerraformOutput(this, 'topics', { value: { publisher: this.dispatch.publisherTopic.arn, jobs: this.dispatch.jobsTopic.arn } });
+    new TerraformOutput(this, 'pool_queues', { value: Object.fromEntries([...this.dispatch.poolQueues].map(([pool, q]) => [pool, q.queue.url])) });
+    new TerraformOutput(this, 'dashboard_url', { value: this.observability.dashboardUrl });
+    new TerraformOutput(this, 'pools', { value: pools.pools.map((p) => p.name) });
+    if (this.lambdaRunners) new TerraformOutput(this, 'runner_image_repository', { value: this.lambdaRunners.repository.repositoryUrl });
   }
 }

@@ -1,0 +1,70 @@
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
+import type { Pool } from '@runners/shared';
+import { Construct } from 'constructs';
+import type { Account } from '../account';
+import { TracedFunction } from '../traced-function';
+import type { HostResources } from './host-resources';
+
+/*
+ * Lambda pools: the runner image's ECR repository (functions/runner-lambda/Dockerfile, pushed by `make ci-deploy`)
+ * and a runner function per pool with the pool's memory, timeout and /tmp size. Asynchronous invocations are not
+ * retried: a retry would find the JIT config spent and end at once anyway.
+ */
+
+type LambdaPool = Extract<Pool, { host: 'lambda' }>;
+
+export interface LambdaRunnersProps {
+  readonly prefix: string;
+  readonly account: Account;
+  readonly pools: readonly LambdaPool[];
+  readonly imageTag: string;
+}
+
+export class LambdaRunners extends Construct implements HostResources {
+  readonly repository: EcrRepository;
+  readonly functions = new Map<string, TracedFunction>();
+  readonly environment: Record<string, string>;
+  readonly statements: HostResources['statements'];
+
+  constructor(scope: Construct, id: string, props: LambdaRunnersProps) {
+    super(scope, id);
+    const { prefix, account } = props;
+    this.repository = new EcrRepository(this, 'repository', {
+      name: `${prefix}-runner-lambda`,
+      imageTagMutability: 'MUTABLE',
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: 'AES256' }],
+      forceDelete: true,
+    });
+    new EcrLifecyclePolicy(this, 'keep-recent', {
+      repository: this.repository.name,
+      policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the 10 newest images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }] }),
+    });
+    const parameters = account.parameterArn(`/${prefix}/lambda-runners/*`);
+    for (const pool of props.pools) {
+      const runner = new TracedFunction(this, `${pool.name}-runner`, {
+        functionName: `${prefix}-runner-${pool.name}`,
+        service: 'runner-lambda',
+        description: `runs one runner of pool ${pool.name} per invocation`,
+        code: { imageUri: `${this.repository.repositoryUrl}:${props.imageTag}` },
+        architecture: pool.arch === 'arm64' ? 'arm64' : 'x86_64',
+        memoryMb: pool.lambda.memoryMb,
+        timeoutSeconds: pool.lambda.timeoutSeconds,
+        ephemeralStorageMb: pool.lambda.ephemeralStorageMb,
+        environment: { PARAMETER_PREFIX: `/${prefix}` },
+        statements: [{ sid: 'OwnJitConfig', actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameters] }],
+      });
+      new LambdaFunctionEventInvokeConfig(this, `${pool.name}-invoke-config`, { functionName: runner.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 900 });
+      this.functions.set(pool.name, runner);
+    }
+    this.environment = { RUNNER_FUNCTIONS: JSON.stringify(Object.fromEntries([...this.functions].map(([pool, f]) => [pool, f.function.functionName]))) };
+    this.statements = [
+      { sid: 'InvokeRunners', actions: ['lambda:InvokeFunction'], resources: [...this.functions.values()].map((f) => f.function.arn) },
+      { sid: 'JitConfigs', actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], resources: [parameters] },
+      // DescribeParameters has no resource-level permissions: "*" is the only resource it accepts (list() of hosts).
+      { sid: 'ListJitConfigs', actions: ['ssm:DescribeParameters'], resources: ['*'] },
+    ];
+  }
+}

@@ -1,0 +1,102 @@
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import type { Pool } from '@runners/shared';
+import { Construct } from 'constructs';
+import type { PoolQueueResources } from './dispatch';
+import { METRICS_NAMESPACE, type TracedFunction } from './traced-function';
+
+/*
+ * One dashboard (per pool: queued jobs, time to dispatch, time to host, launches, launch failures, in-flight runners;
+ * dead-letter depths; function errors and durations; GitHub calls and rate limit) and the alarms that mean someone
+ * should look: any dead-lettered message, a pool queue's oldest message older than 10 minutes, any function error,
+ * any unroutable job. Alarms go to one topic (ALARM_EMAIL subscribes an address).
+ */
+
+export interface ObservabilityProps {
+  readonly prefix: string;
+  readonly region: string;
+  readonly pools: readonly Pool[];
+  readonly poolQueues: ReadonlyMap<string, PoolQueueResources>;
+  readonly deadLetterQueues: readonly { readonly name: string; readonly queueName: string }[];
+  readonly functions: readonly TracedFunction[];
+  readonly alarmEmail?: string;
+}
+
+type Metric = (string | Record<string, string | number>)[];
+const OLDEST_MESSAGE_ALARM_SECONDS = 600;
+
+export class Observability extends Construct {
+  readonly alarmTopic: SnsTopic;
+  readonly dashboard: CloudwatchDashboard;
+  readonly dashboardUrl: string;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.alarmTopic = new SnsTopic(this, 'alarms', { name: `${props.prefix}-alarms`, kmsMasterKeyId: 'alias/aws/sns' });
+    if (props.alarmEmail) new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: props.alarmEmail });
+    const alarm = (key: string, description: string, spec: { namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string; threshold: number; period?: number }) =>
+      new CloudwatchMetricAlarm(this, key, {
+        alarmName: `${props.prefix}-${key}`,
+        alarmDescription: description,
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        dimensions: spec.dimensions,
+        statistic: spec.statistic,
+        period: spec.period ?? 60,
+        evaluationPeriods: 1,
+        threshold: spec.threshold,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+        alarmActions: [this.alarmTopic.arn],
+        okActions: [this.alarmTopic.arn],
+      });
+
+    for (const dlq of props.deadLetterQueues) {
+      alarm(`${dlq.name}-dead-letters`, `messages dead-lettered in ${dlq.queueName}: a launch, teardown or stream batch failed every retry`, {
+        namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: dlq.queueName }, statistic: 'Maximum', threshold: 0,
+      });
+    }
+    for (const pool of props.pools) {
+      alarm(`${pool.name}-queue-age`, `pool ${pool.name}: a launch or teardown has waited over ${OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes`, {
+        namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: props.poolQueues.get(pool.name)!.queue.name }, statistic: 'Maximum', threshold: OLDEST_MESSAGE_ALARM_SECONDS,
+      });
+    }
+    for (const fn of props.functions) {
+      alarm(`${fn.node.id}-errors`, `function ${fn.function.functionName} failed`, {
+        namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: fn.function.functionName }, statistic: 'Sum', threshold: 0, period: 300,
+      });
+    }
+    alarm('unroutable-jobs', 'jobs that no pool serves (check runs-on labels against pools.config.ts)', {
+      namespace: METRICS_NAMESPACE, metricName: 'UnroutableJobs', dimensions: { service: 'producer' }, statistic: 'Sum', threshold: 0, period: 300,
+    });
+
+    const perPool = (metricName: string, service: string, stat = 'Sum'): Metric[] =>
+      props.pools.map((p) => [METRICS_NAMESPACE, metricName, 'service', service, 'pool', p.name, { stat, label: p.name }]);
+    const orchestratorServices = [...new Set(props.pools.map((p) => `orchestrator-${p.host}`))];
+    const widget = (title: string, metrics: Metric[], extra: Record<string, unknown> = {}) => ({
+      type: 'metric',
+      width: 8,
+      height: 6,
+      properties: { title, region: props.region, view: 'timeSeries', stacked: false, period: 60, metrics, ...extra },
+    });
+    const body = {
+      widgets: [
+        widget('Jobs queued', perPool('JobsQueued', 'producer')),
+        widget('Time to dispatch p50 / p95 (s)', [...perPool('TimeToDispatch', 'publisher', 'p50'), ...perPool('TimeToDispatch', 'publisher', 'p95')]),
+        widget('Time to host p50 / p95 (s)', orchestratorServices.flatMap((service) => [...perPool('TimeToHost', service, 'p50'), ...perPool('TimeToHost', service, 'p95')])),
+        widget('Launches', perPool('Launches', 'publisher')),
+        widget('Launch failures', orchestratorServices.flatMap((service) => perPool('LaunchFailures', service))),
+        widget('In-flight runners', perPool('InFlightRunners', 'publisher', 'Maximum')),
+        widget('Dead-letter depth', props.deadLetterQueues.map((d) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', d.queueName, { stat: 'Maximum', label: d.name }])),
+        widget('Function errors', props.functions.map((f) => ['AWS/Lambda', 'Errors', 'FunctionName', f.function.functionName, { stat: 'Sum' }])),
+        widget('Function duration p95 (ms)', props.functions.map((f) => ['AWS/Lambda', 'Duration', 'FunctionName', f.function.functionName, { stat: 'p95' }])),
+        widget('GitHub API calls', [...orchestratorServices].map((service) => [{ expression: `SUM(SEARCH('{${METRICS_NAMESPACE},service,operation,status} MetricName="GitHubCalls" service="${service}"', 'Sum', 60))`, label: service, id: service.replace(/-/g, '_') }])),
+        widget('GitHub rate limit remaining', orchestratorServices.map((service) => [METRICS_NAMESPACE, 'GitHubRateLimitRemaining', 'service', service, { stat: 'Minimum' }])),
+      ],
+    };
+    this.dashboard = new CloudwatchDashboard(this, 'dashboard', { dashboardName: props.prefix, dashboardBody: JSON.stringify(body) });
+    this.dashboardUrl = `https://${props.region}.console.aws.amazon.com/cloudwatch/home?region=${props.region}#dashboards:name=${props.prefix}`;
+  }
+}

@@ -1,0 +1,277 @@
+import { describe, expect, it } from '@jest/globals';
+import type { PoolsConfigInput } from '@runners/shared';
+import { Testing } from 'cdktf';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RunnersStack, type RunnersStackProps } from '../../stacks/runners-stack';
+import { SECRET_PLACEHOLDER } from '../../stacks/secrets';
+import { lambdaTestPool, testPoolsConfig, testPoolsInput } from '../helpers/pools';
+
+/*
+ * The whole deployable stack, synthesized (cdktf Testing) and read as the Terraform JSON that would be applied:
+ * the data flow is wired, and invariants hold over every resource — tracing, logs, one role per function, no "*"
+ * action, "*" resources only where AWS allows nothing narrower, DLQs and encryption, IMDSv2, no secret.
+ */
+
+type Block = Record<string, unknown>;
+interface TerraformJson {
+  resource: Record<string, Record<string, Block>>;
+  data: Record<string, Record<string, Block>>;
+  output: Record<string, Block>;
+}
+
+const withLambdaPool = (): PoolsConfigInput => ({ ...testPoolsInput(), pools: [...testPoolsInput().pools, { ...lambdaTestPool() }] });
+
+function synth(props: Partial<RunnersStackProps> = {}, pools: PoolsConfigInput = withLambdaPool()): TerraformJson {
+  const app = Testing.app();
+  const stack = new RunnersStack(app, 'test', { prefix: 'er', region: 'eu-west-1', pools: testPoolsConfig(pools), eksClusterName: 'ci-cluster', ...props });
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+const of = (json: TerraformJson, type: string) => Object.entries(json.resource[type] ?? {});
+const ref = (type: string, id: string) => `\${${type}.${id}`;
+/** The logical id of the resource a reference like "${aws_lambda_function.x.arn}" points at. */
+const target = (value: unknown) => /^\$\{[a-z0-9_]+\.([^.}]+)/.exec(String(value))?.[1];
+
+/** "*" is allowed only for these actions, which have no resource-level permissions in IAM. */
+const STAR_RESOURCE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'ec2:DescribeInstances', 'ssm:DescribeParameters']);
+
+describe('deployable stack: the data flow is wired', () => {
+  const json = synth();
+  const functions: Record<string, Block & { id: string }> = Object.fromEntries(of(json, 'aws_lambda_function').map(([id, f]) => [f.function_name as string, { ...f, id }]));
+
+  it('has a function for every part of the data flow', () => {
+    expect(Object.keys(functions).sort()).toEqual(
+      ['er-messenger', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-runner-lambda-short'].sort(),
+    );
+  });
+
+  it('routes POST /webhook of an HTTP API to the producer, and outputs the webhook URL', () => {
+    const [[, route]] = of(json, 'aws_apigatewayv2_route') as [[string, Block]];
+    const [[integrationId, integration]] = of(json, 'aws_apigatewayv2_integration') as [[string, Block]];
+    expect(route.route_key).toBe('POST /webhook');
+    expect(route.target).toContain(integrationId);
+    expect(target(integration.integration_uri)).toBe(functions['er-producer']!.id);
+    expect(json.output.webhook_url!.value).toMatch(/api_endpoint}\/webhook$/);
+  });
+
+  it('feeds the table stream to the messenger with partial batch failures and a failure destination', () => {
+    const stream = of(json, 'aws_lambda_event_source_mapping').map(([, m]) => m).find((m) => String(m.event_source_arn).includes('stream_arn'))!;
+    expect(target(stream.function_name)).toBe(functions['er-messenger']!.id);
+    expect(stream).toMatchObject({ function_response_types: ['ReportBatchItemFailures'], bisect_batch_on_function_error: true, starting_position: 'LATEST' });
+    expect(stream.destination_config).toBeDefined();
+  });
+
+  it('runs one publisher at a time, notified by its topic and ticked every minute', () => {
+    expect(functions['er-publisher']!.reserved_concurrent_executions).toBe(1);
+    const subscription = of(json, 'aws_sns_topic_subscription').map(([, s]) => s).find((s) => s.protocol === 'lambda')!;
+    expect(target(subscription.endpoint)).toBe(functions['er-publisher']!.id);
+    const [[ruleId, rule]] = of(json, 'aws_cloudwatch_event_rule') as [[string, Block]];
+    expect(rule.schedule_expression).toBe('rate(1 minute)');
+    const [[, tick]] = of(json, 'aws_cloudwatch_event_target') as [[string, Block]];
+    expect(String(tick.rule)).toContain(ruleId);
+    expect(target(tick.arn)).toBe(functions['er-publisher']!.id);
+    const permissions = of(json, 'aws_lambda_permission').map(([, p]) => p.principal).sort();
+    expect(permissions).toEqual(['apigateway.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']);
+  });
+
+  it('maps each pool queue to the orchestrator of its host kind, with partial batch failures; Docker pools have none on AWS', () => {
+    const queues = Object.fromEntries(of(json, 'aws_sqs_queue').map(([id, q]) => [id, q.name as string]));
+    const mappings = of(json, 'aws_lambda_event_source_mapping')
+      .map(([, m]) => m)
+      .filter((m) => String(m.event_source_arn).startsWith(ref('aws_sqs_queue', '')));
+    const wiring = Object.fromEntries(mappings.map((m) => [queues[target(m.event_source_arn)!], Object.entries(functions).find(([, f]) => f.id === target(m.function_name))![0]]));
+    expect(wiring).toEqual({ 'er-pool-eks-k8s': 'er-orchestrator-eks', 'er-pool-ec2-gpu': 'er-orchestrator-ec2', 'er-pool-lambda-short': 'er-orchestrator-lambda' });
+    expect(mappings.every((m) => JSON.stringify(m.function_response_types) === '["ReportBatchItemFailures"]')).toBe(true);
+  });
+
+  it('gives the EKS orchestrator an access entry scoped to the pools\' namespaces', () => {
+    const [[, association]] = of(json, 'aws_eks_access_policy_association') as [[string, Block]];
+    expect(association).toMatchObject({ cluster_name: 'ci-cluster', access_scope: { type: 'namespace', namespaces: ['gha-runners'] } });
+    const orchestrator = functions['er-orchestrator-eks']!;
+    expect(target(association.principal_arn)).toBe(target(orchestrator.role));
+    expect((orchestrator.environment as { variables: Record<string, string> }).variables.EKS_CLUSTER_NAME).toBe('ci-cluster');
+  });
+
+  it('hands the EC2 orchestrator each pool\'s launch template, and the Lambda orchestrator each pool\'s runner function', () => {
+    const env = (name: string) => (functions[name]!.environment as { variables: Record<string, string> }).variables;
+    const templates = JSON.parse(env('er-orchestrator-ec2').EC2_POOL_TEMPLATES!) as Record<string, { launchTemplateId: string; subnetIds: string[] }>;
+    expect(Object.keys(templates)).toEqual(['ec2-gpu']);
+    expect(templates['ec2-gpu']!.launchTemplateId).toMatch(/^\$\{aws_launch_template\./);
+    expect(templates['ec2-gpu']!.subnetIds).toHaveLength(2);
+    expect(JSON.parse(env('er-orchestrator-lambda').RUNNER_FUNCTIONS!)).toEqual({ 'lambda-short': expect.stringMatching(/^\$\{aws_lambda_function\./) });
+    const runner = functions['er-runner-lambda-short']!;
+    expect(runner).toMatchObject({ package_type: 'Image', timeout: 600, architectures: ['x86_64'] });
+    const [[, invokeConfig]] = of(json, 'aws_lambda_function_event_invoke_config') as [[string, Block]];
+    expect(invokeConfig.maximum_retry_attempts).toBe(0);
+  });
+
+  it('outputs the webhook URL, table, topics, queues and dashboard URL', () => {
+    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'topics', 'webhook_url'].sort());
+  });
+});
+
+describe('deployable stack: invariants over the whole JSON', () => {
+  const json = synth();
+  const text = JSON.stringify(json);
+  const functions = of(json, 'aws_lambda_function');
+  const documents = json.data.aws_iam_policy_document!;
+
+  it('every function has active tracing, its own role, and a log group with retention', () => {
+    const roles = new Set<string>();
+    const logGroups = Object.fromEntries(of(json, 'aws_cloudwatch_log_group').map(([, g]) => [g.name, g]));
+    for (const [, f] of functions) {
+      expect(f.tracing_config).toEqual({ mode: 'Active' });
+      roles.add(target(f.role)!);
+      const group = logGroups[`/aws/lambda/${f.function_name as string}`];
+      expect(group).toBeDefined();
+      expect(group!.retention_in_days).toBeGreaterThan(0);
+      expect((f.logging_config as Block).log_group).toBeDefined();
+      if (f.package_type !== 'Image') expect(f.runtime).toBe('nodejs22.x');
+    }
+    expect(roles.size).toBe(functions.length);
+  });
+
+  it('no IAM statement allows a "*" action; "*" resources only for actions that accept nothing narrower', () => {
+    const statements = Object.values(documents).flatMap((d) => (d.statement as { actions?: string[]; resources?: string[] }[]) ?? []);
+    expect(statements.length).toBeGreaterThan(10);
+    for (const statement of statements) {
+      for (const action of statement.actions ?? []) expect(action).not.toMatch(/\*/);
+      if ((statement.resources ?? []).includes('*')) {
+        expect(statement.actions!.filter((a) => !STAR_RESOURCE_ACTIONS.has(a))).toEqual([]);
+      }
+    }
+    // Inline role policies come from those documents only: no hand-written JSON slips past the check.
+    for (const [, policy] of of(json, 'aws_iam_role_policy')) expect(String(policy.policy)).toMatch(/^\$\{data\.aws_iam_policy_document\./);
+  });
+
+  it('every queue has a DLQ or is one, and every queue is encrypted', () => {
+    const queues = of(json, 'aws_sqs_queue');
+    const deadLetterIds = new Set(queues.filter(([, q]) => String(q.name).endsWith('-dlq')).map(([id]) => id));
+    for (const [id, queue] of queues) {
+      expect(queue.sqs_managed_sse_enabled).toBe(true);
+      if (deadLetterIds.has(id)) continue;
+      const redrive = JSON.parse(String(queue.redrive_policy)) as { deadLetterTargetArn: string };
+      expect(deadLetterIds.has(target(redrive.deadLetterTargetArn)!)).toBe(true);
+    }
+    // The messenger's failed stream batches have a DLQ too.
+    expect(queues.map(([, q]) => q.name)).toContain('er-messenger-dlq');
+  });
+
+  it('launch templates require IMDSv2 and encrypt the root volume', () => {
+    const templates = of(json, 'aws_launch_template');
+    expect(templates.length).toBeGreaterThan(0);
+    for (const [, template] of templates) {
+      expect(template.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1 });
+      expect((template.block_device_mappings as { ebs: Block }[])[0]!.ebs).toMatchObject({ encrypted: 'true' });
+    }
+  });
+
+  it('the table has point-in-time recovery and encryption', () => {
+    const [[, table]] = of(json, 'aws_dynamodb_table') as [[string, Block]];
+    expect(table).toMatchObject({ point_in_time_recovery: { enabled: true }, server_side_encryption: { enabled: true } });
+  });
+
+  it('holds no secret: the GitHub App parameters carry a placeholder Terraform never updates', () => {
+    const secrets = { GITHUB_APP_ID: '918273645', GITHUB_WEBHOOK_SECRET: 'whsec-do-not-leak', GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA' };
+    const saved = { ...process.env };
+    Object.assign(process.env, secrets);
+    try {
+      const withSecretsAround = JSON.stringify(synth());
+      for (const value of Object.values(secrets)) expect({ value, found: withSecretsAround.includes(value) }).toEqual({ value, found: false });
+    } finally {
+      process.env = saved;
+    }
+    const parameters = of(json, 'aws_ssm_parameter').map(([, p]) => p);
+    expect(parameters).toHaveLength(3);
+    for (const parameter of parameters) expect(parameter).toMatchObject({ type: 'SecureString', value: SECRET_PLACEHOLDER, lifecycle: { ignore_changes: ['value'] } });
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+  });
+
+  it('alarms on dead letters, old pool messages, function errors and unroutable jobs', () => {
+    const alarms = of(json, 'aws_cloudwatch_metric_alarm').map(([, a]) => `${a.namespace as string}/${a.metric_name as string}`);
+    const count = (metric: string) => alarms.filter((a) => a === metric).length;
+    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(5); // four pools + the messenger
+    expect(count('AWS/SQS/ApproximateAgeOfOldestMessage')).toBe(4);
+    expect(count('AWS/Lambda/Errors')).toBe(functions.length);
+    expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
+    const [[, dashboard]] = of(json, 'aws_cloudwatch_dashboard') as [[string, Block]];
+    const titles = (JSON.parse(String(dashboard.dashboard_body)) as { widgets: { properties: { title: string } }[] }).widgets.map((w) => w.properties.title);
+    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'GitHub rate limit remaining']));
+  });
+});
+
+describe('deployable stack: pools and network', () => {
+  const addresses = (json: TerraformJson) => new Set([...Object.entries(json.resource), ...Object.entries(json.data).map(([t, r]) => [`data.${t}`, r] as const)].flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`)));
+
+  it('adding an EC2 pool adds exactly its resources', () => {
+    const base = testPoolsInput();
+    const extra: PoolsConfigInput['pools'][number] = { name: 'ec2-extra', host: 'ec2', os: 'linux', arch: 'x64', labels: ['extra'], maxRunners: 3, launchesPerMinute: 6, ec2: { instanceTypes: ['c7i.large'], image: { amiId: 'ami-0123456789abcdef1' } } };
+    const before = addresses(synth({}, base));
+    const after = addresses(synth({}, { ...base, pools: [...base.pools, extra] }));
+
+    const added = [...after].filter((a) => !before.has(a));
+    expect([...before].filter((a) => !after.has(a))).toEqual([]);
+    expect(added.every((a) => a.includes('ec2-extra'))).toBe(true);
+    expect(added.map((a) => a.split('.').slice(0, -1).join('.')).sort()).toEqual(
+      [
+        'aws_cloudwatch_metric_alarm', // dead letters
+        'aws_cloudwatch_metric_alarm', // queue age
+        'aws_lambda_event_source_mapping',
+        'aws_launch_template',
+        'aws_sns_topic_subscription',
+        'aws_sqs_queue',
+        'aws_sqs_queue',
+        'aws_sqs_queue_policy',
+        'data.aws_iam_policy_document',
+      ].sort(),
+    );
+  });
+
+  it('creates a VPC with NAT, or uses the VPC and subnets it is given', () => {
+    const created = synth();
+    expect(of(created, 'aws_vpc')).toHaveLength(1);
+    expect(of(created, 'aws_nat_gateway')).toHaveLength(1);
+
+    const own = synth({ network: { vpcId: 'vpc-0abc', subnetIds: ['subnet-01', 'subnet-02'] } });
+    expect(of(own, 'aws_vpc')).toHaveLength(0);
+    expect(of(own, 'aws_subnet')).toHaveLength(0);
+    const ec2 = of(own, 'aws_lambda_function').find(([, f]) => f.function_name === 'er-orchestrator-ec2')![1];
+    expect(JSON.parse((ec2.environment as { variables: Record<string, string> }).variables.EC2_POOL_TEMPLATES!)['ec2-gpu'].subnetIds).toEqual(['subnet-01', 'subnet-02']);
+    expect(of(own, 'aws_security_group')[0]![1].vpc_id).toBe('vpc-0abc');
+  });
+
+  it('deploys no EKS orchestrator without a cluster name, and says so', () => {
+    const json = synth({ eksClusterName: undefined });
+    expect(of(json, 'aws_lambda_function').map(([, f]) => f.function_name)).not.toContain('er-orchestrator-eks');
+    expect(of(json, 'aws_eks_access_entry')).toHaveLength(0);
+  });
+});
+
+describe('make synth', () => {
+  it('works offline with no AWS credentials, writing plain Terraform JSON', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'synth-'));
+    try {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+      execFileSync('npx', ['tsx', 'main.ts'], { env: { ...env, CDKTF_OUTDIR: outdir, HOME: outdir, EKS_CLUSTER_NAME: 'ci-cluster' }, stdio: 'pipe', timeout: 120_000 });
+      const json = JSON.parse(readFileSync(join(outdir, 'stacks', 'runners', 'cdk.tf.json'), 'utf8')) as TerraformJson;
+      expect(Object.keys(json.resource).length).toBeGreaterThan(20);
+      expect(readdirSync(join(outdir, 'stacks', 'runners', 'assets')).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('workflows', () => {
+  it('pass actionlint', () => {
+    const actionlint = resolve('.tools/actionlint');
+    if (!existsSync(actionlint)) throw new Error(`${actionlint} is missing: "make tools" installs it (go install)`);
+    const files = readdirSync('.github/workflows').map((f) => join('.github/workflows', f));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    // Throws with actionlint's findings when there are any.
+    execFileSync(actionlint, ['-no-color', ...files], { stdio: 'pipe' });
+  });
+});
