@@ -45,10 +45,12 @@ describe('GitHub App credentials from SSM (Powertools parameters, moto)', () => 
   it('records GitHub calls per operation and status class as metrics', async () => {
     const lines: string[] = [];
     const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(chunk.toString()), true));
-    const client = new GitHubClient({ appId: sim.appId, privateKey: sim.privateKeyPem, baseUrl: sim.url }, { writeSpacingMs: 0, onCall: recordGitHubCalls(new Metrics({ namespace: 'Test', serviceName: 'test' })) });
+    const metricsSink = new Metrics({ namespace: 'Test', serviceName: 'test' });
+    const client = new GitHubClient({ appId: sim.appId, privateKey: sim.privateKeyPem, baseUrl: sim.url }, { writeSpacingMs: 0, onCall: recordGitHubCalls(metricsSink) });
     try {
       const installationId = await client.installationId(ORG);
       await client.getRunner(installationId, ORG, 12345);
+      metricsSink.publishStoredMetrics();
     } finally {
       write.mockRestore();
     }
@@ -60,5 +62,9 @@ describe('GitHub App credentials from SSM (Powertools parameters, moto)', () => 
         expect.objectContaining({ operation: 'GET /orgs/{org}/actions/runners/{runner_id}', status: '4xx' }),
       ]),
     );
+    // The installation's remaining rate limit, as GitHub's x-ratelimit-remaining header says (app calls have none).
+    const remaining = lines.map((l) => JSON.parse(l) as { GitHubRateLimitRemaining?: number | number[] }).find((m) => m.GitHubRateLimitRemaining !== undefined)?.GitHubRateLimitRemaining;
+    expect([remaining].flat().every((value) => typeof value === 'number' && value < 5000 && value >= 0)).toBe(true);
+    expect(remaining).toBeDefined();
   });
 });

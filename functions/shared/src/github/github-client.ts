@@ -29,7 +29,8 @@ export interface GitHubAppCredentials {
 
 export interface GitHubClientOptions {
   /** Called once per HTTP request with its operation (`GET /orgs/{org}/actions/runners`) and status. */
-  readonly onCall?: (operation: string, status: number) => void;
+  /** Every HTTP attempt: its route template, status, and the rate limit GitHub says is left (when it says). */
+  readonly onCall?: (operation: string, status: number, rateLimitRemaining?: number) => void;
   /** Retries of a 5xx or a rate-limited request. */
   readonly retries?: number;
   /** Milliseconds per unit of back-off (plugin-retry) and per second of `retry-after` (plugin-throttling). */
@@ -232,7 +233,8 @@ export class GitHubClient {
       const response = await fetch(input, init);
       const method = (init?.method ?? 'GET').toUpperCase();
       const path = new URL(String(input instanceof Request ? input.url : input)).pathname;
-      onCall?.(operations.get(`${method} ${path}`) ?? `${method} ${path}`, response.status);
+      const remaining = response.headers.get('x-ratelimit-remaining');
+      onCall?.(operations.get(`${method} ${path}`) ?? `${method} ${path}`, response.status, remaining === null ? undefined : Number(remaining));
       return response;
     };
     const octokit = new RunnersOctokit({
