@@ -17,7 +17,7 @@ TERRAFORM := terraform -chdir=$(TF_DIR)
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(NODE_DEPS) $(MOTO) tools ## npm packages, the moto venv and actionlint (only when missing or changed)
+install: $(NODE_DEPS) $(MOTO) ## npm packages and the moto venv (only when their lock files changed)
 
 tools: $(ACTIONLINT) ## actionlint, for the workflow files (go install)
 
@@ -45,7 +45,7 @@ lint: $(NODE_DEPS) $(ACTIONLINT) ## eslint, and actionlint over .github/workflow
 
 check: typecheck lint ## type check and lint
 
-test: install check build ## every test: unit, integration (moto), e2e (local stack), stacks (synth)
+test: install tools check build ## every test: unit, integration (moto), e2e (local stack), stacks (synth)
 	$(JEST)
 
 test-unit: $(NODE_DEPS) ## unit tests only
