@@ -14,6 +14,7 @@ import { awsTarget, type AwsTarget } from './aws-target';
 import { createStreamSource } from './event-sources/dynamodb-stream-source';
 import type { EventSource } from './event-sources/event-source';
 import { createScheduleSource } from './event-sources/schedule-source';
+import { RECONCILE_EVERY_MS } from '../stacks/resource-names';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** How often the publisher's scheduled tick fires (AWS: every minute). */
   readonly publisherTickMs?: number;
+  /** How often the Docker orchestrator's reconcile pass runs (AWS: every 5 minutes). */
+  readonly reconcileTickMs?: number;
   /** Extra environment for every function. */
   readonly functionEnvironment?: Record<string, string>;
   /** Another pools config (the bundles in `distDir` must have been built with it: POOLS_CONFIG=… OUT_DIR=…). */
@@ -144,6 +147,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       120_000,
     );
+    const reconciler = await start(
+      'reconciler',
+      { JOBS_TABLE_NAME: names.jobsTable, GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter, GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter, GITHUB_API_URL: github.apiUrl },
+      120_000,
+    );
     for (const pool of dockerPools) {
       const queue = topology.poolQueues.find((q) => q.pool === pool.name)!;
       sources.push(createSqsSource({ target: aws, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: 10, invoke: (e) => orchestrator.invoke(e) }));
@@ -152,6 +160,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await createStreamSource({ target: aws, tableName: names.jobsTable, invoke: (e) => messenger.invoke(e), batchSize: 100 }),
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
       createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? 60_000, invoke: (e) => publisher.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => orchestrator.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcileTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => reconciler.invoke(e), region: aws.region }),
     );
     for (const source of sources) source.start();
     api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });

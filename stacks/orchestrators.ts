@@ -1,9 +1,13 @@
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from './account';
 import type { PoolQueueResources } from './dispatch';
 import { POOL_QUEUE_VISIBILITY_SECONDS } from './dispatch-topology';
+import { RECONCILE_EVERY_MS } from './resource-names';
 import type { HostResources } from './hosts/host-resources';
 import { TracedFunction } from './traced-function';
 
@@ -70,6 +74,10 @@ export class Orchestrators extends Construct {
           scalingConfig: { maximumConcurrency: Math.max(2, Math.min(50, Math.ceil(pool.launchesPerMinute / 10))) },
         });
       });
+      // The reconcile pass: the same function, ticked (leaked hosts, launches that never produced a runner).
+      const tick = new CloudwatchEventRule(this, `${kind}-reconcile`, { name: `${props.prefix}-reconcile-${kind}`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: `reconcile pass of the ${kind} hosts` });
+      new CloudwatchEventTarget(this, `${kind}-reconcile-target`, { rule: tick.name, arn: orchestrator.function.arn });
+      new LambdaPermission(this, `${kind}-reconcile-invokes`, { statementId: 'reconcile-tick', action: 'lambda:InvokeFunction', functionName: orchestrator.function.functionName, principal: 'events.amazonaws.com', sourceArn: tick.arn });
       this.functions.set(kind, orchestrator);
     }
   }

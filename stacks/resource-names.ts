@@ -18,3 +18,6 @@ export function resourceNames(prefix: string) {
 }
 
 export const DEFAULT_PREFIX = 'ephemeral-runners';
+
+/** The reconcile pass of each orchestrator (leaked hosts, stuck launches), on AWS and in the local stack. */
+export const RECONCILE_EVERY_MS = 5 * 60_000;

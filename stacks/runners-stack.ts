@@ -16,6 +16,7 @@ import { Network } from './network';
 import { Observability } from './observability';
 import { Orchestrators } from './orchestrators';
 import { Publisher } from './publisher';
+import { Reconciler } from './reconciler';
 import { resourceNames } from './resource-names';
 import { Secrets } from './secrets';
 
@@ -43,6 +44,7 @@ export class RunnersStack extends TerraformStack {
   readonly dispatch: Dispatch;
   readonly publisher: Publisher;
   readonly orchestrators: Orchestrators;
+  readonly reconciler: Reconciler;
   readonly observability: Observability;
   readonly lambdaRunners?: LambdaRunners;
 
@@ -96,6 +98,15 @@ export class RunnersStack extends TerraformStack {
       hosts,
     });
 
+    this.reconciler = new Reconciler(this, 'reconciler', {
+      prefix,
+      account,
+      tableArn: this.jobs.table.arn,
+      tableName: this.jobs.table.name,
+      appIdParameter: this.secrets.appId.name,
+      privateKeyParameter: this.secrets.privateKey.name,
+    });
+
     this.observability = new Observability(this, 'observability', {
       prefix,
       region: props.region,
@@ -105,7 +116,7 @@ export class RunnersStack extends TerraformStack {
         ...[...this.dispatch.poolQueues].map(([pool, q]) => ({ name: pool, queueName: q.deadLetterQueue.name })),
         { name: 'messenger', queueName: this.messenger.deadLetterQueue.name },
       ],
-      functions: [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), ...(this.lambdaRunners?.functions.values() ?? [])],
+      functions: [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, ...(this.lambdaRunners?.functions.values() ?? [])],
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
 

@@ -7,6 +7,7 @@ import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host'
 import type { Host } from '../../functions/orchestrators/src/hosts/host';
 import { DEFAULT_LIMITS, type OrchestratorLimits } from '../../functions/orchestrators/src/orchestrate';
 import { createOrchestratorHandler } from '../../functions/orchestrators/src/orchestrator-handler';
+import { DEFAULT_RECONCILE_LIMITS } from '../../functions/orchestrators/src/reconcile';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import { ensureSimRunnerImage } from '../../sim/runner/image';
 import { createJobsTable, motoTarget } from './aws';
@@ -39,6 +40,7 @@ export async function orchestratorHarness(options: { config: PoolsConfig; host?:
     now: () => Date.now(),
     sleep: async () => undefined,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
     ...quietPowertools('orchestrator'),
   });
   const invoke = (bodies: unknown[]) => {

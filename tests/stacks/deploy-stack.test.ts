@@ -44,7 +44,7 @@ describe('deployable stack: the data flow is wired', () => {
 
   it('has a function for every part of the data flow', () => {
     expect(Object.keys(functions).sort()).toEqual(
-      ['er-messenger', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-runner-lambda-short'].sort(),
+      ['er-messenger', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-reconciler', 'er-runner-lambda-short'].sort(),
     );
   });
 
@@ -68,13 +68,24 @@ describe('deployable stack: the data flow is wired', () => {
     expect(functions['er-publisher']!.reserved_concurrent_executions).toBe(1);
     const subscription = of(json, 'aws_sns_topic_subscription').map(([, s]) => s).find((s) => s.protocol === 'lambda')!;
     expect(target(subscription.endpoint)).toBe(functions['er-publisher']!.id);
-    const [[ruleId, rule]] = of(json, 'aws_cloudwatch_event_rule') as [[string, Block]];
+    const [ruleId, rule] = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-publisher-tick')!;
     expect(rule.schedule_expression).toBe('rate(1 minute)');
-    const [[, tick]] = of(json, 'aws_cloudwatch_event_target') as [[string, Block]];
-    expect(String(tick.rule)).toContain(ruleId);
+    const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
     expect(target(tick.arn)).toBe(functions['er-publisher']!.id);
-    const permissions = of(json, 'aws_lambda_permission').map(([, p]) => p.principal).sort();
-    expect(permissions).toEqual(['apigateway.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']);
+    const permissions = of(json, 'aws_lambda_permission').map(([, p]) => p.principal);
+    expect(new Set(permissions)).toEqual(new Set(['apigateway.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']));
+  });
+
+  it('ticks each orchestrator every 5 minutes for its reconcile pass', () => {
+    const reconciler = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-reconciler-tick')!;
+    expect(reconciler[1].schedule_expression).toBe('rate(5 minutes)');
+    const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).startsWith('er-reconcile-'));
+    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-reconcile-ec2', 'er-reconcile-eks', 'er-reconcile-lambda']);
+    for (const [ruleId, rule] of rules) {
+      expect(rule.schedule_expression).toBe('rate(5 minutes)');
+      const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
+      expect(target(tick.arn)).toBe(functions[`er-orchestrator-${String(rule.name).replace('er-reconcile-', '')}`]!.id);
+    }
   });
 
   it('maps each pool queue to the orchestrator of its host kind, with partial batch failures; Docker pools have none on AWS', () => {

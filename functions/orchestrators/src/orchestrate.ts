@@ -24,7 +24,8 @@ export interface OrchestratorPorts {
   readonly host: Host;
   readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner'>;
   readonly launches: LaunchStore;
-  readonly slots: Pick<DispatchStore, 'releaseSlot'>;
+  /** Slots: freed by teardowns of idle runners; listed by the reconciler. */
+  readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slotRunners'>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly limits: OrchestratorLimits;

@@ -8,9 +8,10 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { hostMessageSchema, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { launch, LaunchFailedError, teardown, type OrchestratorPorts } from './orchestrate';
+import { launch, LaunchFailedError, teardown } from './orchestrate';
+import { reconcileHosts, type ReconcilePorts } from './reconcile';
 
-export interface OrchestratorHandlerPorts extends OrchestratorPorts {
+export interface OrchestratorHandlerPorts extends ReconcilePorts {
   readonly logger: Logger;
   readonly tracer: Tracer;
   readonly metrics: Metrics;
@@ -78,11 +79,22 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     }
   };
 
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  /** The schedule's tick (EventBridge): a reconcile pass over this host kind's hosts and in-flight launches. */
+  const reconcile = async () => {
+    const report = await reconcileHosts(ports.host.kind, ports);
+    logger.info('reconcile pass', { ...report });
+    metrics.addMetric('LeakedHostsRemoved', MetricUnit.Count, report.leakedHostsRemoved);
+    metrics.addMetric('StuckLaunchesRequeued', MetricUnit.Count, report.stuckLaunchesRequeued);
+    return report;
+  };
+  const isTick = (event: unknown): boolean => (event as { source?: string }).source === 'aws.events';
+
+  return middy<SQSEvent, SQSBatchResponse | Awaited<ReturnType<typeof reconcile>>, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .handler((event, context) => {
+      if (isTick(event)) return reconcile();
       metrics.addMetric('HostMessages', MetricUnit.Count, event.Records.length);
       return processPartialResponse(event, handleRecord, processor, { context });
     });

@@ -16,6 +16,7 @@ import poolsConfigFile from '../../../pools.config';
 import { readEnvironment, type OrchestratorEnvironment } from './config';
 import type { Host } from './hosts/host';
 import { DEFAULT_LIMITS } from './orchestrate';
+import { DEFAULT_RECONCILE_LIMITS } from './reconcile';
 import { createOrchestratorHandler } from './orchestrator-handler';
 
 /** The Lambda wiring every host kind's entry shares: environment, pools, stores, GitHub client, Powertools. */
@@ -39,6 +40,7 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
     slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
     limits: { ...DEFAULT_LIMITS, hostAttempts: environment.HOST_CREATE_ATTEMPTS, maxLaunchAttempts: environment.MAX_LAUNCH_ATTEMPTS },
     logger: new Logger({ serviceName }),
     tracer,

@@ -26,3 +26,5 @@ export * from './launch/dynamodb-launch-store';
 export * from './environment';
 export * from './launch/jit-parameters';
 export * from './launch/runner-invocation';
+export * from './deliveries/redelivery';
+export * from './deliveries/dynamodb-delivery-log';

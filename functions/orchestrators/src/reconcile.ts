@@ -1,0 +1,101 @@
+import { parseRunnerName, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
+import { teardown, type OrchestratorPorts } from './orchestrate';
+import type { HostRef } from './hosts/host';
+
+/*
+ * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
+ * because a message was lost, a function timed out or a host died. Every action goes through the one teardown
+ * procedure, so a busy runner is never removed. Rules:
+ *  - leaked host: a host of ours whose job record is gone, finished, or names another runner → torn down;
+ *  - stuck launch: a runner holding a slot, still not running its job past the pool's boot timeout, that GitHub does
+ *    not show online → registration and host removed, the job requeued for the publisher (a new runner name, so
+ *    never a double launch).
+ */
+
+export interface ReconcileLimits {
+  /** From dispatch to a runner that GitHub shows online, per host kind (VMs boot slower than containers). */
+  readonly bootTimeoutMs: Record<Pool['host'], number>;
+  /** A host younger than this may still be waiting for its record to be written: left alone. */
+  readonly graceMs: number;
+}
+
+export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
+  bootTimeoutMs: { docker: 5 * 60_000, lambda: 5 * 60_000, eks: 8 * 60_000, ec2: 15 * 60_000 },
+  graceMs: 2 * 60_000,
+};
+
+export interface ReconcilePorts extends OrchestratorPorts {
+  readonly reconcileLimits: ReconcileLimits;
+}
+
+export interface ReconcileReport {
+  readonly hostsSeen: number;
+  readonly leakedHostsRemoved: number;
+  readonly busyRunnersKept: number;
+  readonly stuckLaunchesRequeued: number;
+}
+
+const LIVE_STATES = new Set<JobRecord['state']>(['dispatched', 'in_progress']);
+
+export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts): Promise<ReconcileReport> {
+  const pools = ports.config.pools.filter((p) => p.host === kind);
+  const poolNames = new Set(pools.map((p) => p.name));
+  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0 };
+
+  const hosts = (await ports.host.list()).filter((h) => poolNames.has(h.pool));
+  report.hostsSeen = hosts.length;
+  for (const host of hosts) {
+    const job = host.jobId === undefined ? undefined : await ports.launches.job(host.jobId);
+    if (job && job.launchedRunner === host.runnerName && LIVE_STATES.has(job.state)) continue;
+    if (job && isRecent(job, ports)) continue;
+    const outcome = await tearDown(host, pools.find((p) => p.name === host.pool)!, ports);
+    if (outcome === 'busy') report.busyRunnersKept++;
+    else report.leakedHostsRemoved++;
+  }
+
+  for (const pool of pools) {
+    const runners = await ports.slots.slotRunners(pool.name);
+    for (const runnerName of runners.keys()) {
+      const identity = parseRunnerName(runnerName, ports.config.runnerNamePrefix, poolNames);
+      if (!identity) continue;
+      const job = await ports.launches.job(identity.jobId);
+      if (!job || job.state !== 'dispatched' || job.launchedRunner !== runnerName) continue;
+      const since = Date.parse(job.dispatchedAt ?? job.updatedAt);
+      if (ports.now() - since < ports.reconcileLimits.bootTimeoutMs[kind]) continue;
+      if (await isOnline(job, ports)) continue;
+      // Requeue first, conditional on the job still waiting for this runner (it may have started this instant); it
+      // frees the slot and counts a failed launch, so a pool that never boots gives up in time. Then the teardown
+      // (registration unless busy, host).
+      if (!(await ports.launches.failLaunch(identity.jobId, runnerName, { retryAtMs: ports.now() }, ports.now()))) continue;
+      report.stuckLaunchesRequeued++;
+      if ((await tearDown({ id: job.hostId ?? '', runnerName, pool: pool.name, jobId: identity.jobId }, pool, ports)) === 'busy') report.busyRunnersKept++;
+    }
+  }
+  return report;
+}
+
+function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {
+  return ports.now() - Date.parse(job.updatedAt) < ports.reconcileLimits.graceMs;
+}
+
+async function isOnline(job: JobRecord, ports: ReconcilePorts): Promise<boolean> {
+  if (job.launchedRunnerId === undefined || job.job.owner === undefined) return false;
+  const scope = ports.config.github.scope === 'org' ? ({ kind: 'org', org: job.job.owner } as const) : ({ kind: 'repo', owner: job.job.owner, repo: job.job.repo } as const);
+  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
+  const runner = await ports.github.getRunner(installationId, scope, job.launchedRunnerId);
+  return runner !== undefined && (runner.status === 'online' || runner.busy);
+}
+
+function tearDown(host: HostRef, pool: Pool, ports: ReconcilePorts) {
+  const message: TeardownMessage = {
+    action: 'teardown',
+    reason: 'job-ran-elsewhere',
+    onlyIfIdle: true,
+    pool: pool.name,
+    host: pool.host,
+    os: pool.os,
+    runnerName: host.runnerName,
+    jobId: host.jobId ?? 0,
+  };
+  return teardown(message, ports);
+}

@@ -1,0 +1,19 @@
+import { parseEnvironment } from '@runners/shared';
+import { z } from 'zod';
+
+/** The reconciler's environment, read here and nowhere else. */
+const environmentSchema = z.object({
+  JOBS_TABLE_NAME: z.string().min(1),
+  GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
+  GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
+  GITHUB_API_URL: z.url().optional(),
+  /** How far back each pass looks; passes run every 5 minutes, so an hour looks at each delivery a dozen times. */
+  REDELIVERY_LOOKBACK_MINUTES: z.coerce.number().int().min(5).max(3 * 24 * 60).default(60),
+  MAX_REDELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(1_000).default(200),
+});
+
+export type ReconcilerEnvironment = z.output<typeof environmentSchema>;
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): ReconcilerEnvironment {
+  return parseEnvironment('reconciler environment', environmentSchema, env);
+}

@@ -1,0 +1,43 @@
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { Construct } from 'constructs';
+import type { Account } from './account';
+import { RECONCILE_EVERY_MS } from './resource-names';
+import { TracedFunction } from './traced-function';
+
+/* The reconciler: every 5 minutes, lost workflow_job webhooks are redelivered (once each). One at a time. */
+
+export interface ReconcilerProps {
+  readonly prefix: string;
+  readonly account: Account;
+  readonly tableArn: string;
+  readonly tableName: string;
+  readonly appIdParameter: string;
+  readonly privateKeyParameter: string;
+}
+
+export class Reconciler extends Construct {
+  readonly function: TracedFunction;
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    this.function = new TracedFunction(this, 'reconciler', {
+      functionName: `${props.prefix}-reconciler`,
+      service: 'reconciler',
+      description: 'redelivers lost workflow_job webhooks',
+      code: { bundle: 'reconciler' },
+      timeoutSeconds: 120,
+      reservedConcurrency: 1,
+      environment: { JOBS_TABLE_NAME: props.tableName, GITHUB_APP_ID_PARAMETER: props.appIdParameter, GITHUB_PRIVATE_KEY_PARAMETER: props.privateKeyParameter },
+      statements: [
+        { sid: 'DeliveryLog', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [props.tableArn] },
+        { sid: 'GitHubApp', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [props.account.parameterArn(props.appIdParameter), props.account.parameterArn(props.privateKeyParameter)] },
+      ],
+    });
+    const fn = this.function.function;
+    const tick = new CloudwatchEventRule(this, 'tick', { name: `${props.prefix}-reconciler-tick`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: 'redelivery pass' });
+    new CloudwatchEventTarget(this, 'tick-target', { rule: tick.name, arn: fn.arn });
+    new LambdaPermission(this, 'tick-invokes', { statementId: 'reconciler-tick', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'events.amazonaws.com', sourceArn: tick.arn });
+  }
+}

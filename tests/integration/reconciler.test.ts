@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
+import { DEFAULT_RECONCILE_LIMITS, reconcileHosts, type ReconcilePorts } from '../../functions/orchestrators/src/reconcile';
+import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
+import { getJob } from '../helpers/aws';
+import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
+import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
+import { ORG, simControl, waitUntil } from '../helpers/simulator';
+import { examplePayload } from '../helpers/webhooks';
+
+/*
+ * The reconciler's host rules on real parts: job records on moto, GitHub as the simulator, runner containers on the
+ * real dockerd. Its clock is moved past the boot timeout instead of waiting for it.
+ */
+
+const input = testPoolsInput();
+const config = testPoolsConfig({ pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE } }, ...input.pools.slice(1)] as typeof input.pools });
+const POOL = 'docker-linux';
+type Harness = Awaited<ReturnType<typeof orchestratorHarness>>;
+
+describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
+  let h: Harness;
+  let clock = Date.now();
+  const ports = (): ReconcilePorts => ({
+    config,
+    host: h.host,
+    github: h.client,
+    launches: h.launches,
+    slots: h.dispatch,
+    now: () => clock,
+    sleep: async () => undefined,
+    limits: DEFAULT_LIMITS,
+    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
+  });
+  const record = async (action: 'queued' | 'completed', jobId: number, runnerName: string | null = null) => {
+    const payload = examplePayload(action, { jobId, labels: ['docker'], repo: 'octo-org/app', runnerName, ...(action === 'completed' ? { conclusion: 'success' } : {}) });
+    payload.installation = { id: await h.client.installationId(ORG) };
+    await new DynamoDbJobStore(h.dynamodb, h.tableName).recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}-${action}`), { pool: POOL }, new Date());
+  };
+  const dispatched = async (jobId: number) => {
+    await record('queued', jobId);
+    await h.dispatch.markDispatched(jobId, { pool: POOL, runnerName: `gha-${POOL}-${jobId}-1`, attempt: 1, at: new Date() });
+  };
+  const containers = async () => (await h.host.list()).map((c) => c.runnerName).sort();
+
+  beforeAll(async () => {
+    h = await orchestratorHarness({ config });
+  }, 120_000);
+  afterAll(async () => {
+    for (const container of await h.host.list()) await h.host.delete(container.runnerName);
+    await h.sim.stop();
+  });
+
+  it('removes a host whose job record is gone or names another runner; keeps the live ones', async () => {
+    clock = Date.now();
+    const spec = (runnerName: string, jobId: number) => ({ runnerName, pool: config.pools[0]!, jobId, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerName, secret: 'x' })).toString('base64') });
+    // No record at all (expired days ago): leaked.
+    await h.host.create(spec(`gha-${POOL}-80000001-1`, 80_000_001));
+    // The record names attempt 2: attempt 1's host is leaked.
+    await dispatched(80_000_002);
+    await h.dispatch.requeue(80_000_002, { pool: POOL, runnerName: `gha-${POOL}-80000002-1`, attempt: 1, at: new Date() });
+    await h.dispatch.markDispatched(80_000_002, { pool: POOL, runnerName: `gha-${POOL}-80000002-2`, attempt: 2, at: new Date() });
+    await h.host.create(spec(`gha-${POOL}-80000002-1`, 80_000_002));
+    await h.host.create(spec(`gha-${POOL}-80000002-2`, 80_000_002));
+    // Past the grace period of records just written.
+    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+
+    const report = await reconcileHosts('docker', ports());
+
+    expect(report).toMatchObject({ leakedHostsRemoved: 2, busyRunnersKept: 0 });
+    expect(await containers()).toEqual([`gha-${POOL}-80000002-2`]);
+    // Done with it: the job completes on its runner, the host goes.
+    await record('completed', 80_000_002, `gha-${POOL}-80000002-2`);
+    await h.host.delete(`gha-${POOL}-80000002-2`);
+  }, 60_000);
+
+  it('never tears down a busy runner, even when the job it was launched for has finished', async () => {
+    clock = Date.now();
+    const jobId = 80_000_003;
+    await dispatched(jobId);
+    // A long job on GitHub that the runner takes (GitHub's assignment: any idle runner with matching labels).
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 20_000 }] });
+    expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
+    await waitUntil('the runner to take the long job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
+    // The job it was launched for ran elsewhere and finished: its record no longer wants this runner.
+    await record('completed', jobId, 'some-other-runner');
+    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+
+    const report = await reconcileHosts('docker', ports());
+
+    expect(report).toMatchObject({ busyRunnersKept: 1, leakedHostsRemoved: 0 });
+    expect(await containers()).toContain(`gha-${POOL}-${jobId}-1`);
+    expect([...h.sim.model.runners.values()].map((r) => r.name)).toContain(`gha-${POOL}-${jobId}-1`);
+    await waitUntil('the long job to finish', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'completed', 30_000);
+  }, 90_000);
+
+  it('requeues a launch that never produced a runner past the boot timeout, removing what it left', async () => {
+    clock = Date.now();
+    const lost = 80_000_004; // its launch message was lost: dispatched, nothing else
+    const dead = 80_000_005; // its host came up but the runner never connected
+    await dispatched(lost);
+    await dispatched(dead);
+    const installationId = await h.client.installationId(ORG);
+    const runnerName = `gha-${POOL}-${dead}-1`;
+    const { runnerId } = await h.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'docker'] });
+    await h.launches.claim(dead, runnerName, clock, clock - 1);
+    await h.launches.recordRegistration(dead, runnerName, runnerId);
+    // A runner that cannot reach GitHub (wrong URL): it stays offline, its container keeps retrying.
+    const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerName, secret: 'x' })).toString('base64') });
+    await h.launches.recordHost(dead, runnerName, host.id, clock);
+    const early = await reconcileHosts('docker', ports());
+    expect(early.stuckLaunchesRequeued).toBe(0);
+
+    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.bootTimeoutMs.docker + 1_000;
+    const report = await reconcileHosts('docker', ports());
+
+    expect(report.stuckLaunchesRequeued).toBe(2);
+    for (const jobId of [lost, dead]) expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'queued', launchFailures: 1 });
+    expect(await h.client.getRunner(installationId, ORG, runnerId)).toBeUndefined();
+    expect(await containers()).not.toContain(runnerName);
+    // A second pass finds nothing more to do.
+    expect(await reconcileHosts('docker', ports())).toMatchObject({ stuckLaunchesRequeued: 0, leakedHostsRemoved: 0 });
+  }, 60_000);
+});
