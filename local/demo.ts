@@ -12,10 +12,18 @@ export interface DemoOptions {
   readonly durationMs?: number;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** The chaos scenario: webhook and GitHub API faults in the simulator, and jobs cancelled while queued. */
+  readonly chaos?: {
+    readonly webhooks: { readonly drop: number; readonly duplicate: number; readonly reorder: number };
+    readonly rest: { readonly serverError: number; readonly secondaryRateLimit: number };
+    readonly cancelFraction: number;
+  };
 }
 
 export interface DemoSummary {
+  /** Jobs not cancelled: the ones that must run. */
   readonly jobs: number;
+  readonly cancelled: number;
   readonly ran: number;
   readonly ranExactlyOnce: number;
   readonly neverRun: number;
@@ -40,9 +48,14 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     { name: 'lint', labels: ['self-hosted', 'linux', 'docker'], durationMs: options.durationMs ?? 300, matrix: options.jobs - large },
     { name: 'build', labels: ['self-hosted', 'docker', 'large'], durationMs: options.durationMs ?? 300, matrix: large },
   ].filter((s) => s.matrix > 0);
-  const response = await fetch(`${sim.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'demo', jobs: specs }) });
+  const control = (method: string, path: string, body: unknown) => fetch(`${sim.url}${path}`, { method, body: JSON.stringify(body) });
+  if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: options.chaos.webhooks, rest: { ...options.chaos.rest, retryAfterSeconds: 1 } });
+  const response = await control('POST', '/_sim/runs', { owner: 'octo-org', repo: 'demo', jobs: specs });
   const { jobs } = (await response.json()) as { jobs: { id: number }[] };
   const ids = new Set(jobs.map((j) => j.id));
+  // Cancelled while queued, as a user cancels a run: GitHub sends `completed` (cancelled) for the job.
+  const toCancel = jobs.filter((_, i) => options.chaos && i % Math.round(1 / options.chaos.cancelFraction) === 7);
+  for (const job of toCancel) await control('POST', `/_sim/jobs/${job.id}/cancel`, {});
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
   const hosts = async () => (await local.runnerHosts.list()).length;
 
@@ -61,19 +74,23 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const settleBy = Date.now() + 30_000;
   while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0)) await new Promise((r) => setTimeout(r, 250));
 
+  // Faults off for the count, so what is left is what the system left, not the last injected error.
+  if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: { drop: 0, duplicate: 0, reorder: 0 }, rest: { serverError: 0, secondaryRateLimit: 0 } });
   const finished = demoJobs();
+  const cancelled = finished.filter((j) => j.conclusion === 'cancelled' && !j.runnerName).length;
   const ran = finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'success');
   const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
   const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
   const summary: DemoSummary = {
-    jobs: ids.size,
+    jobs: ids.size - cancelled,
+    cancelled,
     ran: ran.length,
     // The simulator gives a job to one runner at most: exactly once = completed successfully on a runner.
     ranExactlyOnce: ran.length,
-    neverRun: finished.filter((j) => !j.runnerName).length,
-    failed: finished.filter((j) => j.status === 'completed' && j.conclusion !== 'success').length,
+    neverRun: finished.filter((j) => !j.runnerName && j.conclusion !== 'cancelled').length,
+    failed: finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion !== 'success').length,
     timeToRunnerMs: { ...(percentiles(waits, [50, 95]) as { p50: number; p95: number }), max: waits.at(-1) ?? 0 },
-    runnersPerJob: Number((registrations / Math.max(1, ids.size)).toFixed(2)),
+    runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
     totalMs: Date.now() - started,
@@ -84,7 +101,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
 
 export function formatSummary(summary: DemoSummary): string {
   return [
-    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.neverRun} never ran, ${summary.failed} failed`,
+    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.neverRun} never ran, ${summary.failed} failed, ${summary.cancelled} cancelled while queued`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,

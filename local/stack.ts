@@ -44,6 +44,8 @@ export interface LocalStackOptions {
   readonly distDir?: string;
   /** A real GitHub App; without one the local stack runs the GitHub simulator. */
   readonly githubApp?: { readonly appId: number; readonly privateKeyPem: string; readonly apiUrl: string };
+  /** The Docker engine the orchestrator talks to (DOCKER_HOST), e.g. the chaos scenario's fault-injecting proxy. */
+  readonly orchestratorDockerHost?: string;
 }
 
 export interface StackFile {
@@ -144,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
         STACK_PREFIX: managedBy,
+        ...(options.orchestratorDockerHost ? { DOCKER_HOST: options.orchestratorDockerHost } : {}),
       },
       120_000,
     );
