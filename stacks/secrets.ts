@@ -18,7 +18,7 @@ export class Secrets extends Construct {
   constructor(scope: Construct, id: string, names: ReturnType<typeof resourceNames>) {
     super(scope, id);
     const parameter = (key: string, name: string, description: string) =>
-      new SsmParameter(this, key, { name, type: 'SecureString', value: SECRET_PLACEHOLDER, description, tier: key === 'private-key' ? 'Advanced' : 'Standard', lifecycle: { ignoreChanges: ['value'] } });
+      new SsmParameter(this, key, { name, type: 'SecureString', value: SECRET_PLACEHOLDER, description, tier: 'Standard', lifecycle: { ignoreChanges: ['value'] } });
     this.appId = parameter('app-id', names.githubAppIdParameter, 'GitHub App id');
     this.privateKey = parameter('private-key', names.githubPrivateKeyParameter, 'GitHub App private key (PEM)');
     this.webhookSecret = parameter('webhook-secret', names.webhookSecretParameter, 'GitHub App webhook secret');
