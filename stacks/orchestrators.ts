@@ -1,7 +1,4 @@
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from './account';
@@ -75,9 +72,7 @@ export class Orchestrators extends Construct {
         });
       });
       // The reconcile pass: the same function, ticked (leaked hosts, launches that never produced a runner).
-      const tick = new CloudwatchEventRule(this, `${kind}-reconcile`, { name: `${props.prefix}-reconcile-${kind}`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: `reconcile pass of the ${kind} hosts` });
-      new CloudwatchEventTarget(this, `${kind}-reconcile-target`, { rule: tick.name, arn: orchestrator.function.arn });
-      new LambdaPermission(this, `${kind}-reconcile-invokes`, { statementId: 'reconcile-tick', action: 'lambda:InvokeFunction', functionName: orchestrator.function.functionName, principal: 'events.amazonaws.com', sourceArn: tick.arn });
+      orchestrator.onSchedule('reconcile-tick', { ruleName: `${props.prefix}-reconcile-${kind}`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: `reconcile pass of the ${kind} hosts` });
       this.functions.set(kind, orchestrator);
     }
   }

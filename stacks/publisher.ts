@@ -1,5 +1,3 @@
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
@@ -40,8 +38,6 @@ export class Publisher extends Construct {
     const fn = this.function.function;
     new SnsTopicSubscription(this, 'notifications', { topicArn: props.publisherTopicArn, protocol: 'lambda', endpoint: fn.arn });
     new LambdaPermission(this, 'topic-invokes', { statementId: 'publisher-topic', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'sns.amazonaws.com', sourceArn: props.publisherTopicArn });
-    const tick = new CloudwatchEventRule(this, 'tick', { name: `${props.prefix}-publisher-tick`, scheduleExpression: 'rate(1 minute)', description: 'publisher round for backoffs and lost notifications' });
-    new CloudwatchEventTarget(this, 'tick-target', { rule: tick.name, arn: fn.arn });
-    new LambdaPermission(this, 'tick-invokes', { statementId: 'publisher-tick', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'events.amazonaws.com', sourceArn: tick.arn });
+    this.function.onSchedule('publisher-tick', { ruleName: `${props.prefix}-publisher-tick`, scheduleExpression: 'rate(1 minute)', description: 'publisher round for backoffs and lost notifications' });
   }
 }

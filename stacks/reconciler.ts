@@ -1,6 +1,3 @@
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
 import type { Account } from './account';
 import { RECONCILE_EVERY_MS } from './resource-names';
@@ -35,9 +32,6 @@ export class Reconciler extends Construct {
         { sid: 'GitHubApp', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [props.account.parameterArn(props.appIdParameter), props.account.parameterArn(props.privateKeyParameter)] },
       ],
     });
-    const fn = this.function.function;
-    const tick = new CloudwatchEventRule(this, 'tick', { name: `${props.prefix}-reconciler-tick`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: 'redelivery pass' });
-    new CloudwatchEventTarget(this, 'tick-target', { rule: tick.name, arn: fn.arn });
-    new LambdaPermission(this, 'tick-invokes', { statementId: 'reconciler-tick', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'events.amazonaws.com', sourceArn: tick.arn });
+    this.function.onSchedule('reconciler-tick', { ruleName: `${props.prefix}-reconciler-tick`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: 'redelivery pass' });
   }
 }

@@ -1,8 +1,11 @@
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
@@ -100,5 +103,13 @@ export class TracedFunction extends Construct {
       },
       dependsOn: [this.logGroup, rolePolicy],
     });
+  }
+
+  /** Invoked by an EventBridge schedule (`rate(…)`): the rule, its target, and the permission to invoke. */
+  onSchedule(id: string, props: { readonly ruleName: string; readonly scheduleExpression: string; readonly description: string }): CloudwatchEventRule {
+    const rule = new CloudwatchEventRule(this, `${id}-rule`, { name: props.ruleName, scheduleExpression: props.scheduleExpression, description: props.description });
+    new CloudwatchEventTarget(this, `${id}-target`, { rule: rule.name, arn: this.function.arn });
+    new LambdaPermission(this, `${id}-invokes`, { statementId: id, action: 'lambda:InvokeFunction', functionName: this.function.functionName, principal: 'events.amazonaws.com', sourceArn: rule.arn });
+    return rule;
   }
 }
