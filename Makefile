@@ -89,6 +89,8 @@ runner-image: ## build the simulated runner image (offline, docker import)
 bench: install ## benchmarks on the local stack; results in bench/results/
 	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts
 	npx tsx bench/dispatch.ts $(BENCH_SIZES)
+	POOLS_CONFIG=bench/pools.reliability.ts OUT_DIR=dist-reliability npx tsx scripts/build-functions.ts
+	npx tsx bench/reliability.ts $(BENCH_SCENARIOS)
 
 clean: ## remove build output and local state (keeps node_modules and the venv)
-	rm -rf dist dist-bench cdktf.out .local coverage
+	rm -rf dist dist-bench dist-reliability cdktf.out .local coverage

@@ -12,6 +12,8 @@ export interface DemoOptions {
   readonly durationMs?: number;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Each job's time to runner (created on GitHub → started on a runner), for callers that want all of them. */
+  readonly onRan?: (ms: number) => void;
   /** The chaos scenario: webhook and GitHub API faults in the simulator, and jobs cancelled while queued. */
   readonly chaos?: {
     readonly webhooks: { readonly drop: number; readonly duplicate: number; readonly reorder: number };
@@ -33,6 +35,10 @@ export interface DemoSummary {
   readonly hostsLeft: number;
   readonly registrationsLeft: number;
   readonly totalMs: number;
+  /** GitHub API calls during the run, by route (the simulator counts them). */
+  readonly githubCalls: Record<string, number>;
+  /** Webhook deliveries the producer received (redeliveries and duplicates included). */
+  readonly webhookDeliveries: number;
   readonly ok: boolean;
 }
 
@@ -41,7 +47,9 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   if (!sim) throw new Error('the demo needs the GitHub simulator (no real GitHub App configured)');
   const log = options.log ?? ((line: string) => console.log(line));
   const started = Date.now();
-  const jitBefore = sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
+  const callsBefore = { ...sim.stats().calls };
+  const deliveriesBefore = sim.deliveries.all.length;
+  const jitBefore = callsBefore['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
   // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
   const large = Math.floor(options.jobs / 3);
   const specs = [
@@ -80,6 +88,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const cancelled = finished.filter((j) => j.conclusion === 'cancelled' && !j.runnerName).length;
   const ran = finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'success');
   const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
+  for (const wait of waits) options.onRan?.(wait);
   const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
   const summary: DemoSummary = {
     jobs: ids.size - cancelled,
@@ -94,6 +103,8 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
     totalMs: Date.now() - started,
+    githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
+    webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
     ok: false,
   };
   return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 };

@@ -10,6 +10,8 @@ export interface LocalFunction {
   invoke<TResult = unknown>(event: unknown): Promise<TResult>;
   /** AWS API calls made by the function so far, per `Service.Operation`. */
   awsCalls(): Promise<Record<string, number>>;
+  /** Invocations so far and their summed duration: what Lambda bills (with the memory size). */
+  usage(): { readonly invocations: number; readonly durationMs: number };
   stop(): Promise<void>;
 }
 
@@ -65,11 +67,23 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
       worker.postMessage({ id, ...message });
     });
 
+  const usage = { invocations: 0, durationMs: 0 };
+  const timed = async (event: unknown) => {
+    const started = performance.now();
+    try {
+      return await send({ event });
+    } finally {
+      usage.invocations++;
+      usage.durationMs += performance.now() - started;
+    }
+  };
+
   return {
     name: options.name,
+    usage: () => ({ ...usage }),
     invoke<TResult>(event: unknown): Promise<TResult> {
       // One at a time per environment, as Lambda runs one invocation per execution environment.
-      const result = queue.then(() => send({ event }));
+      const result = queue.then(() => timed(event));
       queue = result.catch(() => undefined);
       return result as Promise<TResult>;
     },

@@ -1,0 +1,169 @@
+/*
+ * `make bench`, reliability scenarios on the local stack with the GitHub simulator and real runner containers:
+ *   steady — BENCH_RELIABILITY_JOBS (1,000) jobs in one burst across two Docker pools, no faults;
+ *   chaos  — the same with 10 % duplicated, 5 % reordered, 2 % dropped webhooks, 5 % of container creations failing,
+ *            GitHub 5xx and secondary rate limits, 1 % of jobs cancelled while queued (reconcile passes every 5 s).
+ * Writes bench/results/<scenario>.json and bench/results/reliability.md.
+ *
+ * Usage: npx tsx bench/reliability.ts [steady] [chaos]. Needs the bundles built with bench/pools.reliability.ts into
+ * dist-reliability/ (the Makefile's bench target does it).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDockerFaultProxy } from '../local/chaos/docker-fault-proxy';
+import { runDemo, type DemoOptions } from '../local/demo';
+import { freePort } from '../local/free-port.mjs';
+import { percentiles } from '../local/percentiles';
+import { startLocalStack } from '../local/stack';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const resultsDir = resolve(root, 'bench/results');
+const JOBS = Number(process.env.BENCH_RELIABILITY_JOBS ?? 1_000);
+const CHAOS: NonNullable<DemoOptions['chaos']> = { webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 }, rest: { serverError: 0.02, secondaryRateLimit: 0.01 }, cancelFraction: 0.01 };
+
+/**
+ * us-east-1 list prices (2026), what the control plane pays per job; runner hosts are not included (they are the
+ * pools' own cost). Lambda: arm64, the stacks' 512 MB.
+ */
+const PRICES = {
+  lambdaRequest: 0.2 / 1e6,
+  lambdaGbSecond: 0.0000133334,
+  lambdaMemoryGb: 0.5,
+  dynamodbWrite: 1.25 / 1e6,
+  dynamodbRead: 0.25 / 1e6,
+  snsPublish: 0.5 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+  httpApiRequest: 1.0 / 1e6,
+} as const;
+const DYNAMODB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+interface ReliabilityResult {
+  scenario: string;
+  jobs: number;
+  cancelled: number;
+  ranExactlyOnce: number;
+  neverRun: number;
+  duplicateRunners: number;
+  leakedHosts: number;
+  leakedRegistrations: number;
+  timeToRunnerMs: { p50: number; p95: number; p99: number };
+  githubCallsPerJob: Record<string, number>;
+  githubCallsPerJobTotal: number;
+  awsCallsPerJob: Record<string, number>;
+  awsCallsPerJobTotal: number;
+  costPerJobUsd: number;
+  injectedContainerFailures: number;
+  totalMs: number;
+  priceTable: typeof PRICES;
+  environment: string;
+}
+
+async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
+  const chaos = scenario === 'chaos';
+  const proxy = chaos ? await startDockerFaultProxy({ createFailureRate: 0.05 }) : undefined;
+  const local = await startLocalStack({
+    root,
+    stackDir: mkdtempSync(join(tmpdir(), `bench-${scenario}-`)),
+    httpPort: await freePort(),
+    motoPort: await freePort(),
+    webhookSecret: randomBytes(16).toString('hex'),
+    logLevel: 'ERROR',
+    publisherTickMs: 10_000,
+    poolsConfigPath: resolve(root, 'bench/pools.reliability.ts'),
+    distDir: resolve(root, 'dist-reliability'),
+    ...(chaos ? { reconcileTickMs: 5_000, ...(proxy ? { orchestratorDockerHost: proxy.dockerHost } : {}) } : {}),
+  });
+  try {
+    const waits: number[] = [];
+    const summary = await runDemo(local, { jobs: JOBS, timeoutMs: 60 * 60_000, log: () => undefined, onRan: (ms) => waits.push(ms), ...(chaos ? { chaos: CHAOS } : {}) });
+    const calls: Record<string, number> = {};
+    let lambdaCost = 0;
+    for (const fn of local.functions.values()) {
+      for (const [operation, count] of Object.entries(await fn.awsCalls())) calls[operation] = (calls[operation] ?? 0) + count;
+      const usage = fn.usage();
+      lambdaCost += usage.invocations * PRICES.lambdaRequest + (usage.durationMs / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaGbSecond;
+    }
+    const awsCost = Object.entries(calls).reduce((sum, [operation, count]) => {
+      const [service, action = ''] = operation.split('.');
+      if (service === 'DynamoDB') return sum + count * (DYNAMODB_WRITES.has(action) ? PRICES.dynamodbWrite : PRICES.dynamodbRead);
+      if (service === 'SNS') return sum + count * PRICES.snsPublish;
+      if (service === 'SQS') return sum + count * PRICES.sqsRequest;
+      return sum;
+    }, 0);
+    const jobs = summary.jobs;
+    const perJob = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).sort().map(([k, n]) => [k, Number((n / jobs).toFixed(3))]));
+    const total = (record: Record<string, number>) => Number((Object.values(record).reduce((a, b) => a + b, 0) / jobs).toFixed(3));
+    return {
+      scenario,
+      jobs,
+      cancelled: summary.cancelled,
+      ranExactlyOnce: summary.ranExactlyOnce,
+      neverRun: summary.neverRun,
+      duplicateRunners: Math.max(0, Math.round(summary.runnersPerJob * jobs) - summary.ranExactlyOnce),
+      leakedHosts: summary.hostsLeft,
+      leakedRegistrations: summary.registrationsLeft,
+      timeToRunnerMs: percentiles(waits, [50, 95, 99]) as { p50: number; p95: number; p99: number },
+      githubCallsPerJob: perJob(summary.githubCalls),
+      githubCallsPerJobTotal: total(summary.githubCalls),
+      awsCallsPerJob: perJob(calls),
+      awsCallsPerJobTotal: total(calls),
+      costPerJobUsd: Number(((awsCost + lambdaCost + summary.webhookDeliveries * PRICES.httpApiRequest) / jobs).toFixed(8)),
+      injectedContainerFailures: proxy?.injected() ?? 0,
+      totalMs: summary.totalMs,
+      priceTable: PRICES,
+      environment: `local stack (moto, one emulated execution environment per function, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}`,
+    };
+  } finally {
+    await local.stop();
+    await proxy?.close();
+  }
+}
+
+function markdown(results: ReliabilityResult[]): string {
+  return [
+    '# Reliability benchmark',
+    '',
+    '`make bench` on the local stack: jobs queued on the GitHub simulator in one burst across two Docker pools (8 + 4',
+    'runners), run by real runner containers. `jobs` = jobs not cancelled.',
+    '',
+    '| scenario | jobs | cancelled | ran exactly once | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | total (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.scenario} | ${r.jobs} | ${r.cancelled} | ${r.ranExactlyOnce} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${(r.totalMs / 1000).toFixed(0)} |`,
+    ),
+    '',
+    'GitHub calls per job, by endpoint:',
+    '',
+    '| endpoint | ' + results.map((r) => r.scenario).join(' | ') + ' |',
+    '| --- | ' + results.map(() => '---').join(' | ') + ' |',
+    ...[...new Set(results.flatMap((r) => Object.keys(r.githubCallsPerJob)))].sort().map((k) => `| ${k} | ${results.map((r) => r.githubCallsPerJob[k] ?? 0).join(' | ')} |`),
+    '',
+    'AWS calls per job, by operation:',
+    '',
+    '| operation | ' + results.map((r) => r.scenario).join(' | ') + ' |',
+    '| --- | ' + results.map(() => '---').join(' | ') + ' |',
+    ...[...new Set(results.flatMap((r) => Object.keys(r.awsCallsPerJob)))].sort().map((k) => `| ${k} | ${results.map((r) => r.awsCallsPerJob[k] ?? 0).join(' | ')} |`),
+    '',
+    `Cost per job: counted requests × us-east-1 list prices (${JSON.stringify(PRICES)}), Lambda durations as measured`,
+    'locally (moto is slower than AWS, so this overstates Lambda time). Runner hosts are not included.',
+    `Environment: ${results[0]?.environment ?? ''}.`,
+    '',
+  ].join('\n');
+}
+
+const scenarios = process.argv.slice(2).filter((s): s is 'steady' | 'chaos' => s === 'steady' || s === 'chaos');
+const results: ReliabilityResult[] = [];
+mkdirSync(resultsDir, { recursive: true });
+for (const scenario of scenarios.length > 0 ? scenarios : (['steady', 'chaos'] as const)) {
+  const result = await run(scenario);
+  results.push(result);
+  writeFileSync(resolve(resultsDir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result));
+}
+writeFileSync(resolve(resultsDir, 'reliability.md'), markdown(results));
+console.log(markdown(results));
+process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce === r.jobs) ? 0 : 1);
