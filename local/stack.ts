@@ -152,7 +152,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const reconciler = await start(
       'reconciler',
-      { JOBS_TABLE_NAME: names.jobsTable, GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter, GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter, GITHUB_API_URL: github.apiUrl },
+      {
+        JOBS_TABLE_NAME: names.jobsTable,
+        GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter,
+        GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter,
+        GITHUB_API_URL: github.apiUrl,
+        // The simulator's deliveries settle within a second; GitHub's take up to its 10 s timeout (default 60 s).
+        REDELIVERY_SETTLE_SECONDS: '15',
+      },
       120_000,
     );
     for (const pool of dockerPools) {

@@ -24,7 +24,8 @@ describe('redelivery of lost webhooks', () => {
     env.sim.setWebhook(receiver.url, 'secret');
     dynamodb = new DynamoDBClient(motoTarget().clientConfig);
     tableName = await createJobsTable(motoTarget(), 'deliveries');
-    ports = { github: env.client, log: new DynamoDbDeliveryLog(dynamodb, tableName), now: () => new Date(), lookbackMs: 60 * 60_000, maxRedeliveries: 100 };
+    // The clock runs a minute ahead, so the deliveries just made count as settled.
+    ports = { github: env.client, log: new DynamoDbDeliveryLog(dynamodb, tableName), now: () => new Date(Date.now() + 61_000), lookbackMs: 60 * 60_000, settleMs: 60_000, maxRedeliveries: 100 };
   });
   afterAll(async () => {
     await env.sim.stop();
@@ -69,6 +70,16 @@ describe('redelivery of lost webhooks', () => {
     expect(second).toMatchObject({ lost: 1, redelivered: 0, alreadyRedelivered: 1 });
     const log = (await scanTable(dynamodb, tableName)).filter((item) => String(item.pk).startsWith('DELIVERY#'));
     expect(log).toHaveLength(4);
+  });
+
+  it('leaves alone a delivery that may still be in flight', async () => {
+    await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
+    await queueJobs(1);
+    await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
+
+    expect(await redeliverLost({ ...ports, now: () => new Date() })).toMatchObject({ lost: 0, redelivered: 0 });
+    // A minute later: lost (and the earlier one, whose redelivery failed, stays done).
+    expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1, alreadyRedelivered: 1 });
   });
 
   it('forgets a GUID when GitHub refuses the redelivery, so the next pass tries again', async () => {

@@ -9,6 +9,8 @@ const environmentSchema = z.object({
   GITHUB_API_URL: z.url().optional(),
   /** How far back each pass looks; passes run every 5 minutes, so an hour looks at each delivery a dozen times. */
   REDELIVERY_LOOKBACK_MINUTES: z.coerce.number().int().min(5).max(3 * 24 * 60).default(60),
+  /** A delivery younger than this may still be in flight (GitHub waits 10 s for an answer). */
+  REDELIVERY_SETTLE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   MAX_REDELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(1_000).default(200),
 });
 

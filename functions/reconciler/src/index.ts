@@ -24,6 +24,7 @@ export const handler = createReconcilerHandler({
   log: new DynamoDbDeliveryLog(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
+  settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,
   maxRedeliveries: environment.MAX_REDELIVERIES_PER_PASS,
   logger: new Logger({ serviceName: 'reconciler' }),
   tracer,

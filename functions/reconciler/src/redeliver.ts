@@ -11,6 +11,8 @@ export interface RedeliverPorts {
   readonly log: DeliveryLog;
   readonly now: () => Date;
   readonly lookbackMs: number;
+  /** Deliveries younger than this may still be in flight; they wait for a later pass. */
+  readonly settleMs: number;
   /** Bounds the GitHub calls of one pass; the rest wait for the next. */
   readonly maxRedeliveries: number;
 }
@@ -25,7 +27,7 @@ export interface RedeliverReport {
 
 export async function redeliverLost(ports: RedeliverPorts): Promise<RedeliverReport> {
   const deliveries = await ports.github.listDeliveries({ since: new Date(ports.now().getTime() - ports.lookbackMs) });
-  const lost = lostDeliveries(deliveries);
+  const lost = lostDeliveries(deliveries, new Date(ports.now().getTime() - ports.settleMs));
   const report = { examined: deliveries.length, lost: lost.length, redelivered: 0, alreadyRedelivered: 0, failed: 0 };
   for (const delivery of lost) {
     if (report.redelivered >= ports.maxRedeliveries) break;

@@ -9,7 +9,11 @@ import type { HookDelivery } from '../github/github-client';
 
 export const REDELIVERED_EVENTS = new Set(['workflow_job']);
 
-export function lostDeliveries(deliveries: readonly HookDelivery[]): HookDelivery[] {
+/**
+ * `settledBefore`: attempts newer than this may still be under way (listed while pending, or a redelivery in flight):
+ * a GUID whose newest attempt is newer waits for a later pass.
+ */
+export function lostDeliveries(deliveries: readonly HookDelivery[], settledBefore: Date): HookDelivery[] {
   const byGuid = new Map<string, HookDelivery[]>();
   for (const delivery of deliveries) {
     if (!REDELIVERED_EVENTS.has(delivery.event)) continue;
@@ -18,7 +22,9 @@ export function lostDeliveries(deliveries: readonly HookDelivery[]): HookDeliver
   const lost: HookDelivery[] = [];
   for (const attempts of byGuid.values()) {
     if (attempts.some((a) => a.status_code >= 200 && a.status_code < 300)) continue;
-    lost.push(attempts.reduce((newest, a) => (Date.parse(a.delivered_at) > Date.parse(newest.delivered_at) ? a : newest)));
+    const newest = attempts.reduce((latest, a) => (Date.parse(a.delivered_at) > Date.parse(latest.delivered_at) ? a : latest));
+    if (Date.parse(newest.delivered_at) > settledBefore.getTime()) continue;
+    lost.push(newest);
   }
   return lost.sort((a, b) => Date.parse(a.delivered_at) - Date.parse(b.delivered_at));
 }
