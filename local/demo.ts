@@ -52,13 +52,14 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const jitBefore = callsBefore['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
   // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
   const large = Math.floor(options.jobs / 3);
-  const specs = [
-    { name: 'lint', labels: ['self-hosted', 'linux', 'docker'], durationMs: options.durationMs ?? 300, matrix: options.jobs - large },
-    { name: 'build', labels: ['self-hosted', 'docker', 'large'], durationMs: options.durationMs ?? 300, matrix: large },
-  ].filter((s) => s.matrix > 0);
+  // GitHub caps a matrix at 256 jobs: bigger workloads are several matrix jobs of one run.
+  const matrices = (name: string, labels: string[], count: number) =>
+    Array.from({ length: Math.ceil(count / 256) }, (_, i) => ({ name: `${name}-${i + 1}`, labels, durationMs: options.durationMs ?? 300, matrix: Math.min(256, count - i * 256) }));
+  const specs = [...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large), ...matrices('build', ['self-hosted', 'docker', 'large'], large)];
   const control = (method: string, path: string, body: unknown) => fetch(`${sim.url}${path}`, { method, body: JSON.stringify(body) });
   if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: options.chaos.webhooks, rest: { ...options.chaos.rest, retryAfterSeconds: 1 } });
   const response = await control('POST', '/_sim/runs', { owner: 'octo-org', repo: 'demo', jobs: specs });
+  if (!response.ok) throw new Error(`the simulator refused the workload: ${response.status} ${await response.text()}`);
   const { jobs } = (await response.json()) as { jobs: { id: number }[] };
   const ids = new Set(jobs.map((j) => j.id));
   // Cancelled while queued, as a user cancels a run: GitHub sends `completed` (cancelled) for the job.
