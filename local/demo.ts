@@ -12,6 +12,8 @@ export interface DemoOptions {
   readonly durationMs?: number;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Queue the workload in bursts of `size` jobs, one every `everyMs` (default: all at once). */
+  readonly bursts?: { readonly size: number; readonly everyMs: number };
   /** Each job's time to runner (created on GitHub → started on a runner), for callers that want all of them. */
   readonly onRan?: (ms: number) => void;
   /** The chaos scenario: webhook and GitHub API faults in the simulator, and jobs cancelled while queued. */
@@ -58,9 +60,16 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const specs = [...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large), ...matrices('build', ['self-hosted', 'docker', 'large'], large)];
   const control = (method: string, path: string, body: unknown) => fetch(`${sim.url}${path}`, { method, body: JSON.stringify(body) });
   if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: options.chaos.webhooks, rest: { ...options.chaos.rest, retryAfterSeconds: 1 } });
-  const response = await control('POST', '/_sim/runs', { owner: 'octo-org', repo: 'demo', jobs: specs });
-  if (!response.ok) throw new Error(`the simulator refused the workload: ${response.status} ${await response.text()}`);
-  const { jobs } = (await response.json()) as { jobs: { id: number }[] };
+  // In bursts if asked (a burst of 256 webhooks at once outruns the local stack's single producer environment).
+  const burstSize = options.bursts?.size ?? options.jobs;
+  const jobs: { id: number }[] = [];
+  for (let offset = 0; offset < options.jobs; offset += burstSize) {
+    if (offset > 0) await new Promise((r) => setTimeout(r, options.bursts?.everyMs ?? 0));
+    const burst = takeJobs(specs, offset, Math.min(burstSize, options.jobs - offset));
+    const response = await control('POST', '/_sim/runs', { owner: 'octo-org', repo: 'demo', jobs: burst });
+    if (!response.ok) throw new Error(`the simulator refused the workload: ${response.status} ${await response.text()}`);
+    jobs.push(...((await response.json()) as { jobs: { id: number }[] }).jobs);
+  }
   const ids = new Set(jobs.map((j) => j.id));
   // Cancelled while queued, as a user cancels a run: GitHub sends `completed` (cancelled) for the job.
   const toCancel = jobs.filter((_, i) => options.chaos && i % Math.round(1 / options.chaos.cancelFraction) === 7);
@@ -109,6 +118,25 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     ok: false,
   };
   return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 };
+}
+
+/** Jobs [offset, offset + count) of the workload, as matrix specs. */
+function takeJobs<T extends { matrix: number }>(specs: readonly T[], offset: number, count: number): T[] {
+  const out: T[] = [];
+  let skip = offset;
+  let left = count;
+  for (const spec of specs) {
+    if (left === 0) break;
+    if (skip >= spec.matrix) {
+      skip -= spec.matrix;
+      continue;
+    }
+    const take = Math.min(spec.matrix - skip, left);
+    out.push({ ...spec, matrix: take });
+    left -= take;
+    skip = 0;
+  }
+  return out;
 }
 
 export function formatSummary(summary: DemoSummary): string {
