@@ -125,6 +125,16 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
   }
 }
 
+/** A table of one per-job count, a row per key and a column per scenario. */
+function breakdown(results: readonly ReliabilityResult[], key: string, counts: (r: ReliabilityResult) => Record<string, number>): string[] {
+  const keys = [...new Set(results.flatMap((r) => Object.keys(counts(r))))].sort();
+  return [
+    `| ${key} | ${results.map((r) => r.scenario).join(' | ')} |`,
+    `| --- | ${results.map(() => '---').join(' | ')} |`,
+    ...keys.map((k) => `| ${k} | ${results.map((r) => counts(r)[k] ?? 0).join(' | ')} |`),
+  ];
+}
+
 function markdown(results: ReliabilityResult[]): string {
   return [
     '# Reliability benchmark',
@@ -141,15 +151,11 @@ function markdown(results: ReliabilityResult[]): string {
     '',
     'GitHub calls per job, by endpoint:',
     '',
-    '| endpoint | ' + results.map((r) => r.scenario).join(' | ') + ' |',
-    '| --- | ' + results.map(() => '---').join(' | ') + ' |',
-    ...[...new Set(results.flatMap((r) => Object.keys(r.githubCallsPerJob)))].sort().map((k) => `| ${k} | ${results.map((r) => r.githubCallsPerJob[k] ?? 0).join(' | ')} |`),
+    ...breakdown(results, 'endpoint', (r) => r.githubCallsPerJob),
     '',
     'AWS calls per job, by operation:',
     '',
-    '| operation | ' + results.map((r) => r.scenario).join(' | ') + ' |',
-    '| --- | ' + results.map(() => '---').join(' | ') + ' |',
-    ...[...new Set(results.flatMap((r) => Object.keys(r.awsCallsPerJob)))].sort().map((k) => `| ${k} | ${results.map((r) => r.awsCallsPerJob[k] ?? 0).join(' | ')} |`),
+    ...breakdown(results, 'operation', (r) => r.awsCallsPerJob),
     '',
     `Cost per job: counted requests × us-east-1 list prices (${JSON.stringify(PRICES)}), Lambda durations as measured`,
     'locally (moto is slower than AWS, so this overstates Lambda time). Runner hosts are not included.',

@@ -1,6 +1,5 @@
 import { parseRunnerName, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
-import { teardown, type OrchestratorPorts } from './orchestrate';
-import type { HostRef } from './hosts/host';
+import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
  * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
@@ -48,7 +47,7 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
     const job = host.jobId === undefined ? undefined : await ports.launches.job(host.jobId);
     if (job && job.launchedRunner === host.runnerName && LIVE_STATES.has(job.state)) continue;
     if (job && isRecent(job, ports)) continue;
-    const outcome = await tearDown(host, pools.find((p) => p.name === host.pool)!, ports);
+    const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool)!, ports);
     if (outcome === 'busy') report.busyRunnersKept++;
     else report.leakedHostsRemoved++;
   }
@@ -68,7 +67,7 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
       // (registration unless busy, host).
       if (!(await ports.launches.failLaunch(identity.jobId, runnerName, { retryAtMs: ports.now() }, ports.now()))) continue;
       report.stuckLaunchesRequeued++;
-      if ((await tearDown({ id: job.hostId ?? '', runnerName, pool: pool.name, jobId: identity.jobId }, pool, ports)) === 'busy') report.busyRunnersKept++;
+      if ((await tearDown(runnerName, identity.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
     }
   }
   return report;
@@ -80,13 +79,14 @@ function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {
 
 async function isOnline(job: JobRecord, ports: ReconcilePorts): Promise<boolean> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return false;
-  const scope = ports.config.github.scope === 'org' ? ({ kind: 'org', org: job.job.owner } as const) : ({ kind: 'repo', owner: job.job.owner, repo: job.job.repo } as const);
+  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
   const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
   const runner = await ports.github.getRunner(installationId, scope, job.launchedRunnerId);
   return runner !== undefined && (runner.status === 'online' || runner.busy);
 }
 
-function tearDown(host: HostRef, pool: Pool, ports: ReconcilePorts) {
+/** The one teardown procedure, asked only if GitHub says the runner is idle. A host without a job id has job 0. */
+function tearDown(runnerName: string, jobId: number, pool: Pool, ports: ReconcilePorts) {
   const message: TeardownMessage = {
     action: 'teardown',
     reason: 'job-ran-elsewhere',
@@ -94,8 +94,8 @@ function tearDown(host: HostRef, pool: Pool, ports: ReconcilePorts) {
     pool: pool.name,
     host: pool.host,
     os: pool.os,
-    runnerName: host.runnerName,
-    jobId: host.jobId ?? 0,
+    runnerName,
+    jobId,
   };
   return teardown(message, ports);
 }
