@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { DynamoDbJobStore, parseWorkflowJobEvent, warmJobId } from '@runners/shared';
 import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
 import { DEFAULT_RECONCILE_LIMITS, reconcileHosts, type ReconcilePorts } from '../../functions/orchestrators/src/reconcile';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
@@ -15,7 +15,10 @@ import { examplePayload } from '../helpers/webhooks';
  */
 
 const input = testPoolsInput();
-const config = testPoolsConfig({ pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE } }, ...input.pools.slice(1)] as typeof input.pools });
+// Warm settings with no idle runner wanted: any warm runner is surplus once idle for 10 minutes.
+const config = testPoolsConfig({
+  pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE }, warm: { owner: 'octo-org', minIdle: 0, idleTimeoutMinutes: 10 } }, ...input.pools.slice(1)] as typeof input.pools,
+});
 const POOL = 'docker-linux';
 type Harness = Awaited<ReturnType<typeof orchestratorHarness>>;
 
@@ -122,4 +125,39 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     // A second pass finds nothing more to do.
     expect(await reconcileHosts('docker', ports())).toMatchObject({ stuckLaunchesRequeued: 0, leakedHostsRemoved: 0 });
   }, 60_000);
+
+  it('tears down idle warm runners beyond what the pool wants after its idle timeout, never a busy one', async () => {
+    clock = Date.now();
+    const pool = config.pools[0]!;
+    const names = [1, 2].map((slot) => `gha-${POOL}-w${slot}-1`);
+    for (const [i, runnerName] of names.entries()) {
+      const jobId = warmJobId(POOL, i + 1);
+      await h.dispatch.openWarmSlot({ pool: POOL, jobId, owner: 'octo-org', repo: '', labels: pool.labels }, new Date(), new Date(0));
+      await h.dispatch.markDispatched(jobId, { pool: POOL, runnerName, attempt: 1, at: new Date() });
+      expect(await h.invoke([launchMessage(POOL, jobId, { runnerName, repo: '' })])).toEqual({ batchItemFailures: [] });
+    }
+    await waitUntil('both warm runners online', () => names.every((n) => [...h.sim.model.runners.values()].some((r) => r.name === n && r.status === 'online')), 30_000);
+    // One of them takes a long job (its in_progress webhook lost: the record still says idle).
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 20_000 }] });
+    await waitUntil('a warm runner to take the job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
+    const busy = h.sim.model.jobs.get(jobs[0]!.id)!.runnerName!;
+    const idle = names.find((n) => n !== busy)!;
+
+    // Within the idle timeout: both kept
+    expect(await reconcileHosts('docker', ports())).toMatchObject({ idleWarmRemoved: 0 });
+    expect(await containers()).toEqual(expect.arrayContaining(names));
+
+    // Act: past it
+    clock = Date.now() + 11 * 60_000;
+    const report = await reconcileHosts('docker', ports());
+
+    // Assess: the idle one gone (registration, container, slot), the busy one untouched
+    expect(report).toMatchObject({ idleWarmRemoved: 1, busyRunnersKept: 1 });
+    expect(await containers()).toContain(busy);
+    expect(await containers()).not.toContain(idle);
+    expect([...h.sim.model.runners.values()].map((r) => r.name)).not.toContain(idle);
+    expect((await getJob(h.dynamodb, h.tableName, warmJobId(POOL, names.indexOf(idle) + 1)))?.slotPool).toBeUndefined();
+    expect((await getJob(h.dynamodb, h.tableName, warmJobId(POOL, names.indexOf(busy) + 1)))?.slotPool).toBe(POOL);
+    await waitUntil('the long job to finish', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'completed', 30_000);
+  }, 90_000);
 });

@@ -25,7 +25,7 @@ export interface OrchestratorPorts {
   readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner'>;
   readonly launches: LaunchStore;
   /** Slots: freed by teardowns of idle runners; listed by the reconciler. */
-  readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slotRunners'>;
+  readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slotRunners' | 'warmRunners'>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly limits: OrchestratorLimits;

@@ -1,4 +1,4 @@
-import { parseRunnerName, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
+import { parseRunnerName, wantedIdle, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
 import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
@@ -8,7 +8,11 @@ import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
  *  - leaked host: a host of ours whose job record is gone, finished, or names another runner → torn down;
  *  - stuck launch: a runner holding a slot, still not running its job past the pool's boot timeout, that GitHub does
  *    not show online → registration and host removed, the job requeued for the publisher (a new runner name, so
- *    never a double launch).
+ *    never a double launch);
+ *  - idle warm surplus: more idle warm runners than the pool's schedule wants now (a window closed, minIdle lowered),
+ *    idle longer than the pool's idle timeout → torn down, newest slots first (never a busy one: GitHub is asked).
+ * Idle runners launched for a job are not surplus: the job they were launched for is still queued (else the publisher
+ * tore them down when it finished), so they are what the queue needs.
  */
 
 export interface ReconcileLimits {
@@ -32,6 +36,7 @@ export interface ReconcileReport {
   readonly leakedHostsRemoved: number;
   readonly busyRunnersKept: number;
   readonly stuckLaunchesRequeued: number;
+  readonly idleWarmRemoved: number;
 }
 
 const LIVE_STATES = new Set<JobRecord['state']>(['dispatched', 'in_progress']);
@@ -39,7 +44,7 @@ const LIVE_STATES = new Set<JobRecord['state']>(['dispatched', 'in_progress']);
 export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts): Promise<ReconcileReport> {
   const pools = ports.config.pools.filter((p) => p.host === kind);
   const poolNames = new Set(pools.map((p) => p.name));
-  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0 };
+  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0 };
 
   const hosts = (await ports.host.list()).filter((h) => poolNames.has(h.pool));
   report.hostsSeen = hosts.length;
@@ -69,8 +74,26 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
       report.stuckLaunchesRequeued++;
       if ((await tearDown(runnerName, identity.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
     }
+
+    for (const runner of await idleWarmSurplus(pool, ports)) {
+      if ((await tearDown(runner.runnerName, runner.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
+      else report.idleWarmRemoved++;
+    }
   }
   return report;
+}
+
+/** The idle warm runners beyond what the pool wants now that have been idle past its idle timeout, newest first. */
+async function idleWarmSurplus(pool: Pool, ports: ReconcilePorts) {
+  const idle = (await ports.slots.warmRunners(pool.name)).filter((r) => r.busyWith === undefined);
+  const surplus = idle.length - wantedIdle(pool.warm, new Date(ports.now()));
+  if (surplus <= 0) return [];
+  // Settings removed from the pool: its warm runners are not wanted at all, idle timeout or not.
+  const idleTimeoutMs = (pool.warm?.idleTimeoutMinutes ?? 0) * 60_000;
+  return idle
+    .filter((r) => r.dispatchedAt !== undefined && ports.now() - Date.parse(r.dispatchedAt) >= idleTimeoutMs)
+    .sort((a, b) => b.jobId - a.jobId)
+    .slice(0, surplus);
 }
 
 function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {

@@ -1,5 +1,7 @@
 import {
   isRepositoryAllowed,
+  isWarmJobId,
+  parseRunnerName,
   type JobEvent,
   type JobRouting,
   type JobState,
@@ -9,7 +11,7 @@ import {
 } from '@runners/shared';
 
 export interface IntakePorts {
-  readonly config: Pick<PoolsConfig, 'repositories'>;
+  readonly config: Pick<PoolsConfig, 'repositories' | 'runnerNamePrefix' | 'pools'>;
   readonly router: Router;
   readonly store: JobStore;
   readonly now: () => Date;
@@ -35,6 +37,11 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
   const route = ports.router.route(event.labels);
   const routing: JobRouting = route.kind === 'pool' ? { pool: route.pool.name } : { pool: undefined, reason: route.reason };
   const recorded = await ports.store.recordWebhook(event, routing, ports.now());
+  // A warm runner took this job: it no longer counts as idle (repeated on a duplicate: the write is idempotent).
+  if (event.action === 'in_progress' && event.runnerName) {
+    const ran = parseRunnerName(event.runnerName, ports.config.runnerNamePrefix, new Set(ports.config.pools.map((p) => p.name)));
+    if (ran && isWarmJobId(ran.jobId)) await ports.store.markWarmRunnerBusy(ran.jobId, event.runnerName, event.jobId);
+  }
   return {
     outcome: recorded.changed ? 'recorded' : 'unchanged',
     jobId: event.jobId,

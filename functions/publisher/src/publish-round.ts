@@ -1,6 +1,10 @@
 import pMap from 'p-map';
 import {
+  isWarmJobId,
   parseRunnerName,
+  wantedIdle,
+  warmJobId,
+  warmSlotOf,
   poolCapacity,
   recordLaunches,
   unconfirmedLaunches,
@@ -30,12 +34,26 @@ export interface RoundLimits {
   readonly finishedPerRound: number;
   /** Retries of a pool whose launch log another publisher changed meanwhile. */
   readonly conflictRetries: number;
+  /**
+   * A job younger than this, in a pool with idle warm runners, is left to them (GitHub gives it to one in seconds)
+   * instead of launching a runner of its own; past it, it is launched like any job.
+   */
+  readonly warmGraceMs: number;
+  /** A warm slot whose launches failed is opened again only after this long. */
+  readonly warmFailureCooldownMs: number;
 }
 
 /** Conditional dispatch writes in flight at once. */
 const DISPATCH_CONCURRENCY = 10;
 
-export const DEFAULT_ROUND_LIMITS: RoundLimits = { launchesPerRound: 100, queueWindow: 1_000, finishedPerRound: 500, conflictRetries: 3 };
+export const DEFAULT_ROUND_LIMITS: RoundLimits = {
+  launchesPerRound: 100,
+  queueWindow: 1_000,
+  finishedPerRound: 500,
+  conflictRetries: 3,
+  warmGraceMs: 20_000,
+  warmFailureCooldownMs: 10 * 60_000,
+};
 
 export interface PublisherPorts {
   readonly config: PoolsConfig;
@@ -56,9 +74,11 @@ export interface PoolRound {
   readonly queued: number;
   /** Seconds from job creation to dispatch, one per launch (for the TimeToDispatch metric). */
   readonly dispatchDelays: readonly number[];
-  /** Capacity and queued jobs remained when the round stopped at its own limit. */
+  /** Capacity and queued jobs remained when the round stopped at its own limit, or warm slots were just opened. */
   readonly moreToLaunch: boolean;
   readonly failedPublishes: number;
+  /** Jobs left to the pool's idle warm runners this round. */
+  readonly leftToWarm: number;
 }
 
 export interface RoundResult {
@@ -98,7 +118,7 @@ async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<s
     if (launch !== 'conflict') return { round: { pool: pool.name, ...finished, ...launch }, freedPools };
     // Another publisher spent this pool's capacity first: recompute from what it wrote.
     if (attempt >= ports.limits.conflictRetries) {
-      const gaveUp = { launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0 };
+      const gaveUp = { launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0, leftToWarm: 0 };
       return { round: { pool: pool.name, ...finished, ...gaveUp }, freedPools };
     }
   }
@@ -182,17 +202,24 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
     inFlightByRepository.set(repository, (inFlightByRepository.get(repository) ?? 0) + 1);
   }
   const capacity = poolCapacity(pool, indexed.size + confirmed.size, log, nowMs);
-  const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0 };
+  const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0, leftToWarm: 0 };
   if (capacity.available === 0) return { ...idle, queued: 0, moreToLaunch: false };
 
   // A job whose launch failed waits out its back-off (the tick brings it back).
-  const queued = (await store.queuedJobs(pool.name, ports.limits.queueWindow)).filter((job) => (job.notBefore ?? 0) <= nowMs);
+  const waiting = (await store.queuedJobs(pool.name, ports.limits.queueWindow)).filter((job) => (job.notBefore ?? 0) <= nowMs);
+  const queued = waiting.filter((job) => !isWarmJobId(job.jobId));
+  const warm = await tendWarmSlots(pool, waiting.filter((job) => isWarmJobId(job.jobId)), ports);
+  // Idle warm runners take the youngest jobs' places: GitHub hands each of them a job within seconds.
+  const leftToWarm = new Set(queued.filter((job) => nowMs - Date.parse(job.seenAt) < ports.limits.warmGraceMs).slice(0, warm.idle).map((job) => job.jobId));
+  const budget = Math.min(capacity.available, ports.limits.launchesPerRound);
   const chosen = selectFairly(
-    queued.map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
-    Math.min(capacity.available, ports.limits.launchesPerRound),
+    queued.filter((job) => !leftToWarm.has(job.jobId)).map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
+    budget,
     inFlightByRepository,
   );
-  if (chosen.length === 0) return { ...idle, queued: 0, moreToLaunch: false };
+  // Warm slots get what the pool's jobs leave.
+  chosen.push(...warm.queued.slice(0, budget - chosen.length).map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })));
+  if (chosen.length === 0) return { ...idle, leftToWarm: leftToWarm.size, queued: 0, moreToLaunch: warm.opened > 0 };
 
   const names = chosen.map((job) => runnerName(ports.config.runnerNamePrefix, { pool: pool.name, jobId: job.jobId, attempt: job.nextAttempt }));
   // Spend the capacity first (optimistic lock on the pool's launch log), then dispatch.
@@ -240,8 +267,40 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
     available: capacity.available - sent.length,
     queued: queued.length,
     dispatchDelays: sent.map((l) => Math.max(0, (nowMs - Date.parse(l.job.createdAt)) / 1000)),
-    moreToLaunch: chosen.length === ports.limits.launchesPerRound && capacity.available > chosen.length && queued.length > chosen.length,
+    moreToLaunch: warm.opened > 0 || (chosen.length === ports.limits.launchesPerRound && capacity.available > chosen.length && queued.length > chosen.length),
     failedPublishes: failed.length,
+    leftToWarm: leftToWarm.size,
   };
+}
+
+/**
+ * Keeps the pool's idle warm runners (idle or booting, plus queued warm slots) at what its schedule wants now: opens
+ * warm slots when short (launched from the next round, after the pool's jobs), closes queued ones when over. Idle
+ * runners beyond it are the reconciler's (after the pool's idle timeout). Also runs for a pool whose warm settings
+ * were removed, to close what is left.
+ */
+async function tendWarmSlots(pool: Pool, queuedSlots: QueuedJob[], ports: PublisherPorts): Promise<{ idle: number; queued: QueuedJob[]; opened: number }> {
+  if (!pool.warm && queuedSlots.length === 0) return { idle: 0, queued: [], opened: 0 };
+  const { store } = ports;
+  const runners = await store.warmRunners(pool.name);
+  const idle = runners.filter((r) => r.busyWith === undefined).length;
+  const wanted = wantedIdle(pool.warm, ports.now());
+  let queued = queuedSlots;
+  let opened = 0;
+  if (idle + queued.length > wanted) {
+    const surplus = [...queued].sort((a, b) => b.jobId - a.jobId).slice(0, idle + queued.length - wanted);
+    const closed = new Set<number>();
+    for (const slot of surplus) if (await store.closeWarmSlot(slot.jobId)) closed.add(slot.jobId);
+    queued = queued.filter((slot) => !closed.has(slot.jobId));
+  } else if (idle + queued.length < wanted && pool.warm) {
+    const used = new Set([...runners, ...queued].map((r) => warmSlotOf(pool.name, r.jobId)));
+    const at = ports.now();
+    for (let slot = 1; opened < wanted - idle - queued.length && slot <= pool.maxRunners; slot++) {
+      if (used.has(slot)) continue;
+      const record = { pool: pool.name, jobId: warmJobId(pool.name, slot), owner: pool.warm.owner, repo: pool.warm.repo ?? '', labels: pool.labels };
+      if (await store.openWarmSlot(record, at, new Date(at.getTime() - ports.limits.warmFailureCooldownMs))) opened++;
+    }
+  }
+  return { idle, queued, opened };
 }
 

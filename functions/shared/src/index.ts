@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './pools/pools-config';
 export * from './pools/routing';
+export * from './pools/warm-pool';
 export * from './jobs/job-state';
 export * from './jobs/jobs-table';
 export * from './jobs/job-store';

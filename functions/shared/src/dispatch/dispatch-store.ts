@@ -11,6 +11,8 @@ export interface QueuedJob {
   readonly nextAttempt: number;
   /** When GitHub created the job (else when we first saw it): time to dispatch is measured from here. */
   readonly createdAt: string;
+  /** When we first saw it queued. */
+  readonly seenAt: string;
   /** After a failed launch: not to be launched again before this time (epoch ms). */
   readonly notBefore?: number;
 }
@@ -31,6 +33,24 @@ export interface Dispatch {
   readonly runnerName: string;
   readonly attempt: number;
   readonly at: Date;
+}
+
+/** A runner holding a warm slot of a pool. */
+export interface WarmRunner {
+  readonly jobId: number;
+  readonly runnerName: string;
+  /** The job GitHub gave it (its in_progress webhook came); an idle or booting runner has none. */
+  readonly busyWith?: number;
+  readonly dispatchedAt?: string;
+}
+
+/** What a warm slot record describes: whom its runner registers with, and the pool's labels. */
+export interface WarmSlot {
+  readonly pool: string;
+  readonly jobId: number;
+  readonly owner: string;
+  readonly repo: string;
+  readonly labels: readonly string[];
 }
 
 /** Storage contract of the publisher: queues, slots and launch logs, all derived from the Jobs table. */
@@ -55,4 +75,13 @@ export interface DispatchStore {
   releaseSlot(jobId: number, runnerName: string, releasedBy: string, at: Date): Promise<boolean>;
   /** The publisher has dealt with this completed job. */
   clearFinished(jobId: number): Promise<void>;
+  /** The runners holding a warm slot of this pool. */
+  warmRunners(pool: string): Promise<WarmRunner[]>;
+  /**
+   * Puts a warm slot in the pool's queue (after the pool's jobs). Only a slot that is neither queued nor holding a
+   * runner is written, and one whose launches failed only after `failedBefore`: false otherwise.
+   */
+  openWarmSlot(slot: WarmSlot, at: Date, failedBefore: Date): Promise<boolean>;
+  /** Takes a queued warm slot out of the queue (fewer warm runners wanted). False if it is no longer queued. */
+  closeWarmSlot(jobId: number): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type BatchGetItemCommandOutput,
   GetItemCommand,
   PutItemCommand,
@@ -9,13 +10,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../errors';
-import { STATE_RANK } from '../jobs/job-state';
+import { RETENTION_SECONDS, STATE_RANK } from '../jobs/job-state';
 import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
 import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
 import type { JobRecord } from '../jobs/job-store';
-import type { Dispatch, DispatchStore, FinishedJob, QueuedJob } from './dispatch-store';
+import { isWarmJobId } from '../pools/warm-pool';
+import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, WarmRunner, WarmSlot } from './dispatch-store';
 
 const { queuedByPool: QUEUE, slotsByPool: SLOTS, finishedByPool: FINISHED } = JOBS_TABLE.indexes;
 const PK = JOBS_TABLE.partitionKey.name;
@@ -41,6 +43,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       labels: item.job.labels,
       nextAttempt: (item.launchAttempt ?? 0) + 1,
       createdAt: item.job.createdAt ?? item.job.firstSeenAt,
+      seenAt: item.job.firstSeenAt,
       notBefore: item.notBefore,
     }));
   }
@@ -126,7 +129,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set(QUEUE.partitionKey.name, dispatch.pool)
       .set('slotReleasedAt', dispatch.at.toISOString())
       .set('slotReleasedBy', 'publisher')
-      .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name);
+      .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name, 'warmBusyWith');
     // Only this very dispatch: if the job moved on (in_progress, completed), it stays where it is.
     return this.table.conditionalUpdate(jobId, update, {
       expression: '#stateRank = :dispatchedRank AND #launchedRunner = :runner',
@@ -188,5 +191,52 @@ export class DynamoDbDispatchStore implements DispatchStore {
   async clearFinished(jobId: number): Promise<void> {
     const update = new UpdateBuilder().remove(FINISHED.partitionKey.name);
     await this.table.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#pk)', names: { '#pk': PK }, values: {} }, 'clearing a finished job');
+  }
+
+  async warmRunners(pool: string): Promise<WarmRunner[]> {
+    const items = await this.table.query<Pick<JobItem, 'jobId' | 'launchedRunner' | 'warmBusyWith' | 'dispatchedAt'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
+    return items
+      .filter((item) => isWarmJobId(item.jobId))
+      .map((item) => ({ jobId: item.jobId, runnerName: item.launchedRunner!, busyWith: item.warmBusyWith, dispatchedAt: item.dispatchedAt }));
+  }
+
+  async openWarmSlot(slot: WarmSlot, at: Date, failedBefore: Date): Promise<boolean> {
+    const nowIso = at.toISOString();
+    const description: JobItem['job'] = { runId: 0, runAttempt: 1, owner: slot.owner, repo: slot.repo, labels: [...slot.labels], jobName: 'warm runner', firstSeenAt: nowIso, pool: slot.pool };
+    const update = new UpdateBuilder()
+      .set('jobId', slot.jobId)
+      .set('job', description)
+      .set('state', 'queued')
+      .set('stateRank', STATE_RANK.queued)
+      .set('updatedAt', nowIso)
+      .set('lastDeliveryId', 'warm-pool')
+      .set('expiresAt', Math.floor(at.getTime() / 1000) + RETENTION_SECONDS.open)
+      .set(QUEUE.partitionKey.name, slot.pool)
+      // After every job of the pool ('~' sorts after the jobs' timestamps): jobs first, warm runners from what is left.
+      .set(QUEUE.sortKey.name, `~warm#${String(slot.jobId).padStart(20, '0')}`)
+      .remove('launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'warmBusyWith', 'notBefore', 'launchFailures', SLOTS.sortKey.name);
+    // A slot that is queued or holds a runner is in use; one whose launches failed waits out a cool-down.
+    return this.table.conditionalUpdate(slot.jobId, update, {
+      expression: 'attribute_not_exists(#pk) OR (attribute_not_exists(#slotPool) AND attribute_not_exists(#queueKey) AND (#stateRank <> :failed OR #updatedAt < :failedBefore))',
+      names: { '#pk': PK, '#slotPool': SLOTS.partitionKey.name, '#queueKey': QUEUE.partitionKey.name },
+      values: { ':failed': STATE_RANK.launch_failed, ':failedBefore': failedBefore.toISOString() },
+    }, 'opening a warm slot');
+  }
+
+  async closeWarmSlot(jobId: number): Promise<boolean> {
+    try {
+      await this.table.client.send(
+        new DeleteItemCommand({
+          TableName: this.table.tableName,
+          Key: { [PK]: { S: jobKey(jobId) } },
+          ConditionExpression: 'attribute_exists(#queueKey)',
+          ExpressionAttributeNames: { '#queueKey': QUEUE.partitionKey.name },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new StorageError(`closing warm slot ${jobId} failed`, { cause: error });
+    }
   }
 }

@@ -36,7 +36,8 @@ export const launchMessageSchema = z.strictObject({
   jobId: z.int().positive(),
   launchAttempt: z.int().positive(),
   owner: z.string().min(1),
-  repo: z.string().min(1),
+  /** Empty for a warm runner of an org-scope pool: it registers with the organization, for no repository. */
+  repo: z.string(),
   installationId: z.int().positive().optional(),
   labels: z.array(z.string()),
   dispatchedAt: z.iso.datetime(),

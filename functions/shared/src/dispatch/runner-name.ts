@@ -1,25 +1,31 @@
+import { isWarmJobId, warmJobId, warmSlotOf } from '../pools/warm-pool';
+
 /*
- * A runner's name says which launch it is: `<prefix>-<pool>-<job id>-<attempt>`. GitHub reports the name of the runner
- * that ran a job (`runner_name`); parsing it finds the job record that holds that runner's slot, whichever job the
- * runner ended up running (job stealing). A name that does not parse, or names a pool we do not have, is not ours.
+ * A runner's name says which launch it is: `<prefix>-<pool>-<job id>-<attempt>`, or `<prefix>-<pool>-w<slot>-<attempt>`
+ * for a warm runner. GitHub reports the name of the runner that ran a job (`runner_name`); parsing it finds the record
+ * that holds that runner's slot, whichever job the runner ended up running (job stealing). A name that does not parse,
+ * or names a pool we do not have, is not ours.
  */
 
 export interface RunnerIdentity {
   readonly pool: string;
+  /** The record holding the runner's slot: a job, or a warm slot of the pool. */
   readonly jobId: number;
   readonly attempt: number;
 }
 
 export function runnerName(prefix: string, identity: RunnerIdentity): string {
-  return `${prefix}-${identity.pool}-${identity.jobId}-${identity.attempt}`;
+  const id = isWarmJobId(identity.jobId) ? `w${warmSlotOf(identity.pool, identity.jobId)}` : String(identity.jobId);
+  return `${prefix}-${identity.pool}-${id}-${identity.attempt}`;
 }
 
 export function parseRunnerName(name: string, prefix: string, pools: ReadonlySet<string>): RunnerIdentity | undefined {
-  const match = /^(.+)-(\d{1,20})-(\d{1,4})$/.exec(name);
+  const match = /^(.+)-(w?)(\d{1,20})-(\d{1,4})$/.exec(name);
   if (!match || !match[1]!.startsWith(`${prefix}-`)) return undefined;
   const pool = match[1]!.slice(prefix.length + 1);
-  const jobId = Number(match[2]);
-  const attempt = Number(match[3]);
-  if (!pools.has(pool) || !Number.isSafeInteger(jobId) || jobId <= 0 || attempt <= 0) return undefined;
-  return { pool, jobId, attempt };
+  const number = Number(match[3]);
+  const attempt = Number(match[4]);
+  if (!pools.has(pool) || !Number.isSafeInteger(number) || number <= 0 || attempt <= 0) return undefined;
+  if (match[2] === 'w') return number < 1_000 ? { pool, jobId: warmJobId(pool, number), attempt } : undefined;
+  return isWarmJobId(number) ? undefined : { pool, jobId: number, attempt };
 }

@@ -106,6 +106,15 @@ export class DynamoDbJobStore implements JobStore {
       throw new StorageError(`writing job ${event.jobId} failed`, { cause: error });
     }
   }
+
+  async markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {
+    // Only while that runner holds the slot: a late or duplicate webhook of a runner already gone changes nothing.
+    await this.table.conditionalUpdate(slotJobId, new UpdateBuilder().set('warmBusyWith', busyWith), {
+      expression: 'attribute_exists(#slotPool) AND #launchedRunner = :runner',
+      names: { '#slotPool': JOBS_TABLE.indexes.slotsByPool.partitionKey.name, '#launchedRunner': JOBS_TABLE.indexes.slotsByPool.sortKey.name },
+      values: { ':runner': runnerName },
+    }, 'marking a warm runner busy');
+  }
 }
 
 function retentionFor(state: JobState, routing: JobRouting): number {

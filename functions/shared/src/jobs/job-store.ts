@@ -59,10 +59,14 @@ export interface JobRecord {
   /** Failed launches so far; the publisher does not relaunch before `notBefore` (epoch ms). */
   readonly launchFailures?: number;
   readonly notBefore?: number;
+  /** Warm slots: the job GitHub gave the slot's runner (it is no longer idle). */
+  readonly warmBusyWith?: number;
 }
 
 /** The storage contract of job records; the DynamoDB implementation is the one that ships. */
 export interface JobStore {
   /** Apply one `workflow_job` webhook to the job's record, atomically and only if it moves the job forward. */
   recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome>;
+  /** A warm runner took a job: its slot's record notes it, so the publisher no longer counts it idle. */
+  markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath } from '../zod-issues';
+import { cronProblem, WARM_SLOTS_PER_POOL, warmIdCollision } from './warm-pool';
 
 /*
  * The pools config: the single source for the stacks (what to deploy), the functions (routing, limits) and the local
@@ -21,6 +22,41 @@ const repositoryPattern = z.string().refine((value) => {
   return rest.length === 0 && !!owner && GITHUB_NAME.test(owner) && !!name && (name === '*' || GITHUB_NAME.test(name));
 }, 'expected "owner/repository" or "owner/*"');
 
+const warmWindow = z
+  .strictObject({
+    /** When the window opens, e.g. "0 8 * * 1-5" (weekdays 08:00). */
+    cron: z.string(),
+    durationMinutes: z.int().min(1).max(7 * 24 * 60),
+    minIdle: z.int().min(0).max(WARM_SLOTS_PER_POOL - 1),
+    /** IANA time zone of the cron expression. */
+    timezone: z.string().default('UTC').refine(isTimeZone, 'unknown time zone (expected an IANA name such as "Europe/Berlin")'),
+  })
+  .superRefine((window, ctx) => {
+    if (!isTimeZone(window.timezone)) return;
+    const problem = cronProblem(window.cron, window.timezone);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron "${window.cron}" (${window.timezone}): ${problem}` });
+  });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runners kept registered and idle ahead of jobs (see warm-pool.ts); they count against maxRunners. */
+const warmPool = z.strictObject({
+  /** The organization (org scope) or repository owner (repo scope) the warm runners register with. */
+  owner: z.string().regex(GITHUB_NAME),
+  /** Repo scope only: the repository the warm runners register on. */
+  repo: z.string().regex(GITHUB_NAME).optional(),
+  minIdle: z.int().min(0).max(WARM_SLOTS_PER_POOL - 1).default(0),
+  idleTimeoutMinutes: z.int().min(1).max(24 * 60).default(10),
+  windows: z.array(warmWindow).default([]),
+});
+
 const poolCommon = {
   /** Used in queue, runner and host names: short, lowercase, DNS-safe. */
   name: z
@@ -34,6 +70,7 @@ const poolCommon = {
   priority: z.int().min(-1_000).max(1_000).default(0),
   /** Org scope only: overrides `github.runnerGroup` for this pool. */
   runnerGroup: z.string().min(1).optional(),
+  warm: warmPool.optional(),
 };
 
 const dockerPool = z.strictObject({
@@ -120,6 +157,8 @@ export const poolsConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['pools', index, ...issue.path], message: issue.message });
       }
     });
+    const collision = warmIdCollision(config.pools.map((p) => p.name));
+    if (collision) ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
     if (config.github.scope === 'repo' && config.github.runnerGroup) {
       ctx.addIssue({ code: 'custom', path: ['github', 'runnerGroup'], message: 'runner groups exist only for org scope' });
     }
@@ -145,6 +184,12 @@ function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | n
     out.push({ path: ['ec2', 'hostResourceGroupArn'], message: 'dedicated hosts are used for macOS pools only' });
   }
   if (scope === 'repo' && p.runnerGroup) out.push({ path: ['runnerGroup'], message: 'runner groups exist only for org scope' });
+  if (p.warm) {
+    if (scope === 'repo' && !p.warm.repo) out.push({ path: ['warm', 'repo'], message: 'repo scope: name the repository the warm runners register on' });
+    if (scope === 'org' && p.warm.repo) out.push({ path: ['warm', 'repo'], message: 'org scope: warm runners register with the organization, not a repository' });
+    const most = Math.max(p.warm.minIdle, ...p.warm.windows.map((w) => w.minIdle));
+    if (most > p.maxRunners) out.push({ path: ['warm', 'minIdle'], message: `${most} warm runners do not fit in maxRunners ${p.maxRunners} (they count against it)` });
+  }
   const lowered = p.labels.map((l) => l.toLowerCase());
   lowered.forEach((l, i) => {
     if (lowered.indexOf(l) !== i) out.push({ path: ['labels', i], message: `duplicate label "${p.labels[i]}" (labels are case-insensitive)` });
