@@ -159,6 +159,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         GITHUB_API_URL: github.apiUrl,
         // The simulator's deliveries settle within a second; GitHub's take up to its 10 s timeout (default 60 s).
         REDELIVERY_SETTLE_SECONDS: '15',
+        // Lost jobs: after redelivery had its chance.
+        LOST_JOB_SETTLE_SECONDS: '30',
       },
       120_000,
     );

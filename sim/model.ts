@@ -88,6 +88,13 @@ export class SimModel {
     return this.repoIds.get(key)!;
   }
 
+  /** The repositories of an account that the simulator knows (those that have had runs), with their ids. */
+  repositoriesOf(login: string): { id: number; owner: string; name: string }[] {
+    return [...this.repoIds.entries()]
+      .map(([key, id]) => ({ id, owner: key.split('/')[0]!, name: key.split('/')[1]! }))
+      .filter((r) => r.owner === login.toLowerCase());
+  }
+
   /** `generate-jitconfig`: registers an (offline) ephemeral runner. Names are unique per scope, as on GitHub. */
   registerRunner(scope: Scope, name: string, labels: readonly string[], groupId: number): SimRunner | 'conflict' {
     const clash = [...this.runners.values()].some((r) => r.name === name && sameScope(r.scope, scope));

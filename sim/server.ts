@@ -232,6 +232,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const job = model.jobs.get(Number(r.params.job_id));
     return job && job.owner.toLowerCase() === r.params.owner!.toLowerCase() && job.repo.toLowerCase() === r.params.repo!.toLowerCase() ? job : error(404, 'Not Found');
   };
+  router.on('GET', '/installation/repositories', (r) => {
+    const token = bearer(r);
+    const record = token ? tokens.get(token) : undefined;
+    if (!record || record.expiresAt <= now()) return error(401, 'Bad credentials');
+    const account = model.installations.get(record.installationId)!.account;
+    const repositories = model.repositoriesOf(account.login).map((repo) => ({
+      id: repo.id,
+      node_id: `R_sim${repo.id}`,
+      name: repo.name,
+      full_name: `${account.login}/${repo.name}`,
+      private: true,
+      owner: { login: account.login, id: account.id, type: account.type },
+      html_url: `https://github.com/${account.login}/${repo.name}`,
+      url: `${url}/repos/${account.login}/${repo.name}`,
+    }));
+    return paginate(r, repositories, (items, total) => ({ total_count: total, repository_selection: 'all', repositories: items }));
+  });
   router.on('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', (r) => {
     const job = repoJob(r);
     return isReply(job) ? job : { status: 200, body: jobBody(job, url) };

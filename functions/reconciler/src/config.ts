@@ -12,6 +12,10 @@ const environmentSchema = z.object({
   /** A delivery younger than this may still be in flight (GitHub waits 10 s for an answer). */
   REDELIVERY_SETTLE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   MAX_REDELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(1_000).default(200),
+  /** A job queued on GitHub this long with no record of ours is recorded from the API (its webhook is lost). */
+  LOST_JOB_SETTLE_SECONDS: z.coerce.number().int().min(0).max(24 * 3_600).default(120),
+  MAX_REPOSITORIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
+  MAX_RUNS_PER_REPOSITORY: z.coerce.number().int().min(1).max(1_000).default(20),
 });
 
 export type ReconcilerEnvironment = z.output<typeof environmentSchema>;

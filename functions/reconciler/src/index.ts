@@ -2,7 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { countAwsCalls, DynamoDbDeliveryLog, GitHubClient, loadGitHubAppCredentials, parsePoolsConfig, recordGitHubCalls } from '@runners/shared';
+import {
+  countAwsCalls,
+  createRouter,
+  DynamoDbDeliveryLog,
+  DynamoDbJobStore,
+  GitHubClient,
+  loadGitHubAppCredentials,
+  parsePoolsConfig,
+  recordGitHubCalls,
+} from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment } from './config';
 import { createReconcilerHandler } from './reconciler-handler';
@@ -19,9 +28,17 @@ const credentials = await loadGitHubAppCredentials({
   baseUrl: environment.GITHUB_API_URL ?? config.github.apiUrl,
 });
 
+const dynamodb = tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({})));
+
 export const handler = createReconcilerHandler({
   github: new GitHubClient(credentials, { onCall: recordGitHubCalls(metrics) }),
-  log: new DynamoDbDeliveryLog(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
+  log: new DynamoDbDeliveryLog(dynamodb, environment.JOBS_TABLE_NAME),
+  config,
+  router: createRouter(config.pools),
+  store: new DynamoDbJobStore(dynamodb, environment.JOBS_TABLE_NAME),
+  lostJobSettleMs: environment.LOST_JOB_SETTLE_SECONDS * 1_000,
+  maxRepositories: environment.MAX_REPOSITORIES_PER_PASS,
+  maxRunsPerRepository: environment.MAX_RUNS_PER_REPOSITORY,
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
   settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,

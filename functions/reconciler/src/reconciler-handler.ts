@@ -5,24 +5,34 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { redeliverLost, type RedeliverPorts, type RedeliverReport } from './redeliver';
+import { discoverLostJobs, type DiscoverPorts } from './discover-lost-jobs';
+import { redeliverLost, type RedeliverPorts } from './redeliver';
 
-export interface ReconcilerHandlerPorts extends RedeliverPorts {
+export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPorts, 'github' | 'settleMs'> {
+  readonly github: RedeliverPorts['github'] & DiscoverPorts['github'];
+  readonly lostJobSettleMs: number;
   readonly logger: Logger;
   readonly tracer: Tracer;
   readonly metrics: Metrics;
 }
 
-/** The reconciler: every scheduled tick, one redelivery pass. */
+/**
+ * The reconciler: every scheduled tick, lost webhook deliveries redelivered, then jobs queued on GitHub that no
+ * webhook brought recorded (the host rules run in each host kind's orchestrator, which owns the hosts).
+ */
 export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
   const { logger, tracer, metrics } = ports;
-  const pass = async (): Promise<RedeliverReport> => {
-    const report = await redeliverLost(ports);
-    logger.info('redelivery pass', { ...report });
-    metrics.addMetric('DeliveriesLost', MetricUnit.Count, report.lost);
-    metrics.addMetric('DeliveriesRedelivered', MetricUnit.Count, report.redelivered);
-    tracer.putAnnotation('redelivered', report.redelivered);
-    return report;
+  const pass = async () => {
+    const redelivery = await redeliverLost(ports);
+    logger.info('redelivery pass', { ...redelivery });
+    metrics.addMetric('DeliveriesLost', MetricUnit.Count, redelivery.lost);
+    metrics.addMetric('DeliveriesRedelivered', MetricUnit.Count, redelivery.redelivered);
+    tracer.putAnnotation('redelivered', redelivery.redelivered);
+    const discovery = await discoverLostJobs({ ...ports, settleMs: ports.lostJobSettleMs });
+    logger.info('lost-job pass', { ...discovery });
+    metrics.addMetric('LostJobsRecorded', MetricUnit.Count, discovery.recorded);
+    tracer.putAnnotation('lostJobsRecorded', discovery.recorded);
+    return { redelivery, discovery };
   };
   return middy(pass).use(injectLambdaContext(logger, { resetKeys: true })).use(captureLambdaHandler(tracer)).use(logMetrics(metrics));
 }

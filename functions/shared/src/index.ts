@@ -3,6 +3,7 @@ export * from './pools/pools-config';
 export * from './pools/routing';
 export * from './pools/warm-pool';
 export * from './jobs/job-state';
+export * from './jobs/accept-job-event';
 export * from './jobs/jobs-table';
 export * from './jobs/job-store';
 export * from './jobs/dynamodb-job-store';

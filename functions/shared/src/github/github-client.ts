@@ -17,6 +17,7 @@ import { RunnersError } from '../errors';
 export type Runner = components['schemas']['runner'];
 export type WorkflowJob = components['schemas']['job'];
 export type HookDelivery = components['schemas']['hook-delivery-item'];
+export type WorkflowRun = components['schemas']['workflow-run'];
 
 export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
 
@@ -120,30 +121,30 @@ export class GitHubClient {
 
   /** Every runner of the scope, page by page; unchanged pages cost a 304, which the rate limit does not count. */
   async listRunners(installationId: number, scope: RunnerScope): Promise<Runner[]> {
-    const runners: Runner[] = [];
     const { prefix, params } = scopeRoute(scope);
-    for (let page = 1; ; page++) {
-      const route = `GET ${prefix}/actions/runners`;
-      const key = `${installationId} ${scopeKey(scope)} ${page}`;
-      const cached = this.pages.get(key);
-      let data: { total_count: number; runners: Runner[] };
-      try {
-        const response = await this.installation(installationId).request(route, {
-          ...params,
-          per_page: 100,
-          page,
-          headers: cached ? { 'if-none-match': cached.etag } : {},
-        });
-        data = response.data as typeof data;
-        const etag = response.headers.etag;
-        if (etag) this.pages.set(key, { etag, data });
-      } catch (error) {
-        if (!(error instanceof RequestError && error.status === 304 && cached)) throw error;
-        data = cached.data as typeof data;
-      }
-      runners.push(...data.runners);
-      if (data.runners.length < 100 || runners.length >= data.total_count) return runners;
-    }
+    return this.listPages(this.installation(installationId), `GET ${prefix}/actions/runners`, params, `${installationId} ${scopeKey(scope)}`, (data: { runners: Runner[] }) => data.runners);
+  }
+
+  /** The App's installations (one page: up to 100 accounts). */
+  async listInstallations(): Promise<{ id: number; account: string }[]> {
+    const { data } = await this.app().request('GET /app/installations', { per_page: 100 });
+    return data.map((i) => ({ id: i.id, account: (i.account as { login?: string } | null)?.login ?? '' }));
+  }
+
+  /** The repositories an installation covers. */
+  async listRepositories(installationId: number): Promise<{ owner: string; repo: string }[]> {
+    const repositories = await this.listPages(this.installation(installationId), 'GET /installation/repositories', {}, `${installationId}`, (data: { repositories: { name: string; owner: { login: string } }[] }) => data.repositories);
+    return repositories.map((r) => ({ owner: r.owner.login, repo: r.name }));
+  }
+
+  /** A repository's workflow runs in this status, newest first, at most `limit` (conditional requests). */
+  async listWorkflowRuns(installationId: number, owner: string, repo: string, status: 'queued' | 'in_progress', limit = 100): Promise<WorkflowRun[]> {
+    return this.listPages(this.installation(installationId), 'GET /repos/{owner}/{repo}/actions/runs', { owner, repo, status }, `${installationId}`, (data: { workflow_runs: WorkflowRun[] }) => data.workflow_runs, limit);
+  }
+
+  /** The jobs of a run's latest attempt (conditional requests). */
+  async listRunJobs(installationId: number, owner: string, repo: string, runId: number): Promise<WorkflowJob[]> {
+    return this.listPages(this.installation(installationId), 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', { owner, repo, run_id: runId, filter: 'latest' }, `${installationId}`, (data: { jobs: WorkflowJob[] }) => data.jobs);
   }
 
   /** The runner of this name in the scope, if registered (GitHub filters the list by name). */
@@ -206,6 +207,38 @@ export class GitHubClient {
     if (!group) throw new RunnersError(`runner group "${name}" does not exist in ${org}`);
     this.runnerGroupIds.set(key, group.id);
     return group.id;
+  }
+
+  /**
+   * A list endpoint, page by page (100 per page) until `total_count` or `limit`. Each page is asked with the ETag of
+   * its last answer: an unchanged page costs a 304, which GitHub does not count against the rate limit.
+   */
+  private async listPages<T, D>(
+    octokit: RunnersOctokit,
+    route: string,
+    params: Record<string, unknown>,
+    cacheKey: string,
+    itemsOf: (data: D) => T[],
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    for (let page = 1; ; page++) {
+      const key = `${route} ${JSON.stringify(params)} ${cacheKey} ${page}`;
+      const cached = this.pages.get(key);
+      let data: D;
+      try {
+        const response = await octokit.request(route, { ...params, per_page: 100, page, headers: cached ? { 'if-none-match': cached.etag } : {} });
+        data = response.data as D;
+        const etag = response.headers.etag;
+        if (etag) this.pages.set(key, { etag, data });
+      } catch (error) {
+        if (!(error instanceof RequestError && error.status === 304 && cached)) throw error;
+        data = cached.data as D;
+      }
+      const pageItems = itemsOf(data);
+      items.push(...pageItems);
+      if (pageItems.length < 100 || items.length >= ((data as { total_count?: number }).total_count ?? Number.POSITIVE_INFINITY) || items.length >= limit) return items.slice(0, limit);
+    }
   }
 
   private app(): RunnersOctokit {

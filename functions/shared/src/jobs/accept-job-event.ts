@@ -1,14 +1,10 @@
-import {
-  isRepositoryAllowed,
-  isWarmJobId,
-  parseRunnerName,
-  type JobEvent,
-  type JobRouting,
-  type JobState,
-  type JobStore,
-  type PoolsConfig,
-  type Router,
-} from '@runners/shared';
+import { parseRunnerName } from '../dispatch/runner-name';
+import { isRepositoryAllowed, type PoolsConfig } from '../pools/pools-config';
+import type { Router } from '../pools/routing';
+import { isWarmJobId } from '../pools/warm-pool';
+import type { JobEvent } from '../webhooks/workflow-job-event';
+import type { JobState } from './job-state';
+import type { JobRouting, JobStore } from './job-store';
 
 export interface IntakePorts {
   readonly config: Pick<PoolsConfig, 'repositories' | 'runnerNamePrefix' | 'pools'>;
@@ -28,7 +24,10 @@ export type IntakeResult =
 
 export const UNROUTABLE = 'unroutable';
 
-/** One `workflow_job` webhook into the Jobs table: allowlist, route by labels, conditional write. No GitHub call. */
+/**
+ * One `workflow_job` event into the Jobs table: a webhook (producer) or a job found queued on GitHub that no webhook
+ * brought (reconciler). Allowlist, route by labels, conditional write. No GitHub call.
+ */
 export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promise<IntakeResult> {
   const fullName = `${event.owner}/${event.repo}`;
   if (!isRepositoryAllowed(ports.config, fullName)) {

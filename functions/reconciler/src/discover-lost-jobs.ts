@@ -1,0 +1,64 @@
+import { acceptJobEvent, isRepositoryAllowed, parseWorkflowJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+
+/*
+ * Jobs queued on GitHub that no webhook brought us (lost for good: never delivered, or past the redelivery lookback)
+ * are recorded as queued, exactly as their webhook would have been: same allowlist, routing and conditional write, so
+ * a job we know already (in any state) is left as it is. GitHub calls are bounded: the installations, their
+ * repositories, per repository its queued and in-progress runs (conditional requests: an unchanged list costs a 304,
+ * which the rate limit does not count), and the jobs of those runs.
+ */
+
+export interface DiscoverPorts extends IntakePorts {
+  readonly github: Pick<GitHubClient, 'listInstallations' | 'listRepositories' | 'listWorkflowRuns' | 'listRunJobs'>;
+  /** A job younger than this may still have its webhook on the way: left for a later pass. */
+  readonly settleMs: number;
+  /** Repositories looked at per pass, and runs per repository: the bound on GitHub calls. */
+  readonly maxRepositories: number;
+  readonly maxRunsPerRepository: number;
+}
+
+export interface DiscoverReport {
+  readonly repositories: number;
+  readonly runs: number;
+  readonly queuedOnGitHub: number;
+  /** Queued on GitHub, unknown to the table: recorded now. */
+  readonly recorded: number;
+}
+
+export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverReport> {
+  const report = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0 };
+  const settledBefore = ports.now().getTime() - ports.settleMs;
+  for (const installation of await ports.github.listInstallations()) {
+    const repositories = (await ports.github.listRepositories(installation.id)).filter((r) => isRepositoryAllowed(ports.config, `${r.owner}/${r.repo}`));
+    for (const { owner, repo } of repositories) {
+      if (report.repositories >= ports.maxRepositories) return report;
+      report.repositories++;
+      // A run with a job running may still have queued jobs (a matrix waiting for runners).
+      const runs = [
+        ...(await ports.github.listWorkflowRuns(installation.id, owner, repo, 'queued', ports.maxRunsPerRepository)),
+        ...(await ports.github.listWorkflowRuns(installation.id, owner, repo, 'in_progress', ports.maxRunsPerRepository)),
+      ].slice(0, ports.maxRunsPerRepository);
+      for (const run of runs) {
+        report.runs++;
+        const queued = (await ports.github.listRunJobs(installation.id, owner, repo, Number(run.id))).filter(
+          (job) => job.status === 'queued' && Date.parse(job.created_at) < settledBefore,
+        );
+        report.queuedOnGitHub += queued.length;
+        for (const job of queued) if (await record(job, { owner, repo, installationId: installation.id }, ports)) report.recorded++;
+      }
+    }
+  }
+  return report;
+}
+
+/** The job as its `queued` webhook would have carried it, through the producer's own intake. */
+async function record(job: WorkflowJob, where: { owner: string; repo: string; installationId: number }, ports: DiscoverPorts): Promise<boolean> {
+  const payload = {
+    action: 'queued',
+    workflow_job: job,
+    repository: { full_name: `${where.owner}/${where.repo}`, name: where.repo, owner: { login: where.owner } },
+    installation: { id: where.installationId },
+  };
+  const result = await acceptJobEvent(parseWorkflowJobEvent(payload, `reconciler-${job.id}`), ports);
+  return result.outcome === 'recorded';
+}

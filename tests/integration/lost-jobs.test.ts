@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRouter, DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { discoverLostJobs, type DiscoverPorts } from '../../functions/reconciler/src/discover-lost-jobs';
+import { createJobsTable, getJob, motoTarget } from '../helpers/aws';
+import { testPoolsConfig } from '../helpers/pools';
+import { simControl, simulatorWithClient } from '../helpers/simulator';
+import { examplePayload } from '../helpers/webhooks';
+
+/*
+ * Jobs queued on GitHub whose webhooks never came: the reconciler's lost-job pass against the simulator (its REST
+ * shapes, ETags and 304s) and the Jobs table on moto.
+ */
+
+describe('lost jobs: queued on GitHub, unknown to the table', () => {
+  let env: Awaited<ReturnType<typeof simulatorWithClient>>;
+  let dynamodb: DynamoDBClient;
+  let tableName: string;
+  let ports: DiscoverPorts;
+  const statuses: number[] = [];
+  const config = testPoolsConfig({ repositories: ['octo-org/app'] });
+
+  beforeAll(async () => {
+    env = await simulatorWithClient({}, { onCall: (_operation, status) => statuses.push(status) });
+    dynamodb = new DynamoDBClient(motoTarget().clientConfig);
+    tableName = await createJobsTable(motoTarget(), 'lost');
+    ports = {
+      github: env.client,
+      config,
+      router: createRouter(config.pools),
+      store: new DynamoDbJobStore(dynamodb, tableName),
+      // The clock runs 3 minutes ahead, so the jobs just queued count as settled.
+      now: () => new Date(Date.now() + 180_000),
+      settleMs: 120_000,
+      maxRepositories: 100,
+      maxRunsPerRepository: 20,
+    };
+  });
+  afterAll(async () => {
+    await env.sim.stop();
+  });
+
+  const queueRun = async (repo: string, count: number) => {
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 60_000, matrix: count }] });
+    return jobs.map((j) => j.id);
+  };
+
+  it('records each lost queued job as its webhook would have, leaves known jobs and other repositories alone', async () => {
+    // Prepare: no webhook target, so no webhook arrives. One job of the run is known already (its in_progress came).
+    const [known, ...lost] = await queueRun('app', 3);
+    const outside = await queueRun('not-allowed', 1);
+    const knownEvent = parseWorkflowJobEvent(examplePayload('in_progress', { jobId: known, labels: ['self-hosted', 'docker'], repo: 'octo-org/app', runnerName: 'gha-docker-linux-1-1' }), 'd-known');
+    await ports.store.recordWebhook(knownEvent, { pool: 'docker-linux' }, new Date());
+
+    // Act
+    const report = await discoverLostJobs(ports);
+
+    // Assess
+    expect(report).toMatchObject({ repositories: 1, runs: 1, queuedOnGitHub: 3, recorded: 2 });
+    for (const jobId of lost) {
+      expect(await getJob(dynamodb, tableName, jobId)).toMatchObject({
+        state: 'queued',
+        queueKey: 'docker-linux',
+        lastDeliveryId: `reconciler-${jobId}`,
+        job: expect.objectContaining({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'docker'], installationId: expect.any(Number), pool: 'docker-linux' }),
+      });
+    }
+    expect(lost).toHaveLength(2);
+    expect(await getJob(dynamodb, tableName, known!)).toMatchObject({ state: 'in_progress' });
+    expect(await getJob(dynamodb, tableName, outside[0]!)).toBeUndefined();
+  }, 30_000);
+
+  it('does nothing more on the next pass, and unchanged lists cost 304s', async () => {
+    statuses.length = 0;
+    const report = await discoverLostJobs(ports);
+    expect(report.recorded).toBe(0);
+    // Runs and jobs lists unchanged since the last pass: answered 304 (not counted against the rate limit).
+    expect(statuses.filter((s) => s === 304).length).toBeGreaterThanOrEqual(3);
+  }, 30_000);
+
+  it('leaves a job younger than the settle time to its webhook', async () => {
+    const [young] = await queueRun('app', 1);
+    expect((await discoverLostJobs({ ...ports, now: () => new Date() })).recorded).toBe(0);
+    expect(await getJob(dynamodb, tableName, young!)).toBeUndefined();
+    expect((await discoverLostJobs(ports)).recorded).toBe(1);
+  }, 30_000);
+
+  it('stays within its bound of repositories per pass', async () => {
+    const [elsewhere] = await queueRun('app2', 1);
+    const everywhere = { ...ports, config: testPoolsConfig() };
+    expect((await discoverLostJobs({ ...everywhere, maxRepositories: 1 })).repositories).toBe(1);
+    expect((await discoverLostJobs(everywhere)).recorded).toBeGreaterThanOrEqual(1);
+    expect(await getJob(dynamodb, tableName, elsewhere!)).toMatchObject({ state: 'queued' });
+  }, 30_000);
+});
