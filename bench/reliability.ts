@@ -13,8 +13,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDockerFaultProxy } from '../local/chaos/docker-fault-proxy';
-import { runDemo, type DemoOptions } from '../local/demo';
+import { CHAOS_FAULTS, startChaosScenario } from '../local/chaos/scenario';
+import { runDemo } from '../local/demo';
 import { freePort } from '../local/free-port.mjs';
 import { percentiles } from '../local/percentiles';
 import { startLocalStack } from '../local/stack';
@@ -25,7 +25,6 @@ const JOBS = Number(process.env.BENCH_RELIABILITY_JOBS ?? 1_000);
 /** Jobs per burst (one every 10 s): the local stack has one producer execution environment, and GitHub gives a
  * webhook 10 s; bigger bursts make it fail deliveries that the reconciler then has to redeliver. */
 const BURST = Number(process.env.BENCH_BURST ?? 50);
-const CHAOS: NonNullable<DemoOptions['chaos']> = { webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 }, rest: { serverError: 0.02, secondaryRateLimit: 0.01 }, cancelFraction: 0.01 };
 
 /**
  * us-east-1 list prices (2026), what the control plane pays per job; runner hosts are not included (they are the
@@ -59,6 +58,7 @@ interface ReliabilityResult {
   awsCallsPerJobTotal: number;
   costPerJobUsd: number;
   injectedContainerFailures: number;
+  orchestratorCrashes: number;
   totalMs: number;
   priceTable: typeof PRICES;
   environment: string;
@@ -66,7 +66,7 @@ interface ReliabilityResult {
 
 async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
   const chaos = scenario === 'chaos';
-  const proxy = chaos ? await startDockerFaultProxy({ createFailureRate: 0.05 }) : undefined;
+  const faults = chaos ? await startChaosScenario() : undefined;
   const local = await startLocalStack({
     root,
     stackDir: mkdtempSync(join(tmpdir(), `bench-${scenario}-`)),
@@ -77,11 +77,12 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
     publisherTickMs: 10_000,
     poolsConfigPath: resolve(root, 'bench/pools.reliability.ts'),
     distDir: resolve(root, 'dist-reliability'),
-    ...(chaos ? { reconcileTickMs: 5_000, ...(proxy ? { orchestratorDockerHost: proxy.dockerHost } : {}) } : {}),
+    ...faults?.stackOptions,
   });
+  faults?.attach(local);
   try {
     const waits: number[] = [];
-    const summary = await runDemo(local, { jobs: JOBS, bursts: { size: BURST, everyMs: 10_000 }, timeoutMs: 60 * 60_000, log: () => undefined, onRan: (ms) => waits.push(ms), ...(chaos ? { chaos: CHAOS } : {}) });
+    const summary = await runDemo(local, { jobs: JOBS, bursts: { size: BURST, everyMs: 10_000 }, timeoutMs: 60 * 60_000, log: () => undefined, onRan: (ms) => waits.push(ms), ...(chaos ? { chaos: CHAOS_FAULTS } : {}) });
     const calls: Record<string, number> = {};
     let lambdaCost = 0;
     for (const fn of local.functions.values()) {
@@ -114,14 +115,15 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       awsCallsPerJob: perJob(calls),
       awsCallsPerJobTotal: total(calls),
       costPerJobUsd: Number(((awsCost + lambdaCost + summary.webhookDeliveries * PRICES.httpApiRequest) / jobs).toFixed(8)),
-      injectedContainerFailures: proxy?.injected() ?? 0,
+      injectedContainerFailures: faults?.proxy.injected() ?? 0,
+      orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
       priceTable: PRICES,
       environment: `local stack (moto, one emulated execution environment per function, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}`,
     };
   } finally {
     await local.stop();
-    await proxy?.close();
+    await faults?.close();
   }
 }
 

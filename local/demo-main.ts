@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { formatSummary, runDemo } from './demo';
 import { freePort } from './free-port.mjs';
 import { startLocalStack } from './stack';
-import { startDockerFaultProxy } from './chaos/docker-fault-proxy';
+import { CHAOS_FAULTS, startChaosScenario } from './chaos/scenario';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const jobs = Number(process.env.DEMO_JOBS ?? 50);
-// DEMO_SCENARIO=chaos: 10 % duplicated, 5 % reordered, 2 % dropped webhooks, 5 % container creations failing,
-// GitHub 5xx and secondary rate limits, 1 % of jobs cancelled while queued; reconcile passes every 5 s.
+// DEMO_SCENARIO=chaos: the faults of local/chaos/scenario.ts.
 const chaos = process.env.DEMO_SCENARIO === 'chaos';
-const faultProxy = chaos ? await startDockerFaultProxy({ createFailureRate: 0.05 }) : undefined;
+const faults = chaos ? await startChaosScenario() : undefined;
 
 const local = await startLocalStack({
   root,
@@ -28,15 +27,16 @@ const local = await startLocalStack({
   webhookSecret: randomBytes(16).toString('hex'),
   logLevel: process.env.LOG_LEVEL ?? 'ERROR',
   publisherTickMs: 10_000,
-  ...(chaos ? { reconcileTickMs: 5_000, ...(faultProxy ? { orchestratorDockerHost: faultProxy.dockerHost } : {}) } : {}),
+  ...faults?.stackOptions,
 });
+faults?.attach(local);
 let code = 1;
 try {
   const summary = await runDemo(local, {
     jobs,
-    ...(chaos ? { chaos: { webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 }, rest: { serverError: 0.02, secondaryRateLimit: 0.01 }, cancelFraction: 0.01 } } : {}),
+    ...(chaos ? { chaos: CHAOS_FAULTS } : {}),
   });
-  if (faultProxy) console.log(`  injected: ${faultProxy.injected()} container creations failed`);
+  if (faults) console.log(`  injected: ${faults.proxy.injected()} container creations failed, ${faults.proxy.crashes()} orchestrator crash(es) between JIT config and host`);
   console.log(formatSummary(summary));
   mkdirSync(resolve(root, '.local'), { recursive: true });
   writeFileSync(resolve(root, '.local/demo-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -45,6 +45,6 @@ try {
   console.error(error);
 } finally {
   await local.stop();
-  await faultProxy?.close();
+  await faults?.close();
 }
 process.exit(code);

@@ -12,6 +12,8 @@ export interface LocalFunction {
   awsCalls(): Promise<Record<string, number>>;
   /** Invocations so far and their summed duration: what Lambda bills (with the memory size). */
   usage(): { readonly invocations: number; readonly durationMs: number };
+  /** Kills the execution environment in the middle of what it is doing; the next invocation starts a new one. */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,43 +37,16 @@ type WorkerReply = { ready: true } | { id: number; result?: unknown; error?: { n
 
 export async function startLocalFunction(options: LocalFunctionOptions): Promise<LocalFunction> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
-    workerData: { bundle: options.bundle, functionName: options.name, timeoutMs, memoryMb: options.memoryMb ?? 512 },
-    env: { ...process.env, ...options.environment, AWS_LAMBDA_FUNCTION_NAME: options.name },
-  });
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let environment = await startEnvironment(options, timeoutMs);
   let queue: Promise<unknown> = Promise.resolve();
-  let nextId = 0;
-
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.on('message', (reply: WorkerReply) => {
-      if ('ready' in reply) return resolve();
-      const call = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (!call) return;
-      if (reply.error) call.reject(new InvocationError(options.name, reply.error.name, reply.error.message));
-      else call.resolve(reply.result);
-    });
-  });
-  await ready;
-  worker.on('error', (error) => {
-    for (const call of pending.values()) call.reject(error);
-    pending.clear();
-  });
-
-  const send = (message: { event?: unknown; stats?: true }) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...message });
-    });
+  /** AWS calls of environments that crashed: still counted. */
+  const retiredCalls: Record<string, number> = {};
 
   const usage = { invocations: 0, durationMs: 0 };
   const timed = async (event: unknown) => {
     const started = performance.now();
     try {
-      return await send({ event });
+      return await environment.send({ event });
     } finally {
       usage.invocations++;
       usage.durationMs += performance.now() - started;
@@ -87,11 +62,62 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
       queue = result.catch(() => undefined);
       return result as Promise<TResult>;
     },
-    awsCalls() {
-      return send({ stats: true }) as Promise<Record<string, number>>;
+    async awsCalls() {
+      const calls = { ...retiredCalls };
+      for (const [operation, n] of Object.entries((await environment.send({ stats: true })) as Record<string, number>)) calls[operation] = (calls[operation] ?? 0) + n;
+      return calls;
+    },
+    async crash() {
+      // The execution environment dies mid-invocation (as a Lambda does on an out-of-memory kill): the invocation
+      // fails, nothing after that point runs, and the next invocation gets a fresh environment (a cold start).
+      const dead = environment;
+      environment = await startEnvironment(options, timeoutMs);
+      const calls = (await dead.send({ stats: true })) as Record<string, number>;
+      for (const [operation, n] of Object.entries(calls)) retiredCalls[operation] = (retiredCalls[operation] ?? 0) + n;
+      await dead.terminate();
     },
     async stop() {
+      await environment.terminate();
+    },
+  };
+}
+
+async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number) {
+  const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
+    workerData: { bundle: options.bundle, functionName: options.name, timeoutMs, memoryMb: options.memoryMb ?? 512 },
+    env: { ...process.env, ...options.environment, AWS_LAMBDA_FUNCTION_NAME: options.name },
+  });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  const failAll = (error: Error) => {
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) return resolve();
+      const call = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (!call) return;
+      if (reply.error) call.reject(new InvocationError(options.name, reply.error.name, reply.error.message));
+      else call.resolve(reply.result);
+    });
+  });
+  await ready;
+  worker.on('error', failAll);
+
+  return {
+    send: (message: { event?: unknown; stats?: true }) =>
+      new Promise<unknown>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, ...message });
+      }),
+    async terminate() {
       await worker.terminate();
+      failAll(new InvocationError(options.name, 'Runtime.ExitError', 'the execution environment was terminated'));
     },
   };
 }

@@ -1,0 +1,39 @@
+import type { DemoOptions } from '../demo';
+import type { LocalStack, LocalStackOptions } from '../stack';
+import { startDockerFaultProxy, type DockerFaultProxy } from './docker-fault-proxy';
+
+/*
+ * The chaos scenario, one definition for `DEMO_SCENARIO=chaos make demo`, its e2e test and the reliability bench:
+ * 10 % duplicated, 5 % reordered, 2 % dropped webhooks; 5 % of container creations failing; GitHub 5xx (2 %) and
+ * secondary rate limits (1 %); 1 % of jobs cancelled while queued; the Docker orchestrator crashed once between
+ * "JIT config generated" and "host created" (at its 20th container creation); reconcile passes every 5 s.
+ */
+
+export const CHAOS_FAULTS: NonNullable<DemoOptions['chaos']> = {
+  webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 },
+  rest: { serverError: 0.02, secondaryRateLimit: 0.01 },
+  cancelFraction: 0.01,
+};
+
+export interface ChaosScenario {
+  /** What the local stack needs for it. */
+  readonly stackOptions: Pick<LocalStackOptions, 'reconcileTickMs' | 'orchestratorDockerHost'>;
+  /** Arms the orchestrator crash, once the stack runs. */
+  attach(local: LocalStack): void;
+  readonly proxy: DockerFaultProxy;
+  close(): Promise<void>;
+}
+
+export async function startChaosScenario(): Promise<ChaosScenario> {
+  const proxy = await startDockerFaultProxy({ createFailureRate: 0.05, crashAtCreates: [20] });
+  return {
+    stackOptions: { reconcileTickMs: 5_000, orchestratorDockerHost: proxy.dockerHost },
+    attach(local) {
+      const orchestrator = local.functions.get('orchestrator-docker');
+      if (!orchestrator) throw new Error('the local stack has no Docker orchestrator to crash');
+      proxy.onCrash(() => orchestrator.crash());
+    },
+    proxy,
+    close: () => proxy.close(),
+  };
+}
