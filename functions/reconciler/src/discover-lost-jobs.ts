@@ -15,6 +15,8 @@ export interface DiscoverPorts extends IntakePorts {
   /** Repositories looked at per pass, and runs per repository: the bound on GitHub calls. */
   readonly maxRepositories: number;
   readonly maxRunsPerRepository: number;
+  /** Where the next pass starts in the list of repositories, when there are more than one pass looks at. */
+  readonly cursor?: { next: number };
 }
 
 export interface DiscoverReport {
@@ -28,24 +30,30 @@ export interface DiscoverReport {
 export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverReport> {
   const report = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0 };
   const settledBefore = ports.now().getTime() - ports.settleMs;
+  const all: { owner: string; repo: string; installationId: number }[] = [];
   for (const installation of await ports.github.listInstallations()) {
-    const repositories = (await ports.github.listRepositories(installation.id)).filter((r) => isRepositoryAllowed(ports.config, `${r.owner}/${r.repo}`));
-    for (const { owner, repo } of repositories) {
-      if (report.repositories >= ports.maxRepositories) return report;
-      report.repositories++;
-      // A run with a job running may still have queued jobs (a matrix waiting for runners).
-      const runs = [
-        ...(await ports.github.listWorkflowRuns(installation.id, owner, repo, 'queued', ports.maxRunsPerRepository)),
-        ...(await ports.github.listWorkflowRuns(installation.id, owner, repo, 'in_progress', ports.maxRunsPerRepository)),
-      ].slice(0, ports.maxRunsPerRepository);
-      for (const run of runs) {
-        report.runs++;
-        const queued = (await ports.github.listRunJobs(installation.id, owner, repo, Number(run.id))).filter(
-          (job) => job.status === 'queued' && Date.parse(job.created_at) < settledBefore,
-        );
-        report.queuedOnGitHub += queued.length;
-        for (const job of queued) if (await record(job, { owner, repo, installationId: installation.id }, ports)) report.recorded++;
-      }
+    for (const r of await ports.github.listRepositories(installation.id)) {
+      if (isRepositoryAllowed(ports.config, `${r.owner}/${r.repo}`)) all.push({ ...r, installationId: installation.id });
+    }
+  }
+  // More repositories than one pass looks at: each pass takes the next ones, round the list.
+  const start = all.length > ports.maxRepositories ? (ports.cursor?.next ?? 0) % all.length : 0;
+  const repositories = [...all.slice(start), ...all.slice(0, start)].slice(0, ports.maxRepositories);
+  if (ports.cursor) ports.cursor.next = start + repositories.length;
+  for (const { owner, repo, installationId } of repositories) {
+    report.repositories++;
+    // A run with a job running may still have queued jobs (a matrix waiting for runners).
+    const runs = [
+      ...(await ports.github.listWorkflowRuns(installationId, owner, repo, 'queued', ports.maxRunsPerRepository)),
+      ...(await ports.github.listWorkflowRuns(installationId, owner, repo, 'in_progress', ports.maxRunsPerRepository)),
+    ].slice(0, ports.maxRunsPerRepository);
+    for (const run of runs) {
+      report.runs++;
+      const queued = (await ports.github.listRunJobs(installationId, owner, repo, Number(run.id))).filter(
+        (job) => job.status === 'queued' && Date.parse(job.created_at) < settledBefore,
+      );
+      report.queuedOnGitHub += queued.length;
+      for (const job of queued) if (await record(job, { owner, repo, installationId }, ports)) report.recorded++;
     }
   }
   return report;

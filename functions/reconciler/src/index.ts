@@ -39,6 +39,8 @@ export const handler = createReconcilerHandler({
   lostJobSettleMs: environment.LOST_JOB_SETTLE_SECONDS * 1_000,
   maxRepositories: environment.MAX_REPOSITORIES_PER_PASS,
   maxRunsPerRepository: environment.MAX_RUNS_PER_REPOSITORY,
+  // Kept while the execution environment lives: the next pass goes on where this one stopped.
+  cursor: { next: 0 },
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
   settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,
