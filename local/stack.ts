@@ -34,8 +34,10 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** How often the publisher's scheduled tick fires (AWS: every minute). */
   readonly publisherTickMs?: number;
-  /** How often the Docker orchestrator's reconcile pass runs (AWS: every 5 minutes). */
+  /** How often the Docker orchestrator's reconcile pass (host rules) runs (AWS: every 5 minutes). */
   readonly reconcileTickMs?: number;
+  /** How often the reconciler runs (redelivery, lost jobs, leftover registrations; AWS: every 5 minutes). */
+  readonly reconcilerTickMs?: number;
   /** Extra environment for every function. */
   readonly functionEnvironment?: Record<string, string>;
   /** Another pools config (the bundles in `distDir` must have been built with it: POOLS_CONFIG=… OUT_DIR=…). */
@@ -173,7 +175,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
       createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? 60_000, invoke: (e) => publisher.invoke(e), region: aws.region }),
       createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => orchestrator.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcileTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => reconciler.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcilerTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => reconciler.invoke(e), region: aws.region }),
     );
     for (const source of sources) source.start();
     api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });

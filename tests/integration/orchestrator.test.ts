@@ -96,7 +96,11 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
     expect([...h.sim.model.runners.values()].map((r) => r.name)).toContain(message.runnerName);
 
     await waitUntil('the job to end', () => ![...h.sim.model.runners.values()].some((r) => r.name === message.runnerName), 20_000);
+    // Finished: GitHub removed the ephemeral registration itself, so teardown asks GitHub nothing.
+    const githubCalls = () => Object.values(h.sim.stats().calls).reduce((a, b) => a + b, 0);
+    const before = githubCalls();
     expect(await h.invoke([{ ...teardown, reason: 'finished' }])).toEqual({ batchItemFailures: [] });
+    expect(githubCalls()).toBe(before);
     expect(await h.invoke([{ ...teardown, reason: 'finished' }])).toEqual({ batchItemFailures: [] });
     expect((await h.host.list()).map((c) => c.runnerName)).not.toContain(message.runnerName);
   }, 60_000);

@@ -16,7 +16,8 @@ import type { Host } from './hosts/host';
 /*
  * What an orchestrator does with one message. Launch: claim (conditional write) → JIT registration → host, each step
  * recorded on the job record, so a redelivered or crashed launch resumes instead of launching twice. Teardown: the
- * registration (unless GitHub says the runner is busy), then the host; both idempotent.
+ * registration (unless GitHub says the runner is busy, or it finished its job and is gone already), then the host;
+ * both idempotent.
  */
 
 export interface OrchestratorPorts {
@@ -132,7 +133,10 @@ export async function teardown(message: TeardownMessage, ports: OrchestratorPort
   const job = await launches.job(message.jobId);
   const owner = job?.job.owner;
   const repo = job?.job.repo;
-  if (owner !== undefined && repo !== undefined) {
+  // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job
+  // ends. Asking would cost a call per job for a 404; a registration left by a runner that died mid-job is the
+  // reconciler's (offline, record finished).
+  if (owner !== undefined && repo !== undefined && message.reason !== 'finished') {
     const scope = scopeOf(config, owner, repo);
     const installationId = job?.job.installationId ?? (await github.installationId(scope));
     const runnerId =

@@ -1,4 +1,4 @@
-import { parseRunnerName, wantedIdle, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
+import { parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
 import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
@@ -39,8 +39,6 @@ export interface ReconcileReport {
   readonly idleWarmRemoved: number;
 }
 
-const LIVE_STATES = new Set<JobRecord['state']>(['dispatched', 'in_progress']);
-
 export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts): Promise<ReconcileReport> {
   const pools = ports.config.pools.filter((p) => p.host === kind);
   const poolNames = new Set(pools.map((p) => p.name));
@@ -50,7 +48,7 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
   report.hostsSeen = hosts.length;
   for (const host of hosts) {
     const job = host.jobId === undefined ? undefined : await ports.launches.job(host.jobId);
-    if (job && job.launchedRunner === host.runnerName && LIVE_STATES.has(job.state)) continue;
+    if (wantsRunner(job, host.runnerName)) continue;
     if (job && isRecent(job, ports)) continue;
     const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool)!, ports);
     if (outcome === 'busy') report.busyRunnersKept++;

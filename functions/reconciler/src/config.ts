@@ -16,6 +16,8 @@ const environmentSchema = z.object({
   LOST_JOB_SETTLE_SECONDS: z.coerce.number().int().min(0).max(24 * 3_600).default(120),
   MAX_REPOSITORIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
   MAX_RUNS_PER_REPOSITORY: z.coerce.number().int().min(1).max(1_000).default(20),
+  /** An offline registration whose record changed more recently than this is left alone (it may be mid-launch). */
+  REGISTRATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(120),
 });
 
 export type ReconcilerEnvironment = z.output<typeof environmentSchema>;

@@ -1,4 +1,5 @@
-import { acceptJobEvent, isRepositoryAllowed, parseWorkflowJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { acceptJobEvent, parseWorkflowJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { installedRepositories, nextWindow } from './repositories';
 
 /*
  * Jobs queued on GitHub that no webhook brought us (lost for good: never delivered, or past the redelivery lookback)
@@ -30,16 +31,8 @@ export interface DiscoverReport {
 export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverReport> {
   const report = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0 };
   const settledBefore = ports.now().getTime() - ports.settleMs;
-  const all: { owner: string; repo: string; installationId: number }[] = [];
-  for (const installation of await ports.github.listInstallations()) {
-    for (const r of await ports.github.listRepositories(installation.id)) {
-      if (isRepositoryAllowed(ports.config, `${r.owner}/${r.repo}`)) all.push({ ...r, installationId: installation.id });
-    }
-  }
   // More repositories than one pass looks at: each pass takes the next ones, round the list.
-  const start = all.length > ports.maxRepositories ? (ports.cursor?.next ?? 0) % all.length : 0;
-  const repositories = [...all.slice(start), ...all.slice(0, start)].slice(0, ports.maxRepositories);
-  if (ports.cursor) ports.cursor.next = start + repositories.length;
+  const repositories = nextWindow(await installedRepositories(ports.github, ports.config), ports.maxRepositories, ports.cursor);
   for (const { owner, repo, installationId } of repositories) {
     report.repositories++;
     // A run with a job running may still have queued jobs (a matrix waiting for runners).

@@ -7,6 +7,7 @@ import {
   createRouter,
   DynamoDbDeliveryLog,
   DynamoDbJobStore,
+  DynamoDbLaunchStore,
   GitHubClient,
   loadGitHubAppCredentials,
   parsePoolsConfig,
@@ -41,6 +42,9 @@ export const handler = createReconcilerHandler({
   maxRunsPerRepository: environment.MAX_RUNS_PER_REPOSITORY,
   // Kept while the execution environment lives: the next pass goes on where this one stopped.
   cursor: { next: 0 },
+  launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
+  registrationGraceMs: environment.REGISTRATION_GRACE_SECONDS * 1_000,
+  registrationCursor: { next: 0 },
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
   settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,

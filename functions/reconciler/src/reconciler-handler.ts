@@ -7,9 +7,10 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { discoverLostJobs, type DiscoverPorts } from './discover-lost-jobs';
 import { redeliverLost, type RedeliverPorts } from './redeliver';
+import { removeLeakedRegistrations, type RegistrationPorts } from './remove-leaked-registrations';
 
-export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPorts, 'github' | 'settleMs'> {
-  readonly github: RedeliverPorts['github'] & DiscoverPorts['github'];
+export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPorts, 'github' | 'settleMs' | 'now' | 'config'>, Omit<RegistrationPorts, 'github' | 'now'> {
+  readonly github: RedeliverPorts['github'] & DiscoverPorts['github'] & RegistrationPorts['github'];
   readonly lostJobSettleMs: number;
   readonly logger: Logger;
   readonly tracer: Tracer;
@@ -17,8 +18,9 @@ export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPor
 }
 
 /**
- * The reconciler: every scheduled tick, lost webhook deliveries redelivered, then jobs queued on GitHub that no
- * webhook brought recorded (the host rules run in each host kind's orchestrator, which owns the hosts).
+ * The reconciler: every scheduled tick, lost webhook deliveries redelivered, jobs queued on GitHub that no webhook
+ * brought recorded, and leftover runner registrations removed (the host rules run in each host kind's orchestrator,
+ * which owns the hosts).
  */
 export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
   const { logger, tracer, metrics } = ports;
@@ -32,7 +34,10 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     logger.info('lost-job pass', { ...discovery });
     metrics.addMetric('LostJobsRecorded', MetricUnit.Count, discovery.recorded);
     tracer.putAnnotation('lostJobsRecorded', discovery.recorded);
-    return { redelivery, discovery };
+    const registrations = await removeLeakedRegistrations(ports);
+    logger.info('registration pass', { ...registrations });
+    metrics.addMetric('LeakedRegistrationsRemoved', MetricUnit.Count, registrations.removed);
+    return { redelivery, discovery, registrations };
   };
   return middy(pass).use(injectLambdaContext(logger, { resetKeys: true })).use(captureLambdaHandler(tracer)).use(logMetrics(metrics));
 }

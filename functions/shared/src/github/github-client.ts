@@ -126,9 +126,12 @@ export class GitHubClient {
   }
 
   /** The App's installations (one page: up to 100 accounts). */
-  async listInstallations(): Promise<{ id: number; account: string }[]> {
+  async listInstallations(): Promise<{ id: number; account: string; organization: boolean }[]> {
     const { data } = await this.app().request('GET /app/installations', { per_page: 100 });
-    return data.map((i) => ({ id: i.id, account: (i.account as { login?: string } | null)?.login ?? '' }));
+    return data.map((i) => {
+      const account = i.account as { login?: string; type?: string } | null;
+      return { id: i.id, account: account?.login ?? '', organization: account?.type === 'Organization' };
+    });
   }
 
   /** The repositories an installation covers. */

@@ -10,6 +10,11 @@ export type ClaimOutcome =
   /** The job no longer waits for this runner (requeued, cancelled, taken): nothing to launch. */
   | { readonly kind: 'not-ours' };
 
+/** Whether this record still wants `runnerName`: its slot's runner, launching or running (else the runner is left over). */
+export function wantsRunner(job: JobRecord | undefined, runnerName: string): boolean {
+  return job !== undefined && job.launchedRunner === runnerName && (job.state === 'dispatched' || job.state === 'in_progress');
+}
+
 /** Storage contract of the orchestrators: a launch's progress on the job record that holds its runner's slot. */
 export interface LaunchStore {
   /** Claims the launch of `runnerName`; a claim older than `staleBeforeMs` (epoch ms) may be taken over. */
