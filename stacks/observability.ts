@@ -93,6 +93,10 @@ export class Observability extends Construct {
         widget('Function errors', props.functions.map((f) => ['AWS/Lambda', 'Errors', 'FunctionName', f.function.functionName, { stat: 'Sum' }])),
         widget('Function duration p95 (ms)', props.functions.map((f) => ['AWS/Lambda', 'Duration', 'FunctionName', f.function.functionName, { stat: 'p95' }])),
         widget('GitHub API calls', [...orchestratorServices].map((service) => [{ expression: `SUM(SEARCH('{${METRICS_NAMESPACE},service,operation,status} MetricName="GitHubCalls" service="${service}"', 'Sum', 60))`, label: service, id: service.replace(/-/g, '_') }])),
+        widget('Reconciler', [
+          ...orchestratorServices.flatMap((service) => ['LeakedHostsRemoved', 'StuckLaunchesRequeued', 'IdleWarmRunnersRemoved'].map((name): Metric => [METRICS_NAMESPACE, name, 'service', service, { stat: 'Sum', label: `${service} ${name}` }])),
+          ...['DeliveriesRedelivered', 'LostJobsRecorded', 'LeakedRegistrationsRemoved'].map((name): Metric => [METRICS_NAMESPACE, name, 'service', 'reconciler', { stat: 'Sum', label: name }]),
+        ]),
         widget('GitHub rate limit remaining', orchestratorServices.map((service) => [METRICS_NAMESPACE, 'GitHubRateLimitRemaining', 'service', service, { stat: 'Minimum' }])),
       ],
     };

@@ -210,7 +210,7 @@ describe('deployable stack: invariants over the whole JSON', () => {
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
     const [[, dashboard]] = of(json, 'aws_cloudwatch_dashboard') as [[string, Block]];
     const titles = (JSON.parse(String(dashboard.dashboard_body)) as { widgets: { properties: { title: string } }[] }).widgets.map((w) => w.properties.title);
-    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'GitHub rate limit remaining']));
+    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'Reconciler', 'GitHub rate limit remaining']));
   });
 });
 

@@ -85,6 +85,7 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     logger.info('reconcile pass', { ...report });
     metrics.addMetric('LeakedHostsRemoved', MetricUnit.Count, report.leakedHostsRemoved);
     metrics.addMetric('StuckLaunchesRequeued', MetricUnit.Count, report.stuckLaunchesRequeued);
+    metrics.addMetric('IdleWarmRunnersRemoved', MetricUnit.Count, report.idleWarmRemoved);
     return report;
   };
   const isTick = (event: unknown): boolean => (event as { source?: string }).source === 'aws.events';
