@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { warmJobId, type PoolsConfigInput } from '@runners/shared';
+import { DynamoDbLaunchStore, warmJobId, type PoolsConfigInput } from '@runners/shared';
 import { getJob } from '../helpers/aws';
 import { dispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
@@ -98,6 +98,31 @@ describe('warm pools', () => {
     await h.tick();
     await h.settle();
     expect(launchedNames(h)).toEqual([1, 2, 3].map((slot) => `gha-${POOL}-w${slot}-1`));
+    await h.close();
+  }, 120_000);
+
+  it('does not replace a warm slot whose launches failed with the next one; retries it after the cool-down', async () => {
+    let clock = Date.now();
+    const h = await dispatchHarness({ config: warmConfig({ owner: 'octo-org', minIdle: 1 }), now: () => new Date(clock) });
+    await h.tick();
+    await h.settle();
+    expect(launchedNames(h)).toEqual([`gha-${POOL}-w1-1`]);
+
+    // Act: the orchestrator gives up on it (its hosts never start)
+    const launches = new DynamoDbLaunchStore(h.dynamodb, h.tableName);
+    expect(await launches.failLaunch(warmJobId(POOL, 1), `gha-${POOL}-w1-1`, 'give-up', clock)).toBe(true);
+    await h.tick();
+    await h.settle();
+
+    // Assess: no slot 2 instead, nothing launched
+    expect(launchedNames(h)).toHaveLength(1);
+    expect(await getJob(h.dynamodb, h.tableName, warmJobId(POOL, 2))).toBeUndefined();
+
+    // After the cool-down, slot 1 again, as its next attempt
+    clock += 11 * 60_000;
+    await h.tick();
+    await h.settle();
+    expect(launchedNames(h)).toEqual([`gha-${POOL}-w1-1`, `gha-${POOL}-w1-2`]);
     await h.close();
   }, 120_000);
 });

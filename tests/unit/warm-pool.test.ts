@@ -39,6 +39,9 @@ describe('warm runner names', () => {
     const name = runnerName('gha', { pool: 'docker-linux', jobId, attempt: 3 });
     expect(name).toBe('gha-docker-linux-w7-3');
     expect(parseRunnerName(name, 'gha', POOLS)).toEqual({ pool: 'docker-linux', jobId, attempt: 3 });
+    // Attempts have 4 digits: a slot relaunched 9,999 times starts over at 1 (the store wraps it).
+    expect(parseRunnerName('gha-docker-linux-w7-9999', 'gha', POOLS)).toMatchObject({ attempt: 9_999 });
+    expect(parseRunnerName('gha-docker-linux-w7-10000', 'gha', POOLS)).toBeUndefined();
     // A pool whose name ends like a warm slot still parses by its own rules.
     expect(parseRunnerName('gha-docker-w-42-1', 'gha', POOLS)).toEqual({ pool: 'docker-w', jobId: 42, attempt: 1 });
   });

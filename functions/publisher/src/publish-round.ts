@@ -295,7 +295,10 @@ async function tendWarmSlots(pool: Pool, queuedSlots: QueuedJob[], ports: Publis
   } else if (idle + queued.length < wanted && pool.warm) {
     const used = new Set([...runners, ...queued].map((r) => warmSlotOf(pool.name, r.jobId)));
     const at = ports.now();
-    for (let slot = 1; opened < wanted - idle - queued.length && slot <= pool.maxRunners; slot++) {
+    // At most busy + wanted slots: one whose launches failed (cooling down) is not replaced by the next number, so
+    // a pool whose hosts cannot start stays small instead of trying slot after slot.
+    const highest = Math.min(pool.maxRunners, runners.length - idle + wanted);
+    for (let slot = 1; opened < wanted - idle - queued.length && slot <= highest; slot++) {
       if (used.has(slot)) continue;
       const record = { pool: pool.name, jobId: warmJobId(pool.name, slot), owner: pool.warm.owner, repo: pool.warm.repo ?? '', labels: pool.labels };
       if (await store.openWarmSlot(record, at, new Date(at.getTime() - ports.limits.warmFailureCooldownMs))) opened++;

@@ -15,6 +15,7 @@ import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
 import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
+import { MAX_ATTEMPT } from './runner-name';
 import type { JobRecord } from '../jobs/job-store';
 import { isWarmJobId } from '../pools/warm-pool';
 import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, WarmRunner, WarmSlot } from './dispatch-store';
@@ -41,7 +42,9 @@ export class DynamoDbDispatchStore implements DispatchStore {
       repo: item.job.repo,
       installationId: item.job.installationId,
       labels: item.job.labels,
-      nextAttempt: (item.launchAttempt ?? 0) + 1,
+      // Runner names carry at most 4 digits of attempt: a warm slot relaunched for its 10,000th time starts over at 1
+      // (the runner of attempt 1 is long gone by then).
+      nextAttempt: ((item.launchAttempt ?? 0) % MAX_ATTEMPT) + 1,
       createdAt: item.job.createdAt ?? item.job.firstSeenAt,
       seenAt: item.job.firstSeenAt,
       notBefore: item.notBefore,

@@ -7,6 +7,9 @@ import { isWarmJobId, warmJobId, warmSlotOf } from '../pools/warm-pool';
  * or names a pool we do not have, is not ours.
  */
 
+/** Attempts have at most 4 digits in a name. */
+export const MAX_ATTEMPT = 9_999;
+
 export interface RunnerIdentity {
   readonly pool: string;
   /** The record holding the runner's slot: a job, or a warm slot of the pool. */
@@ -25,7 +28,7 @@ export function parseRunnerName(name: string, prefix: string, pools: ReadonlySet
   const pool = match[1]!.slice(prefix.length + 1);
   const number = Number(match[3]);
   const attempt = Number(match[4]);
-  if (!pools.has(pool) || !Number.isSafeInteger(number) || number <= 0 || attempt <= 0) return undefined;
+  if (!pools.has(pool) || !Number.isSafeInteger(number) || number <= 0 || attempt <= 0 || attempt > MAX_ATTEMPT) return undefined;
   if (match[2] === 'w') return number < 1_000 ? { pool, jobId: warmJobId(pool, number), attempt } : undefined;
   return isWarmJobId(number) ? undefined : { pool, jobId: number, attempt };
 }
