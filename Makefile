@@ -91,6 +91,8 @@ bench: install ## benchmarks on the local stack; results in bench/results/
 	npx tsx bench/dispatch.ts $(BENCH_SIZES)
 	POOLS_CONFIG=bench/pools.reliability.ts OUT_DIR=dist-reliability npx tsx scripts/build-functions.ts
 	npx tsx bench/reliability.ts $(BENCH_SCENARIOS)
+	POOLS_CONFIG=bench/pools.warm.ts OUT_DIR=dist-warm npx tsx scripts/build-functions.ts
+	npx tsx bench/warm.ts
 
 clean: ## remove build output and local state (keeps node_modules and the venv)
-	rm -rf dist dist-bench dist-reliability cdktf.out .local coverage
+	rm -rf dist dist-bench dist-reliability dist-warm cdktf.out .local coverage
