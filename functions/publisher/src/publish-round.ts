@@ -205,10 +205,11 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
   const idle = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0, leftToWarm: 0 };
   if (capacity.available === 0) return { ...idle, queued: 0, moreToLaunch: false };
 
-  // A job whose launch failed waits out its back-off (the tick brings it back).
-  const waiting = (await store.queuedJobs(pool.name, ports.limits.queueWindow)).filter((job) => (job.notBefore ?? 0) <= nowMs);
-  const queued = waiting.filter((job) => !isWarmJobId(job.jobId));
-  const warm = await tendWarmSlots(pool, waiting.filter((job) => isWarmJobId(job.jobId)), ports);
+  const all = await store.queuedJobs(pool.name, ports.limits.queueWindow);
+  // A job whose launch failed waits out its back-off (the tick brings it back); a warm slot doing so still counts.
+  const ready = (job: QueuedJob) => (job.notBefore ?? 0) <= nowMs;
+  const queued = all.filter((job) => !isWarmJobId(job.jobId) && ready(job));
+  const warm = await tendWarmSlots(pool, all.filter((job) => isWarmJobId(job.jobId)), ports);
   // Idle warm runners take the youngest jobs' places: GitHub hands each of them a job within seconds.
   const leftToWarm = new Set(queued.filter((job) => nowMs - Date.parse(job.seenAt) < ports.limits.warmGraceMs).slice(0, warm.idle).map((job) => job.jobId));
   const budget = Math.min(capacity.available, ports.limits.launchesPerRound);
@@ -218,7 +219,7 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
     inFlightByRepository,
   );
   // Warm slots get what the pool's jobs leave.
-  chosen.push(...warm.queued.slice(0, budget - chosen.length).map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })));
+  chosen.push(...warm.queued.filter(ready).slice(0, budget - chosen.length).map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })));
   if (chosen.length === 0) return { ...idle, leftToWarm: leftToWarm.size, queued: 0, moreToLaunch: warm.opened > 0 };
 
   const names = chosen.map((job) => runnerName(ports.config.runnerNamePrefix, { pool: pool.name, jobId: job.jobId, attempt: job.nextAttempt }));
