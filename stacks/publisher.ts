@@ -32,6 +32,8 @@ export class Publisher extends Construct {
       environment: { JOBS_TABLE_NAME: props.tableName, JOBS_TOPIC_ARN: props.jobsTopicArn, PUBLISHER_TOPIC_ARN: props.publisherTopicArn },
       statements: [
         { sid: 'Jobs', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.tableArn, `${props.tableArn}/index/*`] },
+        // Warm pools: a queued warm slot no longer wanted is deleted (conditionally, only while queued).
+        { sid: 'WarmSlots', actions: ['dynamodb:DeleteItem'], resources: [props.tableArn] },
         { sid: 'Dispatch', actions: ['sns:Publish'], resources: [props.jobsTopicArn, props.publisherTopicArn] },
       ],
     });
