@@ -74,6 +74,9 @@ export default definePoolsConfig({
       maxRunners: 50,
       launchesPerMinute: 30,
       ec2: { instanceTypes: ['m7i.large', 'm6i.large', 'm5.large'], market: 'spot', image: { ssmParameter: '/ephemeral-runners/ami/linux-x64' } },
+      // A warm pool keeps VMs booted ahead of jobs (minutes saved per job); they count against maxRunners. The owner is
+      // the organization the runners register with:
+      // warm: { owner: 'my-org', minIdle: 1, windows: [{ cron: '0 8 * * 1-5', durationMinutes: 600, minIdle: 5, timezone: 'Europe/Berlin' }] },
     },
     {
       // EC2 Windows VMs (runs-on: [self-hosted, windows]). Windows boots slowly: keep launchesPerMinute modest.
