@@ -70,10 +70,18 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     expect(await getJob(dynamodb, tableName, outside[0]!)).toBeUndefined();
   }, 30_000);
 
-  it('does nothing more on the next pass, and unchanged lists cost 304s', async () => {
+  it('does nothing more on the next pass: known jobs are read, not written; unchanged lists cost 304s', async () => {
     statuses.length = 0;
-    const report = await discoverLostJobs(ports);
-    expect(report.recorded).toBe(0);
+    let writes = 0;
+    const store = ports.store;
+    const counting: DiscoverPorts['store'] = {
+      recordWebhook: (...args) => ((writes += 1), store.recordWebhook(...args)),
+      knownJobs: (ids) => store.knownJobs(ids),
+      markWarmRunnerBusy: (...args) => store.markWarmRunnerBusy(...args),
+    };
+    const report = await discoverLostJobs({ ...ports, store: counting });
+    expect(report).toMatchObject({ queuedOnGitHub: 3, recorded: 0 });
+    expect(writes).toBe(0);
     // Runs and jobs lists unchanged since the last pass: answered 304 (not counted against the rate limit).
     expect(statuses.filter((s) => s === 304).length).toBeGreaterThanOrEqual(3);
   }, 30_000);

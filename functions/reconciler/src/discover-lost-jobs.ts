@@ -46,7 +46,9 @@ export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverRe
         (job) => job.status === 'queued' && Date.parse(job.created_at) < settledBefore,
       );
       report.queuedOnGitHub += queued.length;
-      for (const job of queued) if (await record(job, { owner, repo, installationId }, ports)) report.recorded++;
+      // Read before writing: most of them are known (queued here too), and a read costs a quarter of a write.
+      const known = await ports.store.knownJobs(queued.map((job) => Number(job.id)));
+      for (const job of queued.filter((j) => !known.has(Number(j.id)))) if (await record(job, { owner, repo, installationId }, ports)) report.recorded++;
     }
   }
   return report;

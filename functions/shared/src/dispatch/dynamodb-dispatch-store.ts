@@ -1,11 +1,8 @@
 import {
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  type BatchGetItemCommandOutput,
   GetItemCommand,
   PutItemCommand,
-  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -143,33 +140,11 @@ export class DynamoDbDispatchStore implements DispatchStore {
 
   async slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>> {
     const held = new Map<string, string>();
-    // One key per job (two launches of one job, attempts 1 and 2, share a record; BatchGetItem refuses duplicates),
-    // 100 keys per call, unprocessed keys asked again.
-    const jobIds = [...new Set(runners.map((r) => r.jobId))];
-    for (let start = 0; start < jobIds.length; start += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = jobIds.slice(start, start + 100).map((jobId) => ({ [PK]: { S: jobKey(jobId) } }));
-      while (keys && keys.length > 0) {
-        const result: BatchGetItemCommandOutput = await this.table.send('confirming slots', () =>
-          this.table.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.table.tableName]: {
-                  Keys: keys,
-                  ConsistentRead: true,
-                  ProjectionExpression: '#slotPool, #launchedRunner, #job',
-                  ExpressionAttributeNames: { '#slotPool': SLOTS.partitionKey.name, '#launchedRunner': SLOTS.sortKey.name, '#job': 'job' },
-                },
-              },
-            }),
-          ),
-        );
-        for (const raw of result.Responses?.[this.table.tableName] ?? []) {
-          const item = unmarshall(raw) as Pick<JobItem, 'slotPool' | 'launchedRunner' | 'job'>;
-          if (item.slotPool !== undefined && item.launchedRunner !== undefined) held.set(item.launchedRunner, repositoryOf(item));
-        }
-        keys = result.UnprocessedKeys?.[this.table.tableName]?.Keys;
-      }
-    }
+    // One key per job: two launches of one job (attempts 1 and 2) share a record.
+    await this.table.batchGet([...new Set(runners.map((r) => r.jobId))], [SLOTS.partitionKey.name, SLOTS.sortKey.name, 'job'], (raw) => {
+      const item = raw as Pick<JobItem, 'slotPool' | 'launchedRunner' | 'job'>;
+      if (item.slotPool !== undefined && item.launchedRunner !== undefined) held.set(item.launchedRunner, repositoryOf(item));
+    });
     return new Map([...held].filter(([name]) => runners.some((r) => r.runnerName === name)));
   }
 

@@ -107,6 +107,12 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
+  async knownJobs(jobIds: readonly number[]): Promise<Set<number>> {
+    const known = new Set<number>();
+    await this.table.batchGet([...new Set(jobIds)], ['jobId'], (item) => known.add((item as { jobId: number }).jobId));
+    return known;
+  }
+
   async markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {
     // Only while that runner holds the slot: a late or duplicate webhook of a runner already gone changes nothing.
     await this.table.conditionalUpdate(slotJobId, new UpdateBuilder().set('warmBusyWith', busyWith), {

@@ -67,6 +67,8 @@ export interface JobRecord {
 export interface JobStore {
   /** Apply one `workflow_job` webhook to the job's record, atomically and only if it moves the job forward. */
   recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome>;
+  /** Which of these jobs have a record (of any state): consistent reads, 100 keys per call. */
+  knownJobs(jobIds: readonly number[]): Promise<Set<number>>;
   /** A warm runner took a job: its slot's record notes it, so the publisher no longer counts it idle. */
   markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void>;
 }

@@ -1,5 +1,7 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
+  type BatchGetItemCommandOutput,
   GetItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -56,6 +58,23 @@ export class JobsTableAccess {
       this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: jobKey(jobId) } }, ConsistentRead: true })),
     );
     return result.Item ? (unmarshall(result.Item) as JobRecord) : undefined;
+  }
+
+  /**
+   * Consistent reads of these jobs' records (those that exist), only `attributes` of each: 100 keys per call (the
+   * API's limit; it refuses duplicates), unprocessed keys asked again.
+   */
+  async batchGet(jobIds: readonly number[], attributes: readonly string[], onItem: (item: Record<string, unknown>) => void): Promise<void> {
+    const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
+    for (let start = 0; start < jobIds.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = jobIds.slice(start, start + 100).map((jobId) => ({ [PK]: { S: jobKey(jobId) } }));
+      while (keys && keys.length > 0) {
+        const request = { Keys: keys, ConsistentRead: true, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+        const result: BatchGetItemCommandOutput = await this.send('reading jobs', () => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: request } })));
+        for (const raw of result.Responses?.[this.tableName] ?? []) onItem(unmarshall(raw));
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
   }
 
   async query<T>(indexName: string, keyName: string, value: string, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
