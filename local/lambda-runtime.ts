@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
 /*
- * Lambda semantics for the local stack: each function runs in its own worker thread (its own module instance and
- * environment variables, like an execution environment), one invocation at a time, with its timeout.
+ * Lambda semantics for the local stack: each function runs in worker threads (each its own module instance and
+ * environment variables, like an execution environment), one invocation at a time per environment, with its timeout.
  */
 
 export interface LocalFunction {
@@ -24,6 +24,8 @@ export interface LocalFunctionOptions {
   readonly environment: Record<string, string>;
   readonly timeoutMs?: number;
   readonly memoryMb?: number;
+  /** Execution environments (default 1): concurrent invocations at most. */
+  readonly concurrency?: number;
 }
 
 export class InvocationError extends Error {
@@ -37,16 +39,20 @@ type WorkerReply = { ready: true } | { id: number; result?: unknown; error?: { n
 
 export async function startLocalFunction(options: LocalFunctionOptions): Promise<LocalFunction> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let environment = await startEnvironment(options, timeoutMs);
-  let queue: Promise<unknown> = Promise.resolve();
+  // Lambda runs one invocation per execution environment and adds environments under load, up to the function's
+  // concurrency: each of ours has a queue, and an invocation goes to the least busy one.
+  type Slot = { environment: Environment; queue: Promise<unknown>; waiting: number };
+  const slots: Slot[] = await Promise.all(
+    Array.from({ length: options.concurrency ?? 1 }, async () => ({ environment: await startEnvironment(options, timeoutMs), queue: Promise.resolve(), waiting: 0 })),
+  );
   /** AWS calls of environments that crashed: still counted. */
   const retiredCalls: Record<string, number> = {};
 
   const usage = { invocations: 0, durationMs: 0 };
-  const timed = async (event: unknown) => {
+  const timed = async (slot: Slot, event: unknown) => {
     const started = performance.now();
     try {
-      return await environment.send({ event });
+      return await slot.environment.send({ event });
     } finally {
       usage.invocations++;
       usage.durationMs += performance.now() - started;
@@ -57,30 +63,36 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
     name: options.name,
     usage: () => ({ ...usage }),
     invoke<TResult>(event: unknown): Promise<TResult> {
-      // One at a time per environment, as Lambda runs one invocation per execution environment.
-      const result = queue.then(() => timed(event));
-      queue = result.catch(() => undefined);
+      const slot = slots.reduce((least, s) => (s.waiting < least.waiting ? s : least));
+      slot.waiting++;
+      const result = slot.queue.then(() => timed(slot, event)).finally(() => slot.waiting--);
+      slot.queue = result.catch(() => undefined);
       return result as Promise<TResult>;
     },
     async awsCalls() {
       const calls = { ...retiredCalls };
-      for (const [operation, n] of Object.entries((await environment.send({ stats: true })) as Record<string, number>)) calls[operation] = (calls[operation] ?? 0) + n;
+      for (const slot of slots) {
+        for (const [operation, n] of Object.entries((await slot.environment.send({ stats: true })) as Record<string, number>)) calls[operation] = (calls[operation] ?? 0) + n;
+      }
       return calls;
     },
     async crash() {
-      // The execution environment dies mid-invocation (as a Lambda does on an out-of-memory kill): the invocation
+      // An execution environment dies mid-invocation (as a Lambda does on an out-of-memory kill): the invocation
       // fails, nothing after that point runs, and the next invocation gets a fresh environment (a cold start).
-      const dead = environment;
-      environment = await startEnvironment(options, timeoutMs);
+      const slot = slots.find((s) => s.waiting > 0) ?? slots[0]!;
+      const dead = slot.environment;
+      slot.environment = await startEnvironment(options, timeoutMs);
       const calls = (await dead.send({ stats: true })) as Record<string, number>;
       for (const [operation, n] of Object.entries(calls)) retiredCalls[operation] = (retiredCalls[operation] ?? 0) + n;
       await dead.terminate();
     },
     async stop() {
-      await environment.terminate();
+      await Promise.all(slots.map((slot) => slot.environment.terminate()));
     },
   };
 }
+
+type Environment = Awaited<ReturnType<typeof startEnvironment>>;
 
 async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number) {
   const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {

@@ -74,6 +74,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+const PRODUCER_ENVIRONMENTS = 4;
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.stackDir, { recursive: true });
   const names = resourceNames(DEFAULT_PREFIX);
@@ -120,17 +122,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...options.functionEnvironment,
     };
-    const start = async (name: string, environment: Record<string, string>, timeoutMs: number) => {
+    const start = async (name: string, environment: Record<string, string>, timeoutMs: number, concurrency = 1) => {
       const fn = await startLocalFunction({
         name: names.function(name),
         bundle: resolve(options.distDir ?? resolve(options.root, 'dist'), name, 'index.mjs'),
         environment: { ...common, ...environment },
         timeoutMs,
+        concurrency,
       });
       functions.set(name, fn);
       return fn;
     };
-    const producer = await start('producer', { JOBS_TABLE_NAME: names.jobsTable, WEBHOOK_SECRET_PARAMETER: names.webhookSecretParameter }, 10_000);
+    // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
+    // is answered within GitHub's 10 s instead of turning into failed deliveries.
+    const producer = await start('producer', { JOBS_TABLE_NAME: names.jobsTable, WEBHOOK_SECRET_PARAMETER: names.webhookSecretParameter }, 10_000, PRODUCER_ENVIRONMENTS);
     const messenger = await start('messenger', { PUBLISHER_TOPIC_ARN: topology.publisherTopicArn }, 30_000);
     const publisher = await start(
       'publisher',
