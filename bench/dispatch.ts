@@ -8,13 +8,10 @@
  * into dist-bench/ (the Makefile's bench target does it).
  */
 import { ReceiveMessageCommand, SQSClient, DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../local/free-port.mjs';
-import { startLocalStack } from '../local/stack';
+import { startLocalStack, throwawayStack } from '../local/stack';
 import { examplePayload, signature } from '../tests/helpers/webhooks';
 import { percentiles } from '../local/percentiles';
 
@@ -41,13 +38,8 @@ interface DispatchResult {
 }
 
 async function run(jobs: number): Promise<DispatchResult> {
-  const stackDir = mkdtempSync(join(tmpdir(), 'bench-dispatch-'));
   const local = await startLocalStack({
-    root,
-    stackDir,
-    httpPort: await freePort(),
-    motoPort: await freePort(),
-    webhookSecret: randomBytes(16).toString('hex'),
+    ...(await throwawayStack(root, 'bench-dispatch')),
     logLevel: 'WARN',
     poolsConfigPath: resolve(root, 'bench/pools.bench.ts'),
     distDir: resolve(root, 'dist-bench'),

@@ -8,22 +8,19 @@
  * Usage: npx tsx bench/reliability.ts [steady] [chaos] [report] (report: re-render the markdown only). Needs the bundles built with bench/pools.reliability.ts into
  * dist-reliability/ (the Makefile's bench target does it).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAOS_FAULTS, startChaosScenario } from '../local/chaos/scenario';
 import { runDemo } from '../local/demo';
-import { freePort } from '../local/free-port.mjs';
 import { percentiles } from '../local/percentiles';
-import { startLocalStack } from '../local/stack';
+import { startLocalStack, throwawayStack } from '../local/stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const resultsDir = resolve(root, 'bench/results');
 const JOBS = Number(process.env.BENCH_RELIABILITY_JOBS ?? 1_000);
-/** Jobs per burst (one every 10 s): the local stack has one producer execution environment, and GitHub gives a
- * webhook 10 s; bigger bursts make it fail deliveries that the reconciler then has to redeliver. */
+/** Jobs per burst (one every 10 s): the local stack has 4 producer execution environments, and GitHub gives a
+ * webhook 10 s; much bigger bursts make it fail deliveries that the reconciler then has to redeliver. */
 const BURST = Number(process.env.BENCH_BURST ?? 50);
 
 /**
@@ -69,11 +66,7 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
   const chaos = scenario === 'chaos';
   const faults = chaos ? await startChaosScenario() : undefined;
   const local = await startLocalStack({
-    root,
-    stackDir: mkdtempSync(join(tmpdir(), `bench-${scenario}-`)),
-    httpPort: await freePort(),
-    motoPort: await freePort(),
-    webhookSecret: randomBytes(16).toString('hex'),
+    ...(await throwawayStack(root, `bench-${scenario}`)),
     logLevel: 'ERROR',
     publisherTickMs: 10_000,
     poolsConfigPath: resolve(root, 'bench/pools.reliability.ts'),

@@ -4,14 +4,11 @@
  * its jobs. Time to runner = job queued on GitHub (the simulator) → a runner took it. Writes bench/results/warm.json
  * and warm.md. Needs the bundles built with bench/pools.warm.ts into dist-warm/ (the Makefile's bench target does it).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../local/free-port.mjs';
 import { percentiles } from '../local/percentiles';
-import { startLocalStack } from '../local/stack';
+import { startLocalStack, throwawayStack } from '../local/stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const resultsDir = resolve(root, 'bench/results');
@@ -21,11 +18,7 @@ const POOLS = { 'docker-cold': 'cold', 'docker-warm': 'warm' } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const local = await startLocalStack({
-  root,
-  stackDir: mkdtempSync(join(tmpdir(), 'bench-warm-')),
-  httpPort: await freePort(),
-  motoPort: await freePort(),
-  webhookSecret: randomBytes(16).toString('hex'),
+  ...(await throwawayStack(root, 'bench-warm')),
   logLevel: 'ERROR',
   publisherTickMs: 10_000,
   poolsConfigPath: resolve(root, 'bench/pools.warm.ts'),

@@ -3,14 +3,11 @@
  * sends a mixed workload of DEMO_JOBS (50) jobs through the GitHub simulator, waits, prints a summary, writes it to
  * .local/demo-summary.json, stops everything. Exits 0 only if every job ran exactly once and nothing was left behind.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, runDemo } from './demo';
-import { freePort } from './free-port.mjs';
-import { startLocalStack } from './stack';
+import { startLocalStack, throwawayStack } from './stack';
 import { CHAOS_FAULTS, startChaosScenario } from './chaos/scenario';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -20,11 +17,7 @@ const chaos = process.env.DEMO_SCENARIO === 'chaos';
 const faults = chaos ? await startChaosScenario() : undefined;
 
 const local = await startLocalStack({
-  root,
-  stackDir: mkdtempSync(join(tmpdir(), 'demo-')),
-  httpPort: await freePort(),
-  motoPort: await freePort(),
-  webhookSecret: randomBytes(16).toString('hex'),
+  ...(await throwawayStack(root, 'demo')),
   logLevel: process.env.LOG_LEVEL ?? 'ERROR',
   publisherTickMs: 10_000,
   ...faults?.stackOptions,

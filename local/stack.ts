@@ -3,8 +3,10 @@
  * sources that connect them, the producer behind the emulated HTTP API. `make local` (local/main.ts) and the
  * benchmarks start it through here.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
@@ -18,6 +20,7 @@ import { RECONCILE_EVERY_MS } from '../stacks/resource-names';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
+import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
 import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
@@ -75,6 +78,17 @@ export interface LocalStack {
 }
 
 const PRODUCER_ENVIRONMENTS = 4;
+
+/** A throwaway stack's place (demo, benchmarks): a temporary directory, free ports, a random webhook secret. */
+export async function throwawayStack(root: string, name: string): Promise<Pick<LocalStackOptions, 'root' | 'stackDir' | 'httpPort' | 'motoPort' | 'webhookSecret'>> {
+  return {
+    root,
+    stackDir: mkdtempSync(join(tmpdir(), `${name}-`)),
+    httpPort: await freePort(),
+    motoPort: await freePort(),
+    webhookSecret: randomBytes(16).toString('hex'),
+  };
+}
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.stackDir, { recursive: true });

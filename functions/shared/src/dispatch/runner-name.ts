@@ -1,4 +1,4 @@
-import { isWarmJobId, warmJobId, warmSlotOf } from '../pools/warm-pool';
+import { isWarmJobId, WARM_SLOTS_PER_POOL, warmJobId, warmSlotOf } from '../pools/warm-pool';
 
 /*
  * A runner's name says which launch it is: `<prefix>-<pool>-<job id>-<attempt>`, or `<prefix>-<pool>-w<slot>-<attempt>`
@@ -29,6 +29,6 @@ export function parseRunnerName(name: string, prefix: string, pools: ReadonlySet
   const number = Number(match[3]);
   const attempt = Number(match[4]);
   if (!pools.has(pool) || !Number.isSafeInteger(number) || number <= 0 || attempt <= 0 || attempt > MAX_ATTEMPT) return undefined;
-  if (match[2] === 'w') return number < 1_000 ? { pool, jobId: warmJobId(pool, number), attempt } : undefined;
+  if (match[2] === 'w') return number < WARM_SLOTS_PER_POOL ? { pool, jobId: warmJobId(pool, number), attempt } : undefined;
   return isWarmJobId(number) ? undefined : { pool, jobId: number, attempt };
 }
