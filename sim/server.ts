@@ -151,7 +151,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   router.on('GET', '/app', (r) => asApp(r) ?? { status: 200, body: { id: appId, slug: 'ephemeral-runners-sim', name: 'ephemeral-runners (simulated)', events: ['workflow_job'] } });
-  router.on('GET', '/app/installations', (r) => asApp(r) ?? { status: 200, body: [...model.installations.keys()].map(installationBody) });
+  router.on('GET', '/app/installations', (r) => asApp(r) ?? paginate(r, [...model.installations.keys()].map(installationBody), (items) => items));
   router.on('GET', '/app/installations/{installation_id}', (r) => asApp(r) ?? (model.installations.has(Number(r.params.installation_id)) ? { status: 200, body: installationBody(Number(r.params.installation_id)) } : error(404, 'Not Found')));
   for (const template of ['/orgs/{owner}/installation', '/users/{owner}/installation', '/repos/{owner}/{repo}/installation']) {
     router.on('GET', template, (r) => {

@@ -18,10 +18,11 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
   let tableName: string;
   let ports: DiscoverPorts;
   const statuses: number[] = [];
+  const answers: string[] = [];
   const config = testPoolsConfig({ repositories: ['octo-org/app'] });
 
   beforeAll(async () => {
-    env = await simulatorWithClient({}, { onCall: (_operation, status) => statuses.push(status) });
+    env = await simulatorWithClient({}, { onCall: (operation, status) => (statuses.push(status), answers.push(`${operation} ${status}`)) });
     dynamodb = new DynamoDBClient(motoTarget().clientConfig);
     tableName = await createJobsTable(motoTarget(), 'lost');
     ports = {
@@ -72,6 +73,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
 
   it('does nothing more on the next pass: known jobs are read, not written; unchanged lists cost 304s', async () => {
     statuses.length = 0;
+    answers.length = 0;
     let writes = 0;
     const store = ports.store;
     const counting: DiscoverPorts['store'] = {
@@ -84,6 +86,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     expect(writes).toBe(0);
     // Runs and jobs lists unchanged since the last pass: answered 304 (not counted against the rate limit).
     expect(statuses.filter((s) => s === 304).length).toBeGreaterThanOrEqual(3);
+    expect(answers).toContain('GET /app/installations 304');
   }, 30_000);
 
   it('leaves a job younger than the settle time to its webhook', async () => {

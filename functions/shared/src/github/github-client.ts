@@ -125,12 +125,12 @@ export class GitHubClient {
     return this.listPages(this.installation(installationId), `GET ${prefix}/actions/runners`, params, `${installationId} ${scopeKey(scope)}`, (data: { runners: Runner[] }) => data.runners);
   }
 
-  /** The App's installations (one page: up to 100 accounts). */
+  /** The App's installations (conditional requests). */
   async listInstallations(): Promise<{ id: number; account: string; organization: boolean }[]> {
-    const { data } = await this.app().request('GET /app/installations', { per_page: 100 });
-    return data.map((i) => {
-      const account = i.account as { login?: string; type?: string } | null;
-      return { id: i.id, account: account?.login ?? '', organization: account?.type === 'Organization' };
+    type Installation = { id: number; account: { login?: string; type?: string } | null };
+    const installations = await this.listPages(this.app(), 'GET /app/installations', {}, 'app', (data: Installation[]) => data);
+    return installations.map((i) => {
+      return { id: i.id, account: i.account?.login ?? '', organization: i.account?.type === 'Organization' };
     });
   }
 
