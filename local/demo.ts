@@ -89,7 +89,9 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     await new Promise((r) => setTimeout(r, 500));
   }
   // Teardown follows the completions: give it a moment to leave nothing behind.
-  const settleBy = Date.now() + 30_000;
+  // Under faults a teardown can be the reconciler's: it leaves records younger than its 2-minute grace alone, so the
+  // leftovers get that long (plus its 5 s tick) before they count as leaked.
+  const settleBy = Date.now() + (options.chaos ? 130_000 : 30_000);
   while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0)) await new Promise((r) => setTimeout(r, 250));
 
   // Faults off for the count, so what is left is what the system left, not the last injected error.
