@@ -4,17 +4,18 @@ import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
-import type { Account } from './account';
-import { TracedFunction } from './traced-function';
+import type { ParameterResource, TableResource } from '@runners/shared/deployment';
+import { producerContract } from '../functions/producer/src/contract';
+import { bindContract, TracedFunction } from './traced-function';
 
-/* Webhook intake: an HTTP API with one route, POST /webhook → the producer. */
+/* Webhook intake: an HTTP API with one route (the producer contract's, POST /webhook) → the producer. */
+
+const webhookRoute = producerContract.eventSources.find((s) => s.kind === 'http-api')!.route;
 
 export interface ApiProps {
   readonly prefix: string;
-  readonly account: Account;
-  readonly tableArn: string;
-  readonly tableName: string;
-  readonly webhookSecretParameter: string;
+  readonly jobsTable: TableResource;
+  readonly webhookSecret: ParameterResource;
 }
 
 export class Api extends Construct {
@@ -25,16 +26,13 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     this.producer = new TracedFunction(this, 'producer', {
-      functionName: `${props.prefix}-producer`,
-      service: 'producer',
-      description: 'webhook intake: signature, schema, routing, job state',
+      prefix: props.prefix,
       code: { bundle: 'producer' },
       timeoutSeconds: 10,
-      environment: { JOBS_TABLE_NAME: props.tableName, WEBHOOK_SECRET_PARAMETER: props.webhookSecretParameter },
-      statements: [
-        { sid: 'JobWrites', actions: ['dynamodb:UpdateItem'], resources: [props.tableArn] },
-        { sid: 'WebhookSecret', actions: ['ssm:GetParameter'], resources: [props.account.parameterArn(props.webhookSecretParameter)] },
-      ],
+      deployment: bindContract(producerContract, {
+        jobsTable: props.jobsTable,
+        webhookSecret: { store: 'ssm', name: props.webhookSecret.name, arn: props.webhookSecret.arn },
+      }),
     });
     this.api = new Apigatewayv2Api(this, 'api', { name: `${props.prefix}-webhooks`, protocolType: 'HTTP', description: 'GitHub App webhooks' });
     const integration = new Apigatewayv2Integration(this, 'producer-integration', {
@@ -44,7 +42,7 @@ export class Api extends Construct {
       payloadFormatVersion: '2.0',
       timeoutMilliseconds: 10_000,
     });
-    new Apigatewayv2Route(this, 'webhook-route', { apiId: this.api.id, routeKey: 'POST /webhook', target: `integrations/${integration.id}` });
+    new Apigatewayv2Route(this, 'webhook-route', { apiId: this.api.id, routeKey: webhookRoute, target: `integrations/${integration.id}` });
     new Apigatewayv2Stage(this, 'stage', {
       apiId: this.api.id,
       name: '$default',
@@ -57,8 +55,8 @@ export class Api extends Construct {
       action: 'lambda:InvokeFunction',
       functionName: this.producer.function.functionName,
       principal: 'apigateway.amazonaws.com',
-      sourceArn: `${this.api.executionArn}/*/*/webhook`,
+      sourceArn: `${this.api.executionArn}/*/*${webhookRoute.split(' ')[1]}`,
     });
-    this.webhookUrl = `${this.api.apiEndpoint}/webhook`;
+    this.webhookUrl = `${this.api.apiEndpoint}${webhookRoute.split(' ')[1]}`;
   }
 }

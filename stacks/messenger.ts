@@ -1,16 +1,20 @@
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import type { StreamTableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
+import { messengerContract } from '../functions/messenger/src/contract';
 import { DEAD_LETTER_RETENTION_SECONDS } from './dispatch-topology';
-import { TracedFunction } from './traced-function';
+import { bindContract, TracedFunction } from './traced-function';
 
 /* Jobs table stream → messenger → one publisher notification per batch. */
 
 export interface MessengerProps {
   readonly prefix: string;
-  readonly streamArn: string;
-  readonly publisherTopicArn: string;
+  readonly jobsTable: StreamTableResource;
+  readonly publisherTopic: TopicResource;
 }
+
+const stream = messengerContract.eventSources.find((s) => s.kind === 'dynamodb-stream')!;
 
 export class Messenger extends Construct {
   readonly function: TracedFunction;
@@ -21,27 +25,20 @@ export class Messenger extends Construct {
     super(scope, id);
     this.deadLetterQueue = new SqsQueue(this, 'dlq', { name: `${props.prefix}-messenger-dlq`, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true });
     this.function = new TracedFunction(this, 'messenger', {
-      functionName: `${props.prefix}-messenger`,
-      service: 'messenger',
-      description: 'Jobs table stream to publisher notifications',
+      prefix: props.prefix,
       code: { bundle: 'messenger' },
       timeoutSeconds: 30,
-      environment: { PUBLISHER_TOPIC_ARN: props.publisherTopicArn },
-      statements: [
-        { sid: 'ReadStream', actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], resources: [props.streamArn] },
-        { sid: 'Notify', actions: ['sns:Publish'], resources: [props.publisherTopicArn] },
-        { sid: 'FailedBatches', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.arn] },
-      ],
+      deployment: bindContract(messengerContract, { jobsTable: props.jobsTable, publisherTopic: props.publisherTopic, deadLetterQueue: { arn: this.deadLetterQueue.arn } }),
     });
     new LambdaEventSourceMapping(this, 'stream', {
-      eventSourceArn: props.streamArn,
+      eventSourceArn: props.jobsTable.streamArn,
       functionName: this.function.function.arn,
       startingPosition: 'LATEST',
-      batchSize: 100,
-      maximumBatchingWindowInSeconds: 1,
+      batchSize: stream.batchSize,
+      maximumBatchingWindowInSeconds: stream.maximumBatchingWindowSeconds,
       functionResponseTypes: ['ReportBatchItemFailures'],
       bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: 10,
+      maximumRetryAttempts: stream.maximumRetryAttempts,
       destinationConfig: { onFailure: { destinationArn: this.deadLetterQueue.arn } },
     });
   }

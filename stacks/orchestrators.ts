@@ -1,17 +1,23 @@
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import type { GitHubAppResources, TableResource } from '@runners/shared/deployment';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Construct } from 'constructs';
+import { orchestratorContracts, type OrchestratorResources } from '../functions/orchestrators/src/contract';
+import type { Ec2HostResources } from '../functions/orchestrators/src/hosts/ec2/contract';
+import type { EksHostResources } from '../functions/orchestrators/src/hosts/eks/contract';
+import type { LambdaHostResources } from '../functions/orchestrators/src/hosts/lambda-contract';
 import type { Account } from './account';
+import { ContractRole } from './contract-role';
 import type { PoolQueueResources } from './dispatch';
 import { POOL_QUEUE_VISIBILITY_SECONDS } from './dispatch-topology';
-import { RECONCILE_EVERY_MS } from './resource-names';
 import type { HostResources } from './hosts/host-resources';
-import { TracedFunction } from './traced-function';
+import { bindContract, TracedFunction, type BoundDeployment } from './traced-function';
 
 /*
  * One orchestrator function per host kind in use, fed by the queues of that kind's pools (partial batch failures).
- * Docker pools have no orchestrator on AWS: Lambda has no Docker engine; their queue is for an orchestrator you run
- * on the Docker machine (the local stack's wiring).
+ * Docker pools have no orchestrator function (Lambda has no Docker engine): their queue is for an orchestrator you
+ * run on the Docker machine, which gets a role of its own with exactly its contract's statements.
  */
 
 export interface OrchestratorsProps {
@@ -19,11 +25,9 @@ export interface OrchestratorsProps {
   readonly account: Account;
   readonly pools: PoolsConfig;
   readonly poolQueues: ReadonlyMap<string, PoolQueueResources>;
-  readonly tableArn: string;
-  readonly tableName: string;
-  readonly appIdParameter: string;
-  readonly privateKeyParameter: string;
-  readonly hosts: Partial<Record<Exclude<HostKind, 'docker'>, HostResources>>;
+  readonly jobsTable: TableResource;
+  readonly githubApp: GitHubAppResources;
+  readonly hosts: { readonly ec2?: HostResources<Ec2HostResources>; readonly eks?: HostResources<EksHostResources>; readonly lambda?: HostResources<LambdaHostResources> };
 }
 
 /** Under the pool queues' visibility timeout, so a message is not handed out again while it is being worked on. */
@@ -31,49 +35,49 @@ export const ORCHESTRATOR_TIMEOUT_SECONDS = POOL_QUEUE_VISIBILITY_SECONDS - 60;
 
 export class Orchestrators extends Construct {
   readonly functions = new Map<HostKind, TracedFunction>();
+  /** For the Docker orchestrator run on the Docker machine (assumable by principals of this account allowed to). */
+  readonly dockerRole?: IamRole;
 
   constructor(scope: Construct, id: string, props: OrchestratorsProps) {
     super(scope, id);
-    const { account } = props;
-    for (const [kind, host] of Object.entries(props.hosts) as [Exclude<HostKind, 'docker'>, HostResources][]) {
-      const pools = props.pools.pools.filter((p) => p.host === kind);
-      if (pools.length === 0) continue;
-      const queues = pools.map((p) => props.poolQueues.get(p.name)!);
-      const orchestrator = new TracedFunction(this, kind, {
-        functionName: `${props.prefix}-orchestrator-${kind}`,
-        service: `orchestrator-${kind}`,
-        description: `launches and tears down ${kind} runners`,
-        code: { bundle: `orchestrator-${kind}` },
-        timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
-        environment: {
-          JOBS_TABLE_NAME: props.tableName,
-          GITHUB_APP_ID_PARAMETER: props.appIdParameter,
-          GITHUB_PRIVATE_KEY_PARAMETER: props.privateKeyParameter,
-          STACK_PREFIX: props.prefix,
-          ...host.environment,
-        },
-        statements: [
-          { sid: 'Launches', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.tableArn, `${props.tableArn}/index/*`] },
-          { sid: 'GitHubApp', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [account.parameterArn(props.appIdParameter), account.parameterArn(props.privateKeyParameter)] },
-          { sid: 'PoolQueues', actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: queues.map((q) => q.queue.arn) },
-          ...host.statements,
-        ],
-      });
-      host.attachOrchestrator?.(orchestrator.role);
-      pools.forEach((pool, i) => {
-        new LambdaEventSourceMapping(this, `${pool.name}-queue`, {
-          eventSourceArn: queues[i]!.queue.arn,
-          functionName: orchestrator.function.arn,
-          batchSize: 10,
-          maximumBatchingWindowInSeconds: 1,
-          functionResponseTypes: ['ReportBatchItemFailures'],
-          // launchesPerMinute is the real brake; this only keeps one pool from taking every concurrent execution.
-          scalingConfig: { maximumConcurrency: Math.max(2, Math.min(50, Math.ceil(pool.launchesPerMinute / 10))) },
-        });
-      });
-      // The reconcile pass: the same function, ticked (leaked hosts, launches that never produced a runner).
-      orchestrator.onSchedule('reconcile-tick', { ruleName: `${props.prefix}-reconcile-${kind}`, scheduleExpression: `rate(${RECONCILE_EVERY_MS / 60_000} minutes)`, description: `reconcile pass of the ${kind} hosts` });
-      this.functions.set(kind, orchestrator);
+    const poolsOf = (kind: HostKind) => props.pools.pools.filter((p) => p.host === kind);
+    const common = (kind: HostKind): OrchestratorResources => ({
+      prefix: props.prefix,
+      jobsTable: props.jobsTable,
+      githubApp: props.githubApp,
+      poolQueues: poolsOf(kind).map((p) => ({ arn: props.poolQueues.get(p.name)!.queue.arn })),
+    });
+    const { ec2, eks, lambda } = props.hosts;
+    if (ec2 && poolsOf('ec2').length > 0) this.deploy('ec2', bindContract(orchestratorContracts.ec2, { ...common('ec2'), ...ec2.resources }), props, ec2);
+    if (eks && poolsOf('eks').length > 0) this.deploy('eks', bindContract(orchestratorContracts.eks, { ...common('eks'), ...eks.resources }), props, eks);
+    if (lambda && poolsOf('lambda').length > 0) this.deploy('lambda', bindContract(orchestratorContracts.lambda, { ...common('lambda'), ...lambda.resources }), props, lambda);
+    if (poolsOf('docker').length > 0) {
+      const docker = bindContract(orchestratorContracts.docker, common('docker'));
+      this.dockerRole = new ContractRole(this, 'docker', {
+        name: `${props.prefix}-${docker.function}`,
+        description: `${docker.description}, run on the Docker machine`,
+        assumedBy: { accountArn: props.account.arn('iam', 'root', { region: false }) },
+        statements: docker.statements,
+      }).role;
     }
+  }
+
+  private deploy(kind: Exclude<HostKind, 'docker'>, deployment: BoundDeployment, props: OrchestratorsProps, host: HostResources<unknown>): void {
+    const pools = props.pools.pools.filter((p) => p.host === kind);
+    const orchestrator = new TracedFunction(this, kind, { prefix: props.prefix, code: { bundle: `orchestrator-${kind}` }, timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS, deployment });
+    host.attachOrchestrator?.(orchestrator.role);
+    const queueSource = deployment.eventSources.find((s) => s.kind === 'sqs-queue')!;
+    for (const pool of pools) {
+      new LambdaEventSourceMapping(this, `${pool.name}-queue`, {
+        eventSourceArn: props.poolQueues.get(pool.name)!.queue.arn,
+        functionName: orchestrator.function.arn,
+        batchSize: queueSource.batchSize,
+        maximumBatchingWindowInSeconds: queueSource.maximumBatchingWindowSeconds,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        // launchesPerMinute is the real brake; this only keeps one pool from taking every concurrent execution.
+        scalingConfig: { maximumConcurrency: Math.max(2, Math.min(50, Math.ceil(pool.launchesPerMinute / 10))) },
+      });
+    }
+    this.functions.set(kind, orchestrator);
   }
 }

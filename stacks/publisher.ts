@@ -1,7 +1,9 @@
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import type { TableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
-import { TracedFunction } from './traced-function';
+import { publisherContract } from '../functions/publisher/src/contract';
+import { bindContract, TracedFunction } from './traced-function';
 
 /*
  * The publisher: notified through the Publisher topic, and ticked every minute (what a lost notification or a
@@ -11,10 +13,9 @@ import { TracedFunction } from './traced-function';
 
 export interface PublisherProps {
   readonly prefix: string;
-  readonly tableArn: string;
-  readonly tableName: string;
-  readonly jobsTopicArn: string;
-  readonly publisherTopicArn: string;
+  readonly jobsTable: TableResource;
+  readonly jobsTopic: TopicResource;
+  readonly publisherTopic: TopicResource;
 }
 
 export class Publisher extends Construct {
@@ -23,23 +24,14 @@ export class Publisher extends Construct {
   constructor(scope: Construct, id: string, props: PublisherProps) {
     super(scope, id);
     this.function = new TracedFunction(this, 'publisher', {
-      functionName: `${props.prefix}-publisher`,
-      service: 'publisher',
-      description: 'flow control: capacity, fair share, launches and teardowns',
+      prefix: props.prefix,
       code: { bundle: 'publisher' },
       timeoutSeconds: 60,
       reservedConcurrency: 1,
-      environment: { JOBS_TABLE_NAME: props.tableName, JOBS_TOPIC_ARN: props.jobsTopicArn, PUBLISHER_TOPIC_ARN: props.publisherTopicArn },
-      statements: [
-        { sid: 'Jobs', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.tableArn, `${props.tableArn}/index/*`] },
-        // Warm pools: a queued warm slot no longer wanted is deleted (conditionally, only while queued).
-        { sid: 'WarmSlots', actions: ['dynamodb:DeleteItem'], resources: [props.tableArn] },
-        { sid: 'Dispatch', actions: ['sns:Publish'], resources: [props.jobsTopicArn, props.publisherTopicArn] },
-      ],
+      deployment: bindContract(publisherContract, { jobsTable: props.jobsTable, jobsTopic: props.jobsTopic, publisherTopic: props.publisherTopic }),
     });
     const fn = this.function.function;
-    new SnsTopicSubscription(this, 'notifications', { topicArn: props.publisherTopicArn, protocol: 'lambda', endpoint: fn.arn });
-    new LambdaPermission(this, 'topic-invokes', { statementId: 'publisher-topic', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'sns.amazonaws.com', sourceArn: props.publisherTopicArn });
-    this.function.onSchedule('publisher-tick', { ruleName: `${props.prefix}-publisher-tick`, scheduleExpression: 'rate(1 minute)', description: 'publisher round for backoffs and lost notifications' });
+    new SnsTopicSubscription(this, 'notifications', { topicArn: props.publisherTopic.arn, protocol: 'lambda', endpoint: fn.arn });
+    new LambdaPermission(this, 'topic-invokes', { statementId: 'publisher-topic', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'sns.amazonaws.com', sourceArn: props.publisherTopic.arn });
   }
 }

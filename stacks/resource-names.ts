@@ -1,3 +1,5 @@
+import { RECONCILE_EVERY_MINUTES } from '@runners/shared/deployment';
+
 /** Names of the resources, shared by the stacks and the local stack so that both address the same things. */
 export function resourceNames(prefix: string) {
   return {
@@ -20,4 +22,4 @@ export function resourceNames(prefix: string) {
 export const DEFAULT_PREFIX = 'ephemeral-runners';
 
 /** The reconcile pass of each orchestrator (leaked hosts, stuck launches), on AWS and in the local stack. */
-export const RECONCILE_EVERY_MS = 5 * 60_000;
+export const RECONCILE_EVERY_MS = RECONCILE_EVERY_MINUTES * 60_000;

@@ -8,7 +8,6 @@ import { Dispatch } from './dispatch';
 import { dispatchTopology } from './dispatch-topology';
 import { Ec2Hosts } from './hosts/ec2-hosts';
 import { EksAccess } from './hosts/eks-access';
-import type { HostResources } from './hosts/host-resources';
 import { LambdaRunners } from './hosts/lambda-runners';
 import { JobsTable } from './jobs-table';
 import { Messenger } from './messenger';
@@ -63,18 +62,16 @@ export class RunnersStack extends TerraformStack {
     this.network = new Network(this, 'network', { prefix, ...(props.network ? { existing: props.network } : {}) });
     this.secrets = new Secrets(this, 'secrets', names);
     this.jobs = new JobsTable(this, 'jobs', { name: names.jobsTable });
-    this.api = new Api(this, 'api', { prefix, account, tableArn: this.jobs.table.arn, tableName: this.jobs.table.name, webhookSecretParameter: this.secrets.webhookSecret.name });
+    const jobsTable = { name: this.jobs.table.name, arn: this.jobs.table.arn, streamArn: this.jobs.table.streamArn };
+    const parameter = (p: { name: string }) => ({ name: p.name, arn: account.parameterArn(p.name) });
+    const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey) };
+    this.api = new Api(this, 'api', { prefix, jobsTable, webhookSecret: parameter(this.secrets.webhookSecret) });
     this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools));
-    this.messenger = new Messenger(this, 'messenger', { prefix, streamArn: this.jobs.table.streamArn, publisherTopicArn: this.dispatch.publisherTopic.arn });
-    this.publisher = new Publisher(this, 'publisher', {
-      prefix,
-      tableArn: this.jobs.table.arn,
-      tableName: this.jobs.table.name,
-      jobsTopicArn: this.dispatch.jobsTopic.arn,
-      publisherTopicArn: this.dispatch.publisherTopic.arn,
-    });
+    const topics = { jobsTopic: { arn: this.dispatch.jobsTopic.arn }, publisherTopic: { arn: this.dispatch.publisherTopic.arn } };
+    this.messenger = new Messenger(this, 'messenger', { prefix, jobsTable, publisherTopic: topics.publisherTopic });
+    this.publisher = new Publisher(this, 'publisher', { prefix, jobsTable, ...topics });
 
-    const hosts: Partial<Record<Exclude<HostKind, 'docker'>, HostResources>> = {};
+    const hosts: { ec2?: Ec2Hosts; eks?: EksAccess; lambda?: LambdaRunners } = {};
     if (poolsOf('ec2').length > 0) {
       hosts.ec2 = new Ec2Hosts(this, 'ec2-hosts', { prefix, account, pools: poolsOf('ec2'), subnetIds: this.network.runnerSubnetIds, securityGroupId: this.network.runnerSecurityGroup.id });
     }
@@ -91,21 +88,12 @@ export class RunnersStack extends TerraformStack {
       account,
       pools,
       poolQueues: this.dispatch.poolQueues,
-      tableArn: this.jobs.table.arn,
-      tableName: this.jobs.table.name,
-      appIdParameter: this.secrets.appId.name,
-      privateKeyParameter: this.secrets.privateKey.name,
+      jobsTable,
+      githubApp,
       hosts,
     });
 
-    this.reconciler = new Reconciler(this, 'reconciler', {
-      prefix,
-      account,
-      tableArn: this.jobs.table.arn,
-      tableName: this.jobs.table.name,
-      appIdParameter: this.secrets.appId.name,
-      privateKeyParameter: this.secrets.privateKey.name,
-    });
+    this.reconciler = new Reconciler(this, 'reconciler', { prefix, jobsTable, githubApp });
 
     this.observability = new Observability(this, 'observability', {
       prefix,
@@ -127,5 +115,6 @@ export class RunnersStack extends TerraformStack {
     new TerraformOutput(this, 'dashboard_url', { value: this.observability.dashboardUrl });
     new TerraformOutput(this, 'pools', { value: pools.pools.map((p) => p.name) });
     if (this.lambdaRunners) new TerraformOutput(this, 'runner_image_repository', { value: this.lambdaRunners.repository.repositoryUrl });
+    if (this.orchestrators.dockerRole) new TerraformOutput(this, 'docker_orchestrator_role', { value: this.orchestrators.dockerRole.arn, description: 'assume it to run the Docker orchestrator on the Docker machine' });
   }
 }

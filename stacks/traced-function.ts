@@ -1,15 +1,15 @@
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
+import { ContractRole } from './contract-role';
 import { resolve } from 'node:path';
+import type { DeploymentContract, EventSourceSpec, Permission } from '@runners/shared/deployment';
 
 /*
  * Every function of the product, one way: its own role with exactly the statements it is given (plus writing to its
@@ -19,25 +19,38 @@ import { resolve } from 'node:path';
 
 export const LOG_RETENTION_DAYS = 30;
 export const METRICS_NAMESPACE = 'EphemeralRunners';
+/** Where `make build` writes the bundles; the local stack synthesizes with its own (context `bundleDir`). */
 const DIST = resolve(import.meta.dirname, '..', 'dist');
 
-export interface PolicyStatement {
-  readonly sid: string;
-  readonly actions: readonly string[];
-  readonly resources: readonly string[];
-  readonly conditions?: readonly { test: string; variable: string; values: readonly string[] }[];
+export type PolicyStatement = Permission;
+
+/** A function's deployment contract bound to this stack's resources: what its role, environment and name come from. */
+export interface BoundDeployment {
+  readonly function: string;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly statements: readonly Permission[];
+  readonly eventSources: readonly EventSourceSpec[];
+}
+
+export function bindContract<Resources>(contract: DeploymentContract<Resources>, resources: Resources): BoundDeployment {
+  return {
+    function: contract.function,
+    description: contract.description,
+    environment: contract.environmentFor(resources),
+    statements: contract.permissions(resources),
+    eventSources: contract.eventSources,
+  };
 }
 
 export interface TracedFunctionProps {
-  /** Full function name, `<prefix>-<function>`. */
-  readonly functionName: string;
-  /** Powertools service name (logs, traces, metrics dimension). */
-  readonly service: string;
-  readonly description: string;
+  /** Full function name: `<prefix>-<contract's function>` unless given (one runner function per Lambda pool). */
+  readonly prefix: string;
+  readonly functionName?: string;
   /** dist/<bundle>/index.mjs; or an image. */
   readonly code: { readonly bundle: string } | { readonly imageUri: string };
-  readonly environment?: Record<string, string>;
-  readonly statements: readonly PolicyStatement[];
+  /** Environment and role statements, from the function's deployment contract (bindContract); nothing beside it. */
+  readonly deployment: BoundDeployment;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
   readonly reservedConcurrency?: number;
@@ -49,41 +62,42 @@ export class TracedFunction extends Construct {
   readonly function: LambdaFunction;
   readonly role: IamRole;
   readonly logGroup: CloudwatchLogGroup;
+  /** The rules of the contract's schedules. */
+  readonly schedules: CloudwatchEventRule[];
+  readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: TracedFunctionProps) {
     super(scope, id);
-    this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${props.functionName}`, retentionInDays: LOG_RETENTION_DAYS });
-    const assume = new DataAwsIamPolicyDocument(this, 'assume', {
-      statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
+    const functionName = props.functionName ?? `${props.prefix}-${props.deployment.function}`;
+    this.functionName = functionName;
+    const description = props.deployment.description;
+    this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS });
+    const contractRole = new ContractRole(this, 'access', {
+      name: functionName,
+      description: `${functionName}: ${description}`,
+      assumedBy: { service: 'lambda.amazonaws.com' },
+      statements: [
+        { sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`], why: 'its own log group' },
+        // X-Ray's trace APIs have no resource-level permissions: "*" is the only resource they accept.
+        { sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'], why: 'active tracing' },
+        ...props.deployment.statements,
+      ],
     });
-    this.role = new IamRole(this, 'role', { name: props.functionName, assumeRolePolicy: assume.json, description: `${props.functionName}: ${props.description}` });
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: 'OwnLogs', effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`] },
-      // X-Ray's trace APIs have no resource-level permissions: "*" is the only resource they accept.
-      { sid: 'Traces', effect: 'Allow', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
-      ...props.statements.map((s) => ({
-        sid: s.sid,
-        effect: 'Allow',
-        actions: [...s.actions],
-        resources: [...s.resources],
-        ...(s.conditions ? { condition: s.conditions.map((c) => ({ test: c.test, variable: c.variable, values: [...c.values] })) } : {}),
-      })),
-    ];
-    const policy = new DataAwsIamPolicyDocument(this, 'policy', { statement: statements });
-    const rolePolicy = new IamRolePolicy(this, 'role-policy', { name: 'least-privilege', role: this.role.id, policy: policy.json });
+    this.role = contractRole.role;
+    const rolePolicy = contractRole.policy;
 
     const code =
       'bundle' in props.code
         ? (() => {
-            const path = resolve(DIST, props.code.bundle);
+            const path = resolve((this.node.tryGetContext('bundleDir') as string | undefined) ?? DIST, props.code.bundle);
             if (!existsSync(resolve(path, 'index.mjs'))) throw new Error(`${path}/index.mjs is missing: run "make build" before synthesizing`);
             const asset = new TerraformAsset(this, 'bundle', { path, type: AssetType.ARCHIVE });
             return { filename: asset.path, sourceCodeHash: asset.assetHash, handler: 'index.handler', runtime: 'nodejs22.x' };
           })()
         : { packageType: 'Image', imageUri: props.code.imageUri };
     this.function = new LambdaFunction(this, 'function', {
-      functionName: props.functionName,
-      description: props.description,
+      functionName: functionName,
+      description,
       role: this.role.arn,
       ...code,
       architectures: [props.architecture ?? 'arm64'],
@@ -95,21 +109,27 @@ export class TracedFunction extends Construct {
       loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
       environment: {
         variables: {
-          POWERTOOLS_SERVICE_NAME: props.service,
+          // Powertools service name (logs, traces, metrics dimension) = the contract's function.
+          POWERTOOLS_SERVICE_NAME: props.deployment.function,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
-          ...props.environment,
+          ...props.deployment.environment,
         },
       },
       dependsOn: [this.logGroup, rolePolicy],
     });
+    this.schedules = this.scheduled(props.deployment);
   }
 
-  /** Invoked by an EventBridge schedule (`rate(…)`): the rule, its target, and the permission to invoke. */
-  onSchedule(id: string, props: { readonly ruleName: string; readonly scheduleExpression: string; readonly description: string }): CloudwatchEventRule {
-    const rule = new CloudwatchEventRule(this, `${id}-rule`, { name: props.ruleName, scheduleExpression: props.scheduleExpression, description: props.description });
-    new CloudwatchEventTarget(this, `${id}-target`, { rule: rule.name, arn: this.function.arn });
-    new LambdaPermission(this, `${id}-invokes`, { statementId: id, action: 'lambda:InvokeFunction', functionName: this.function.functionName, principal: 'events.amazonaws.com', sourceArn: rule.arn });
-    return rule;
+  /** The contract's schedules: an EventBridge rule (`<function>-<name>`), its target and the permission to invoke. */
+  private scheduled(deployment: BoundDeployment): CloudwatchEventRule[] {
+    return deployment.eventSources.flatMap((source) => {
+      if (source.kind !== 'schedule') return [];
+      const every = source.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${source.everyMinutes} minutes)`;
+      const rule = new CloudwatchEventRule(this, `${source.name}-rule`, { name: `${this.functionName}-${source.name}`, scheduleExpression: every, description: source.description });
+      new CloudwatchEventTarget(this, `${source.name}-target`, { rule: rule.name, arn: this.function.arn });
+      new LambdaPermission(this, `${source.name}-invokes`, { statementId: source.name, action: 'lambda:InvokeFunction', functionName: this.function.functionName, principal: 'events.amazonaws.com', sourceArn: rule.arn });
+      return [rule];
+    });
   }
 }

@@ -1,11 +1,12 @@
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
+import type { Ec2HostResources } from '../../functions/orchestrators/src/hosts/ec2/contract';
+import { runnerInstanceContract } from '../../functions/orchestrators/src/hosts/ec2/instance-contract';
+import { ContractRole } from '../contract-role';
 import type { HostResources } from './host-resources';
 
 /*
@@ -15,8 +16,6 @@ import type { HostResources } from './host-resources';
  */
 
 type Ec2Pool = Extract<Pool, { host: 'ec2' }>;
-/** The tag the orchestrator puts on every instance; it may terminate only those. */
-const MANAGED_BY_TAG = 'ephemeral-runners.managed-by';
 
 export interface Ec2HostsProps {
   readonly prefix: string;
@@ -26,24 +25,22 @@ export interface Ec2HostsProps {
   readonly securityGroupId: string;
 }
 
-export class Ec2Hosts extends Construct implements HostResources {
+export class Ec2Hosts extends Construct implements HostResources<Ec2HostResources> {
   readonly launchTemplates = new Map<string, LaunchTemplate>();
   readonly instanceRole: IamRole;
-  readonly environment: Record<string, string>;
-  readonly statements: HostResources['statements'];
+  readonly resources: Ec2HostResources;
 
   constructor(scope: Construct, id: string, props: Ec2HostsProps) {
     super(scope, id);
     const { account, prefix } = props;
-    const runnerParameters = account.parameterArn(`/${prefix}/runners/*`);
-    const assume = new DataAwsIamPolicyDocument(this, 'assume', {
-      statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }] }],
+    const jitParameters = { name: `/${prefix}/runners/*`, arn: account.parameterArn(`/${prefix}/runners/*`) };
+    const instance = new ContractRole(this, 'instance', {
+      name: `${prefix}-${runnerInstanceContract.function}`,
+      description: runnerInstanceContract.description,
+      assumedBy: { service: 'ec2.amazonaws.com' },
+      statements: runnerInstanceContract.permissions({ jitParameters }),
     });
-    this.instanceRole = new IamRole(this, 'instance-role', { name: `${prefix}-runner-instance`, assumeRolePolicy: assume.json, description: 'EC2 runners: read and delete their JIT parameter' });
-    const instancePolicy = new DataAwsIamPolicyDocument(this, 'instance-policy', {
-      statement: [{ sid: 'OwnJitConfig', effect: 'Allow', actions: ['ssm:GetParameter', 'ssm:DeleteParameter'], resources: [runnerParameters] }],
-    });
-    new IamRolePolicy(this, 'instance-role-policy', { name: 'jit-config', role: this.instanceRole.id, policy: instancePolicy.json });
+    this.instanceRole = instance.role;
     const profile = new IamInstanceProfile(this, 'instance-profile', { name: `${prefix}-runner`, role: this.instanceRole.name });
 
     for (const pool of props.pools) {
@@ -67,33 +64,17 @@ export class Ec2Hosts extends Construct implements HostResources {
         }),
       );
     }
-    this.environment = {
-      EC2_POOL_TEMPLATES: JSON.stringify(
-        Object.fromEntries(props.pools.map((p) => [p.name, { launchTemplateId: this.launchTemplates.get(p.name)!.id, subnetIds: [...(p.ec2.subnetIds ?? props.subnetIds)] }])),
-      ),
+    const imageParameters = props.pools.flatMap((p) => ('ssmParameter' in p.ec2.image ? [p.ec2.image.ssmParameter] : []));
+    this.resources = {
+      launchTemplates: props.pools.map((p) => {
+        const template = this.launchTemplates.get(p.name)!;
+        return { pool: p.name, id: template.id, arn: template.arn, subnetIds: [...(p.ec2.subnetIds ?? props.subnetIds)] };
+      }),
+      ec2ArnPrefix: account.arn('ec2', ''),
+      instanceRoleArn: this.instanceRole.arn,
+      imageParameters: [...new Set(imageParameters)].map((name) => ({ name, arn: account.parameterArn(name.startsWith('/') ? name : `/${name}`) })),
+      jitParameters,
+      managedBy: prefix,
     };
-    const ec2 = (resource: string) => account.arn('ec2', resource);
-    this.statements = [
-      {
-        sid: 'LaunchRunners',
-        actions: ['ec2:RunInstances'],
-        resources: [
-          ec2('instance/*'),
-          ec2('volume/*'),
-          ec2('network-interface/*'),
-          ec2('subnet/*'),
-          ec2('security-group/*'),
-          ec2('spot-instances-request/*'),
-          ...[...this.launchTemplates.values()].map((t) => t.arn),
-          account.arn('ec2', 'image/*', { account: false }),
-        ],
-      },
-      { sid: 'TagAtLaunch', actions: ['ec2:CreateTags'], resources: [ec2('instance/*'), ec2('volume/*'), ec2('spot-instances-request/*')], conditions: [{ test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances'] }] },
-      { sid: 'TerminateOwnRunners', actions: ['ec2:TerminateInstances'], resources: [ec2('instance/*')], conditions: [{ test: 'StringEquals', variable: `aws:ResourceTag/${MANAGED_BY_TAG}`, values: [prefix] }] },
-      // EC2's Describe actions have no resource-level permissions: "*" is the only resource they accept.
-      { sid: 'FindRunners', actions: ['ec2:DescribeInstances'], resources: ['*'] },
-      { sid: 'PassInstanceRole', actions: ['iam:PassRole'], resources: [this.instanceRole.arn], conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }] },
-      { sid: 'JitConfigs', actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [runnerParameters] },
-    ];
   }
 }

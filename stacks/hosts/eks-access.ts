@@ -4,6 +4,7 @@ import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
+import type { EksHostResources } from '../../functions/orchestrators/src/hosts/eks/contract';
 import type { HostResources } from './host-resources';
 
 /*
@@ -18,9 +19,8 @@ export interface EksAccessProps {
   readonly pools: readonly Extract<Pool, { host: 'eks' }>[];
 }
 
-export class EksAccess extends Construct implements HostResources {
-  readonly environment: Record<string, string>;
-  readonly statements: HostResources['statements'];
+export class EksAccess extends Construct implements HostResources<EksHostResources> {
+  readonly resources: EksHostResources;
 
   constructor(
     scope: Construct,
@@ -28,8 +28,7 @@ export class EksAccess extends Construct implements HostResources {
     private readonly props: EksAccessProps,
   ) {
     super(scope, id);
-    this.environment = { EKS_CLUSTER_NAME: props.clusterName };
-    this.statements = [{ sid: 'FindCluster', actions: ['eks:DescribeCluster'], resources: [props.account.arn('eks', `cluster/${props.clusterName}`)] }];
+    this.resources = { cluster: { name: props.clusterName, arn: props.account.arn('eks', `cluster/${props.clusterName}`) } };
   }
 
   attachOrchestrator(role: IamRole): void {

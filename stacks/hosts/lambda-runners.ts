@@ -4,7 +4,9 @@ import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
-import { TracedFunction } from '../traced-function';
+import type { LambdaHostResources } from '../../functions/orchestrators/src/hosts/lambda-contract';
+import { runnerLambdaContract } from '../../functions/runner-lambda/src/contract';
+import { bindContract, TracedFunction } from '../traced-function';
 import type { HostResources } from './host-resources';
 
 /*
@@ -22,11 +24,10 @@ export interface LambdaRunnersProps {
   readonly imageTag: string;
 }
 
-export class LambdaRunners extends Construct implements HostResources {
+export class LambdaRunners extends Construct implements HostResources<LambdaHostResources> {
   readonly repository: EcrRepository;
   readonly functions = new Map<string, TracedFunction>();
-  readonly environment: Record<string, string>;
-  readonly statements: HostResources['statements'];
+  readonly resources: LambdaHostResources;
 
   constructor(scope: Construct, id: string, props: LambdaRunnersProps) {
     super(scope, id);
@@ -42,29 +43,24 @@ export class LambdaRunners extends Construct implements HostResources {
       repository: this.repository.name,
       policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the 10 newest images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }] }),
     });
-    const parameters = account.parameterArn(`/${prefix}/lambda-runners/*`);
+    const jitParameters = { name: `/${prefix}/lambda-runners/*`, arn: account.parameterArn(`/${prefix}/lambda-runners/*`) };
     for (const pool of props.pools) {
       const runner = new TracedFunction(this, `${pool.name}-runner`, {
+        prefix,
         functionName: `${prefix}-runner-${pool.name}`,
-        service: 'runner-lambda',
-        description: `runs one runner of pool ${pool.name} per invocation`,
         code: { imageUri: `${this.repository.repositoryUrl}:${props.imageTag}` },
         architecture: pool.arch === 'arm64' ? 'arm64' : 'x86_64',
         memoryMb: pool.lambda.memoryMb,
         timeoutSeconds: pool.lambda.timeoutSeconds,
         ephemeralStorageMb: pool.lambda.ephemeralStorageMb,
-        environment: { PARAMETER_PREFIX: `/${prefix}` },
-        statements: [{ sid: 'OwnJitConfig', actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], resources: [parameters] }],
+        deployment: bindContract(runnerLambdaContract, { parameterPrefix: `/${prefix}`, jitParameters }),
       });
       new LambdaFunctionEventInvokeConfig(this, `${pool.name}-invoke-config`, { functionName: runner.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 900 });
       this.functions.set(pool.name, runner);
     }
-    this.environment = { RUNNER_FUNCTIONS: JSON.stringify(Object.fromEntries([...this.functions].map(([pool, f]) => [pool, f.function.functionName]))) };
-    this.statements = [
-      { sid: 'InvokeRunners', actions: ['lambda:InvokeFunction'], resources: [...this.functions.values()].map((f) => f.function.arn) },
-      { sid: 'JitConfigs', actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], resources: [parameters] },
-      // DescribeParameters has no resource-level permissions: "*" is the only resource it accepts (list() of hosts).
-      { sid: 'ListJitConfigs', actions: ['ssm:DescribeParameters'], resources: ['*'] },
-    ];
+    this.resources = {
+      runnerFunctions: [...this.functions].map(([pool, f]) => ({ pool, name: f.function.functionName, arn: f.function.arn })),
+      jitParameters,
+    };
   }
 }

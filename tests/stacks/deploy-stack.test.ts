@@ -79,12 +79,12 @@ describe('deployable stack: the data flow is wired', () => {
   it('ticks each orchestrator every 5 minutes for its reconcile pass', () => {
     const reconciler = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-reconciler-tick')!;
     expect(reconciler[1].schedule_expression).toBe('rate(5 minutes)');
-    const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).startsWith('er-reconcile-'));
-    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-reconcile-ec2', 'er-reconcile-eks', 'er-reconcile-lambda']);
+    const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).endsWith('-reconcile'));
+    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-orchestrator-ec2-reconcile', 'er-orchestrator-eks-reconcile', 'er-orchestrator-lambda-reconcile']);
     for (const [ruleId, rule] of rules) {
       expect(rule.schedule_expression).toBe('rate(5 minutes)');
       const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
-      expect(target(tick.arn)).toBe(functions[`er-orchestrator-${String(rule.name).replace('er-reconcile-', '')}`]!.id);
+      expect(target(tick.arn)).toBe(functions[String(rule.name).replace(/-reconcile$/, '')]!.id);
     }
   });
 
@@ -120,7 +120,7 @@ describe('deployable stack: the data flow is wired', () => {
   });
 
   it('outputs the webhook URL, table, topics, queues and dashboard URL', () => {
-    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'topics', 'webhook_url'].sort());
+    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'docker_orchestrator_role', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'topics', 'webhook_url'].sort());
   });
 });
 

@@ -1,11 +1,7 @@
 import { parseEnvironment } from '@runners/shared';
-import { z } from 'zod';
+import { messengerContract, type MessengerEnvironment } from './contract';
 
-/** The messenger's environment, read here and nowhere else. */
-const environmentSchema = z.object({
-  PUBLISHER_TOPIC_ARN: z.string().startsWith('arn:'),
-});
-
-export function readEnvironment(env: NodeJS.ProcessEnv = process.env): z.output<typeof environmentSchema> {
-  return parseEnvironment('messenger environment', environmentSchema, env);
+/** The messenger's environment (schema: its deployment contract), read here and nowhere else. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): MessengerEnvironment {
+  return parseEnvironment('messenger environment', messengerContract.environment, env);
 }

@@ -1,17 +1,9 @@
 import { parseEnvironment } from '@runners/shared';
-import { z } from 'zod';
+import { publisherContract, type PublisherEnvironment } from './contract';
 
-/** The publisher's environment, read here and nowhere else. */
-const environmentSchema = z.object({
-  JOBS_TABLE_NAME: z.string().min(1),
-  JOBS_TOPIC_ARN: z.string().startsWith('arn:'),
-  PUBLISHER_TOPIC_ARN: z.string().startsWith('arn:'),
-  LAUNCHES_PER_ROUND: z.coerce.number().int().min(1).max(1_000).default(100),
-  QUEUE_WINDOW: z.coerce.number().int().min(10).max(10_000).default(1_000),
-});
+export type { PublisherEnvironment };
 
-export type PublisherEnvironment = z.output<typeof environmentSchema>;
-
+/** The publisher's environment (schema: its deployment contract), read here and nowhere else. */
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): PublisherEnvironment {
-  return parseEnvironment('publisher environment', environmentSchema, env);
+  return parseEnvironment('publisher environment', publisherContract.environment, env);
 }

@@ -1,0 +1,35 @@
+import { defineContract, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
+import { z } from 'zod';
+
+/** The messenger's deployment contract: the Jobs table's stream → one publisher notification per batch. */
+
+export interface MessengerResources {
+  readonly jobsTable: StreamTableResource;
+  readonly publisherTopic: TopicResource;
+  /** Stream batches that failed every retry (the event source mapping's on-failure destination). */
+  readonly deadLetterQueue: QueueResource;
+}
+
+const environment = z.object({
+  PUBLISHER_TOPIC_ARN: z.string().startsWith('arn:'),
+});
+
+export const messengerContract = defineContract({
+  function: 'messenger',
+  description: 'Jobs table stream to publisher notifications',
+  environment,
+  environmentFor: (r: MessengerResources) => ({ PUBLISHER_TOPIC_ARN: r.publisherTopic.arn }),
+  permissions: (r: MessengerResources) => [
+    {
+      sid: 'ReadStream',
+      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+      resources: [r.jobsTable.streamArn],
+      why: 'the event source mapping reads the stream with the function role',
+    },
+    { sid: 'Notify', actions: ['sns:Publish'], resources: [r.publisherTopic.arn], why: 'one notification per batch' },
+    { sid: 'FailedBatches', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueue.arn], why: 'the mapping sends batches that failed every retry' },
+  ],
+  eventSources: [{ kind: 'dynamodb-stream', batchSize: 100, maximumBatchingWindowSeconds: 1, maximumRetryAttempts: 10 }],
+});
+
+export type MessengerEnvironment = z.output<typeof environment>;

@@ -1,0 +1,119 @@
+import {
+  defineContract,
+  githubAppPermission,
+  RECONCILE_EVERY_MINUTES,
+  tableAndIndexes,
+  type DeploymentContract,
+  type GitHubAppResources,
+  type Permission,
+  type QueueResource,
+  type TableResource,
+} from '@runners/shared/deployment';
+import type { HostKind } from '@runners/shared';
+import { z } from 'zod';
+import { ec2HostEnvironment, ec2HostPermissions, type Ec2HostResources } from './hosts/ec2/contract';
+import { eksHostEnvironment, eksHostPermissions, type EksHostResources } from './hosts/eks/contract';
+import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources } from './hosts/lambda-contract';
+
+/** The orchestrators' deployment contracts: one per host kind, a common part plus what its host module adds. */
+
+export interface OrchestratorResources {
+  readonly prefix: string;
+  readonly jobsTable: TableResource;
+  readonly githubApp: GitHubAppResources;
+  /** The queues of this kind's pools. */
+  readonly poolQueues: readonly QueueResource[];
+}
+
+/** A JSON object in one variable, keyed by pool. */
+function jsonRecord<T extends z.ZodType>(value: T) {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), value));
+}
+
+const environment = z.object({
+  JOBS_TABLE_NAME: z.string().min(1),
+  GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
+  GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
+  /** Overrides the pools config's github.apiUrl (the local stack points it at the simulator). */
+  GITHUB_API_URL: z.url().optional(),
+  /** GitHub asks for a second between writes; the simulator needs none. */
+  GITHUB_WRITE_SPACING_MS: z.coerce.number().int().min(0).max(10_000).default(1_000),
+  HOST_CREATE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  MAX_LAUNCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** Tells this installation's hosts from another's (Docker labels, EC2 tags). */
+  STACK_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'expected lowercase letters, digits and "-" (it is a Kubernetes label value and part of resource names)')
+    .default('ephemeral-runners'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** EKS orchestrator: the cluster its pods run on (endpoint and CA come from DescribeCluster). */
+  EKS_CLUSTER_NAME: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/).optional(),
+  /** EC2 orchestrator: each pool's launch template and subnets, from the stacks (JSON). */
+  EC2_POOL_TEMPLATES: jsonRecord(z.object({ launchTemplateId: z.string().startsWith('lt-'), subnetIds: z.array(z.string().startsWith('subnet-')) })),
+  /** Lambda orchestrator: each pool's runner function, from the stacks (JSON). */
+  RUNNER_FUNCTIONS: jsonRecord(z.string().regex(/^[A-Za-z0-9_:-]{1,140}$/)),
+});
+
+export type OrchestratorEnvironment = z.output<typeof environment>;
+
+const common = {
+  environment,
+  environmentFor: (r: OrchestratorResources) => ({
+    JOBS_TABLE_NAME: r.jobsTable.name,
+    GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
+    GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
+    STACK_PREFIX: r.prefix,
+  }),
+  permissions: (r: OrchestratorResources): Permission[] => [
+    {
+      sid: 'Launches',
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: tableAndIndexes(r.jobsTable),
+      why: 'claim, registration and host of each launch (conditional writes); slots; the host rules read the records',
+    },
+    githubAppPermission(r.githubApp),
+    {
+      sid: 'PoolQueues',
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      resources: r.poolQueues.map((q) => q.arn),
+      why: 'the event source mapping polls the pools’ queues with the function role',
+    },
+  ],
+  eventSources: [
+    { kind: 'sqs-queue', queues: 'poolQueues', batchSize: 10, maximumBatchingWindowSeconds: 1 },
+    { kind: 'schedule', name: 'reconcile', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus' },
+  ],
+} as const;
+
+function orchestratorContract<HostResources>(
+  kind: HostKind,
+  host: { environment: (r: HostResources) => Record<string, string>; permissions: (r: HostResources) => Permission[] },
+): DeploymentContract<OrchestratorResources & HostResources, typeof environment> {
+  return defineContract({
+    function: `orchestrator-${kind}`,
+    description: `launches and tears down ${kind} runners`,
+    environment: common.environment,
+    environmentFor: (r: OrchestratorResources & HostResources) => ({ ...common.environmentFor(r), ...host.environment(r) }),
+    permissions: (r: OrchestratorResources & HostResources) => [...common.permissions(r), ...host.permissions(r)],
+    eventSources: common.eventSources,
+  });
+}
+
+export const orchestratorContracts = {
+  // The Docker host talks to a Docker engine, not to AWS: nothing beyond the common part.
+  docker: orchestratorContract<object>('docker', { environment: () => ({}), permissions: () => [] }),
+  ec2: orchestratorContract<Ec2HostResources>('ec2', { environment: ec2HostEnvironment, permissions: ec2HostPermissions }),
+  eks: orchestratorContract<EksHostResources>('eks', { environment: eksHostEnvironment, permissions: eksHostPermissions }),
+  lambda: orchestratorContract<LambdaHostResources>('lambda', { environment: lambdaHostEnvironment, permissions: lambdaHostPermissions }),
+} satisfies Record<HostKind, unknown>;

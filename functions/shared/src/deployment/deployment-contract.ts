@@ -1,0 +1,106 @@
+import type { z } from 'zod';
+
+/*
+ * A function's deployment needs, declared once: the environment it reads (a schema), the AWS actions it performs on
+ * which resources, and what invokes it. Resources are logical ("the Jobs table", "this pool's queue"): the stacks bind
+ * them to Terraform references, the local stack to the emulator's ARNs, the README's permissions table to their
+ * names. The stacks synthesize the role policy, environment and event sources from it; the local stack provisions,
+ * wires and starts functions from it and enforces the policy the stacks synthesize; the function parses its
+ * environment with it.
+ */
+
+export interface PermissionCondition {
+  readonly test: string;
+  readonly variable: string;
+  readonly values: readonly string[];
+}
+
+/** One statement of a role's policy, in terms of the resources it was bound to. */
+export interface Permission {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: readonly PermissionCondition[];
+  /** Why: which call of the code needs it (the README's permissions table). */
+  readonly why: string;
+}
+
+/** What invokes a function, with the settings both the stacks and the local runtime use. */
+export type EventSourceSpec =
+  | { readonly kind: 'http-api'; readonly route: string }
+  | { readonly kind: 'dynamodb-stream'; readonly batchSize: number; readonly maximumBatchingWindowSeconds: number; readonly maximumRetryAttempts: number }
+  | { readonly kind: 'sns-topic'; readonly topic: string }
+  | { readonly kind: 'sqs-queue'; readonly queues: string; readonly batchSize: number; readonly maximumBatchingWindowSeconds: number }
+  | { readonly kind: 'schedule'; readonly name: string; readonly everyMinutes: number; readonly description: string }
+  | { readonly kind: 'async-invoke'; readonly by: string };
+
+export interface DeploymentContract<Resources, Schema extends z.ZodType = z.ZodType> {
+  /** `<prefix>-<function>` is the function's (and its role's) name. */
+  readonly function: string;
+  readonly description: string;
+  /** What the function reads from its environment, and nothing else. */
+  readonly environment: Schema;
+  /** The variables the deployment sets, from the bound resources (the rest of the schema has defaults). */
+  environmentFor(resources: Resources): Record<string, string>;
+  permissions(resources: Resources): readonly Permission[];
+  readonly eventSources: readonly EventSourceSpec[];
+}
+
+export function defineContract<Resources, Schema extends z.ZodType>(contract: DeploymentContract<Resources, Schema>): DeploymentContract<Resources, Schema> {
+  return contract;
+}
+
+/* Logical resources that several contracts name. */
+export interface TableResource {
+  readonly name: string;
+  readonly arn: string;
+}
+export interface StreamTableResource extends TableResource {
+  readonly streamArn: string;
+}
+export interface ParameterResource {
+  readonly name: string;
+  readonly arn: string;
+}
+export interface TopicResource {
+  readonly arn: string;
+}
+export interface QueueResource {
+  readonly arn: string;
+}
+export interface GitHubAppResources {
+  readonly appId: ParameterResource;
+  readonly privateKey: ParameterResource;
+}
+
+/** The Jobs table and its indexes: every reader of an index needs both ARNs. */
+export const tableAndIndexes = (table: TableResource) => [table.arn, `${table.arn}/index/*`];
+
+/**
+ * Resources as their own names (`‹jobsTable.arn›`), for documentation: a contract bound to these shows, in words,
+ * what each statement is on. Works for nested objects and lists (a list shows as one item).
+ */
+export function symbolicResources<Resources>(root = ''): Resources {
+  const handler: ProxyHandler<object> = {
+    get(_target, key) {
+      if (key === Symbol.toPrimitive || key === 'toString') return () => `‹${root}›`;
+      if (key === Symbol.iterator) return function* () { yield symbolicResources(`${root}[]`); };
+      if (key === 'map') return (f: (item: unknown, i: number) => unknown) => [f(symbolicResources(`${root}[]`), 0)];
+      if (key === 'length') return 1;
+      if (typeof key === 'symbol') return undefined;
+      return symbolicResources(root ? `${root}.${key}` : key);
+    },
+  };
+  return new Proxy({}, handler) as Resources;
+}
+
+/** The reconcile passes (the reconciler, each orchestrator's host rules), on AWS and in the local stack. */
+export const RECONCILE_EVERY_MINUTES = 5;
+
+/** The GitHub App's id and key, read once per cold start by every function that calls GitHub. */
+export const githubAppPermission = (app: GitHubAppResources): Permission => ({
+  sid: 'GitHubApp',
+  actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+  resources: [app.appId.arn, app.privateKey.arn],
+  why: 'the GitHub App id and private key (once per cold start)',
+});
