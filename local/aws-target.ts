@@ -1,4 +1,4 @@
-/** Where the local stack's AWS calls go: the moto server, with fixed test credentials. */
+/** Where the local stack's AWS calls go (moto, or the IAM proxy in front of it), and as whom. */
 export interface AwsTarget {
   readonly endpoint: string;
   readonly region: string;
@@ -11,12 +11,16 @@ export interface AwsTarget {
   readonly environment: Record<string, string>;
 }
 
-export function awsTarget(endpoint: string, region = 'us-east-1'): AwsTarget {
-  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** The deployer's (provisioning's) credentials: the IAM proxy lets them through unevaluated, as Terraform's rights. */
+export const ADMIN_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+/** moto's default account. */
+export const LOCAL_ACCOUNT_ID = '123456789012';
+
+export function awsTarget(endpoint: string, region = 'us-east-1', credentials: { accessKeyId: string; secretAccessKey: string } = ADMIN_CREDENTIALS): AwsTarget {
   return {
     endpoint,
     region,
-    clientConfig: { endpoint, region, credentials },
+    clientConfig: { endpoint, region, credentials: { ...credentials } },
     environment: {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
@@ -24,5 +28,15 @@ export function awsTarget(endpoint: string, region = 'us-east-1'): AwsTarget {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
+  };
+}
+
+/** ARNs in the local account, as AWS would build them. */
+export function localArns(region: string) {
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${LOCAL_ACCOUNT_ID}:${resource}`;
+  return {
+    table: (name: string) => arn('dynamodb', `table/${name}`),
+    parameter: (name: string) => arn('ssm', `parameter${name}`),
+    queue: (name: string) => arn('sqs', name),
   };
 }

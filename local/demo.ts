@@ -36,6 +36,8 @@ export interface DemoSummary {
   readonly runnersPerJob: number;
   readonly hostsLeft: number;
   readonly registrationsLeft: number;
+  /** AWS calls of every function evaluated against its synthesized role, and how many were refused. */
+  readonly iam: { readonly evaluated: number; readonly denied: number };
   readonly totalMs: number;
   /** GitHub API calls during the run, by route (the simulator counts them). */
   readonly githubCalls: Record<string, number>;
@@ -114,12 +116,14 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
+    iam: { evaluated: local.iam.evaluated(), denied: local.iam.denials().length },
     totalMs: Date.now() - started,
     githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
     ok: false,
   };
-  return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 };
+  // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
+  return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
 }
 
 /** Jobs [offset, offset + count) of the workload, as matrix specs. */
@@ -146,6 +150,7 @@ export function formatSummary(summary: DemoSummary): string {
     `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.neverRun} never ran, ${summary.failed} failed, ${summary.cancelled} cancelled while queued`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
+    `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
   ].join('\n');
 }

@@ -12,11 +12,19 @@ import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
-import { awsTarget, type AwsTarget } from './aws-target';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DeploymentContract } from '@runners/shared/deployment';
+import { messengerContract } from '../functions/messenger/src/contract';
+import { orchestratorContracts } from '../functions/orchestrators/src/contract';
+import { producerContract } from '../functions/producer/src/contract';
+import { publisherContract } from '../functions/publisher/src/contract';
+import { reconcilerContract } from '../functions/reconciler/src/contract';
+import { awsTarget, LOCAL_ACCOUNT_ID, localArns, type AwsTarget } from './aws-target';
+import { startIamProxy, type IamProxy } from './iam/iam-proxy';
+import { rolePolicies, synthesizeStack } from './iam/synthesized-policies';
 import { createStreamSource } from './event-sources/dynamodb-stream-source';
 import type { EventSource } from './event-sources/event-source';
 import { createScheduleSource } from './event-sources/schedule-source';
-import { RECONCILE_EVERY_MS } from '../stacks/resource-names';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
@@ -63,6 +71,8 @@ export interface StackFile {
   readonly parameters: { readonly webhookSecret: string; readonly githubAppId: string; readonly githubPrivateKey: string };
   readonly github: { readonly apiUrl: string; readonly simulated: boolean; readonly appId: number };
   readonly functions: readonly string[];
+  /** Every function's AWS calls go through this endpoint, evaluated against the role the stacks synthesize for it. */
+  readonly iam: { readonly endpoint: string; readonly enforced: true };
 }
 
 export interface LocalStack {
@@ -70,6 +80,10 @@ export interface LocalStack {
   readonly aws: AwsTarget;
   readonly config: PoolsConfig;
   readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** IAM enforcement: denied calls, credentials for more principals (runner hosts). */
+  readonly iam: IamProxy;
+  /** The emulator as a function's role sees it (through the IAM proxy). */
+  targetFor(roleName: string, session?: string): AwsTarget;
   /** The GitHub simulator, unless a real App was configured. */
   readonly sim?: Simulator;
   /** The runner containers of this stack, seen as the Docker orchestrator sees them. */
@@ -102,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const sources: EventSource[] = [];
   let api: HttpApi | undefined;
   let sim: Simulator | undefined;
+  let iam: IamProxy | undefined;
   const engine = new Docker();
   const managedBy = DEFAULT_PREFIX;
   const runnerHosts = new DockerHost(engine, managedBy);
@@ -114,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const leftovers = await runnerHosts.list().catch(() => []);
     await Promise.all(leftovers.map((host) => runnerHosts.delete(host.runnerName).catch(() => undefined)));
     await sim?.stop();
+    await iam?.stop();
     await moto.stop();
     rmSync(resolve(options.stackDir, 'stack.json'), { force: true });
   };
@@ -126,57 +142,70 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github);
     const dockerPools = config.pools.filter((p) => p.host === 'docker');
+
+    // IAM as on AWS: the roles the stacks synthesize for this pools config, enforced on every function's calls.
+    const distDir = options.distDir ?? resolve(options.root, 'dist');
+    const { Table } = await new DynamoDBClient(aws.clientConfig).send(new DescribeTableCommand({ TableName: names.jobsTable }));
+    const synthesized = synthesizeStack({ prefix: DEFAULT_PREFIX, region: aws.region, pools: config, bundleDir: distDir });
+    iam = await startIamProxy({
+      upstream: moto.endpoint,
+      region: aws.region,
+      accountId: LOCAL_ACCOUNT_ID,
+      policies: rolePolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! } }),
+      adminCredentials: aws.clientConfig.credentials,
+      onDenied: (d) => console.error(`[iam] denied ${d.principal}: ${d.action} on ${d.resource} (${d.reason})`),
+    });
+    const proxy = iam;
+    const targetFor = (roleName: string, session = roleName) => awsTarget(proxy.endpoint, aws.region, proxy.credentialsFor({ name: roleName.replace(`${DEFAULT_PREFIX}-`, ''), roleName, session }));
+    const arns = localArns(aws.region);
+    const jobsTable = { name: names.jobsTable, arn: arns.table(names.jobsTable), streamArn: Table!.LatestStreamArn! };
+    const parameter = (name: string) => ({ name, arn: arns.parameter(name) });
+    const githubApp = { appId: parameter(names.githubAppIdParameter), privateKey: parameter(names.githubPrivateKeyParameter) };
     if (dockerPools.some((p) => p.host === 'docker' && p.docker.image === SIM_RUNNER_IMAGE)) await ensureSimRunnerImage(engine);
 
     const common = {
-      ...aws.environment,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunners',
       // EMF metric lines are for CloudWatch; locally they are noise.
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...options.functionEnvironment,
     };
-    const start = async (name: string, environment: Record<string, string>, timeoutMs: number, concurrency = 1) => {
-      const fn = await startLocalFunction({
-        name: names.function(name),
-        bundle: resolve(options.distDir ?? resolve(options.root, 'dist'), name, 'index.mjs'),
-        environment: { ...common, ...environment },
-        timeoutMs,
-        concurrency,
-      });
+    const targets = new Map<string, AwsTarget>();
+    /** A function as its contract deploys it: its role's credentials, its contract's environment (checked by its schema). */
+    const start = async <R>(contract: DeploymentContract<R>, resources: R, local: Record<string, string>, timeoutMs: number, concurrency = 1) => {
+      const name = contract.function;
+      const target = targetFor(names.function(name));
+      targets.set(name, target);
+      const environment = { ...target.environment, ...common, ...contract.environmentFor(resources), ...local };
+      contract.environment.parse(environment);
+      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency });
       functions.set(name, fn);
       return fn;
     };
+    const topics = { publisherTopic: { arn: topology.publisherTopicArn }, jobsTopic: { arn: topology.jobsTopicArn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
-    const producer = await start('producer', { JOBS_TABLE_NAME: names.jobsTable, WEBHOOK_SECRET_PARAMETER: names.webhookSecretParameter }, 10_000, PRODUCER_ENVIRONMENTS);
-    const messenger = await start('messenger', { PUBLISHER_TOPIC_ARN: topology.publisherTopicArn }, 30_000);
-    const publisher = await start(
-      'publisher',
-      { JOBS_TABLE_NAME: names.jobsTable, JOBS_TOPIC_ARN: topology.jobsTopicArn, PUBLISHER_TOPIC_ARN: topology.publisherTopicArn },
-      60_000,
-    );
+    const producer = await start(producerContract, { jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter) } }, {}, 10_000, PRODUCER_ENVIRONMENTS);
+    const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
+    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters }, {}, 30_000);
+    const publisher = await start(publisherContract, { jobsTable, ...topics }, {}, 60_000);
 
     // Only Docker pools have hosts on this machine; the other pools' messages wait on their queues.
+    const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);
     const orchestrator = await start(
-      'orchestrator-docker',
+      orchestratorContracts.docker,
+      { prefix: managedBy, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
       {
-        JOBS_TABLE_NAME: names.jobsTable,
-        GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter,
-        GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter,
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
-        STACK_PREFIX: managedBy,
         ...(options.orchestratorDockerHost ? { DOCKER_HOST: options.orchestratorDockerHost } : {}),
       },
       120_000,
     );
     const reconciler = await start(
-      'reconciler',
+      reconcilerContract,
+      { jobsTable, githubApp },
       {
-        JOBS_TABLE_NAME: names.jobsTable,
-        GITHUB_APP_ID_PARAMETER: names.githubAppIdParameter,
-        GITHUB_PRIVATE_KEY_PARAMETER: names.githubPrivateKeyParameter,
         GITHUB_API_URL: github.apiUrl,
         // The simulator's deliveries settle within a second; GitHub's take up to its 10 s timeout (default 60 s).
         REDELIVERY_SETTLE_SECONDS: '15',
@@ -185,16 +214,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       120_000,
     );
-    for (const pool of dockerPools) {
-      const queue = topology.poolQueues.find((q) => q.pool === pool.name)!;
-      sources.push(createSqsSource({ target: aws, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: 10, invoke: (e) => orchestrator.invoke(e) }));
+    const everyMs = (contract: DeploymentContract<never>, name: string) => {
+      const schedule = contract.eventSources.find((e) => e.kind === 'schedule' && e.name === name);
+      if (schedule?.kind !== 'schedule') throw new Error(`${contract.function} has no schedule ${name}`);
+      return schedule.everyMinutes * 60_000;
+    };
+    const queueSource = orchestratorContracts.docker.eventSources.find((e) => e.kind === 'sqs-queue');
+    const streamSource = messengerContract.eventSources.find((e) => e.kind === 'dynamodb-stream');
+    // The orchestrator's role polls its pools' queues, the messenger's reads the stream (as the mappings do on AWS).
+    for (const queue of dockerQueues) {
+      sources.push(createSqsSource({ target: targets.get('orchestrator-docker')!, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: queueSource?.kind === 'sqs-queue' ? queueSource.batchSize : 10, invoke: (e) => orchestrator.invoke(e) }));
     }
     sources.push(
-      await createStreamSource({ target: aws, tableName: names.jobsTable, invoke: (e) => messenger.invoke(e), batchSize: 100 }),
+      await createStreamSource({
+        target: aws,
+        reader: targets.get('messenger')!,
+        tableName: names.jobsTable,
+        invoke: (e) => messenger.invoke(e),
+        batchSize: streamSource?.kind === 'dynamodb-stream' ? streamSource.batchSize : 100,
+      }),
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
-      createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? 60_000, invoke: (e) => publisher.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => orchestrator.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcilerTickMs ?? RECONCILE_EVERY_MS, invoke: (e) => reconciler.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? everyMs(publisherContract, 'tick'), invoke: (e) => publisher.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? everyMs(orchestratorContracts.docker, 'reconcile'), invoke: (e) => orchestrator.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcilerTickMs ?? everyMs(reconcilerContract, 'tick'), invoke: (e) => reconciler.invoke(e), region: aws.region }),
     );
     for (const source of sources) source.start();
     api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });
@@ -210,9 +252,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       parameters: { webhookSecret: names.webhookSecretParameter, githubAppId: names.githubAppIdParameter, githubPrivateKey: names.githubPrivateKeyParameter },
       github: { apiUrl: github.apiUrl, simulated: sim !== undefined, appId: github.appId },
       functions: [...functions.values()].map((f) => f.name),
+      iam: { endpoint: proxy.endpoint, enforced: true },
     };
     writeFileSync(resolve(options.stackDir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
-    return { stack, aws, config, functions, sim, runnerHosts, stop };
+    return { stack, aws, config, functions, iam: proxy, targetFor, sim, runnerHosts, stop };
   } catch (error) {
     await stop();
     throw error;

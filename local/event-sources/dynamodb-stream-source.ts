@@ -17,6 +17,8 @@ import { pollingLoop, type EventSource, type Invoke } from './event-source';
 
 export interface StreamSourceOptions {
   readonly target: AwsTarget;
+  /** Who reads the stream: the function's role on AWS (default: target). */
+  readonly reader?: AwsTarget;
   readonly tableName: string;
   readonly invoke: Invoke;
   readonly batchSize?: number;
@@ -42,7 +44,8 @@ export async function createStreamSource(options: StreamSourceOptions): Promise<
   const maxRetries = options.maxRetries ?? 10;
   const onError = options.onError ?? ((error) => console.error(`[stream ${tableName}]`, error));
   const dynamodb = new DynamoDBClient(target.clientConfig);
-  const streams = new DynamoDBStreamsClient(target.clientConfig);
+  // The event source mapping reads the stream with the function's role (its ReadStream statement).
+  const streams = new DynamoDBStreamsClient((options.reader ?? target).clientConfig);
   const table = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${tableName} has no stream`);
