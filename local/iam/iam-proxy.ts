@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
-import { ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -99,7 +99,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       {},
     );
     if (result.resultType === 'error') return `the evaluator refused the request: ${result.errors.message}`;
-    const outcome = result.resultType === 'single' ? result.overallResult : 'ImplicitlyDenied';
+    const outcome = result.overallResult;
     if (outcome === 'Allowed') return undefined;
     return outcome === 'ExplicitlyDenied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${authorization.action} action`;
   };
@@ -130,7 +130,22 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const reason = await evaluate(principal, authorization);
       if (reason) return deny(res, request, principal, authorization, reason);
     }
-    return forward(options.upstream, req, body, res);
+    return forward(options.upstream, req, await resolveSsmImage(request, body), res);
+  };
+
+  /*
+   * moto does not resolve a launch template's `resolve:ssm:<parameter>` image; EC2 does, at launch, with the
+   * caller's rights (authorized above). Done here as EC2 would: the parameter's value becomes the image.
+   */
+  const resolveSsmImage = async (request: AwsRequest, body: Buffer): Promise<Buffer> => {
+    if (request.service !== 'ec2' || request.operation !== 'RunInstances' || request.input.ImageId) return body;
+    const id = request.input['LaunchTemplate.LaunchTemplateId'];
+    const name = request.input['LaunchTemplate.LaunchTemplateName'];
+    if (!id && !name) return body;
+    const template = await facts.launchTemplate({ ...(id ? { id: String(id) } : {}), ...(name ? { name: String(name) } : {}) });
+    if (!template?.imageId?.startsWith('resolve:ssm:')) return body;
+    const imageId = await facts.parameterValue(template.imageId.slice('resolve:ssm:'.length));
+    return Buffer.concat([body, Buffer.from(`&ImageId=${encodeURIComponent(imageId ?? 'unresolvable')}`)]);
   };
 
   const deny = (res: ServerResponse, request: AwsRequest, principal: Principal, authorization: Pick<Authorization, 'action' | 'resource'>, reason: string) => {
@@ -258,7 +273,7 @@ function escapeXml(text: string): string {
 }
 
 /** Tags and launch templates, read from moto with the admin key (what IAM sees of a resource when it evaluates). */
-function emulatorFacts(options: IamProxyOptions): ResourceFacts {
+function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterValue(name: string): Promise<string | undefined> } {
   const config = { endpoint: options.upstream, region: options.region, credentials: options.adminCredentials };
   const ssm = new SSMClient(config);
   const ec2 = new EC2Client(config);
@@ -272,6 +287,9 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts {
       } catch {
         return undefined; // no such parameter: nothing to evaluate on
       }
+    },
+    async parameterValue(name) {
+      return (await ssm.send(new GetParameterCommand({ Name: name })).catch(() => undefined))?.Parameter?.Value;
     },
     async instanceTags(instanceId) {
       const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => ({ Reservations: [] }));

@@ -25,6 +25,9 @@ describe('make demo', () => {
     const summary = JSON.parse(readFileSync(resolve(root, '.local/demo-summary.json'), 'utf8')) as DemoSummary;
     expect(stdout).toContain('50/50 jobs ran exactly once');
     expect(summary).toMatchObject({ jobs: 50, ranExactlyOnce: 50, neverRun: 0, failed: 0, hostsLeft: 0, registrationsLeft: 0, ok: true });
+    // Under enforced IAM: every function's calls were evaluated against its synthesized role, none refused.
+    expect(summary.iam.evaluated).toBeGreaterThan(0);
+    expect(summary.iam.denied).toBe(0);
     expect(summary.runnersPerJob).toBeLessThanOrEqual(1.2);
   }, 400_000);
 
@@ -46,6 +49,8 @@ describe('make demo', () => {
     expect(stdout).toMatch(/injected: \d+ container creations failed, 1 orchestrator crash\(es\) between JIT config and host/);
     expect(summary.cancelled).toBeGreaterThan(0);
     expect(summary).toMatchObject({ jobs: 200 - summary.cancelled, ranExactlyOnce: 200 - summary.cancelled, neverRun: 0, failed: 0, hostsLeft: 0, registrationsLeft: 0, ok: true });
+    // The reconciler's passes (redelivery, lost jobs, leftover registrations) ran too, all within their roles.
+    expect(summary.iam.denied).toBe(0);
     expect(summary.runnersPerJob).toBeLessThanOrEqual(1.3);
   }, 600_000);
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRouter, DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
 import { discoverLostJobs, type DiscoverPorts } from '../../functions/reconciler/src/discover-lost-jobs';
-import { createJobsTable, getJob, motoTarget } from '../helpers/aws';
+import { getJob, motoTarget } from '../helpers/aws';
+import { enforcedIam } from '../helpers/iam';
 import { testPoolsConfig } from '../helpers/pools';
 import { simControl, simulatorWithClient } from '../helpers/simulator';
 import { examplePayload } from '../helpers/webhooks';
@@ -14,6 +15,7 @@ import { examplePayload } from '../helpers/webhooks';
 
 describe('lost jobs: queued on GitHub, unknown to the table', () => {
   let env: Awaited<ReturnType<typeof simulatorWithClient>>;
+  let iam: Awaited<ReturnType<typeof enforcedIam>>;
   let dynamodb: DynamoDBClient;
   let tableName: string;
   let ports: DiscoverPorts;
@@ -24,12 +26,14 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
   beforeAll(async () => {
     env = await simulatorWithClient({}, { onCall: (operation, status) => (statuses.push(status), answers.push(`${operation} ${status}`)) });
     dynamodb = new DynamoDBClient(motoTarget().clientConfig);
-    tableName = await createJobsTable(motoTarget(), 'lost');
+    // The store acts as the reconciler's synthesized role (its BatchGetItem, UpdateItem), as on AWS.
+    iam = await enforcedIam({ pools: config });
+    tableName = iam.tableName;
     ports = {
       github: env.client,
       config,
       router: createRouter(config.pools),
-      store: new DynamoDbJobStore(dynamodb, tableName),
+      store: new DynamoDbJobStore(new DynamoDBClient(iam.as('reconciler').clientConfig), tableName),
       // The clock runs 3 minutes ahead, so the jobs just queued count as settled.
       now: () => new Date(Date.now() + 180_000),
       settleMs: 120_000,
@@ -39,6 +43,9 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
   });
   afterAll(async () => {
     await env.sim.stop();
+    expect(iam.proxy.evaluated()).toBeGreaterThan(0);
+    expect(iam.proxy.denials()).toEqual([]);
+    await iam.stop();
   });
 
   const queueRun = async (repo: string, count: number) => {

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { PoolsConfig } from '@runners/shared';
+import type { Permission } from '@runners/shared/deployment';
+import { orchestratorContracts } from '../../functions/orchestrators/src/contract';
+import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { motoTarget } from '../helpers/aws';
+import { enforcedIam } from '../helpers/iam';
+import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
+
+/*
+ * The synthesized roles, enforced on the shared moto: calls each function's code makes are allowed, and what its
+ * role does not grant is refused with the error the SDK raises on AWS (error names and HTTP status per service).
+ */
+
+const AMI_PARAMETER = '/iam-test/runner-ami';
+const config: PoolsConfig = testPoolsConfig({
+  pools: [
+    ...testPoolsInput().pools.filter((p) => p.host !== 'ec2'),
+    { name: 'ec2-ssm', host: 'ec2', os: 'linux', arch: 'x64', labels: ['ssm'], maxRunners: 2, launchesPerMinute: 5, ec2: { instanceTypes: ['m7g.large'], image: { ssmParameter: AMI_PARAMETER } } },
+  ],
+});
+const pool = config.pools.find((p) => p.name === 'ec2-ssm')!;
+const spec = (runnerName: string) => ({ runnerName, pool, jobId: 9, encodedJitConfig: 'ENCODED-JIT' });
+
+describe('synthesized roles, enforced', () => {
+  let iam: Awaited<ReturnType<typeof enforcedIam>>;
+  const admin = motoTarget();
+
+  beforeAll(async () => {
+    const { Images = [] } = await new EC2Client(admin.clientConfig).send(new DescribeImagesCommand({}));
+    await new SSMClient(admin.clientConfig).send(new PutParameterCommand({ Name: AMI_PARAMETER, Value: Images[0]!.ImageId!, Type: 'String', Overwrite: true }));
+    iam = await enforcedIam({ pools: config });
+  });
+  afterAll(async () => {
+    await iam.stop();
+  });
+
+  const ec2Host = () => {
+    const target = iam.as('orchestrator-ec2');
+    return new Ec2Host({
+      ec2: new EC2Client(target.clientConfig),
+      ssm: new SSMClient(target.clientConfig),
+      region: target.region,
+      managedBy: iam.prefix,
+      parameterPrefix: `/${iam.prefix}`,
+      runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
+      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, subnetIds: [] }),
+    });
+  };
+
+  it('lets the EC2 orchestrator launch from a resolve:ssm launch template, which needs ssm:GetParameters on the AMI parameter', async () => {
+    const created = await ec2Host().create(spec('gha-ec2-ssm-9-1'));
+
+    expect(created.id).toMatch(/^i-/);
+    expect(iam.proxy.denials()).toEqual([]);
+  });
+
+  it('refuses the same launch when the contract loses that statement: UnauthorizedOperation, no instance', async () => {
+    const permissions = orchestratorContracts.ec2.permissions;
+    (orchestratorContracts.ec2 as { permissions: typeof permissions }).permissions = (r) => permissions(r).filter((s: Permission) => s.sid !== 'ResolveImages');
+    const without = await enforcedIam({ pools: config });
+    (orchestratorContracts.ec2 as { permissions: typeof permissions }).permissions = permissions;
+    try {
+      const target = without.as('orchestrator-ec2');
+      const run = new EC2Client(target.clientConfig).send(
+        new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateId: without.launchTemplateIds[`${without.prefix}-ec2-ssm`]!, Version: '$Latest' } }),
+      );
+
+      await expect(run).rejects.toMatchObject({ name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+      expect(without.proxy.denials()).toEqual([expect.objectContaining({ principal: 'orchestrator-ec2', action: 'ssm:GetParameters', resource: expect.stringContaining(`parameter${AMI_PARAMETER}`) })]);
+    } finally {
+      await without.stop();
+    }
+  });
+
+  it('lets the EC2 orchestrator terminate only instances carrying its managed-by tag', async () => {
+    const ec2 = new EC2Client(admin.clientConfig);
+    const { Images = [] } = await ec2.send(new DescribeImagesCommand({}));
+    const { Instances = [] } = await ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: Images[0]!.ImageId! }));
+
+    const terminate = new EC2Client(iam.as('orchestrator-ec2').clientConfig).send(new TerminateInstancesCommand({ InstanceIds: [Instances[0]!.InstanceId!] }));
+
+    await expect(terminate).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(iam.proxy.denials().at(-1)).toMatchObject({ action: 'ec2:TerminateInstances' });
+  });
+
+  it("refuses a function another function's secret and table access it has no statement for, as each service answers", async () => {
+    const producer = iam.as('producer');
+    const secret = () => new SSMClient(producer.clientConfig).send(new GetParameterCommand({ Name: `/${iam.prefix}/github/private-key`, WithDecryption: true }));
+    const read = () => new DynamoDBClient(producer.clientConfig).send(new GetItemCommand({ TableName: iam.tableName, Key: { pk: { S: 'JOB#1' } } }));
+    const publish = () => new SNSClient(producer.clientConfig).send(new PublishCommand({ TopicArn: `arn:aws:sns:${admin.region}:123456789012:${iam.prefix}-jobs`, Message: 'x' }));
+
+    await expect(secret()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    await expect(read()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    await expect(publish()).rejects.toMatchObject({ name: 'AuthorizationErrorException', $metadata: { httpStatusCode: 403 } });
+    expect(iam.proxy.denials().slice(-3).map((d) => d.action).sort()).toEqual(['dynamodb:GetItem', 'sns:Publish', 'ssm:GetParameter']);
+  });
+});
