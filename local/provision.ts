@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { JOBS_TABLE, jobsTableKeyAttributes } from '@runners/shared';
 import { DEAD_LETTER_RETENTION_SECONDS, MAX_RECEIVES, POOL_QUEUE_VISIBILITY_SECONDS, type DispatchTopology } from '../stacks/dispatch-topology';
@@ -46,10 +47,25 @@ export async function provisionJobsTable(target: AwsTarget, tableName: string): 
   client.destroy();
 }
 
-/** Stores the webhook secret as an SSM SecureString, where the producer reads it in AWS too. */
-export async function provisionWebhookSecret(target: AwsTarget, name: string, secret: string): Promise<void> {
+/** The stack's secrets key (what the stacks create; its policy is the synthesized one, enforced by the IAM proxy). */
+export async function provisionSecretsKey(target: AwsTarget, aliasName: string): Promise<{ readonly keyId: string; readonly arn: string }> {
+  const kms = new KMSClient(target.clientConfig);
+  try {
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: aliasName }));
+    return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! };
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+  }
+  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'GitHub App secrets of the runners stack' }));
+  await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: KeyMetadata!.KeyId! }));
+  kms.destroy();
+  return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! };
+}
+
+/** Stores the webhook secret as an SSM SecureString under the secrets key, as scripts/put-secrets.sh does on AWS. */
+export async function provisionWebhookSecret(target: AwsTarget, name: string, secret: string, keyId: string): Promise<void> {
   const client = new SSMClient(target.clientConfig);
-  await client.send(new PutParameterCommand({ Name: name, Value: secret, Type: 'SecureString', Overwrite: true }));
+  await client.send(new PutParameterCommand({ Name: name, Value: secret, Type: 'SecureString', KeyId: keyId, Overwrite: true }));
   client.destroy();
 }
 
@@ -110,9 +126,11 @@ export async function provisionGitHubApp(
   target: AwsTarget,
   names: { readonly appIdName: string; readonly privateKeyName: string },
   app: { readonly appId: number; readonly privateKeyPem: string },
+  keyId: string,
 ): Promise<void> {
   const client = new SSMClient(target.clientConfig);
-  await client.send(new PutParameterCommand({ Name: names.appIdName, Value: String(app.appId), Type: 'String', Overwrite: true }));
-  await client.send(new PutParameterCommand({ Name: names.privateKeyName, Value: app.privateKeyPem, Type: 'SecureString', Overwrite: true }));
+  // As scripts/put-secrets.sh writes them: SecureStrings under the secrets key.
+  await client.send(new PutParameterCommand({ Name: names.appIdName, Value: String(app.appId), Type: 'SecureString', KeyId: keyId, Overwrite: true }));
+  await client.send(new PutParameterCommand({ Name: names.privateKeyName, Value: app.privateKeyPem, Type: 'SecureString', KeyId: keyId, Overwrite: true }));
   client.destroy();
 }

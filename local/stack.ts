@@ -21,7 +21,7 @@ import { publisherContract } from '../functions/publisher/src/contract';
 import { reconcilerContract } from '../functions/reconciler/src/contract';
 import { awsTarget, LOCAL_ACCOUNT_ID, localArns, type AwsTarget } from './aws-target';
 import { startIamProxy, type IamProxy } from './iam/iam-proxy';
-import { rolePolicies, synthesizeStack } from './iam/synthesized-policies';
+import { synthesizedPolicies, synthesizeStack } from './iam/synthesized-policies';
 import { createStreamSource } from './event-sources/dynamodb-stream-source';
 import type { EventSource } from './event-sources/event-source';
 import { createScheduleSource } from './event-sources/schedule-source';
@@ -30,7 +30,7 @@ import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
-import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionWebhookSecret } from './provision';
+import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionSecretsKey, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
 import { DockerHost } from '../functions/orchestrators/src/hosts/docker-host';
 import { startSimulator, type Simulator } from '../sim/server';
@@ -136,11 +136,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     await provisionJobsTable(aws, names.jobsTable);
-    await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret);
+    const secretsKey = await provisionSecretsKey(aws, `alias/${names.secretsKeyAlias}`);
+    await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret, secretsKey.keyId);
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox);
     if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(',') });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
-    await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github);
+    await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
     const dockerPools = config.pools.filter((p) => p.host === 'docker');
 
     // IAM as on AWS: the roles the stacks synthesize for this pools config, enforced on every function's calls.
@@ -151,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       upstream: moto.endpoint,
       region: aws.region,
       accountId: LOCAL_ACCOUNT_ID,
-      policies: rolePolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! } }),
+      ...synthesizedPolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! }, kmsKeyIds: { [`alias/${names.secretsKeyAlias}`]: secretsKey.keyId } }),
       adminCredentials: aws.clientConfig.credentials,
       onDenied: (d) => console.error(`[iam] denied ${d.principal}: ${d.action} on ${d.resource} (${d.reason})`),
     });
@@ -160,7 +161,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const arns = localArns(aws.region);
     const jobsTable = { name: names.jobsTable, arn: arns.table(names.jobsTable), streamArn: Table!.LatestStreamArn! };
     const parameter = (name: string) => ({ name, arn: arns.parameter(name) });
-    const githubApp = { appId: parameter(names.githubAppIdParameter), privateKey: parameter(names.githubPrivateKeyParameter) };
+    const githubApp = { appId: parameter(names.githubAppIdParameter), privateKey: parameter(names.githubPrivateKeyParameter), secretsKey: { arn: secretsKey.arn } };
     if (dockerPools.some((p) => p.host === 'docker' && p.docker.image === SIM_RUNNER_IMAGE)) await ensureSimRunnerImage(engine);
 
     const common = {
@@ -185,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const topics = { publisherTopic: { arn: topology.publisherTopicArn }, jobsTopic: { arn: topology.jobsTopicArn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
-    const producer = await start(producerContract, { jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter) } }, {}, 10_000, PRODUCER_ENVIRONMENTS);
+    const producer = await start(producerContract, { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } }, {}, 10_000, PRODUCER_ENVIRONMENTS);
     const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
     const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters }, {}, 30_000);
     const publisher = await start(publisherContract, { jobsTable, ...topics }, {}, 60_000);
@@ -194,7 +195,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);
     const orchestrator = await start(
       orchestratorContracts.docker,
-      { prefix: managedBy, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
+      { prefix: managedBy, region: aws.region, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
       {
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
@@ -204,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const reconciler = await start(
       reconcilerContract,
-      { jobsTable, githubApp },
+      { region: aws.region, jobsTable, githubApp },
       {
         GITHUB_API_URL: github.apiUrl,
         // The simulator's deliveries settle within a second; GitHub's take up to its 10 s timeout (default 60 s).

@@ -1,3 +1,4 @@
+import { encodeJitConfig } from './jit-config';
 import { createServer, type Server } from 'node:http';
 import { z } from 'zod';
 import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
@@ -107,6 +108,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const counters = { calls: {} as Record<string, number>, callsByInstallation: {} as Record<string, number>, notModified: 0, tokensMinted: 0, faultsInjected: 0 };
   const restFaults: RestFaults = { serverError: 0, secondaryRateLimit: 0, retryAfterSeconds: 1, failNext: [] };
   let url = '';
+  const jitConfig = { minBytes: 0 };
 
   const deliveries = new Deliveries(() => webhook, random);
   const model = new SimModel(options.accounts ?? ['octo-org'], ({ job, action }) => {
@@ -194,7 +196,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!model.runnerGroups.some((g) => g.id === parsed.data.runner_group_id)) return error(404, 'Runner group not found');
       const runner = model.registerRunner(s, parsed.data.name, parsed.data.labels, parsed.data.runner_group_id);
       if (runner === 'conflict') return error(409, `Already exists - A runner with the name ${parsed.data.name} already exists.`);
-      const encoded = Buffer.from(JSON.stringify({ url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret })).toString('base64');
+      const encoded = encodeJitConfig({ url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret, runnerGroupId: parsed.data.runner_group_id }, jitConfig.minBytes);
       return { status: 201, body: { runner: runnerBody(runner), encoded_jit_config: encoded } };
     });
     router.on('GET', `${prefix}/actions/runners`, (r) => {
@@ -369,6 +371,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     deliveries.faults = { ...deliveries.faults, ...body.webhooks };
     Object.assign(restFaults, body.rest);
     return { status: 200, body: { webhooks: deliveries.faults, rest: restFaults } };
+  });
+  // Test knob: JIT configs of at least this many bytes (GitHub's are several KB; 8 and 16 KB try the storage paths).
+  router.on('PUT', '/_sim/jit-config', (r) => {
+    const body = (r.body ?? {}) as { minBytes?: number };
+    jitConfig.minBytes = Math.max(0, Math.min(64 * 1024, Number(body.minBytes ?? 0)));
+    return { status: 200, body: jitConfig };
   });
   router.on('PUT', '/_sim/webhook', (r) => {
     const body = (r.body ?? {}) as { url?: string; secret?: string };

@@ -4,7 +4,7 @@ import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
-import type { ParameterResource, TableResource } from '@runners/shared/deployment';
+import type { KeyResource, ParameterResource, TableResource } from '@runners/shared/deployment';
 import { producerContract } from '../functions/producer/src/contract';
 import { bindContract, TracedFunction } from './traced-function';
 
@@ -14,8 +14,9 @@ const webhookRoute = producerContract.eventSources.find((s) => s.kind === 'http-
 
 export interface ApiProps {
   readonly prefix: string;
+  readonly region: string;
   readonly jobsTable: TableResource;
-  readonly webhookSecret: ParameterResource;
+  readonly webhookSecret: ParameterResource & { readonly key: KeyResource };
 }
 
 export class Api extends Construct {
@@ -29,10 +30,7 @@ export class Api extends Construct {
       prefix: props.prefix,
       code: { bundle: 'producer' },
       timeoutSeconds: 10,
-      deployment: bindContract(producerContract, {
-        jobsTable: props.jobsTable,
-        webhookSecret: { store: 'ssm', name: props.webhookSecret.name, arn: props.webhookSecret.arn },
-      }),
+      deployment: bindContract(producerContract, { region: props.region, jobsTable: props.jobsTable, webhookSecret: { store: 'ssm', ...props.webhookSecret } }),
     });
     this.api = new Apigatewayv2Api(this, 'api', { name: `${props.prefix}-webhooks`, protocolType: 'HTTP', description: 'GitHub App webhooks' });
     const integration = new Apigatewayv2Integration(this, 'producer-integration', {

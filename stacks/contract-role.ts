@@ -17,6 +17,12 @@ export interface ContractRoleProps {
   readonly statements: readonly Permission[];
 }
 
+/**
+ * IAM policy variables (`${aws:ResourceTag/InstanceId}`) are Terraform interpolations unless escaped as `$${…}`;
+ * Terraform then renders them as IAM expects. cdktf's own tokens (`${TfToken[…]}`) have no colon and are untouched.
+ */
+const policyVariables = (value: string) => value.replace(/\$\{(?=[A-Za-z0-9-]+:)/g, '$$${');
+
 export class ContractRole extends Construct {
   readonly role: IamRole;
   readonly policy: IamRolePolicy;
@@ -31,8 +37,8 @@ export class ContractRole extends Construct {
         sid: s.sid,
         effect: 'Allow',
         actions: [...s.actions],
-        resources: [...s.resources],
-        ...(s.conditions ? { condition: s.conditions.map((c) => ({ test: c.test, variable: c.variable, values: [...c.values] })) } : {}),
+        resources: s.resources.map(policyVariables),
+        ...(s.conditions ? { condition: s.conditions.map((c) => ({ test: c.test, variable: c.variable, values: c.values.map(policyVariables) })) } : {}),
       })),
     });
     this.policy = new IamRolePolicy(this, 'role-policy', { name: 'least-privilege', role: this.role.id, policy: policy.json });

@@ -43,6 +43,7 @@ export class Orchestrators extends Construct {
     const poolsOf = (kind: HostKind) => props.pools.pools.filter((p) => p.host === kind);
     const common = (kind: HostKind): OrchestratorResources => ({
       prefix: props.prefix,
+      region: props.account.region,
       jobsTable: props.jobsTable,
       githubApp: props.githubApp,
       poolQueues: poolsOf(kind).map((p) => ({ arn: props.poolQueues.get(p.name)!.queue.arn })),

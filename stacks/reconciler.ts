@@ -10,6 +10,7 @@ import { bindContract, TracedFunction } from './traced-function';
 
 export interface ReconcilerProps {
   readonly prefix: string;
+  readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
 }
@@ -24,7 +25,7 @@ export class Reconciler extends Construct {
       code: { bundle: 'reconciler' },
       timeoutSeconds: 120,
       reservedConcurrency: 1,
-      deployment: bindContract(reconcilerContract, { jobsTable: props.jobsTable, githubApp: props.githubApp }),
+      deployment: bindContract(reconcilerContract, { region: props.region, jobsTable: props.jobsTable, githubApp: props.githubApp }),
     });
   }
 }

@@ -7,6 +7,8 @@ export function resourceNames(prefix: string) {
     webhookSecretParameter: `/${prefix}/github/webhook-secret`,
     githubAppIdParameter: `/${prefix}/github/app-id`,
     githubPrivateKeyParameter: `/${prefix}/github/private-key`,
+    /** The KMS key the secrets are encrypted with (alias name, without `alias/`). */
+    secretsKeyAlias: `${prefix}-secrets`,
     function: (name: string) => `${prefix}-${name}`,
     /** Messenger (and publisher) → publisher. */
     publisherTopic: `${prefix}-publisher`,

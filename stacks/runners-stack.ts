@@ -60,12 +60,16 @@ export class RunnersStack extends TerraformStack {
     const poolsOf = <K extends HostKind>(kind: K) => pools.pools.filter((p): p is Extract<PoolsConfig['pools'][number], { host: K }> => p.host === kind);
 
     this.network = new Network(this, 'network', { prefix, ...(props.network ? { existing: props.network } : {}) });
-    this.secrets = new Secrets(this, 'secrets', names);
+    // Who decrypts the secrets: the producer (webhook secret), the reconciler and every orchestrator (the App key).
+    const orchestratorKinds = [...new Set(pools.pools.map((p) => p.host))].filter((kind) => kind !== 'eks' || props.eksClusterName);
+    const readerRoleNames = ['producer', 'reconciler', ...orchestratorKinds.map((kind) => `orchestrator-${kind}`)].map((fn) => `${prefix}-${fn}`);
+    this.secrets = new Secrets(this, 'secrets', { names, account, readerRoleNames });
     this.jobs = new JobsTable(this, 'jobs', { name: names.jobsTable });
     const jobsTable = { name: this.jobs.table.name, arn: this.jobs.table.arn, streamArn: this.jobs.table.streamArn };
     const parameter = (p: { name: string }) => ({ name: p.name, arn: account.parameterArn(p.name) });
-    const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey) };
-    this.api = new Api(this, 'api', { prefix, jobsTable, webhookSecret: parameter(this.secrets.webhookSecret) });
+    const secretsKey = { arn: this.secrets.key.arn };
+    const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey), secretsKey };
+    this.api = new Api(this, 'api', { prefix, region: account.region, jobsTable, webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey } });
     this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools));
     const topics = { jobsTopic: { arn: this.dispatch.jobsTopic.arn }, publisherTopic: { arn: this.dispatch.publisherTopic.arn } };
     this.messenger = new Messenger(this, 'messenger', { prefix, jobsTable, publisherTopic: topics.publisherTopic });
@@ -93,7 +97,7 @@ export class RunnersStack extends TerraformStack {
       hosts,
     });
 
-    this.reconciler = new Reconciler(this, 'reconciler', { prefix, jobsTable, githubApp });
+    this.reconciler = new Reconciler(this, 'reconciler', { prefix, region: account.region, jobsTable, githubApp });
 
     this.observability = new Observability(this, 'observability', {
       prefix,
@@ -110,6 +114,7 @@ export class RunnersStack extends TerraformStack {
 
     new TerraformOutput(this, 'webhook_url', { value: this.api.webhookUrl, description: 'paste into the GitHub App as its webhook URL' });
     new TerraformOutput(this, 'jobs_table', { value: this.jobs.table.name });
+    new TerraformOutput(this, 'secrets_key', { value: this.secrets.keyAlias, description: 'scripts/put-secrets.sh encrypts the GitHub App secrets with it' });
     new TerraformOutput(this, 'topics', { value: { publisher: this.dispatch.publisherTopic.arn, jobs: this.dispatch.jobsTopic.arn } });
     new TerraformOutput(this, 'pool_queues', { value: Object.fromEntries([...this.dispatch.poolQueues].map(([pool, q]) => [pool, q.queue.url])) });
     new TerraformOutput(this, 'dashboard_url', { value: this.observability.dashboardUrl });

@@ -1,11 +1,13 @@
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
-import { GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authorizationsFor, UnmodelledOperationError, type Authorization, type AwsRequest, type ResourceFacts } from './request-authorization';
+import { serviceLimitViolation } from './service-limits';
 import type { PolicyDocument } from './synthesized-policies';
 
 /*
@@ -57,10 +59,14 @@ export interface IamProxyOptions {
   readonly region: string;
   readonly accountId: string;
   readonly policies: (roleName: string) => readonly PolicyDocument[] | undefined;
+  /** A resource's own policy (a KMS key policy), by ARN. */
+  readonly resourcePolicies?: (arn: string) => PolicyDocument | undefined;
   /** The deployer's key (provisioning, tests' own reads): not evaluated. */
   readonly adminCredentials: Credentials;
   readonly port?: number;
   readonly onDenied?: (denial: Denial) => void;
+  /** Do not hold the process open (a test file's shared proxy). */
+  readonly unref?: boolean;
 }
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
@@ -95,6 +101,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
         identityPolicies: policies.map((policy, i) => ({ name: `${principal.roleName}-${i}`, policy })),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
+        ...(options.resourcePolicies?.(authorization.resource) ? { resourcePolicy: options.resourcePolicies(authorization.resource) } : {}),
       },
       {},
     );
@@ -113,11 +120,15 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       return reply(res, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Missing Authentication Token' }));
     }
     const [, accessKeyId, region, service] = credential;
+    const request = parseRequest(service!, region!, req, body);
+    const violation = serviceLimitViolation(request);
+    if (violation) {
+      return reply(res, violation.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': violation.type }, JSON.stringify({ __type: violation.type, message: violation.message }));
+    }
     if (accessKeyId === options.adminCredentials.accessKeyId) return forward(options.upstream, req, body, res);
     const principal = principals.get(accessKeyId!);
     if (!principal) return reply(res, 403, { 'content-type': 'application/json' }, JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
 
-    const request = parseRequest(service!, region!, req, body);
     let authorizations: Authorization[];
     try {
       authorizations = await authorizationsFor(request, facts);
@@ -161,6 +172,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     handle(req, res).catch((error: unknown) => reply(res, 500, { 'content-type': 'text/plain' }, `iam proxy: ${String(error)}`));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  if (options.unref) server.unref();
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
@@ -278,6 +290,7 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
   const ssm = new SSMClient(config);
   const ec2 = new EC2Client(config);
   const iam = new IAMClient(config);
+  const kms = new KMSClient(config);
   const tags = (list: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   return {
     accountId: options.accountId,
@@ -287,6 +300,12 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
       } catch {
         return undefined; // no such parameter: nothing to evaluate on
       }
+    },
+    async parameterKeyArn(name) {
+      const { Parameters = [] } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] })).catch(() => ({ Parameters: [] }));
+      const keyId = Parameters[0]?.Type === 'SecureString' ? Parameters[0].KeyId : undefined;
+      if (!keyId || keyId === 'alias/aws/ssm') return undefined;
+      return (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn;
     },
     async parameterValue(name) {
       return (await ssm.send(new GetParameterCommand({ Name: name })).catch(() => undefined))?.Parameter?.Value;

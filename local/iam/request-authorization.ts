@@ -24,6 +24,8 @@ export interface Authorization {
 export interface ResourceFacts {
   readonly accountId: string;
   parameterTags(name: string): Promise<Record<string, string> | undefined>;
+  /** The customer-managed KMS key of a SecureString (undefined for AWS's own aws/ssm key or a String). */
+  parameterKeyArn(name: string): Promise<string | undefined>;
   instanceTags(instanceId: string): Promise<Record<string, string> | undefined>;
   launchTemplate(reference: { id?: string; name?: string }): Promise<{ id: string; imageId?: string; securityGroupIds: string[]; instanceProfileRoleArn?: string } | undefined>;
 }
@@ -90,9 +92,18 @@ export async function authorizationsFor(request: AwsRequest, facts: ResourceFact
     case 'ssm': {
       const parameter = (name: string) => arn('ssm', `parameter${name.startsWith('/') ? name : `/${name}`}`);
       const existing = async (name: string) => tagContext('aws:ResourceTag', await facts.parameterTags(name));
-      if (op === 'GetParameter' || op === 'DeleteParameter') return [{ action: `ssm:${op}`, resource: parameter(str(input.Name)), context: await existing(str(input.Name)) }];
+      // Decrypting a SecureString under a customer-managed key is kms:Decrypt by the caller, through SSM.
+      const decrypt = async (name: string): Promise<Authorization[]> => {
+        const key = input.WithDecryption === true ? await facts.parameterKeyArn(name) : undefined;
+        return key ? [{ action: 'kms:Decrypt', resource: key, context: { 'kms:ViaService': `ssm.${region}.amazonaws.com` } }] : [];
+      };
+      if (op === 'DeleteParameter') return [{ action: 'ssm:DeleteParameter', resource: parameter(str(input.Name)), context: await existing(str(input.Name)) }];
+      if (op === 'GetParameter') return [{ action: 'ssm:GetParameter', resource: parameter(str(input.Name)), context: await existing(str(input.Name)) }, ...(await decrypt(str(input.Name)))];
       if (op === 'GetParameters' || op === 'DeleteParameters') {
-        return Promise.all(((input.Names ?? []) as string[]).map(async (name) => ({ action: `ssm:${op}`, resource: parameter(name), context: await existing(name) })));
+        const names = (input.Names ?? []) as string[];
+        return (
+          await Promise.all(names.map(async (name) => [{ action: `ssm:${op}`, resource: parameter(name), context: await existing(name) }, ...(op === 'GetParameters' ? await decrypt(name) : [])]))
+        ).flat();
       }
       if (op === 'PutParameter') {
         const tags = Object.fromEntries(((input.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));

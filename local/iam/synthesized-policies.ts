@@ -17,6 +17,8 @@ export interface PolicyDocument {
     readonly Action: readonly string[];
     readonly Resource: readonly string[];
     readonly Condition?: Record<string, Record<string, readonly string[]>>;
+    /** Resource policies only. */
+    readonly Principal?: '*' | Record<string, readonly string[]>;
   }[];
 }
 
@@ -29,6 +31,32 @@ export interface LocalFacts {
   readonly streamArns?: Readonly<Record<string, string>>;
   /** Launch template name → id. */
   readonly launchTemplateIds?: Readonly<Record<string, string>>;
+  /** KMS alias (`alias/…`) → the key id it targets. */
+  readonly kmsKeyIds?: Readonly<Record<string, string>>;
+}
+
+/** What the IAM proxy evaluates with: each role's identity policies, each resource's policy (KMS key policies). */
+export function synthesizedPolicies(json: TerraformJson, facts: LocalFacts) {
+  return { policies: rolePolicies(json, facts), resourcePolicies: resourcePolicies(json, facts) };
+}
+
+/** Key policies of the stack's KMS keys, by key ARN, resolved like the roles' policies. */
+export function resourcePolicies(json: TerraformJson, facts: LocalFacts): (arn: string) => PolicyDocument | undefined {
+  const resolveToken = tokenResolver(json, facts);
+  const byArn = new Map<string, () => PolicyDocument>();
+  for (const [id, key] of Object.entries(json.resource.aws_kms_key ?? {})) {
+    const documentId = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(String(key.policy))?.[1];
+    const document = documentId ? json.data.aws_iam_policy_document?.[documentId] : undefined;
+    if (!document) continue;
+    let arn: string;
+    try {
+      arn = resolveToken(`\${aws_kms_key.${id}.arn}`);
+    } catch {
+      continue; // a key the local stack does not have
+    }
+    byArn.set(arn, () => toPolicyDocument(document, resolveToken));
+  }
+  return (arn) => byArn.get(arn)?.();
 }
 
 type Block = Record<string, unknown>;
@@ -83,6 +111,7 @@ interface TerraformStatement {
   effect?: string;
   actions?: string[];
   resources?: string[];
+  principals?: { type: string; identifiers: string[] }[];
   condition?: { test: string; variable: string; values: string[] }[];
 }
 
@@ -94,8 +123,14 @@ function toPolicyDocument(document: Block, resolve: (value: string) => string): 
     Statement: statements.map((s) => {
       const condition: Record<string, Record<string, string[]>> = {};
       for (const c of s.condition ?? []) (condition[c.test] ??= {})[resolve(c.variable)] = c.values.map(resolve);
+      const principal = s.principals?.length
+        ? s.principals.every((p) => p.type === 'AWS' && p.identifiers.includes('*'))
+          ? ('*' as const)
+          : Object.fromEntries(s.principals.map((p) => [p.type, p.identifiers.map(resolve)]))
+        : undefined;
       return {
         ...(s.sid ? { Sid: s.sid } : {}),
+        ...(principal ? { Principal: principal } : {}),
         Effect: s.effect === 'Deny' ? 'Deny' : 'Allow',
         Action: s.actions ?? [],
         Resource: (s.resources ?? []).map(resolve),
@@ -127,6 +162,13 @@ function tokenResolver(json: TerraformJson, facts: LocalFacts) {
       if (!id) return undefined;
       return a === 'id' ? id : a === 'arn' ? `arn:${partition}:ec2:${region}:${accountId}:launch-template/${id}` : undefined;
     },
+    aws_kms_key: (_b, a) => {
+      // A key has no name: the alias that targets it has (`target_key_id = ${aws_kms_key.<this>.key_id}`).
+      const alias = Object.values(json.resource.aws_kms_alias ?? {}).find((al) => String(al.target_key_id).includes(`aws_kms_key.${currentKey}.`));
+      const keyId = alias ? facts.kmsKeyIds?.[String(alias.name)] : undefined;
+      if (!keyId) return undefined;
+      return a === 'key_id' || a === 'id' ? keyId : a === 'arn' ? `arn:${partition}:kms:${region}:${accountId}:key/${keyId}` : undefined;
+    },
     aws_ecr_repository: (b, a) => (a === 'repository_url' ? `${accountId}.dkr.ecr.${region}.amazonaws.com/${b.name}` : undefined),
   };
   const data: Record<string, (attribute: string) => string | undefined> = {
@@ -134,11 +176,13 @@ function tokenResolver(json: TerraformJson, facts: LocalFacts) {
     aws_region: (a) => (a === 'region' || a === 'name' ? region : undefined),
     aws_partition: (a) => (a === 'partition' ? partition : undefined),
   };
+  let currentKey = '';
   const one = (token: string): string => {
     const parts = token.split('.');
     let value: string | undefined;
     if (parts[0] === 'data' && parts.length === 4) value = data[parts[1]!]?.(parts[3]!);
     else if (parts.length === 3) {
+      currentKey = parts[1]!;
       const block = resource(parts[0]!, parts[1]!);
       const literal = block[parts[2]!];
       value = typeof literal === 'string' && !literal.includes('${') ? literal : computed[parts[0]!]?.(block, parts[2]!);
@@ -146,5 +190,6 @@ function tokenResolver(json: TerraformJson, facts: LocalFacts) {
     if (value === undefined) throw new Error(`cannot resolve \${${token}} to a local value: add it to local/iam/synthesized-policies.ts`);
     return value;
   };
-  return (value: string) => value.replace(/\$\{([^}]+)\}/g, (_, token: string) => one(token));
+  // `$${…}` is Terraform's escape for a literal `${…}` (an IAM policy variable): kept for IAM, not resolved.
+  return (value: string) => value.replace(/(\$?)\$\{([^}]+)\}/g, (whole, escape: string, token: string) => (escape ? whole.slice(1) : one(token)));
 }

@@ -24,5 +24,7 @@ chmod 1777 "$root/tmp"
 cp "$here/runner.mjs" "$here/run.sh" "$root/app/"
 # DNS and user lookups, for what node may ask of them.
 cp /etc/hosts /etc/nsswitch.conf "$root/etc/" 2>/dev/null || true
-tar -C "$root" -c . | docker import --change 'ENTRYPOINT ["/app/run.sh"]' --change 'WORKDIR /app' - "$image" >/dev/null
+# The label lets ensureSimRunnerImage (image.ts) rebuild an image whose runner is older than these files.
+source_hash="$(cat "$here/runner.mjs" "$here/run.sh" "$0" | sha256sum | cut -c1-16)"
+tar -C "$root" -c . | docker import --change 'ENTRYPOINT ["/app/run.sh"]' --change 'WORKDIR /app' --change "LABEL ephemeral-runners.sim-runner.source=$source_hash" - "$image" >/dev/null
 echo "built $image ($(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"

@@ -7,9 +7,15 @@ if (index < 0 || !args[index + 1]) {
   console.error('usage: run.sh --jitconfig <encoded JIT config>');
   process.exit(2);
 }
+// GitHub's format (actions/runner, Runner.cs): base64 of {file name: base64 content}; the simulator's URL is in
+// `.runner` (gitHubUrl), the runner's credential in `.credentials` (clientId). See sim/jit-config.ts.
 let config;
 try {
-  config = JSON.parse(Buffer.from(args[index + 1], 'base64').toString('utf8'));
+  const files = JSON.parse(Buffer.from(args[index + 1], 'base64').toString('utf8'));
+  const read = (name) => JSON.parse(Buffer.from(files[name], 'base64').toString('utf8'));
+  const settings = read('.runner');
+  config = { url: settings.gitHubUrl, runnerName: settings.agentName, secret: read('.credentials').data.clientId };
+  if (!config.url || !config.secret) throw new Error('incomplete');
 } catch {
   console.error('the JIT config is not valid');
   process.exit(2);

@@ -43,7 +43,7 @@ export class LambdaRunners extends Construct implements HostResources<LambdaHost
       repository: this.repository.name,
       policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the 10 newest images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }] }),
     });
-    const jitParameters = { name: `/${prefix}/lambda-runners/*`, arn: account.parameterArn(`/${prefix}/lambda-runners/*`) };
+    const runnerMarkers = { name: `/${prefix}/lambda-runners/*`, arn: account.parameterArn(`/${prefix}/lambda-runners/*`) };
     for (const pool of props.pools) {
       const runner = new TracedFunction(this, `${pool.name}-runner`, {
         prefix,
@@ -53,14 +53,14 @@ export class LambdaRunners extends Construct implements HostResources<LambdaHost
         memoryMb: pool.lambda.memoryMb,
         timeoutSeconds: pool.lambda.timeoutSeconds,
         ephemeralStorageMb: pool.lambda.ephemeralStorageMb,
-        deployment: bindContract(runnerLambdaContract, { parameterPrefix: `/${prefix}`, jitParameters }),
+        deployment: bindContract(runnerLambdaContract, {}),
       });
       new LambdaFunctionEventInvokeConfig(this, `${pool.name}-invoke-config`, { functionName: runner.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 900 });
       this.functions.set(pool.name, runner);
     }
     this.resources = {
       runnerFunctions: [...this.functions].map(([pool, f]) => ({ pool, name: f.function.functionName, arn: f.function.arn })),
-      jitParameters,
+      runnerMarkers,
     };
   }
 }

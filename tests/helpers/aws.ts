@@ -2,7 +2,8 @@ import { DeleteTableCommand, GetItemCommand, ScanCommand, type AttributeValue, t
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { jobKey, type JobRecord } from '@runners/shared';
-import { awsTarget, type AwsTarget } from '../../local/aws-target';
+import { awsTarget, LOCAL_ACCOUNT_ID, type AwsTarget } from '../../local/aws-target';
+import { startIamProxy } from '../../local/iam/iam-proxy';
 import { provisionJobsTable } from '../../local/provision';
 
 /** The moto server started by the integration project's global setup. */
@@ -37,4 +38,19 @@ export async function scanTable(client: DynamoDBClient, tableName: string): Prom
 export async function getJob(client: DynamoDBClient, tableName: string, jobId: number): Promise<JobRecord | undefined> {
   const result = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: jobKey(jobId) } }, ConsistentRead: true }));
   return result.Item ? (unmarshall(result.Item) as JobRecord) : undefined;
+}
+
+let strict: Promise<AwsTarget> | undefined;
+/**
+ * The shared moto behind the IAM proxy with the deployer's key: no role is evaluated, but the service limits moto
+ * lacks are enforced (local/iam/service-limits.ts), so a test cannot store what AWS would refuse. One per test file.
+ */
+export function strictMotoTarget(): Promise<AwsTarget> {
+  strict ??= (async () => {
+    const admin = motoTarget();
+    // Unreferenced: it lives as long as the test file's process, without holding it open.
+    const proxy = await startIamProxy({ upstream: admin.endpoint, region: admin.region, accountId: LOCAL_ACCOUNT_ID, policies: () => undefined, adminCredentials: admin.clientConfig.credentials, unref: true });
+    return awsTarget(proxy.endpoint, admin.region);
+  })();
+  return strict;
 }

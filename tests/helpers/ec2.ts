@@ -2,14 +2,14 @@ import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeSubnetsComm
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
-import { motoTarget } from './aws';
+import { strictMotoTarget } from './aws';
 
 /**
  * An Ec2Host on moto EC2 + SSM with a launch template per pool, recording every RunInstances input; `failSpot`
  * makes spot requests fail with InsufficientInstanceCapacity, as AWS does when a pool has no spot capacity.
  */
 export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
-  const target = motoTarget();
+  const target = await strictMotoTarget();
   const ec2 = new EC2Client(target.clientConfig);
   const ssm = new SSMClient(target.clientConfig);
   const runs: RunInstancesCommandInput[] = [];

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { awsTarget, LOCAL_ACCOUNT_ID, type AwsTarget } from '../../local/aws-target';
 import { startIamProxy, type IamProxy } from '../../local/iam/iam-proxy';
-import { rolePolicies, synthesizeStack } from '../../local/iam/synthesized-policies';
-import { provisionJobsTable } from '../../local/provision';
+import { synthesizedPolicies, synthesizeStack } from '../../local/iam/synthesized-policies';
+import { provisionJobsTable, provisionSecretsKey } from '../../local/provision';
 import { motoTarget } from './aws';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -31,17 +31,19 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
     const { LaunchTemplate } = await new EC2Client(admin.clientConfig).send(new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: { ImageId: image } }));
     launchTemplateIds[name] = LaunchTemplate!.LaunchTemplateId!;
   }
+  const secretsKey = await provisionSecretsKey(admin, `alias/${prefix}-secrets`);
   const json = synthesizeStack({ prefix, region: admin.region, pools: options.pools, bundleDir: resolve(root, 'dist') });
   const proxy: IamProxy = await startIamProxy({
     upstream: admin.endpoint,
     region: admin.region,
     accountId: LOCAL_ACCOUNT_ID,
-    policies: rolePolicies(json, { accountId: LOCAL_ACCOUNT_ID, region: admin.region, streamArns: { [tableName]: Table!.LatestStreamArn! }, launchTemplateIds }),
+    ...synthesizedPolicies(json, { accountId: LOCAL_ACCOUNT_ID, region: admin.region, streamArns: { [tableName]: Table!.LatestStreamArn! }, launchTemplateIds, kmsKeyIds: { [`alias/${prefix}-secrets`]: secretsKey.keyId } }),
     adminCredentials: admin.clientConfig.credentials,
   });
   return {
     prefix,
     tableName,
+    secretsKey,
     proxy,
     launchTemplateIds,
     as: (fn: string, session: string = fn, context?: Record<string, string>): AwsTarget =>

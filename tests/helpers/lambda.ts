@@ -4,7 +4,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { RunnerInvocation } from '@runners/shared';
 import { randomUUID } from 'node:crypto';
 import { LambdaHost } from '../../functions/orchestrators/src/hosts/lambda-host';
-import { motoTarget } from './aws';
+import { motoTarget, strictMotoTarget } from './aws';
 
 /** The smallest valid zip (an empty archive): moto stores the code, it does not run it. */
 const EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
@@ -35,7 +35,7 @@ export async function lambdaFixture() {
     },
     { step: 'initialize', name: 'recordInvoke' },
   );
-  const ssm = new SSMClient(target.clientConfig);
+  const ssm = new SSMClient((await strictMotoTarget()).clientConfig);
   const parameterPrefix = `/contract-${id}`;
   const host = new LambdaHost({ lambda, ssm, parameterPrefix, functionName: () => functionName });
   return { host, ssm, lambda, invocations, functionName, parameterPrefix };

@@ -1,80 +1,160 @@
-import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { PoolsConfig } from '@runners/shared';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { linuxBootstrap, windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
+import { join, resolve } from 'node:path';
+import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
+import { encodeJitConfig } from '../../sim/jit-config';
+import { motoTarget } from '../helpers/aws';
+import { enforcedIam } from '../helpers/iam';
+import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
 
 /*
- * The Linux bootstrap, run for real with bash; `aws`, `run.sh` and `shutdown` are recording doubles on PATH / in the
- * runner folder, each appending its command line to one log, so the order of what happened is visible.
+ * The EC2 bootstrap as it ships: the user data the EC2 host put on the instance (read back from EC2), run with bash
+ * and the real aws CLI, as the instance's own session of the runner-instance role the stacks synthesize (with its
+ * `ec2:SourceInstanceARN`), against the local AWS under enforced IAM. `run.sh`, `shutdown` and `sleep` are recording
+ * doubles (the runner's own contract is tested elsewhere). It reads its runner's JIT config — 8 KB and 16 KB ones,
+ * split over Standard parameters — and cannot read, delete or list another runner's.
  */
 
-function sandbox(options: { awsFails?: 'get' | 'delete'; runnerExit?: number } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-'));
-  const log = join(dir, 'calls.log');
-  const bin = join(dir, 'bin');
-  const runnerDir = join(dir, 'runner');
-  spawnSync('mkdir', ['-p', bin, runnerDir]);
-  const tool = (path: string, body: string) => {
-    writeFileSync(path, `#!/bin/bash\necho "$(basename "$0") $*" >> '${log}'\n${body}\n`);
-    chmodSync(path, 0o755);
-  };
-  tool(
-    join(bin, 'aws'),
-    [
-      `if [ "$2" = get-parameter ]; then ${options.awsFails === 'get' ? 'exit 254' : "echo 'ENCODED-JIT-CONFIG'"}; fi`,
-      `if [ "$2" = delete-parameter ]; then ${options.awsFails === 'delete' ? 'exit 254' : 'true'}; fi`,
-    ].join('\n'),
-  );
-  tool(join(bin, 'shutdown'), 'exit 0');
-  tool(join(runnerDir, 'run.sh'), `exit ${options.runnerExit ?? 0}`);
-  const script = join(dir, 'user-data.sh');
-  writeFileSync(script, linuxBootstrap({ parameterName: '/er/runners/gha-ec2-linux-42-1/jit', region: 'eu-west-1', runnerDir }));
-  const result = spawnSync('bash', [script], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
-  const calls = readFileSync(log, 'utf8').trim().split('\n');
-  return { result, calls };
+const AWS_CLI_DIR = resolve('.venv/bin');
+
+function run(file: string, args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(file, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => done({ status: error ? Number((error as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr }));
+  });
 }
+const config: PoolsConfig = testPoolsConfig({
+  pools: [...testPoolsInput().pools.filter((p) => p.host !== 'ec2'), { name: 'ec2-linux', host: 'ec2', os: 'linux', arch: 'x64', labels: ['vm'], maxRunners: 4, launchesPerMinute: 10, ec2: { instanceTypes: ['m7g.large'], image: { amiId: 'ami-0123456789abcdef0' } } }],
+});
+const pool = config.pools.find((p) => p.name === 'ec2-linux')!;
+const jitConfig = (runnerName: string, minBytes: number) => encodeJitConfig({ url: 'https://github.example', runnerId: 1, runnerName, secret: 'runner-credential', runnerGroupId: 1 }, minBytes);
 
-describe('EC2 Linux bootstrap (bash, recording doubles)', () => {
-  it('reads and deletes the JIT parameter, runs the runner with it, then powers off', () => {
-    const { calls } = sandbox();
+describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
+  let iam: Awaited<ReturnType<typeof enforcedIam>>;
+  let host: Ec2Host;
+  let runnerDir: string;
+  const admin = motoTarget();
 
-    expect(calls).toEqual([
-      'aws ssm get-parameter --name /er/runners/gha-ec2-linux-42-1/jit --with-decryption --query Parameter.Value --output text',
-      'aws ssm delete-parameter --name /er/runners/gha-ec2-linux-42-1/jit',
-      'run.sh --jitconfig ENCODED-JIT-CONFIG',
-      'shutdown -h now',
-    ]);
+  beforeAll(async () => {
+    if (!existsSync(join(AWS_CLI_DIR, 'aws'))) throw new Error(`${AWS_CLI_DIR}/aws is missing: "make install" puts the aws CLI in the venv (local/requirements.txt)`);
+    iam = await enforcedIam({ pools: config });
   });
+  afterAll(async () => iam?.stop());
 
-  it('powers off when the JIT config cannot be read, without starting a runner', () => {
-    const { calls, result } = sandbox({ awsFails: 'get' });
+  const setup = () => {
+    runnerDir = mkdtempSync(join(tmpdir(), 'ec2-runner-'));
+    const orchestrator = iam.as('orchestrator-ec2');
+    host = new Ec2Host({
+      ec2: new EC2Client(orchestrator.clientConfig),
+      ssm: new SSMClient(orchestrator.clientConfig),
+      region: orchestrator.region,
+      managedBy: iam.prefix,
+      parameterPrefix: `/${iam.prefix}`,
+      runnerDir: { linux: runnerDir, windows: 'C:\\actions-runner', macos: runnerDir },
+      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: [] }),
+    });
+  };
 
-    expect(result.status).not.toBe(0);
-    expect(calls.at(-1)).toBe('shutdown -h now');
-    expect(calls.some((c) => c.startsWith('run.sh'))).toBe(false);
-  });
+  /** The instance's user data, run once as root would run it, with the instance's credentials. */
+  const boot = async (instanceId: string, options: { awsArgs?: string[] } = {}) => {
+    const { UserData } = await new EC2Client(admin.clientConfig).send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+    const dir = mkdtempSync(join(tmpdir(), 'boot-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const log = join(dir, 'calls.log');
+    const tool = (path: string, body: string) => {
+      writeFileSync(path, `#!/bin/bash\necho "$(basename "$0") $1" >> '${log}'\n${body}\n`);
+      chmodSync(path, 0o755);
+    };
+    tool(join(bin, 'shutdown'), 'exit 0');
+    tool(join(bin, 'sleep'), 'exit 0');
+    tool(join(runnerDir, 'run.sh'), `printf '%s' "$2" > '${join(dir, 'jitconfig')}'`);
+    const script = join(dir, 'user-data.sh');
+    writeFileSync(script, Buffer.from(UserData!.Value!, 'base64'));
+    const session = iam.as('runner-instance', instanceId, { 'ec2:SourceInstanceARN': `arn:aws:ec2:${admin.region}:123456789012:instance/${instanceId}` });
+    const env = { PATH: `${bin}:${AWS_CLI_DIR}:/usr/bin:/bin`, HOME: dir, AWS_ENDPOINT_URL: session.endpoint, AWS_ACCESS_KEY_ID: session.clientConfig.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: session.clientConfig.credentials.secretAccessKey };
+    // Asynchronous: the IAM proxy answering these calls runs in this process.
+    const aws = (...args: string[]) => run(join(AWS_CLI_DIR, 'aws'), args, { ...env, AWS_DEFAULT_REGION: admin.region });
+    const result = options.awsArgs ? undefined : await run('bash', [script], env);
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    const ran = existsSync(join(dir, 'jitconfig')) ? readFileSync(join(dir, 'jitconfig'), 'utf8') : undefined;
+    return { result, calls, ran, aws };
+  };
 
-  it('does not start a runner whose JIT config it could not delete (single use), and powers off', () => {
-    const { calls } = sandbox({ awsFails: 'delete' });
+  const exists = (name: string) =>
+    new SSMClient(admin.clientConfig).send(new GetParameterCommand({ Name: name })).then(
+      () => true,
+      () => false,
+    );
 
-    expect(calls.some((c) => c.startsWith('run.sh'))).toBe(false);
-    expect(calls.at(-1)).toBe('shutdown -h now');
-  });
+  it('reads its own 8 KB and 16 KB JIT configs, deletes them before the runner starts, runs ONE runner, powers off', async () => {
+    setup();
+    for (const [name, size] of [['gha-ec2-linux-1-1', 8 * 1024], ['gha-ec2-linux-2-1', 16 * 1024]] as const) {
+      const config = jitConfig(name, size);
+      const instance = await host.create({ runnerName: name, pool, jobId: 1, encodedJitConfig: config });
 
-  it('powers off when the runner fails too', () => {
-    const { calls } = sandbox({ runnerExit: 3 });
+      const { ran, calls, result } = await boot(instance.id);
 
-    expect(calls.slice(-2)).toEqual(['run.sh --jitconfig ENCODED-JIT-CONFIG', 'shutdown -h now']);
-  });
+      expect(result?.stderr).toBe('');
+      expect(ran).toBe(config);
+      expect(calls.filter((c) => c.startsWith('run.sh'))).toHaveLength(1);
+      expect(calls.at(-1)).toBe('shutdown -h');
+      expect(await exists(`${host.parameterPrefix(name)}/0`)).toBe(false);
+    }
+    expect(iam.proxy.denials()).toEqual([]);
+  }, 120_000);
 
-  it('refuses inputs a shell could interpret, in both templates', () => {
-    const bad = { parameterName: "/x'; rm -rf / #", region: 'eu-west-1', runnerDir: '/opt/runner' };
+  it("cannot read, delete or list another runner's JIT config; its own it can read", async () => {
+    setup();
+    const config = jitConfig('gha-ec2-linux-3-1', 0);
+    const mine = await host.create({ runnerName: 'gha-ec2-linux-3-1', pool, jobId: 3, encodedJitConfig: config });
+    await host.create({ runnerName: 'gha-ec2-linux-4-1', pool, jobId: 4, encodedJitConfig: jitConfig('gha-ec2-linux-4-1', 0) });
+    const other = `${host.parameterPrefix('gha-ec2-linux-4-1')}/0`;
+    const { aws } = await boot(mine.id, { awsArgs: [] });
 
-    expect(() => linuxBootstrap(bad)).toThrow(/characters a shell could interpret/);
+    const read = await aws('ssm', 'get-parameters', '--names', other, '--with-decryption');
+    const readOne = await aws('ssm', 'get-parameter', '--name', other, '--with-decryption');
+    const remove = await aws('ssm', 'delete-parameter', '--name', other);
+    const list = await aws('ssm', 'describe-parameters');
+    const overwrite = await aws('ssm', 'put-parameter', '--name', other, '--value', 'x', '--type', 'SecureString', '--overwrite');
+    const own = await aws('ssm', 'get-parameters', '--names', `${host.parameterPrefix('gha-ec2-linux-3-1')}/0`, '--with-decryption', '--query', 'Parameters[0].Value', '--output', 'text');
+
+    for (const refused of [read, readOne, remove, list, overwrite]) {
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/AccessDeniedException.*is not authorized to perform: ssm:/);
+    }
+    expect(own.status).toBe(0);
+    expect(own.stdout.trim()).toBe(config.slice(0, 4096));
+    expect(await exists(other)).toBe(true);
+  }, 60_000);
+
+  it('powers off without starting a runner when its config never arrives', async () => {
+    setup();
+    const instance = await host.create({ runnerName: 'gha-ec2-linux-5-1', pool, jobId: 5, encodedJitConfig: jitConfig('gha-ec2-linux-5-1', 0) });
+    // Torn down before it booted: the parameters are gone, the instance still runs its user data.
+    await host.delete('gha-ec2-linux-5-1');
+
+    const { ran, calls, result } = await boot(instance.id);
+
+    expect(result?.status).not.toBe(0);
+    expect(ran).toBeUndefined();
+    expect(calls.filter((c) => c.startsWith('sleep'))).toHaveLength(60);
+    expect(calls.at(-1)).toBe('shutdown -h');
+  }, 120_000);
+
+  it('refuses inputs a shell could interpret, in both templates; renders the Windows one with the same chunks', () => {
+    const bad = { parameterPrefix: "/x'; rm -rf / #", chunks: 1, region: 'eu-west-1', runnerDir: '/opt/runner' };
+
     expect(() => windowsBootstrap(bad)).toThrow(/characters a shell could interpret/);
-    const windows = windowsBootstrap({ parameterName: '/er/runners/r/jit', region: 'eu-west-1', runnerDir: 'C:\\actions-runner' });
+    expect(() => windowsBootstrap({ ...bad, parameterPrefix: '/er/r/jit', chunks: 11 })).toThrow(/chunks must be 1 to 10/);
+    const windows = windowsBootstrap({ parameterPrefix: '/er/runners/r/jit', chunks: 3, region: 'eu-west-1', runnerDir: 'C:\\actions-runner' });
+    expect(windows).toContain('$names = 0..(3 - 1) | ForEach-Object { "/er/runners/r/jit/$_" }');
+    expect(windows).toContain('@($found.Parameters).Count -eq 3');
     expect(windows).toContain("Set-Location 'C:\\actions-runner'");
     expect(windows).toContain('& .\\run.cmd --jitconfig $jit');
   });

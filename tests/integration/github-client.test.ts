@@ -38,8 +38,12 @@ describe('GitHub client against the simulator', () => {
     const org = await client.generateJitConfig(installationId, ORG, { name: 'gha-p-1-1', labels: ['self-hosted', 'linux', 'x64', 'docker'], runnerGroup: 'Default' });
     const repo = await client.generateJitConfig(await client.installationId(repoScope), repoScope, { name: 'gha-p-2-1', labels: ['self-hosted', 'linux'] });
 
-    const decoded = JSON.parse(Buffer.from(org.encodedJitConfig, 'base64').toString()) as { url: string; runnerName: string };
-    expect(decoded).toMatchObject({ url: sim.url, runnerName: 'gha-p-1-1' });
+    // GitHub's format (actions/runner Runner.cs): base64 of file name → base64 content; several KB with the RSA key.
+    const files = JSON.parse(Buffer.from(org.encodedJitConfig, 'base64').toString()) as Record<string, string>;
+    expect(Object.keys(files).sort()).toEqual(['.credentials', '.credentials_rsaparams', '.runner']);
+    expect(JSON.parse(Buffer.from(files['.runner']!, 'base64').toString())).toMatchObject({ gitHubUrl: sim.url, agentName: 'gha-p-1-1', ephemeral: true });
+    expect(org.encodedJitConfig.length).toBeGreaterThan(4096);
+    expect(org.encodedJitConfig.length).toBeLessThan(8192);
     expect((await client.getRunner(installationId, ORG, org.runnerId))?.labels.map((l) => l.name)).toEqual(['self-hosted', 'linux', 'x64', 'docker']);
     expect(await client.getRunner(installationId, repoScope, repo.runnerId)).toMatchObject({ name: 'gha-p-2-1', status: 'offline', busy: false });
     // A runner of one scope is not visible from the other.

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
 import type { Host } from '../../functions/orchestrators/src/hosts/host';
+import { encodeJitConfig } from '../../sim/jit-config';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { lambdaTestPool, testPoolsConfig } from '../helpers/pools';
 import { ec2Fixture } from '../helpers/ec2';
@@ -42,8 +43,9 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
   const created: string[] = [];
   let host: Host;
   let close: (() => Promise<void>) | undefined;
-  // A JIT config for a runner that does not exist: the runner fails to connect and exits; the host is what matters.
-  const spec = (runnerName: string) => ({ runnerName, pool, jobId: 42, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x' })).toString('base64') });
+  // A JIT config in GitHub's format and size for a runner GitHub does not know: it never connects; the host is what
+  // matters. `minBytes` tries the larger configs GitHub issues (every host kind must carry 16 KB).
+  const spec = (runnerName: string, minBytes = 0) => ({ runnerName, pool, jobId: 42, encodedJitConfig: encodeJitConfig({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x', runnerGroupId: 1 }, minBytes) });
 
   afterAll(async () => {
     for (const name of created) await host.delete(name);
@@ -70,6 +72,16 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
 
     expect(listed.map((h) => h.runnerName)).toContain(name);
     expect(listed.every((h) => h.pool === pool.name && h.runnerName.startsWith('contract-'))).toBe(true);
+  });
+
+  it.each([8 * 1024, 16 * 1024])('carries a JIT config of %i bytes', async (bytes) => {
+    const name = `contract-${randomUUID().slice(0, 8)}`;
+    created.push(name);
+
+    const host_ = await host.create(spec(name, bytes));
+
+    expect(spec(name, bytes).encodedJitConfig.length).toBeGreaterThanOrEqual(bytes);
+    expect(host_).toMatchObject({ runnerName: name, pool: pool.name });
   });
 
   it('deletes idempotently: absent counts as done', async () => {

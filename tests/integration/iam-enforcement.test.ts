@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import type { Permission } from '@runners/shared/deployment';
 import { orchestratorContracts } from '../../functions/orchestrators/src/contract';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';
-import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
+import { lambdaTestPool, testPoolsConfig, testPoolsInput } from '../helpers/pools';
 
 /*
  * The synthesized roles, enforced on the shared moto: calls each function's code makes are allowed, and what its
@@ -21,6 +21,7 @@ const config: PoolsConfig = testPoolsConfig({
   pools: [
     ...testPoolsInput().pools.filter((p) => p.host !== 'ec2'),
     { name: 'ec2-ssm', host: 'ec2', os: 'linux', arch: 'x64', labels: ['ssm'], maxRunners: 2, launchesPerMinute: 5, ec2: { instanceTypes: ['m7g.large'], image: { ssmParameter: AMI_PARAMETER } } },
+    lambdaTestPool(),
   ],
 });
 const pool = config.pools.find((p) => p.name === 'ec2-ssm')!;
@@ -86,6 +87,17 @@ describe('synthesized roles, enforced', () => {
 
     await expect(terminate).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
     expect(iam.proxy.denials().at(-1)).toMatchObject({ action: 'ec2:TerminateInstances' });
+  });
+
+  it('gives the runner Lambda no access to any JIT config or marker: a job holding its credentials can read, list or delete none', async () => {
+    const ec2 = ec2Host();
+    await ec2.create(spec('gha-ec2-ssm-9-2'));
+    const ssm = new SSMClient(iam.as(`runner-${lambdaTestPool().name}`).clientConfig);
+
+    await expect(ssm.send(new GetParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0`, WithDecryption: true }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(ssm.send(new GetParameterCommand({ Name: `/${iam.prefix}/lambda-runners/gha-lambda-short-1-1` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(ssm.send(new DescribeParametersCommand({}))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(ssm.send(new DeleteParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it("refuses a function another function's secret and table access it has no statement for, as each service answers", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -6,7 +6,7 @@ import { ConfigError } from '@runners/shared';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { readEnvironment } from '../../functions/producer/src/config';
-import { webhookSecretSource } from '../../functions/producer/src/webhook-secret';
+import { WEBHOOK_SECRET_PLACEHOLDERS, webhookSecretSource } from '../../functions/producer/src/webhook-secret';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import { createJobsTable, deleteTable, getJob, motoTarget } from '../helpers/aws';
 import { examplePayload, signedDelivery } from '../helpers/webhooks';
@@ -99,5 +99,72 @@ describe('producer environment', () => {
   it('wants exactly one secret source', () => {
     expect(() => readEnvironment({ JOBS_TABLE_NAME: 't' })).toThrow(/exactly one of WEBHOOK_SECRET_PARAMETER/);
     expect(() => readEnvironment({ JOBS_TABLE_NAME: 't', WEBHOOK_SECRET_PARAMETER: '/a', WEBHOOK_SECRET_ARN: 'b' })).toThrow(/exactly one/);
+  });
+});
+
+/*
+ * Until the deploy has written the real webhook secret, nothing is verified: a missing parameter or the placeholder
+ * this repository once published gets 503 (GitHub records a failed delivery, redelivered later), the log line says
+ * what is wrong and never the value; once the real secret is written, the same producer accepts — no restart, even
+ * though the secret is otherwise cached for minutes.
+ */
+describe('producer before its webhook secret is set', () => {
+  const target = motoTarget();
+  const ssm = new SSMClient(target.clientConfig);
+  const saved = { ...process.env };
+  const parameterName = `/test/${randomUUID()}/webhook-secret`;
+  let tableName: string;
+  let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    tableName = await createJobsTable(target);
+    Object.assign(process.env, target.environment, { JOBS_TABLE_NAME: tableName, WEBHOOK_SECRET_PARAMETER: parameterName, POWERTOOLS_METRICS_DISABLED: 'true' });
+    const { createProducerHandler } = await import('../../functions/producer/src/producer-handler');
+    const { Logger } = await import('@aws-lambda-powertools/logger');
+    const { Metrics } = await import('@aws-lambda-powertools/metrics');
+    const { Tracer } = await import('@aws-lambda-powertools/tracer');
+    const { createRouter, DynamoDbJobStore } = await import('@runners/shared');
+    const { testPoolsConfig } = await import('../helpers/pools');
+    const config = testPoolsConfig();
+    const logger = new Logger({ serviceName: 'producer', logLevel: 'ERROR' });
+    // What the function prints (Powertools writes JSON lines, errors to stderr), kept to check that no secret reaches the log.
+    for (const stream of [process.stdout, process.stderr]) jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true));
+    handler = createProducerHandler({
+      config,
+      router: createRouter(config.pools),
+      store: new DynamoDbJobStore(new DynamoDBClient(target.clientConfig), tableName),
+      now: () => new Date(),
+      webhookSecret: webhookSecretSource(readEnvironment()),
+      maxBodyBytes: 1024 * 1024,
+      logger,
+      tracer: new Tracer({ enabled: false }),
+      metrics: new Metrics({ serviceName: 'producer' }),
+    });
+  });
+  afterAll(() => {
+    jest.restoreAllMocks();
+    process.env = saved;
+  });
+
+  const deliver = (secret: string, jobId: number) => handler(signedDelivery(secret, examplePayload('queued', { jobId, labels: ['self-hosted', 'docker'] })), lambdaContext('producer'));
+
+  it('answers 503 while the parameter is missing, and while it holds the placeholder; 202 once the real one is set', async () => {
+    expect((await deliver('anything', 5_100_000_001)).statusCode).toBe(503);
+
+    await ssm.send(new PutParameterCommand({ Name: parameterName, Value: WEBHOOK_SECRET_PLACEHOLDERS.values().next().value!, Type: 'SecureString' }));
+    const placeholder = await deliver(WEBHOOK_SECRET_PLACEHOLDERS.values().next().value!, 5_100_000_002);
+    expect(placeholder.statusCode).toBe(503);
+    expect(JSON.parse(placeholder.body!)).toEqual({ error: 'webhook secret not configured, redeliver later' });
+    expect(await getJob(new DynamoDBClient(target.clientConfig), tableName, 5_100_000_002)).toBeUndefined();
+
+    await ssm.send(new PutParameterCommand({ Name: parameterName, Value: 'the-real-secret-0123456789', Type: 'SecureString', Overwrite: true }));
+    const accepted = await deliver('the-real-secret-0123456789', 5_100_000_003);
+
+    expect(accepted.statusCode).toBe(202);
+    expect(logged.some((line) => line.includes('"problem":"missing"'))).toBe(true);
+    expect(logged.some((line) => line.includes('"problem":"placeholder"'))).toBe(true);
+    expect(logged.join('\n')).not.toContain(WEBHOOK_SECRET_PLACEHOLDERS.values().next().value!);
+    expect(logged.join('\n')).not.toContain('the-real-secret');
   });
 });

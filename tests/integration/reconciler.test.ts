@@ -8,6 +8,10 @@ import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harn
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
 import { ORG, simControl, waitUntil } from '../helpers/simulator';
 import { examplePayload } from '../helpers/webhooks';
+import { encodeJitConfig } from '../../sim/jit-config';
+
+/** A JIT config in GitHub's format whose runner can never reach GitHub: it stays offline, retrying. */
+const unreachableJitConfig = (runnerName: string) => encodeJitConfig({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x', runnerGroupId: 1 });
 
 /*
  * The reconciler's host rules on real parts: job records on moto, GitHub as the simulator, runner containers on the
@@ -57,7 +61,7 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
 
   it('removes a host whose job record is gone or names another runner; keeps the live ones', async () => {
     clock = Date.now();
-    const spec = (runnerName: string, jobId: number) => ({ runnerName, pool: config.pools[0]!, jobId, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerName, secret: 'x' })).toString('base64') });
+    const spec = (runnerName: string, jobId: number) => ({ runnerName, pool: config.pools[0]!, jobId, encodedJitConfig: unreachableJitConfig(runnerName) });
     // No record at all (expired days ago): leaked.
     await h.host.create(spec(`gha-${POOL}-80000001-1`, 80_000_001));
     // The record names attempt 2: attempt 1's host is leaked.
@@ -110,7 +114,7 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     await h.launches.claim(dead, runnerName, clock, clock - 1);
     await h.launches.recordRegistration(dead, runnerName, runnerId);
     // A runner that cannot reach GitHub (wrong URL): it stays offline, its container keeps retrying.
-    const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: Buffer.from(JSON.stringify({ url: 'http://127.0.0.1:9', runnerName, secret: 'x' })).toString('base64') });
+    const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: unreachableJitConfig(runnerName) });
     await h.launches.recordHost(dead, runnerName, host.id, clock);
     const early = await reconcileHosts('docker', ports());
     expect(early.stuckLaunchesRequeued).toBe(0);

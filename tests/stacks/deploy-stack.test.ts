@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RunnersStack, type RunnersStackProps } from '../../stacks/runners-stack';
-import { SECRET_PLACEHOLDER } from '../../stacks/secrets';
 import { lambdaTestPool, testPoolsConfig, testPoolsInput } from '../helpers/pools';
 
 /*
@@ -120,7 +119,7 @@ describe('deployable stack: the data flow is wired', () => {
   });
 
   it('outputs the webhook URL, table, topics, queues and dashboard URL', () => {
-    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'docker_orchestrator_role', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'topics', 'webhook_url'].sort());
+    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'docker_orchestrator_role', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'secrets_key', 'topics', 'webhook_url'].sort());
   });
 });
 
@@ -146,7 +145,11 @@ describe('deployable stack: invariants over the whole JSON', () => {
   });
 
   it('no IAM statement allows a "*" action; "*" resources only for actions that accept nothing narrower', () => {
-    const statements = Object.values(documents).flatMap((d) => (d.statement as { actions?: string[]; resources?: string[] }[]) ?? []);
+    // Identity policies (the KMS key's policy is a resource policy: its account-root "kms:*" is AWS's default).
+    const keyPolicies = new Set(of(json, 'aws_kms_key').map(([, k]) => /aws_iam_policy_document\.([^.]+)\.json/.exec(String(k.policy))?.[1]));
+    const statements = Object.entries(documents)
+      .filter(([id]) => !keyPolicies.has(id))
+      .flatMap(([, d]) => (d.statement as { actions?: string[]; resources?: string[] }[]) ?? []);
     expect(statements.length).toBeGreaterThan(10);
     for (const statement of statements) {
       for (const action of statement.actions ?? []) expect(action).not.toMatch(/\*/);
@@ -185,7 +188,7 @@ describe('deployable stack: invariants over the whole JSON', () => {
     expect(table).toMatchObject({ point_in_time_recovery: { enabled: true }, server_side_encryption: { enabled: true } });
   });
 
-  it('holds no secret: the GitHub App parameters carry a placeholder Terraform never updates', () => {
+  it('holds no secret: Terraform creates no parameter; the key of the secrets lets only their readers decrypt', () => {
     const secrets = { GITHUB_APP_ID: '918273645', GITHUB_WEBHOOK_SECRET: 'whsec-do-not-leak', GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA' };
     const saved = { ...process.env };
     Object.assign(process.env, secrets);
@@ -195,9 +198,16 @@ describe('deployable stack: invariants over the whole JSON', () => {
     } finally {
       process.env = saved;
     }
-    const parameters = of(json, 'aws_ssm_parameter').map(([, p]) => p);
-    expect(parameters).toHaveLength(3);
-    for (const parameter of parameters) expect(parameter).toMatchObject({ type: 'SecureString', value: SECRET_PLACEHOLDER, lifecycle: { ignore_changes: ['value'] } });
+    // Terraform creates no secret at all (an aws_ssm_parameter's value would be in the state on refresh): the deploy
+    // writes them; the stack only has the key they are encrypted with, which only their readers may decrypt with.
+    expect(of(json, 'aws_ssm_parameter')).toEqual([]);
+    const [[, key]] = of(json, 'aws_kms_key') as [[string, Block]];
+    expect(key).toMatchObject({ enable_key_rotation: true });
+    const keyPolicy = json.data.aws_iam_policy_document![/aws_iam_policy_document\.([^.]+)\.json/.exec(String(key.policy))![1]!]!.statement as { sid: string; effect: string; actions: string[]; condition?: { test: string; variable: string; values: string[] }[] }[];
+    const onlyReaders = keyPolicy.find((st) => st.sid === 'OnlyReadersDecrypt')!;
+    expect(onlyReaders).toMatchObject({ effect: 'Deny', actions: ['kms:Decrypt'] });
+    expect(onlyReaders.condition![0]).toMatchObject({ test: 'ArnNotEquals', variable: 'aws:PrincipalArn' });
+    expect(onlyReaders.condition![0]!.values.map((v) => v.replace(/.*:role\//, '')).sort()).toEqual(['er-orchestrator-docker', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-reconciler']);
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
 

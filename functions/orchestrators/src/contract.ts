@@ -1,6 +1,6 @@
 import {
   defineContract,
-  githubAppPermission,
+  githubAppPermissions,
   RECONCILE_EVERY_MINUTES,
   tableAndIndexes,
   type DeploymentContract,
@@ -19,6 +19,7 @@ import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources 
 
 export interface OrchestratorResources {
   readonly prefix: string;
+  readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
   /** The queues of this kind's pools. */
@@ -82,7 +83,7 @@ const common = {
       resources: tableAndIndexes(r.jobsTable),
       why: 'claim, registration and host of each launch (conditional writes); slots; the host rules read the records',
     },
-    githubAppPermission(r.githubApp),
+    ...githubAppPermissions(r.githubApp, r.region),
     {
       sid: 'PoolQueues',
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],

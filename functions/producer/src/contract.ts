@@ -1,12 +1,13 @@
-import { defineContract, type ParameterResource, type TableResource } from '@runners/shared/deployment';
+import { decryptThroughSsm, defineContract, type KeyResource, type ParameterResource, type TableResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
 /** The producer's deployment contract: webhook intake behind the HTTP API (see shared/deployment-contract.ts). */
 
 export interface ProducerResources {
+  readonly region: string;
   readonly jobsTable: TableResource;
-  /** An SSM SecureString (the stacks) or a Secrets Manager secret. */
-  readonly webhookSecret: ParameterResource & { readonly store: 'ssm' | 'secrets-manager' };
+  /** An SSM SecureString under the stack's secrets key (the stacks), or a Secrets Manager secret. */
+  readonly webhookSecret: ParameterResource & ({ readonly store: 'ssm'; readonly key: KeyResource } | { readonly store: 'secrets-manager' });
 }
 
 const environment = z
@@ -36,9 +37,12 @@ export const producerContract = defineContract({
   }),
   permissions: (r: ProducerResources) => [
     { sid: 'JobWrites', actions: ['dynamodb:UpdateItem'], resources: [r.jobsTable.arn], why: 'one conditional write per job event' },
-    r.webhookSecret.store === 'ssm'
-      ? { sid: 'WebhookSecret', actions: ['ssm:GetParameter'], resources: [r.webhookSecret.arn], why: 'the webhook secret (cached)' }
-      : { sid: 'WebhookSecret', actions: ['secretsmanager:GetSecretValue'], resources: [r.webhookSecret.arn], why: 'the webhook secret (cached)' },
+    ...(r.webhookSecret.store === 'ssm'
+      ? [
+          { sid: 'WebhookSecret', actions: ['ssm:GetParameter'], resources: [r.webhookSecret.arn], why: 'the webhook secret (cached)' },
+          decryptThroughSsm(r.webhookSecret.key, r.region, 'the secret is a SecureString under the stack’s own key'),
+        ]
+      : [{ sid: 'WebhookSecret', actions: ['secretsmanager:GetSecretValue'], resources: [r.webhookSecret.arn], why: 'the webhook secret (cached)' }]),
   ],
   eventSources: [{ kind: 'http-api', route: 'POST /webhook' }],
 });

@@ -71,7 +71,7 @@ export function createProducerHandler(ports: ProducerPorts) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(countDelivery)
-    .use(httpErrorResponse(logger))
+    .use(httpErrorResponse(logger, metrics))
     .use(webhookBody({ maxBytes: ports.maxBodyBytes }))
     .use(githubSignature({ secret: ports.webhookSecret }))
     .use(githubEventFilter())

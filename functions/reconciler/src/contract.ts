@@ -1,9 +1,10 @@
-import { defineContract, githubAppPermission, RECONCILE_EVERY_MINUTES, type GitHubAppResources, type TableResource } from '@runners/shared/deployment';
+import { defineContract, githubAppPermissions, RECONCILE_EVERY_MINUTES, type GitHubAppResources, type TableResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
 /** The reconciler's deployment contract: redelivery of lost webhooks, lost jobs, leftover registrations. */
 
 export interface ReconcilerResources {
+  readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
 }
@@ -43,7 +44,7 @@ export const reconcilerContract = defineContract({
       resources: [r.jobsTable.arn],
       why: "which jobs are known (one batch read per 100), the producer's conditional write for the lost ones, a runner's record",
     },
-    githubAppPermission(r.githubApp),
+    ...githubAppPermissions(r.githubApp, r.region),
   ],
   eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'redelivery, lost-job and leftover-registration pass' }],
 });

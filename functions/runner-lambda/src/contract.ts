@@ -1,20 +1,16 @@
-import { defineContract, type ParameterResource } from '@runners/shared/deployment';
+import { defineContract } from '@runners/shared/deployment';
 import { z } from 'zod';
 
-/** The runner Lambda's deployment contract (one per Lambda pool): one runner per asynchronous invocation. */
-
-export interface RunnerLambdaResources {
-  /** `/<prefix>`: this stack's parameters. */
-  readonly parameterPrefix: string;
-  /** Every Lambda runner's JIT parameter (a path pattern). */
-  readonly jitParameters: ParameterResource;
-}
+/*
+ * The runner Lambda's deployment contract (one function per Lambda pool): one runner per asynchronous invocation.
+ * Its JIT config comes in the invocation, so its role needs nothing beyond its logs and traces: a job that finds the
+ * function's credentials can reach no other runner's config, no table, no queue.
+ */
 
 const environment = z.object({
-  /** `/<stack prefix>`: the JIT parameters are under `<prefix>/lambda-runners/`. */
-  PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.-]+$/),
   /** Where the image installs the actions runner. */
   RUNNER_DIR: z.string().startsWith('/').default('/opt/actions-runner'),
+  /** Lambda's only writable place; emptied after every job. */
   WORK_ROOT: z.string().startsWith('/').default('/tmp'),
 });
 
@@ -22,10 +18,8 @@ export const runnerLambdaContract = defineContract({
   function: 'runner-lambda',
   description: 'runs one runner per invocation',
   environment,
-  environmentFor: (r: RunnerLambdaResources) => ({ PARAMETER_PREFIX: r.parameterPrefix }),
-  permissions: (r: RunnerLambdaResources) => [
-    { sid: 'OwnJitConfig', actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], resources: [r.jitParameters.arn], why: 'reads its JIT config, marks it started, deletes it' },
-  ],
+  environmentFor: () => ({}),
+  permissions: () => [],
   eventSources: [{ kind: 'async-invoke', by: 'orchestrator-lambda' }],
 });
 

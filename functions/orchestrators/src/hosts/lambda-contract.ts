@@ -4,8 +4,8 @@ import type { ParameterResource, Permission } from '@runners/shared/deployment';
 
 export interface LambdaHostResources {
   readonly runnerFunctions: readonly { readonly pool: string; readonly name: string; readonly arn: string }[];
-  /** Every Lambda runner's JIT parameter (a path pattern). */
-  readonly jitParameters: ParameterResource;
+  /** Every Lambda runner's marker parameter (a path pattern; no secret). */
+  readonly runnerMarkers: ParameterResource;
 }
 
 export const lambdaHostEnvironment = (r: LambdaHostResources) => ({
@@ -14,7 +14,7 @@ export const lambdaHostEnvironment = (r: LambdaHostResources) => ({
 
 export const lambdaHostPermissions = (r: LambdaHostResources): Permission[] => [
   { sid: 'InvokeRunners', actions: ['lambda:InvokeFunction'], resources: r.runnerFunctions.map((f) => f.arn), why: 'one asynchronous invocation per runner' },
-  { sid: 'JitConfigs', actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], resources: [r.jitParameters.arn], why: "each runner's JIT config and started marker" },
+  { sid: 'RunnerMarkers', actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [r.runnerMarkers.arn], why: "each invoked runner's marker (pool and job; the JIT config travels in the invocation)" },
   // DescribeParameters has no resource-level permissions: "*" is the only resource it accepts.
   { sid: 'ListJitConfigs', actions: ['ssm:DescribeParameters'], resources: ['*'], why: 'list() of the Lambda hosts' },
 ];

@@ -71,7 +71,21 @@ export interface QueueResource {
 export interface GitHubAppResources {
   readonly appId: ParameterResource;
   readonly privateKey: ParameterResource;
+  /** The KMS key the secrets are encrypted with. */
+  readonly secretsKey: KeyResource;
 }
+export interface KeyResource {
+  readonly arn: string;
+}
+
+/** Decrypting a SecureString: kms:Decrypt on its key, only through SSM. */
+export const decryptThroughSsm = (key: KeyResource, region: string, why: string): Permission => ({
+  sid: 'DecryptSecrets',
+  actions: ['kms:Decrypt'],
+  resources: [key.arn],
+  conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`ssm.${region}.amazonaws.com`] }],
+  why,
+});
 
 /** The Jobs table and its indexes: every reader of an index needs both ARNs. */
 export const tableAndIndexes = (table: TableResource) => [table.arn, `${table.arn}/index/*`];
@@ -98,9 +112,12 @@ export function symbolicResources<Resources>(root = ''): Resources {
 export const RECONCILE_EVERY_MINUTES = 5;
 
 /** The GitHub App's id and key, read once per cold start by every function that calls GitHub. */
-export const githubAppPermission = (app: GitHubAppResources): Permission => ({
-  sid: 'GitHubApp',
-  actions: ['ssm:GetParameter', 'ssm:GetParameters'],
-  resources: [app.appId.arn, app.privateKey.arn],
-  why: 'the GitHub App id and private key (once per cold start)',
-});
+export const githubAppPermissions = (app: GitHubAppResources, region: string): Permission[] => [
+  {
+    sid: 'GitHubApp',
+    actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+    resources: [app.appId.arn, app.privateKey.arn],
+    why: 'the GitHub App id and private key (once per cold start)',
+  },
+  decryptThroughSsm(app.secretsKey, region, 'the secrets are SecureStrings under the stack’s own key'),
+];

@@ -66,7 +66,12 @@ export const ec2HostPermissions = (r: Ec2HostResources): Permission[] => {
       conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] }],
       why: "the launch template's instance profile",
     },
-    { sid: 'JitConfigs', actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [r.jitParameters.arn], why: "each runner's JIT config, for its instance to read" },
+    {
+      sid: 'JitConfigs',
+      actions: ['ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:DeleteParameters'],
+      resources: [r.jitParameters.arn],
+      why: "each runner's JIT config, tagged with its instance's id (the only instance that may read it); what a host that never booted left",
+    },
     ...(r.imageParameters.length > 0
       ? [{ sid: 'ResolveImages', actions: ['ssm:GetParameters'], resources: r.imageParameters.map((p) => p.arn), why: 'RunInstances resolves `resolve:ssm:` AMIs with the caller’s rights' }]
       : []),

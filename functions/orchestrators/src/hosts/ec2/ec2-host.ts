@@ -7,14 +7,16 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { JitParameters } from '@runners/shared';
+import { jitChunks, JitParameters } from '@runners/shared';
 import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
 import { linuxBootstrap, windowsBootstrap } from './bootstrap';
 
 /*
- * A VM per runner. The JIT config goes to an SSM SecureString named for the runner; the user data (bootstrap.ts)
- * reads and deletes it, runs the runner, powers off (shutdown behaviour: terminate). Spot first where the pool asks,
- * on-demand when spot has no capacity; the pool's instance types and subnets are tried in order. IMDSv2 only.
+ * A VM per runner. The instance is launched first, then its JIT config goes to SSM SecureStrings tagged with its
+ * instance id, which only that instance may read and delete (jit-parameters.ts); the user data (bootstrap.ts) waits
+ * for them, reads and deletes them, runs the runner, powers off (shutdown behaviour: terminate). Spot first where
+ * the pool asks, on-demand when spot has no capacity; the pool's instance types and subnets are tried in order.
+ * IMDSv2 only.
  */
 
 export interface Ec2PoolTemplate {
@@ -37,6 +39,7 @@ export interface Ec2HostOptions {
 /** Errors that mean "no capacity here": try the next type/subnet, then on-demand. */
 const CAPACITY_ERRORS = new Set(['InsufficientInstanceCapacity', 'SpotMaxPriceTooLow', 'MaxSpotInstanceCountExceeded', 'InsufficientCapacity', 'Unsupported']);
 const isCapacityError = (error: unknown) => CAPACITY_ERRORS.has((error as { name?: string }).name ?? '');
+type Ec2Spec = HostSpec & { readonly pool: Extract<HostSpec['pool'], { host: 'ec2' }> };
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
 export class Ec2Host implements Host {
@@ -48,20 +51,30 @@ export class Ec2Host implements Host {
     this.jit = new JitParameters(options.ssm, `${options.parameterPrefix}/runners`);
   }
 
-  parameterName(runnerName: string): string {
-    return this.jit.name(runnerName);
+  /** Where the runner's JIT config chunks are (`<prefix>/0` …). */
+  parameterPrefix(runnerName: string): string {
+    return this.jit.prefix(runnerName);
   }
 
   async create(spec: HostSpec): Promise<HostRef> {
     if (spec.pool.host !== 'ec2') throw new Error(`pool ${spec.pool.name} is not an ec2 pool`);
+    const owner = { pool: spec.pool.name, jobId: spec.jobId };
+    // An earlier attempt launched the instance and may have died before storing the config: store it (idempotent).
     const existing = await this.find(spec.runnerName);
-    if (existing) return existing;
+    if (existing) {
+      await this.jit.put(spec.runnerName, spec.encodedJitConfig, owner, existing.id);
+      return existing;
+    }
+    const created = await this.launch(spec as Ec2Spec, jitChunks(spec.encodedJitConfig).length);
+    await this.jit.put(spec.runnerName, spec.encodedJitConfig, owner, created.id);
+    return created;
+  }
+
+  private async launch(spec: Ec2Spec, chunks: number): Promise<HostRef> {
     const { ec2, region } = this.options;
-    const parameterName = this.parameterName(spec.runnerName);
-    await this.jit.put(spec.runnerName, spec.encodedJitConfig, { pool: spec.pool.name, jobId: spec.jobId }, { overwrite: true });
     const settings = spec.pool.ec2;
     const template = this.options.templates(spec.pool.name);
-    const bootstrapInput = { parameterName, region, runnerDir: this.options.runnerDir[spec.pool.os] };
+    const bootstrapInput = { parameterPrefix: this.parameterPrefix(spec.runnerName), chunks, region, runnerDir: this.options.runnerDir[spec.pool.os] };
     const userData = spec.pool.os === 'windows' ? windowsBootstrap(bootstrapInput) : linuxBootstrap(bootstrapInput);
     const tags: Tag[] = [
       { Key: HOST_LABELS.managedBy, Value: this.options.managedBy },
@@ -115,7 +128,7 @@ export class Ec2Host implements Host {
   async delete(runnerName: string): Promise<'deleted' | 'absent'> {
     const found = await this.find(runnerName);
     if (found) await this.options.ec2.send(new TerminateInstancesCommand({ InstanceIds: [found.id] }));
-    // The bootstrap deletes it once read; a host that never booted leaves it behind.
+    // The bootstrap deletes them once read; a host that never booted leaves them behind.
     await this.jit.delete(runnerName);
     return found ? 'deleted' : 'absent';
   }

@@ -1,3 +1,4 @@
+import { INSTANCE_ID_TAG } from '@runners/shared';
 import { defineContract, type ParameterResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
@@ -17,7 +18,15 @@ export const runnerInstanceContract = defineContract({
   environment: z.object({}),
   environmentFor: () => ({}),
   permissions: (r: RunnerInstanceResources) => [
-    { sid: 'OwnJitConfig', actions: ['ssm:GetParameter', 'ssm:DeleteParameter'], resources: [r.jitParameters.arn], why: 'the bootstrap reads its JIT config and deletes it before the runner starts' },
+    {
+      sid: 'OwnJitConfig',
+      actions: ['ssm:GetParameters', 'ssm:DeleteParameter'],
+      resources: [r.jitParameters.arn],
+      // Only parameters tagged with this instance's id: `ec2:SourceInstanceARN` is in every request signed with
+      // instance-profile credentials (IAM user guide, global condition keys; terraform-aws-github-runner #3918).
+      conditions: [{ test: 'StringLike', variable: 'ec2:SourceInstanceARN', values: [`*/\${aws:ResourceTag/${INSTANCE_ID_TAG}}`] }],
+      why: 'the bootstrap reads its JIT config and deletes it before the runner starts — its own, no other',
+    },
   ],
   eventSources: [],
 });
