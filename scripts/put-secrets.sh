@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Writes the GitHub App id, private key and webhook secret into the SSM SecureStrings the stack created (Terraform
-# holds only a placeholder). Values go through files (file://), never on a command line; unset ones are left alone.
+# Writes the GitHub App id, private key and webhook secret as SSM SecureStrings (Terraform creates and reads none of
+# them, so no secret is in its state), idempotently. Values go through files (file://), never on a command line; unset ones are left alone.
 set -euo pipefail
 : "${AWS_REGION:?set AWS_REGION}"
 prefix="${STACK_PREFIX:-ephemeral-runners}"
@@ -9,7 +9,8 @@ trap 'rm -rf "$scratch"' EXIT
 chmod 700 "$scratch"
 
 put() { # name, file
-  aws ssm put-parameter --region "$AWS_REGION" --name "$1" --type SecureString --overwrite --value "file://$2" >/dev/null
+  # Under the stack's own key, which only the roles that read the secrets may decrypt with (stacks/secrets.ts).
+  aws ssm put-parameter --region "$AWS_REGION" --name "$1" --type SecureString --key-id "alias/${prefix}-secrets" --tier Standard --overwrite --value "file://$2" >/dev/null
   echo "set $1"
 }
 if [[ -n "${GITHUB_APP_ID:-}" ]]; then

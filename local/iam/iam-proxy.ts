@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -314,6 +314,11 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
       const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => ({ Reservations: [] }));
       const instance = Reservations[0]?.Instances?.[0];
       return instance ? tags(instance.Tags) : undefined;
+    },
+    async imageOwner(imageId) {
+      const { Images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch(() => ({ Images: [] }));
+      const image = Images[0];
+      return image ? (image.ImageOwnerAlias === 'amazon' ? 'amazon' : image.OwnerId) : undefined;
     },
     async launchTemplate(reference) {
       const { LaunchTemplateVersions = [] } = await ec2.send(

@@ -27,6 +27,10 @@ export interface ResourceFacts {
   /** The customer-managed KMS key of a SecureString (undefined for AWS's own aws/ssm key or a String). */
   parameterKeyArn(name: string): Promise<string | undefined>;
   instanceTags(instanceId: string): Promise<Record<string, string> | undefined>;
+  /** `ec2:Owner` of an AMI: "amazon" for Amazon's, else the owner's account id. */
+  imageOwner(imageId: string): Promise<string | undefined>;
+  /** A parameter's value (what `resolve:ssm:` resolves to). */
+  parameterValue?(name: string): Promise<string | undefined>;
   launchTemplate(reference: { id?: string; name?: string }): Promise<{ id: string; imageId?: string; securityGroupIds: string[]; instanceProfileRoleArn?: string } | undefined>;
 }
 
@@ -181,7 +185,9 @@ async function ec2Authorizations(request: AwsRequest, facts: ResourceFacts, arn:
     }
     const launch = (resource: string, context: Record<string, string | string[]> = {}) => out.push({ action: 'ec2:RunInstances', resource, context: { ...context, ...(template ? { 'ec2:LaunchTemplate': ec2(`launch-template/${template.id}`) } : {}) } });
     // Resource types RunInstances is authorized on (service authorization reference, Amazon EC2, RunInstances).
-    launch(`${arn('ec2', '').replace(/:[^:]*:$/, '::')}image/${imageId.startsWith('resolve:ssm:') ? '*' : imageId || '*'}`);
+    const resolvedImage = imageId.startsWith('resolve:ssm:') ? await facts.parameterValue?.(imageId.slice('resolve:ssm:'.length).replace(/:\d+$/, '')) : imageId;
+    const owner = resolvedImage ? await facts.imageOwner(resolvedImage) : undefined;
+    launch(`${arn('ec2', '').replace(/:[^:]*:$/, '::')}image/${resolvedImage || '*'}`, owner ? { 'ec2:Owner': owner } : {});
     launch(ec2('instance/*'), { ...requestTags('instance'), ...(input.InstanceType ? { 'ec2:InstanceType': str(input.InstanceType) } : {}) });
     launch(ec2('volume/*'), requestTags('volume'));
     launch(ec2('network-interface/*'));

@@ -65,13 +65,22 @@ interface TerraformJson {
   readonly data: Record<string, Record<string, Block>>;
 }
 
-export function synthesizeStack(options: { prefix: string; region: string; pools: PoolsConfig; bundleDir: string; eksClusterName?: string }): TerraformJson {
+export function synthesizeStack(options: {
+  prefix: string;
+  region: string;
+  pools: PoolsConfig;
+  bundleDir: string;
+  eksClusterName?: string;
+  /** The emulator's VPC and subnets, as a user's own network would be given (their ids are then literal). */
+  network?: { vpcId: string; subnetIds: readonly string[] };
+}): TerraformJson {
   const app = Testing.app({ context: { bundleDir: options.bundleDir } });
   const stack = new RunnersStack(app, 'local', {
     prefix: options.prefix,
     region: options.region,
     pools: options.pools,
     ...(options.eksClusterName ? { eksClusterName: options.eksClusterName } : {}),
+    ...(options.network ? { network: options.network } : {}),
   });
   return JSON.parse(Testing.synth(stack)) as TerraformJson;
 }

@@ -75,6 +75,10 @@ export class Ec2Hosts extends Construct implements HostResources<Ec2HostResource
       imageParameters: [...new Set(imageParameters)].map((name) => ({ name, arn: account.parameterArn(name.startsWith('/') ? name : `/${name}`) })),
       jitParameters,
       managedBy: prefix,
+      subnetArns: [...new Set(props.pools.flatMap((p) => p.ec2.subnetIds ?? props.subnetIds))].map((id) => account.arn('ec2', `subnet/${id}`)),
+      imageOwners: [...new Set(props.pools.flatMap((p) => p.ec2.imageOwners))].map((owner) => (owner === 'self' ? account.id : owner)),
+      usesSpot: props.pools.some((p) => p.ec2.market === 'spot' && p.os !== 'macos'),
+      iamArnPrefix: account.arn('iam', '', { region: false }),
     };
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import { execFile } from 'node:child_process';
@@ -42,7 +42,9 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(AWS_CLI_DIR, 'aws'))) throw new Error(`${AWS_CLI_DIR}/aws is missing: "make install" puts the aws CLI in the venv (local/requirements.txt)`);
-    iam = await enforcedIam({ pools: config });
+    // An AMI the emulator has, owned by Amazon (the role may launch only images of the allowed owners).
+    const { Images = [] } = await new EC2Client(admin.clientConfig).send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    iam = await enforcedIam({ pools: config, launchTemplateImage: () => Images[0]!.ImageId! });
   });
   afterAll(async () => iam?.stop());
 
@@ -56,7 +58,7 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
       managedBy: iam.prefix,
       parameterPrefix: `/${iam.prefix}`,
       runnerDir: { linux: runnerDir, windows: 'C:\\actions-runner', macos: runnerDir },
-      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: [] }),
+      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: iam.subnetIds }),
     });
   };
 

@@ -25,6 +25,9 @@ const config: PoolsConfig = testPoolsConfig({
   ],
 });
 const pool = config.pools.find((p) => p.name === 'ec2-ssm')!;
+/** A pull-request plan role that reads anything, KMS included (worse than ReadOnlyAccess, which has no kms:Decrypt). */
+const PLAN_ROLE = 'pr-plan';
+const readsEverything = { Version: '2012-10-17' as const, Statement: [{ Effect: 'Allow' as const, Action: ['ssm:Get*', 'ssm:Describe*', 'kms:Decrypt', 'kms:Describe*'], Resource: ['*'] }] };
 const spec = (runnerName: string) => ({ runnerName, pool, jobId: 9, encodedJitConfig: 'ENCODED-JIT' });
 
 describe('synthesized roles, enforced', () => {
@@ -34,7 +37,7 @@ describe('synthesized roles, enforced', () => {
   beforeAll(async () => {
     const { Images = [] } = await new EC2Client(admin.clientConfig).send(new DescribeImagesCommand({}));
     await new SSMClient(admin.clientConfig).send(new PutParameterCommand({ Name: AMI_PARAMETER, Value: Images[0]!.ImageId!, Type: 'String', Overwrite: true }));
-    iam = await enforcedIam({ pools: config });
+    iam = await enforcedIam({ pools: config, otherRoles: { [PLAN_ROLE]: [readsEverything] } });
   });
   afterAll(async () => {
     await iam.stop();
@@ -49,7 +52,7 @@ describe('synthesized roles, enforced', () => {
       managedBy: iam.prefix,
       parameterPrefix: `/${iam.prefix}`,
       runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
-      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, subnetIds: [] }),
+      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, subnetIds: iam.subnetIds }),
     });
   };
 
@@ -78,6 +81,22 @@ describe('synthesized roles, enforced', () => {
     }
   });
 
+  it('refuses the EC2 orchestrator an instance without its managed-by tag (one it could not terminate)', async () => {
+    const target = iam.as('orchestrator-ec2');
+    const untagged = new EC2Client(target.clientConfig).send(
+      new RunInstancesCommand({
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: iam.subnetIds[0],
+        LaunchTemplate: { LaunchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, Version: '$Latest' },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'not ours' }] }],
+      }),
+    );
+
+    await expect(untagged).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(iam.proxy.denials().at(-1)).toMatchObject({ action: 'ec2:RunInstances', resource: expect.stringMatching(/:instance\/\*$/) });
+  });
+
   it('lets the EC2 orchestrator terminate only instances carrying its managed-by tag', async () => {
     const ec2 = new EC2Client(admin.clientConfig);
     const { Images = [] } = await ec2.send(new DescribeImagesCommand({}));
@@ -98,6 +117,21 @@ describe('synthesized roles, enforced', () => {
     await expect(ssm.send(new GetParameterCommand({ Name: `/${iam.prefix}/lambda-runners/gha-lambda-short-1-1` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(ssm.send(new DescribeParametersCommand({}))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(ssm.send(new DeleteParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('lets only the roles that read the GitHub App secrets decrypt them: a plan role allowed kms:Decrypt everywhere still cannot', async () => {
+    const name = `/${iam.prefix}/github/private-key`;
+    await new SSMClient(admin.clientConfig).send(new PutParameterCommand({ Name: name, Value: 'PEM', Type: 'SecureString', KeyId: `alias/${iam.prefix}-secrets`, Overwrite: true }));
+    const plan = new SSMClient({ ...admin.clientConfig, endpoint: iam.proxy.endpoint, credentials: iam.proxy.credentialsFor({ name: PLAN_ROLE, roleName: PLAN_ROLE, session: 'github-actions' }) });
+
+    const read = await new SSMClient(iam.as('orchestrator-ec2').clientConfig).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    const refused = plan.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+
+    expect(read.Parameter?.Value).toBe('PEM');
+    await expect(refused).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(iam.proxy.denials().at(-1)).toMatchObject({ principal: PLAN_ROLE, action: 'kms:Decrypt', reason: expect.stringMatching(/explicit deny/) });
+    // Without decryption the plan role sees that the parameter exists, not its value.
+    expect((await plan.send(new GetParameterCommand({ Name: name }))).Parameter?.Value).not.toBe('PEM');
   });
 
   it("refuses a function another function's secret and table access it has no statement for, as each service answers", async () => {

@@ -95,6 +95,11 @@ const ec2Pool = z.strictObject({
       z.strictObject({ amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id such as "ami-0abc12345"') }),
       z.strictObject({ ssmParameter: z.string().startsWith('/', 'an SSM parameter name starts with "/"') }),
     ]),
+    /**
+     * Who may own the AMIs this pool launches (`ec2:Owner`: "amazon", "aws-marketplace" or an account id); the
+     * orchestrator's role can launch no other image. Default: Amazon's and this account's ("self").
+     */
+    imageOwners: z.array(z.union([z.enum(['amazon', 'aws-marketplace', 'self']), z.string().regex(/^\d{12}$/, 'expected "amazon", "aws-marketplace", "self" or a 12-digit account id')])).min(1).default(['amazon', 'self']),
     rootVolumeGb: z.int().min(8).max(16_384).default(40),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).optional(),
     /**

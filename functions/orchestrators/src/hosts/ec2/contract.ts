@@ -13,8 +13,16 @@ export interface Ec2HostResources {
   readonly imageParameters: readonly ParameterResource[];
   /** Every runner's JIT parameter (a path pattern). */
   readonly jitParameters: ParameterResource;
-  /** The managed-by tag value: the orchestrator may terminate only instances carrying it. */
+  /** The managed-by tag value: the orchestrator may launch only instances carrying it, and terminate only those. */
   readonly managedBy: string;
+  /** The subnets of the EC2 pools (ARNs): no launch elsewhere. */
+  readonly subnetArns: readonly string[];
+  /** Allowed AMI owners (`ec2:Owner` values: "amazon", "aws-marketplace", account ids). */
+  readonly imageOwners: readonly string[];
+  /** A pool uses spot: EC2 creates its service-linked role on the first spot launch, with the caller's rights. */
+  readonly usesSpot: boolean;
+  /** `arn:<partition>:iam::<account>:` */
+  readonly iamArnPrefix: string;
 }
 
 /** The tag the orchestrator puts on every instance (functions/orchestrators/src/hosts/host.ts HOST_LABELS.managedBy). */
@@ -27,21 +35,35 @@ export const ec2HostEnvironment = (r: Ec2HostResources) => ({
 export const ec2HostPermissions = (r: Ec2HostResources): Permission[] => {
   const ec2 = (resource: string) => `${r.ec2ArnPrefix}${resource}`;
   return [
+    /*
+     * RunInstances is authorized on every resource it touches (service authorization reference, Amazon EC2,
+     * RunInstances), so each kind gets its own limits: an instance only from our launch templates and only with our
+     * managed-by tag (so it can never launch what it could not terminate); only the pools' subnets; only AMIs of the
+     * allowed owners.
+     */
     {
-      sid: 'LaunchRunners',
+      sid: 'LaunchOwnInstances',
       actions: ['ec2:RunInstances'],
-      resources: [
-        ec2('instance/*'),
-        ec2('volume/*'),
-        ec2('network-interface/*'),
-        ec2('subnet/*'),
-        ec2('security-group/*'),
-        ec2('spot-instances-request/*'),
-        ...r.launchTemplates.map((t) => t.arn),
-        // AMIs belong to no account of ours (region-wide ARN without an account).
-        `${r.ec2ArnPrefix.replace(/:[^:]*:$/, '::')}image/*`,
+      resources: [ec2('instance/*')],
+      conditions: [
+        { test: 'StringEquals', variable: `aws:RequestTag/${MANAGED_BY_TAG}`, values: [r.managedBy] },
+        { test: 'ArnEquals', variable: 'ec2:LaunchTemplate', values: r.launchTemplates.map((t) => t.arn) },
       ],
-      why: "a runner's instance from its pool's launch template",
+      why: "a runner's instance, from its pool's launch template, tagged as ours",
+    },
+    {
+      sid: 'LaunchWithTheirResources',
+      actions: ['ec2:RunInstances'],
+      resources: [ec2('volume/*'), ec2('network-interface/*'), ec2('security-group/*'), ec2('spot-instances-request/*'), ...r.launchTemplates.map((t) => t.arn), ...r.subnetArns],
+      why: 'the volume, network interface, security group, spot request, launch template and subnet of a launch',
+    },
+    {
+      sid: 'LaunchAllowedImages',
+      actions: ['ec2:RunInstances'],
+      // AMIs belong to no account of ours (region-wide ARN without an account).
+      resources: [`${r.ec2ArnPrefix.replace(/:[^:]*:$/, '::')}image/*`],
+      conditions: [{ test: 'StringEquals', variable: 'ec2:Owner', values: [...r.imageOwners] }],
+      why: 'the AMI, only from the allowed owners',
     },
     {
       sid: 'TagAtLaunch',
@@ -72,6 +94,18 @@ export const ec2HostPermissions = (r: Ec2HostResources): Permission[] => {
       resources: [r.jitParameters.arn],
       why: "each runner's JIT config, tagged with its instance's id (the only instance that may read it); what a host that never booted left",
     },
+    ...(r.usesSpot
+      ? [
+          {
+            sid: 'SpotServiceLinkedRole',
+            actions: ['iam:CreateServiceLinkedRole'],
+            resources: [`${r.iamArnPrefix}role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`],
+            conditions: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['spot.amazonaws.com'] }],
+            // EC2 user guide, "Service-linked role for Spot Instance requests": created at the first spot launch.
+            why: "EC2's spot service-linked role, if the account does not have it yet",
+          },
+        ]
+      : []),
     ...(r.imageParameters.length > 0
       ? [{ sid: 'ResolveImages', actions: ['ssm:GetParameters'], resources: r.imageParameters.map((p) => p.arn), why: 'RunInstances resolves `resolve:ssm:` AMIs with the caller’s rights' }]
       : []),
