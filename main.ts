@@ -3,12 +3,21 @@
  * Settings come from the environment (.env in the deployer container; see .env.example).
  */
 import { App, S3Backend } from 'cdktf';
+import { execFileSync } from 'node:child_process';
 import { parsePoolsConfig } from '@runners/shared';
 import poolsConfig from './pools.config';
 import { RunnersStack } from './stacks/runners-stack';
 import { DEFAULT_PREFIX } from './stacks/resource-names';
 
 const env = process.env;
+
+function commitTag(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unversioned';
+  }
+}
 const subnetIds = (env.SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 if (!!env.VPC_ID !== subnetIds.length > 0) throw new Error('set both VPC_ID and SUBNET_IDS to bring your own network, or neither');
 
@@ -20,7 +29,8 @@ const stack = new RunnersStack(app, 'runners', {
   pools: parsePoolsConfig(poolsConfig, 'pools.config.ts'),
   ...(env.VPC_ID ? { network: { vpcId: env.VPC_ID, subnetIds } } : {}),
   ...(env.EKS_CLUSTER_NAME ? { eksClusterName: env.EKS_CLUSTER_NAME } : {}),
-  ...(env.RUNNER_IMAGE_TAG ? { runnerImageTag: env.RUNNER_IMAGE_TAG } : {}),
+  // Immutable tags: one per commit unless given (scripts/deploy.sh pushes the same).
+  runnerImageTag: env.RUNNER_IMAGE_TAG || commitTag(),
   ...(env.ALARM_EMAIL ? { alarmEmail: env.ALARM_EMAIL } : {}),
 });
 // Shared state for the plan in pull requests and for deploys from any machine; local state when unset.

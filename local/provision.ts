@@ -47,8 +47,8 @@ export async function provisionJobsTable(target: AwsTarget, tableName: string): 
   client.destroy();
 }
 
-/** The stack's secrets key (what the stacks create; its policy is the synthesized one, enforced by the IAM proxy). */
-export async function provisionSecretsKey(target: AwsTarget, aliasName: string): Promise<{ readonly keyId: string; readonly arn: string }> {
+/** A KMS key of the stack (secrets, messages) by alias; its policy is the synthesized one, enforced by the IAM proxy. */
+export async function provisionKey(target: AwsTarget, aliasName: string): Promise<{ readonly keyId: string; readonly arn: string }> {
   const kms = new KMSClient(target.clientConfig);
   try {
     const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: aliasName }));
@@ -56,7 +56,7 @@ export async function provisionSecretsKey(target: AwsTarget, aliasName: string):
   } catch (error) {
     if (!(error instanceof NotFoundException)) throw error;
   }
-  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'GitHub App secrets of the runners stack' }));
+  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: aliasName }));
   await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: KeyMetadata!.KeyId! }));
   kms.destroy();
   return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! };
@@ -90,11 +90,13 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 }
 
 /** Topics, per-pool queues with DLQs and filtered raw subscriptions: the same topology the stacks synthesize. */
-export async function provisionDispatchTopology(target: AwsTarget, topology: DispatchTopology, publisherInboxName: string): Promise<ProvisionedTopology> {
+export async function provisionDispatchTopology(target: AwsTarget, topology: DispatchTopology, publisherInboxName: string, messagesKeyId: string): Promise<ProvisionedTopology> {
   const sns = new SNSClient(target.clientConfig);
   const sqs = new SQSClient(target.clientConfig);
-  const publisherTopicArn = (await sns.send(new CreateTopicCommand({ Name: topology.publisherTopicName }))).TopicArn!;
-  const jobsTopicArn = (await sns.send(new CreateTopicCommand({ Name: topology.jobsTopicName }))).TopicArn!;
+  // Encrypted with the stack's messages key, as the stacks create them.
+  const topic = async (name: string) => (await sns.send(new CreateTopicCommand({ Name: name, Attributes: { KmsMasterKeyId: messagesKeyId } }))).TopicArn!;
+  const publisherTopicArn = await topic(topology.publisherTopicName);
+  const jobsTopicArn = await topic(topology.jobsTopicName);
 
   const poolQueues = [];
   for (const poolQueue of topology.poolQueues) {

@@ -30,7 +30,7 @@ import { startHttpApi, type HttpApi } from './http-api';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
-import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionSecretsKey, provisionWebhookSecret } from './provision';
+import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionKey, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
 import { DockerHost } from '../functions/orchestrators/src/hosts/docker-host';
 import { startSimulator, type Simulator } from '../sim/server';
@@ -136,9 +136,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     await provisionJobsTable(aws, names.jobsTable);
-    const secretsKey = await provisionSecretsKey(aws, `alias/${names.secretsKeyAlias}`);
+    const secretsKey = await provisionKey(aws, `alias/${names.secretsKeyAlias}`);
+    const messagesKey = await provisionKey(aws, `alias/${names.messagesKeyAlias}`);
     await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret, secretsKey.keyId);
-    const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox);
+    const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox, messagesKey.keyId);
     if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(',') });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
@@ -152,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       upstream: moto.endpoint,
       region: aws.region,
       accountId: LOCAL_ACCOUNT_ID,
-      ...synthesizedPolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! }, kmsKeyIds: { [`alias/${names.secretsKeyAlias}`]: secretsKey.keyId } }),
+      ...synthesizedPolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! }, kmsKeyIds: { [`alias/${names.secretsKeyAlias}`]: secretsKey.keyId, [`alias/${names.messagesKeyAlias}`]: messagesKey.keyId } }),
       adminCredentials: aws.clientConfig.credentials,
       onDenied: (d) => console.error(`[iam] denied ${d.principal}: ${d.action} on ${d.resource} (${d.reason})`),
     });
@@ -184,12 +185,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fn;
     };
     const topics = { publisherTopic: { arn: topology.publisherTopicArn }, jobsTopic: { arn: topology.jobsTopicArn } };
+    const encryption = { region: aws.region, messagesKey: { arn: messagesKey.arn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
     const producer = await start(producerContract, { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } }, {}, 10_000, PRODUCER_ENVIRONMENTS);
     const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
-    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters }, {}, 30_000);
-    const publisher = await start(publisherContract, { jobsTable, ...topics }, {}, 60_000);
+    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption }, {}, 30_000);
+    const publisher = await start(publisherContract, { jobsTable, ...topics, ...encryption }, {}, 60_000);
 
     // Only Docker pools have hosts on this machine; the other pools' messages wait on their queues.
     const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);

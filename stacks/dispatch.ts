@@ -21,11 +21,11 @@ export class Dispatch extends Construct {
   readonly jobsTopic: SnsTopic;
   readonly poolQueues: ReadonlyMap<string, PoolQueueResources>;
 
-  constructor(scope: Construct, id: string, topology: DispatchTopology) {
+  constructor(scope: Construct, id: string, topology: DispatchTopology, messagesKeyArn: string) {
     super(scope, id);
-    // Active tracing: the trace of a notification continues into the function it invokes.
-    this.publisherTopic = new SnsTopic(this, 'publisher-topic', { name: topology.publisherTopicName, tracingConfig: 'Active' });
-    this.jobsTopic = new SnsTopic(this, 'jobs-topic', { name: topology.jobsTopicName, tracingConfig: 'Active' });
+    // Active tracing: the trace of a notification continues into the function it invokes. Encrypted at rest.
+    this.publisherTopic = new SnsTopic(this, 'publisher-topic', { name: topology.publisherTopicName, tracingConfig: 'Active', kmsMasterKeyId: messagesKeyArn });
+    this.jobsTopic = new SnsTopic(this, 'jobs-topic', { name: topology.jobsTopicName, tracingConfig: 'Active', kmsMasterKeyId: messagesKeyArn });
 
     const poolQueues = new Map<string, PoolQueueResources>();
     for (const poolQueue of topology.poolQueues) {

@@ -1,6 +1,6 @@
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import type { StreamTableResource, TopicResource } from '@runners/shared/deployment';
+import type { MessagesKeyResource, StreamTableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
 import { messengerContract } from '../functions/messenger/src/contract';
 import { DEAD_LETTER_RETENTION_SECONDS } from './dispatch-topology';
@@ -8,7 +8,7 @@ import { bindContract, TracedFunction } from './traced-function';
 
 /* Jobs table stream → messenger → one publisher notification per batch. */
 
-export interface MessengerProps {
+export interface MessengerProps extends MessagesKeyResource {
   readonly prefix: string;
   readonly jobsTable: StreamTableResource;
   readonly publisherTopic: TopicResource;
@@ -28,7 +28,7 @@ export class Messenger extends Construct {
       prefix: props.prefix,
       code: { bundle: 'messenger' },
       timeoutSeconds: 30,
-      deployment: bindContract(messengerContract, { jobsTable: props.jobsTable, publisherTopic: props.publisherTopic, deadLetterQueue: { arn: this.deadLetterQueue.arn } }),
+      deployment: bindContract(messengerContract, { ...props, deadLetterQueue: { arn: this.deadLetterQueue.arn } }),
     });
     new LambdaEventSourceMapping(this, 'stream', {
       eventSourceArn: props.jobsTable.streamArn,

@@ -7,6 +7,13 @@ import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-assoc
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LOG_RETENTION_DAYS } from './traced-function';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 
@@ -52,6 +59,19 @@ export class Network extends Construct {
         return subnet.id;
       });
       this.vpcId = vpc.id;
+      // Nothing may use the VPC's default security group (CIS AWS Foundations 5.4): no rule in or out.
+      new DefaultSecurityGroup(this, 'default-security-group', { vpcId: vpc.id, ingress: [], egress: [], tags: { Name: `${props.prefix}-default-closed` } });
+      // Flow logs of every interface, rejected and accepted, to CloudWatch Logs (what runners talked to).
+      const flowLogs = new CloudwatchLogGroup(this, 'flow-logs', { name: `/aws/vpc/${props.prefix}-flow-logs`, retentionInDays: LOG_RETENTION_DAYS });
+      const assume = new DataAwsIamPolicyDocument(this, 'flow-logs-assume', {
+        statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['vpc-flow-logs.amazonaws.com'] }] }],
+      });
+      const role = new IamRole(this, 'flow-logs-role', { name: `${props.prefix}-vpc-flow-logs`, assumeRolePolicy: assume.json, description: 'VPC flow logs to their log group' });
+      const write = new DataAwsIamPolicyDocument(this, 'flow-logs-policy', {
+        statement: [{ sid: 'OwnLogGroup', effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [`${flowLogs.arn}:*`] }],
+      });
+      new IamRolePolicy(this, 'flow-logs-role-policy', { name: 'flow-logs', role: role.id, policy: write.json });
+      new FlowLog(this, 'flow-log', { vpcId: vpc.id, trafficType: 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: flowLogs.arn, iamRoleArn: role.arn, maxAggregationInterval: 60 });
     }
     this.runnerSecurityGroup = new SecurityGroup(this, 'runners', {
       name: `${props.prefix}-runners`,

@@ -22,6 +22,8 @@ export interface ObservabilityProps {
   readonly deadLetterQueues: readonly { readonly name: string; readonly queueName: string }[];
   readonly functions: readonly TracedFunction[];
   readonly alarmEmail?: string;
+  /** The stack's messages key (CloudWatch may publish with it; it may not with AWS's aws/sns key). */
+  readonly messagesKeyArn: string;
 }
 
 type Metric = (string | Record<string, string | number>)[];
@@ -34,7 +36,7 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    this.alarmTopic = new SnsTopic(this, 'alarms', { name: `${props.prefix}-alarms`, kmsMasterKeyId: 'alias/aws/sns' });
+    this.alarmTopic = new SnsTopic(this, 'alarms', { name: `${props.prefix}-alarms`, kmsMasterKeyId: props.messagesKeyArn });
     if (props.alarmEmail) new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: props.alarmEmail });
     const alarm = (key: string, description: string, spec: { namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string; threshold: number; period?: number }) =>
       new CloudwatchMetricAlarm(this, key, {

@@ -1,6 +1,6 @@
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
-import type { TableResource, TopicResource } from '@runners/shared/deployment';
+import type { MessagesKeyResource, TableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
 import { publisherContract } from '../functions/publisher/src/contract';
 import { bindContract, TracedFunction } from './traced-function';
@@ -11,7 +11,7 @@ import { bindContract, TracedFunction } from './traced-function';
  * the optimistic lock on each pool's launch log makes a second one harmless anyway.
  */
 
-export interface PublisherProps {
+export interface PublisherProps extends MessagesKeyResource {
   readonly prefix: string;
   readonly jobsTable: TableResource;
   readonly jobsTopic: TopicResource;
@@ -28,7 +28,7 @@ export class Publisher extends Construct {
       code: { bundle: 'publisher' },
       timeoutSeconds: 60,
       reservedConcurrency: 1,
-      deployment: bindContract(publisherContract, { jobsTable: props.jobsTable, jobsTopic: props.jobsTopic, publisherTopic: props.publisherTopic }),
+      deployment: bindContract(publisherContract, props),
     });
     const fn = this.function.function;
     new SnsTopicSubscription(this, 'notifications', { topicArn: props.publisherTopic.arn, protocol: 'lambda', endpoint: fn.arn });

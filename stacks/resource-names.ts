@@ -9,6 +9,8 @@ export function resourceNames(prefix: string) {
     githubPrivateKeyParameter: `/${prefix}/github/private-key`,
     /** The KMS key the secrets are encrypted with (alias name, without `alias/`). */
     secretsKeyAlias: `${prefix}-secrets`,
+    /** The KMS key the SNS topics are encrypted with. */
+    messagesKeyAlias: `${prefix}-messages`,
     function: (name: string) => `${prefix}-${name}`,
     /** Messenger (and publisher) → publisher. */
     publisherTopic: `${prefix}-publisher`,

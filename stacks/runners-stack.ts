@@ -10,6 +10,7 @@ import { Ec2Hosts } from './hosts/ec2-hosts';
 import { EksAccess } from './hosts/eks-access';
 import { LambdaRunners } from './hosts/lambda-runners';
 import { JobsTable } from './jobs-table';
+import { MessagesKey } from './messages-key';
 import { Messenger } from './messenger';
 import { Network } from './network';
 import { Observability } from './observability';
@@ -18,6 +19,7 @@ import { Publisher } from './publisher';
 import { Reconciler } from './reconciler';
 import { resourceNames } from './resource-names';
 import { Secrets } from './secrets';
+import type { TracedFunction } from './traced-function';
 
 export interface RunnersStackProps {
   readonly prefix: string;
@@ -35,6 +37,10 @@ export interface RunnersStackProps {
 
 /** The control plane, one construct per function group, in the order of the data flow. */
 export class RunnersStack extends TerraformStack {
+  allFunctions(): TracedFunction[] {
+    return [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, ...(this.lambdaRunners?.functions.values() ?? [])];
+  }
+
   readonly network: Network;
   readonly secrets: Secrets;
   readonly jobs: JobsTable;
@@ -70,10 +76,12 @@ export class RunnersStack extends TerraformStack {
     const secretsKey = { arn: this.secrets.key.arn };
     const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey), secretsKey };
     this.api = new Api(this, 'api', { prefix, region: account.region, jobsTable, webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey } });
-    this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools));
+    const messagesKey = new MessagesKey(this, 'messages-key', { prefix, account });
+    this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools), messagesKey.key.arn);
+    const encryption = { region: account.region, messagesKey: { arn: messagesKey.key.arn } };
     const topics = { jobsTopic: { arn: this.dispatch.jobsTopic.arn }, publisherTopic: { arn: this.dispatch.publisherTopic.arn } };
-    this.messenger = new Messenger(this, 'messenger', { prefix, jobsTable, publisherTopic: topics.publisherTopic });
-    this.publisher = new Publisher(this, 'publisher', { prefix, jobsTable, ...topics });
+    this.messenger = new Messenger(this, 'messenger', { prefix, jobsTable, publisherTopic: topics.publisherTopic, ...encryption });
+    this.publisher = new Publisher(this, 'publisher', { prefix, jobsTable, ...topics, ...encryption });
 
     const hosts: { ec2?: Ec2Hosts; eks?: EksAccess; lambda?: LambdaRunners } = {};
     if (poolsOf('ec2').length > 0) {
@@ -107,9 +115,11 @@ export class RunnersStack extends TerraformStack {
       deadLetterQueues: [
         ...[...this.dispatch.poolQueues].map(([pool, q]) => ({ name: pool, queueName: q.deadLetterQueue.name })),
         { name: 'messenger', queueName: this.messenger.deadLetterQueue.name },
+        ...this.allFunctions().flatMap((f) => (f.failures ? [{ name: `${f.functionName}-async`, queueName: f.failures.name }] : [])),
       ],
-      functions: [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, ...(this.lambdaRunners?.functions.values() ?? [])],
+      functions: this.allFunctions(),
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      messagesKeyArn: messagesKey.key.arn,
     });
 
     new TerraformOutput(this, 'webhook_url', { value: this.api.webhookUrl, description: 'paste into the GitHub App as its webhook URL' });

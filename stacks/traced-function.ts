@@ -3,11 +3,14 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { ContractRole } from './contract-role';
+import { DEAD_LETTER_RETENTION_SECONDS } from './dispatch-topology';
 import { resolve } from 'node:path';
 import type { DeploymentContract, EventSourceSpec, Permission } from '@runners/shared/deployment';
 
@@ -56,6 +59,9 @@ export interface TracedFunctionProps {
   readonly reservedConcurrency?: number;
   readonly ephemeralStorageMb?: number;
   readonly architecture?: 'arm64' | 'x86_64';
+  /** Retries of an asynchronous invocation (Lambda's default 2). */
+  readonly asyncRetries?: number;
+  readonly asyncMaxEventAgeSeconds?: number;
 }
 
 export class TracedFunction extends Construct {
@@ -64,6 +70,8 @@ export class TracedFunction extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   /** The rules of the contract's schedules. */
   readonly schedules: CloudwatchEventRule[];
+  /** Asynchronous invocations that failed every retry (functions invoked by a schedule, SNS or another function). */
+  readonly failures?: SqsQueue;
   readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: TracedFunctionProps) {
@@ -72,6 +80,11 @@ export class TracedFunction extends Construct {
     this.functionName = functionName;
     const description = props.deployment.description;
     this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS });
+    // Invoked asynchronously (a schedule, SNS, another function): what fails every retry lands in a queue of its own.
+    const asynchronous = props.deployment.eventSources.some((e) => e.kind === 'schedule' || e.kind === 'sns-topic' || e.kind === 'async-invoke');
+    this.failures = asynchronous
+      ? new SqsQueue(this, 'failures', { name: `${functionName}-async-dlq`, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true })
+      : undefined;
     const contractRole = new ContractRole(this, 'access', {
       name: functionName,
       description: `${functionName}: ${description}`,
@@ -80,6 +93,7 @@ export class TracedFunction extends Construct {
         { sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`], why: 'its own log group' },
         // X-Ray's trace APIs have no resource-level permissions: "*" is the only resource they accept.
         { sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'], why: 'active tracing' },
+        ...(this.failures ? [{ sid: 'OwnFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn], why: 'its on-failure destination (Lambda sends with the function role)' }] : []),
         ...props.deployment.statements,
       ],
     });
@@ -118,6 +132,15 @@ export class TracedFunction extends Construct {
       },
       dependsOn: [this.logGroup, rolePolicy],
     });
+    if (this.failures) {
+      new LambdaFunctionEventInvokeConfig(this, 'async', {
+        functionName: this.function.functionName,
+        maximumRetryAttempts: props.asyncRetries ?? 2,
+        ...(props.asyncMaxEventAgeSeconds ? { maximumEventAgeInSeconds: props.asyncMaxEventAgeSeconds } : {}),
+        destinationConfig: { onFailure: { destination: this.failures.arn } },
+        dependsOn: [rolePolicy],
+      });
+    }
     this.schedules = this.scheduled(props.deployment);
   }
 

@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -291,6 +292,7 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
   const ec2 = new EC2Client(config);
   const iam = new IAMClient(config);
   const kms = new KMSClient(config);
+  const sns = new SNSClient(config);
   const tags = (list: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   return {
     accountId: options.accountId,
@@ -300,6 +302,11 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
       } catch {
         return undefined; // no such parameter: nothing to evaluate on
       }
+    },
+    async topicKeyArn(topicArn) {
+      const keyId = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn })).catch(() => undefined))?.Attributes?.KmsMasterKeyId;
+      if (!keyId || keyId.startsWith('alias/aws/')) return undefined;
+      return (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn;
     },
     async parameterKeyArn(name) {
       const { Parameters = [] } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] })).catch(() => ({ Parameters: [] }));

@@ -24,6 +24,8 @@ export interface Authorization {
 export interface ResourceFacts {
   readonly accountId: string;
   parameterTags(name: string): Promise<Record<string, string> | undefined>;
+  /** The customer-managed KMS key a topic is encrypted with (undefined for none or an AWS-managed one). */
+  topicKeyArn(topicArn: string): Promise<string | undefined>;
   /** The customer-managed KMS key of a SecureString (undefined for AWS's own aws/ssm key or a String). */
   parameterKeyArn(name: string): Promise<string | undefined>;
   instanceTags(instanceId: string): Promise<Record<string, string> | undefined>;
@@ -71,8 +73,15 @@ export async function authorizationsFor(request: AwsRequest, facts: ResourceFact
       break;
     }
     case 'sns':
-      // PublishBatch is authorized as sns:Publish.
-      if (op === 'Publish' || op === 'PublishBatch') return [{ action: 'sns:Publish', resource: str(input.TopicArn) }];
+      // PublishBatch is authorized as sns:Publish; an encrypted topic also needs the caller's data key, through SNS.
+      if (op === 'Publish' || op === 'PublishBatch') {
+        const key = await facts.topicKeyArn(str(input.TopicArn));
+        const context = { 'kms:ViaService': `sns.${region}.amazonaws.com` };
+        return [
+          { action: 'sns:Publish', resource: str(input.TopicArn) },
+          ...(key ? [{ action: 'kms:GenerateDataKey', resource: key, context }, { action: 'kms:Decrypt', resource: key, context }] : []),
+        ];
+      }
       break;
     case 'sqs': {
       const queue = (url: unknown) => {

@@ -1,6 +1,5 @@
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
-import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
@@ -34,7 +33,8 @@ export class LambdaRunners extends Construct implements HostResources<LambdaHost
     const { prefix, account } = props;
     this.repository = new EcrRepository(this, 'repository', {
       name: `${prefix}-runner-lambda`,
-      imageTagMutability: 'MUTABLE',
+      // A tag names one image for good (the deploy tags with the commit): what a function runs cannot change under it.
+      imageTagMutability: 'IMMUTABLE',
       imageScanningConfiguration: { scanOnPush: true },
       encryptionConfiguration: [{ encryptionType: 'AES256' }],
       forceDelete: true,
@@ -54,8 +54,12 @@ export class LambdaRunners extends Construct implements HostResources<LambdaHost
         timeoutSeconds: pool.lambda.timeoutSeconds,
         ephemeralStorageMb: pool.lambda.ephemeralStorageMb,
         deployment: bindContract(runnerLambdaContract, {}),
+        // Not retried: a retry would start a second runner on the same single-use config. A failure record carries
+        // the invocation (its JIT config): its queue is readable by no role of the stack, and the config is dead once
+        // the host rules remove the never-online registration (boot timeout).
+        asyncRetries: 0,
+        asyncMaxEventAgeSeconds: 900,
       });
-      new LambdaFunctionEventInvokeConfig(this, `${pool.name}-invoke-config`, { functionName: runner.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 900 });
       this.functions.set(pool.name, runner);
     }
     this.resources = {

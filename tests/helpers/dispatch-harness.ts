@@ -19,7 +19,7 @@ import { createStreamSource } from '../../local/event-sources/dynamodb-stream-so
 import type { EventSource } from '../../local/event-sources/event-source';
 import { createSqsSource } from '../../local/event-sources/sqs-source';
 import { lambdaContext } from '../../local/lambda-context.mjs';
-import { provisionDispatchTopology, type ProvisionedTopology } from '../../local/provision';
+import { provisionDispatchTopology, provisionKey, type ProvisionedTopology } from '../../local/provision';
 import { dispatchTopology } from '../../stacks/dispatch-topology';
 import { resourceNames } from '../../stacks/resource-names';
 import { createJobsTable, motoTarget } from './aws';
@@ -46,7 +46,8 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
   const target = motoTarget();
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const tableName = await createJobsTable(target, prefix);
-  const topology: ProvisionedTopology = await provisionDispatchTopology(target, dispatchTopology(prefix, options.config), resourceNames(prefix).publisherInbox);
+  const messagesKey = await provisionKey(target, `alias/${resourceNames(prefix).messagesKeyAlias}`);
+  const topology: ProvisionedTopology = await provisionDispatchTopology(target, dispatchTopology(prefix, options.config), resourceNames(prefix).publisherInbox, messagesKey.keyId);
   const dynamodb = new DynamoDBClient(target.clientConfig);
   const sns = new SNSClient(target.clientConfig);
   const sqs = new SQSClient(target.clientConfig);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { awsTarget, LOCAL_ACCOUNT_ID, type AwsTarget } from '../../local/aws-target';
 import { startIamProxy, type IamProxy } from '../../local/iam/iam-proxy';
 import { synthesizedPolicies, synthesizeStack, type PolicyDocument } from '../../local/iam/synthesized-policies';
-import { provisionJobsTable, provisionSecretsKey } from '../../local/provision';
+import { provisionJobsTable, provisionKey } from '../../local/provision';
 import { motoTarget } from './aws';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -31,7 +31,8 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
     const { LaunchTemplate } = await new EC2Client(admin.clientConfig).send(new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: { ImageId: image } }));
     launchTemplateIds[name] = LaunchTemplate!.LaunchTemplateId!;
   }
-  const secretsKey = await provisionSecretsKey(admin, `alias/${prefix}-secrets`);
+  const secretsKey = await provisionKey(admin, `alias/${prefix}-secrets`);
+  const messagesKey = await provisionKey(admin, `alias/${prefix}-messages`);
   // The emulator's default VPC stands for the user's own network: its subnets are the pools' subnets.
   const { Subnets = [] } = await new EC2Client(admin.clientConfig).send(new DescribeSubnetsCommand({}));
   const subnetIds = Subnets.slice(0, 2).map((s) => s.SubnetId!);
@@ -40,7 +41,7 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
     upstream: admin.endpoint,
     region: admin.region,
     accountId: LOCAL_ACCOUNT_ID,
-    ...withOtherRoles(options.otherRoles ?? {}, synthesizedPolicies(json, { accountId: LOCAL_ACCOUNT_ID, region: admin.region, streamArns: { [tableName]: Table!.LatestStreamArn! }, launchTemplateIds, kmsKeyIds: { [`alias/${prefix}-secrets`]: secretsKey.keyId } })),
+    ...withOtherRoles(options.otherRoles ?? {}, synthesizedPolicies(json, { accountId: LOCAL_ACCOUNT_ID, region: admin.region, streamArns: { [tableName]: Table!.LatestStreamArn! }, launchTemplateIds, kmsKeyIds: { [`alias/${prefix}-secrets`]: secretsKey.keyId, [`alias/${prefix}-messages`]: messagesKey.keyId } })),
     adminCredentials: admin.clientConfig.credentials,
   });
   return {

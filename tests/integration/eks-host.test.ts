@@ -43,6 +43,9 @@ describe('EKS host', () => {
     expect(Buffer.from(secret.data!.jitconfig!, 'base64').toString()).toBe(jit);
     expect(secret.metadata!.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'gha-eks-k8s-101-1', uid: pod.metadata!.uid }]);
     expect(pod.spec!.initContainers).toBeUndefined();
+    // The runner: not root, nothing to escalate to; the pod ends at the pool's deadline whatever it does.
+    expect(pod.spec!.containers[0]!.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1001, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec!.activeDeadlineSeconds).toBe(390 * 60);
   });
 
   it('adds a Docker-in-Docker native sidecar when the pool asks for it', async () => {
@@ -51,7 +54,13 @@ describe('EKS host', () => {
 
     const pod = stored<V1Pod>(fixture.kubernetes.pods('gpu-runners'), 'gha-eks-k8s-102-1');
     expect(pod.spec!.initContainers).toEqual([expect.objectContaining({ name: 'dind', restartPolicy: 'Always', securityContext: { privileged: true } })]);
-    expect(pod.spec!.containers[0]!.env).toContainEqual({ name: 'DOCKER_HOST', value: 'tcp://localhost:2375' });
+    // The daemon is reachable only through a Unix socket in a volume of this pod: no TCP listener at all.
+    const dind = pod.spec!.initContainers![0]!;
+    expect(dind.args).toEqual(['dockerd', '--host=unix:///var/run/dind/docker.sock', '--group=123']);
+    expect(JSON.stringify(pod.spec)).not.toMatch(/tcp:\/\/|2375|2376/);
+    expect(pod.spec!.containers[0]!.env).toContainEqual({ name: 'DOCKER_HOST', value: 'unix:///var/run/dind/docker.sock' });
+    expect(pod.spec!.containers[0]!.volumeMounts).toEqual([{ name: 'docker-socket', mountPath: '/var/run/dind' }]);
+    expect(pod.spec!.volumes!.find((v) => v.name === 'docker-socket')).toEqual({ name: 'docker-socket', emptyDir: {} });
     expect(pod.spec!.nodeSelector!['kubernetes.io/arch']).toBe('arm64');
     expect((await fixture.host.list()).map((h) => h.runnerName).sort()).toEqual(['gha-eks-k8s-101-1', 'gha-eks-k8s-102-1']);
   });

@@ -201,9 +201,10 @@ describe('deployable stack: invariants over the whole JSON', () => {
     // Terraform creates no secret at all (an aws_ssm_parameter's value would be in the state on refresh): the deploy
     // writes them; the stack only has the key they are encrypted with, which only their readers may decrypt with.
     expect(of(json, 'aws_ssm_parameter')).toEqual([]);
-    const [[, key]] = of(json, 'aws_kms_key') as [[string, Block]];
+    const keyPolicyOf = (key: Block) => json.data.aws_iam_policy_document![/aws_iam_policy_document\.([^.]+)\.json/.exec(String(key.policy))![1]!]!.statement as { sid: string; effect: string; actions: string[]; condition?: { test: string; variable: string; values: string[] }[] }[];
+    const key = of(json, 'aws_kms_key').map(([, k]) => k).find((k) => keyPolicyOf(k).some((st) => st.sid === 'OnlyReadersDecrypt'))!;
     expect(key).toMatchObject({ enable_key_rotation: true });
-    const keyPolicy = json.data.aws_iam_policy_document![/aws_iam_policy_document\.([^.]+)\.json/.exec(String(key.policy))![1]!]!.statement as { sid: string; effect: string; actions: string[]; condition?: { test: string; variable: string; values: string[] }[] }[];
+    const keyPolicy = keyPolicyOf(key);
     const onlyReaders = keyPolicy.find((st) => st.sid === 'OnlyReadersDecrypt')!;
     expect(onlyReaders).toMatchObject({ effect: 'Deny', actions: ['kms:Decrypt'] });
     expect(onlyReaders.condition![0]).toMatchObject({ test: 'ArnNotEquals', variable: 'aws:PrincipalArn' });
@@ -214,7 +215,9 @@ describe('deployable stack: invariants over the whole JSON', () => {
   it('alarms on dead letters, old pool messages, function errors and unroutable jobs', () => {
     const alarms = of(json, 'aws_cloudwatch_metric_alarm').map(([, a]) => `${a.namespace as string}/${a.metric_name as string}`);
     const count = (metric: string) => alarms.filter((a) => a === metric).length;
-    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(5); // four pools + the messenger
+    const asyncDeadLetters = of(json, 'aws_sqs_queue').filter(([, q]) => String(q.name).endsWith('-async-dlq')).length;
+    expect(asyncDeadLetters).toBe(6); // publisher, reconciler, three orchestrators (schedules), the runner Lambda
+    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(5 + asyncDeadLetters); // four pools + the messenger + those
     expect(count('AWS/SQS/ApproximateAgeOfOldestMessage')).toBe(4);
     expect(count('AWS/Lambda/Errors')).toBe(functions.length);
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
@@ -294,5 +297,99 @@ describe('workflows', () => {
     expect(files.length).toBeGreaterThanOrEqual(2);
     // Throws with actionlint's findings when there are any.
     execFileSync(actionlint, ['-no-color', ...files], { stdio: 'pipe' });
+  });
+});
+
+/* What a platform-security review asks of the synthesized stack, item by item (issue 12, "hardening"). */
+describe('deployable stack: hardening', () => {
+  const json = synth();
+  const documents = json.data.aws_iam_policy_document!;
+  const documentOf = (reference: unknown) => documents[/aws_iam_policy_document\.([^.]+)\.json/.exec(String(reference))![1]!]!;
+  type Statement = { sid?: string; actions?: string[]; resources?: string[]; condition?: { test: string; variable: string; values: string[] }[] };
+  const statementsOfRole = (roleName: string) => {
+    const [roleId] = of(json, 'aws_iam_role').find(([, r]) => r.name === roleName)!;
+    return of(json, 'aws_iam_role_policy')
+      .filter(([, p]) => String(p.role).includes(`aws_iam_role.${roleId}.`))
+      .flatMap(([, p]) => documentOf(p.policy).statement as Statement[]);
+  };
+
+  it('encrypts every SNS topic with a key of the stack (CloudWatch may publish alarms with it)', () => {
+    const topics = of(json, 'aws_sns_topic').map(([, t]) => t);
+    expect(topics.length).toBe(3);
+    for (const topic of topics) expect(String(topic.kms_master_key_id)).toMatch(/^\$\{aws_kms_key\./);
+    const key = of(json, 'aws_kms_key').find(([id]) => String(topics[0]!.kms_master_key_id).includes(id))![1];
+    expect(JSON.stringify(documentOf(key.policy))).toContain('cloudwatch.amazonaws.com');
+    // Publishers may use it, only through SNS.
+    const publisher = statementsOfRole('er-publisher').find((st) => st.sid === 'EncryptedTopics')!;
+    expect(publisher).toMatchObject({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'] });
+    expect(publisher.condition![0]!.variable).toBe('kms:ViaService');
+  });
+
+  it('logs every webhook call of the HTTP API', () => {
+    const [[, stage]] = of(json, 'aws_apigatewayv2_stage') as [[string, Block]];
+    const settings = (stage.access_log_settings as Block[] | Block);
+    const access = Array.isArray(settings) ? settings[0]! : settings;
+    expect(String(access.destination_arn)).toMatch(/aws_cloudwatch_log_group\./);
+    expect(JSON.parse(String(access.format))).toMatchObject({ status: '$context.status', delivery: '$request.header.X-GitHub-Delivery' });
+  });
+
+  it('keeps runner images immutable by tag', () => {
+    for (const [, repository] of of(json, 'aws_ecr_repository')) expect(repository.image_tag_mutability).toBe('IMMUTABLE');
+  });
+
+  it('logs the VPC it creates and closes its default security group', () => {
+    const [[, flowLog]] = of(json, 'aws_flow_log') as [[string, Block]];
+    expect(flowLog).toMatchObject({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs' });
+    const [[, defaultGroup]] = of(json, 'aws_default_security_group') as [[string, Block]];
+    expect(defaultGroup).toMatchObject({ ingress: [], egress: [] });
+    // A network of the user's: neither is ours to create.
+    const own = synth({ network: { vpcId: 'vpc-0abc', subnetIds: ['subnet-0abc'] } });
+    expect(of(own, 'aws_flow_log')).toEqual([]);
+    expect(of(own, 'aws_default_security_group')).toEqual([]);
+  });
+
+  it('gives every asynchronously invoked function an on-failure destination its role may send to', () => {
+    const configs = of(json, 'aws_lambda_function_event_invoke_config').map(([, c]) => c);
+    const functions = of(json, 'aws_lambda_function').map(([, f]) => String(f.function_name));
+    const asynchronous = functions.filter((name) => !/-(producer|messenger)$/.test(name));
+    expect(configs.length).toBe(asynchronous.length);
+    for (const config of configs) {
+      const destination = ((config.destination_config as Block).on_failure as Block).destination;
+      expect(String(destination)).toMatch(/aws_sqs_queue\..*\.arn/);
+    }
+    expect(statementsOfRole('er-publisher').find((st) => st.sid === 'OwnFailures')).toMatchObject({ actions: ['sqs:SendMessage'] });
+    // The runner Lambda is never retried: a retry would start a second runner on the same single-use config.
+    const runner = configs.find((c) => String(c.function_name).includes('runner'))!;
+    expect(runner.maximum_retry_attempts).toBe(0);
+  });
+
+  it("limits the EC2 orchestrator's RunInstances to its templates, its managed-by tag, the pools' subnets and allowed AMI owners", () => {
+    const statements = statementsOfRole('er-orchestrator-ec2').filter((st) => st.actions?.includes('ec2:RunInstances'));
+    const own = statements.find((st) => st.sid === 'LaunchOwnInstances')!;
+    expect(own.resources).toEqual([expect.stringMatching(/:instance\/\*$/)]);
+    expect(own.condition).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ test: 'StringEquals', variable: 'aws:RequestTag/ephemeral-runners.managed-by', values: ['er'] }),
+        expect.objectContaining({ test: 'ArnEquals', variable: 'ec2:LaunchTemplate' }),
+      ]),
+    );
+    const images = statements.find((st) => st.sid === 'LaunchAllowedImages')!;
+    expect(images.condition![0]).toMatchObject({ test: 'StringEquals', variable: 'ec2:Owner' });
+    expect(images.condition![0]!.values).toContain('amazon');
+    // No subnet/* anywhere: only the pools' subnets.
+    expect(statements.flatMap((st) => st.resources ?? []).some((r) => r.endsWith(':subnet/*'))).toBe(false);
+    expect(statementsOfRole('er-orchestrator-ec2').find((st) => st.sid === 'SpotServiceLinkedRole')).toMatchObject({ actions: ['iam:CreateServiceLinkedRole'] });
+  });
+
+  it("lets an EC2 runner read and delete only the JIT parameters tagged with its own instance, through Terraform's escape", () => {
+    const [own] = statementsOfRole('er-runner-instance');
+    expect(own).toMatchObject({ actions: ['ssm:GetParameters', 'ssm:DeleteParameter'] });
+    // "$${…}" is Terraform's literal "${…}": IAM receives the policy variable.
+    expect(own!.condition).toEqual([{ test: 'StringLike', variable: 'ec2:SourceInstanceARN', values: ['*/$${aws:ResourceTag/InstanceId}'] }]);
+  });
+
+  it('gives the runner Lambda no permission beyond its logs, traces and failure destination', () => {
+    const sids = statementsOfRole('er-runner-lambda-short').map((st) => st.sid);
+    expect(sids.sort()).toEqual(['OwnFailures', 'OwnLogs', 'Traces']);
   });
 });

@@ -1,9 +1,9 @@
-import { defineContract, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
+import { defineContract, publishEncrypted, type MessagesKeyResource, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
 /** The messenger's deployment contract: the Jobs table's stream → one publisher notification per batch. */
 
-export interface MessengerResources {
+export interface MessengerResources extends MessagesKeyResource {
   readonly jobsTable: StreamTableResource;
   readonly publisherTopic: TopicResource;
   /** Stream batches that failed every retry (the event source mapping's on-failure destination). */
@@ -27,6 +27,7 @@ export const messengerContract = defineContract({
       why: 'the event source mapping reads the stream with the function role',
     },
     { sid: 'Notify', actions: ['sns:Publish'], resources: [r.publisherTopic.arn], why: 'one notification per batch' },
+    publishEncrypted(r.messagesKey, r.region),
     { sid: 'FailedBatches', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueue.arn], why: 'the mapping sends batches that failed every retry' },
   ],
   eventSources: [{ kind: 'dynamodb-stream', batchSize: 100, maximumBatchingWindowSeconds: 1, maximumRetryAttempts: 10 }],

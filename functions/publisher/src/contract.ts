@@ -1,9 +1,9 @@
-import { defineContract, tableAndIndexes, type TableResource, type TopicResource } from '@runners/shared/deployment';
+import { defineContract, publishEncrypted, tableAndIndexes, type MessagesKeyResource, type TableResource, type TopicResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
 /** The publisher's deployment contract: flow control, notified through the Publisher topic and ticked every minute. */
 
-export interface PublisherResources {
+export interface PublisherResources extends MessagesKeyResource {
   readonly jobsTable: TableResource;
   readonly jobsTopic: TopicResource;
   readonly publisherTopic: TopicResource;
@@ -31,6 +31,7 @@ export const publisherContract = defineContract({
     },
     { sid: 'WarmSlots', actions: ['dynamodb:DeleteItem'], resources: [r.jobsTable.arn], why: 'a queued warm slot no longer wanted (conditional)' },
     { sid: 'Dispatch', actions: ['sns:Publish'], resources: [r.jobsTopic.arn, r.publisherTopic.arn], why: 'launch and teardown messages; re-notifying itself' },
+    publishEncrypted(r.messagesKey, r.region),
   ],
   eventSources: [
     { kind: 'sns-topic', topic: 'publisherTopic' },

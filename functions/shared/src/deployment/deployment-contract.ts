@@ -65,6 +65,11 @@ export interface ParameterResource {
 export interface TopicResource {
   readonly arn: string;
 }
+/** The topics' KMS key and the region (kms:ViaService names the regional SNS endpoint). */
+export interface MessagesKeyResource {
+  readonly region: string;
+  readonly messagesKey: KeyResource;
+}
 export interface QueueResource {
   readonly arn: string;
 }
@@ -77,6 +82,15 @@ export interface GitHubAppResources {
 export interface KeyResource {
   readonly arn: string;
 }
+
+/** Publishing to an encrypted topic: a data key from its KMS key, only through SNS (SNS developer guide, encryption at rest). */
+export const publishEncrypted = (key: KeyResource, region: string): Permission => ({
+  sid: 'EncryptedTopics',
+  actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  resources: [key.arn],
+  conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`sns.${region}.amazonaws.com`] }],
+  why: 'the topics are encrypted with the stack’s messages key',
+});
 
 /** Decrypting a SecureString: kms:Decrypt on its key, only through SSM. */
 export const decryptThroughSsm = (key: KeyResource, region: string, why: string): Permission => ({

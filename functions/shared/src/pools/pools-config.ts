@@ -120,6 +120,8 @@ const eksPool = z.strictObject({
     memory: z.string().regex(/^\d+(Mi|Gi)$/, 'expected a Kubernetes memory quantity such as "4Gi"').default('4Gi'),
     nodeSelector: z.record(z.string(), z.string()).default({}),
     dockerInDocker: z.boolean().default(false),
+    /** The pod is ended after this long, whatever it is doing (activeDeadlineSeconds); GitHub's default job timeout is 360. */
+    maxRunMinutes: z.int().min(10).max(7 * 24 * 60).default(390),
   }),
 });
 

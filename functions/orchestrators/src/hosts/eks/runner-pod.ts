@@ -14,6 +14,16 @@ export const JIT_SECRET_KEY = 'jitconfig';
 const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
 /** Docker-in-Docker sidecar: a native sidecar (init container, restartPolicy Always) ends with the runner. */
 export const DIND_IMAGE = 'docker:27-dind';
+/*
+ * The sidecar's daemon listens on a Unix socket in a volume only this pod mounts — never TCP: a dockerd on
+ * 0.0.0.0:2375 without TLS is root on the node for anything that can reach the pod's IP. The socket's group is the
+ * official runner image's `docker` group (gid 123, as actions-runner-controller configures dind), so the runner
+ * (uid 1001) can use it.
+ */
+const DOCKER_SOCKET_DIR = '/var/run/dind';
+const DOCKER_GROUP_GID = 123;
+/** The official runner image's user (ghcr.io/actions/actions-runner: `runner`, uid 1001). */
+const RUNNER_UID = 1001;
 
 export const jitSecretName = (runnerName: string) => `${runnerName}-jit`;
 
@@ -36,6 +46,8 @@ export function runnerPod(spec: HostSpec & { pool: EksPool }, managedBy: string)
     },
     spec: {
       restartPolicy: 'Never',
+      // A pod outlives no job: GitHub's longest job (timeout-minutes up to 5 days is not ours to allow by default).
+      activeDeadlineSeconds: settings.maxRunMinutes * 60,
       // The runner needs no Kubernetes API access of its own.
       automountServiceAccountToken: false,
       nodeSelector: { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': spec.pool.arch === 'arm64' ? 'arm64' : 'amd64', ...settings.nodeSelector },
@@ -46,9 +58,18 @@ export function runnerPod(spec: HostSpec & { pool: EksPool }, managedBy: string)
           args: ['--jitconfig', `$(${JIT_ENV})`],
           env: [
             { name: JIT_ENV, valueFrom: { secretKeyRef: { name: jitSecretName(spec.runnerName), key: JIT_SECRET_KEY } } },
-            ...(dind ? [{ name: 'DOCKER_HOST', value: 'tcp://localhost:2375' }] : []),
+            ...(dind ? [{ name: 'DOCKER_HOST', value: `unix://${DOCKER_SOCKET_DIR}/docker.sock` }] : []),
           ],
           resources: { requests: { cpu: settings.cpu, memory: settings.memory }, limits: { memory: settings.memory } },
+          // Not root, no privilege escalation, no capability, the runtime's seccomp profile.
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUNNER_UID,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(dind ? { volumeMounts: [{ name: 'docker-socket', mountPath: DOCKER_SOCKET_DIR }] } : {}),
         },
       ],
       ...(dind
@@ -59,12 +80,19 @@ export function runnerPod(spec: HostSpec & { pool: EksPool }, managedBy: string)
                 image: DIND_IMAGE,
                 restartPolicy: 'Always',
                 securityContext: { privileged: true },
-                // No TLS inside the pod: the daemon listens on localhost:2375 for the runner only.
+                args: ['dockerd', `--host=unix://${DOCKER_SOCKET_DIR}/docker.sock`, `--group=${DOCKER_GROUP_GID}`],
+                // No TLS certificates: nothing listens on TCP.
                 env: [{ name: 'DOCKER_TLS_CERTDIR', value: '' }],
-                volumeMounts: [{ name: 'docker-data', mountPath: '/var/lib/docker' }],
+                volumeMounts: [
+                  { name: 'docker-data', mountPath: '/var/lib/docker' },
+                  { name: 'docker-socket', mountPath: DOCKER_SOCKET_DIR },
+                ],
               },
             ],
-            volumes: [{ name: 'docker-data', emptyDir: {} }],
+            volumes: [
+              { name: 'docker-data', emptyDir: {} },
+              { name: 'docker-socket', emptyDir: {} },
+            ],
           }
         : {}),
     },
