@@ -106,17 +106,23 @@ export const tableAndIndexes = (table: TableResource) => [table.arn, `${table.ar
 
 /**
  * Resources as their own names (`‹jobsTable.arn›`), for documentation: a contract bound to these shows, in words,
- * what each statement is on. Works for nested objects and lists (a list shows as one item).
+ * what each statement is on. Works for nested objects, lists (a list shows as one item) and string methods;
+ * `overrides` fixes the values a contract branches on (`{ 'webhookSecret.store': 'ssm' }`).
  */
-export function symbolicResources<Resources>(root = ''): Resources {
+export function symbolicResources<Resources>(overrides: Readonly<Record<string, unknown>> = {}, root = ''): Resources {
+  const text = `‹${root}›`;
   const handler: ProxyHandler<object> = {
     get(_target, key) {
-      if (key === Symbol.toPrimitive || key === 'toString') return () => `‹${root}›`;
-      if (key === Symbol.iterator) return function* () { yield symbolicResources(`${root}[]`); };
-      if (key === 'map') return (f: (item: unknown, i: number) => unknown) => [f(symbolicResources(`${root}[]`), 0)];
+      if (key === Symbol.toPrimitive || key === 'toString' || key === 'valueOf') return () => text;
+      if (key === Symbol.iterator) return function* () { yield symbolicResources(overrides, `${root}[]`); };
+      if (key === 'map' || key === 'flatMap') return (f: (item: unknown, i: number) => unknown) => [f(symbolicResources(overrides, `${root}[]`), 0)].flat();
       if (key === 'length') return 1;
       if (typeof key === 'symbol') return undefined;
-      return symbolicResources(root ? `${root}.${key}` : key);
+      const path = root ? `${root}.${key}` : key;
+      if (path in overrides) return overrides[path];
+      const method = (String.prototype as unknown as Record<string, unknown>)[key];
+      if (typeof method === 'function') return (...args: unknown[]) => (method as (...a: unknown[]) => unknown).apply(text, args);
+      return symbolicResources(overrides, path);
     },
   };
   return new Proxy({}, handler) as Resources;
