@@ -8,6 +8,7 @@
  * Usage: npx tsx bench/reliability.ts [steady] [chaos] [report] (report: re-render the markdown only). Needs the bundles built with bench/pools.reliability.ts into
  * dist-reliability/ (the Makefile's bench target does it).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,10 @@ const DYNAMODB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWr
 
 interface ReliabilityResult {
   scenario: string;
+  /** The commit the run measured. */
+  commit?: string;
+  /** AWS authorizations evaluated against the synthesized roles, and how many were denied (must be 0). */
+  iam?: { evaluated: number; denied: number };
   jobs: number;
   cancelled: number;
   ranExactlyOnce: number;
@@ -112,6 +117,8 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
+      commit: execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim(),
+      iam: summary.iam,
       priceTable: PRICES,
       environment: `local stack (moto, one emulated execution environment per function, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}`,
     };
@@ -140,13 +147,14 @@ function markdown(results: ReliabilityResult[]): string {
     '5 % reordered, 2 % dropped webhooks, 5 % of container creations failing, GitHub 5xx (2 %) and secondary rate limits (1 %), 1 % of jobs',
     'cancelled while queued, and the Docker orchestrator killed once between "JIT config generated" and "container created". Chaos also',
     'compresses time: host rules every 5 s, the reconciler every 30 s (AWS: 5 min), so its passes (deliveries, runs and jobs lists, GetItems of',
-    'the host rules) weigh 10 to 60 times more per job than they would on AWS.',
+    'the host rules) weigh 10 to 60 times more per job than they would on AWS. Every AWS call of every function is evaluated against the role',
+    'the stacks synthesize for it (local/iam/); a denied call fails the run.',
     '',
-    '| scenario | jobs | cancelled | ran exactly once | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | total (s) | jobs per minute |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | jobs | cancelled | ran exactly once | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.scenario} | ${r.jobs} | ${r.cancelled} | ${r.ranExactlyOnce} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} |`,
+        `| ${r.scenario} | ${r.jobs} | ${r.cancelled} | ${r.ranExactlyOnce} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
     ),
     '',
     'Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: 1,000 jobs arrive within 200 s and the two',
@@ -185,4 +193,4 @@ for (const scenario of scenarios.length > 0 ? scenarios : (['steady', 'chaos'] a
 }
 writeFileSync(resolve(resultsDir, 'reliability.md'), markdown(results));
 console.log(markdown(results));
-process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce === r.jobs) ? 0 : 1);
+process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);

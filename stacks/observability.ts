@@ -70,6 +70,9 @@ export class Observability extends Construct {
         namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: fn.function.functionName }, statistic: 'Sum', threshold: 0, period: 300,
       });
     }
+    alarm('webhook-secret-not-configured', 'the producer refuses webhooks: the webhook secret is missing or a placeholder (run make ci-deploy)', {
+      namespace: METRICS_NAMESPACE, metricName: 'WebhookSecretNotConfigured', dimensions: { service: 'producer' }, statistic: 'Sum', threshold: 0, period: 300,
+    });
     alarm('unroutable-jobs', 'jobs that no pool serves (check runs-on labels against pools.config.ts)', {
       namespace: METRICS_NAMESPACE, metricName: 'UnroutableJobs', dimensions: { service: 'producer' }, statistic: 'Sum', threshold: 0, period: 300,
     });

@@ -221,6 +221,7 @@ describe('deployable stack: invariants over the whole JSON', () => {
     expect(count('AWS/SQS/ApproximateAgeOfOldestMessage')).toBe(4);
     expect(count('AWS/Lambda/Errors')).toBe(functions.length);
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
+    expect(count('EphemeralRunners/WebhookSecretNotConfigured')).toBe(1);
     const [[, dashboard]] = of(json, 'aws_cloudwatch_dashboard') as [[string, Block]];
     const titles = (JSON.parse(String(dashboard.dashboard_body)) as { widgets: { properties: { title: string } }[] }).widgets.map((w) => w.properties.title);
     expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'Reconciler', 'GitHub rate limit remaining']));
@@ -386,6 +387,20 @@ describe('deployable stack: hardening', () => {
     expect(own).toMatchObject({ actions: ['ssm:GetParameters', 'ssm:DeleteParameter'] });
     // "$${…}" is Terraform's literal "${…}": IAM receives the policy variable.
     expect(own!.condition).toEqual([{ test: 'StringLike', variable: 'ec2:SourceInstanceARN', values: ['*/$${aws:ResourceTag/InstanceId}'] }]);
+  });
+
+  it('verifies every binary the deploy path downloads, and keeps keys and .env out of git and build contexts', () => {
+    const deployer = readFileSync('stacks/deployer.Dockerfile', 'utf8');
+    expect(deployer).toMatch(/gpg --batch --verify .*SHA256SUMS\.sig/);
+    expect(deployer).toMatch(/sha256sum -c -/);
+    const runner = readFileSync('functions/runner-lambda/Dockerfile', 'utf8');
+    expect(runner).toMatch(/test -n "\$\{RUNNER_SHA256\}"/);
+    expect(runner).toMatch(/echo "\$\{RUNNER_SHA256\}  \/tmp\/runner\.tar\.gz" \| sha256sum -c -/);
+    expect(runner).not.toMatch(/curl [^\n]*\| *tar/);
+    for (const file of ['.gitignore', '.dockerignore']) {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines).toEqual(expect.arrayContaining(['.env', '*.pem']));
+    }
   });
 
   it('gives the runner Lambda no permission beyond its logs, traces and failure destination', () => {
