@@ -18,7 +18,7 @@ describe('GitHub App credentials from SSM (Powertools parameters, moto)', () => 
   beforeAll(async () => {
     Object.assign(process.env, target.environment);
     sim = await startSimulator();
-    await ssm.send(new PutParameterCommand({ Name: `${prefix}/app-id`, Value: String(sim.appId), Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: `${prefix}/app-id`, Value: String(sim.appId), Type: 'SecureString' }));
     await ssm.send(new PutParameterCommand({ Name: `${prefix}/private-key`, Value: sim.privateKeyPem, Type: 'SecureString' }));
     await ssm.send(new PutParameterCommand({ Name: `${prefix}/bad-id`, Value: 'forty-two', Type: 'String' }));
   });

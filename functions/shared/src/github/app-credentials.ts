@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import type { GitHubAppCredentials } from './github-client';
 
 /**
- * The GitHub App's id and private key, from SSM parameters (the key a SecureString), through Powertools parameters:
+ * The GitHub App's id and private key, from SSM SecureStrings, through Powertools parameters:
  * fetched in one call, decrypted, cached for `maxAgeSeconds` per execution environment.
  */
 export async function loadGitHubAppCredentials(source: {
@@ -13,7 +13,8 @@ export async function loadGitHubAppCredentials(source: {
   readonly maxAgeSeconds?: number;
 }): Promise<GitHubAppCredentials> {
   const values = await getParametersByName(
-    { [source.appIdParameter]: {}, [source.privateKeyParameter]: { decrypt: true } },
+    // Both are SecureStrings (scripts/put-secrets.sh writes them so): read undecrypted, the id would be ciphertext.
+    { [source.appIdParameter]: { decrypt: true }, [source.privateKeyParameter]: { decrypt: true } },
     { maxAge: source.maxAgeSeconds ?? 300, throwOnError: false },
   );
   const issues = [];
