@@ -4,6 +4,7 @@
  * its jobs. Time to runner = job queued on GitHub (the simulator) → a runner took it. Writes bench/results/warm.json
  * and warm.md. Needs the bundles built with bench/pools.warm.ts into dist-warm/ (the Makefile's bench target does it).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,9 @@ try {
       return [label, { jobs: jobs.length, ranOnWarmRunner: onWarm, timeToRunnerMs: percentiles(waits, [50, 95, 99]) }];
     }),
   );
-  const summary = { ...result, jitConfigsForBothPools: registrations, jobsPerPool: JOBS, everyMs: EVERY_MS, environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}` };
+  const iam = { evaluated: local.iam.evaluated(), denied: local.iam.denials().length };
+  const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+  const summary = { ...result, jitConfigsForBothPools: registrations, jobsPerPool: JOBS, everyMs: EVERY_MS, iam, commit, environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}` };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(resolve(resultsDir, 'warm.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const row = (label: 'cold' | 'warm') => {
@@ -72,12 +75,13 @@ try {
     row('warm'),
     '',
     `JIT configs for both pools: ${registrations} (${(registrations / (2 * JOBS)).toFixed(2)} per job; a warm runner is registered before its job, not twice).`,
+    `IAM: ${iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${iam.denied} denied. Commit ${commit}.`,
     `Environment: ${summary.environment}. On EC2 the cold pool would wait for a VM boot (minutes), not a container start.`,
     '',
   ].join('\n');
   writeFileSync(resolve(resultsDir, 'warm.md'), markdown);
   console.log(markdown);
-  code = (result.warm as { ranOnWarmRunner: number }).ranOnWarmRunner > 0 ? 0 : 1;
+  code = (result.warm as { ranOnWarmRunner: number }).ranOnWarmRunner > 0 && iam.denied === 0 ? 0 : 1;
 } finally {
   await local.stop();
 }
