@@ -42,6 +42,8 @@ async function run(jobs: number): Promise<DispatchResult> {
     ...(await throwawayStack(root, 'bench-dispatch')),
     logLevel: 'WARN',
     poolsConfigPath: resolve(root, 'bench/pools.bench.ts'),
+    // This benchmark reads the launch messages off the pool queue itself: no orchestrator competes for them.
+    orchestrate: false,
     distDir: resolve(root, 'dist-bench'),
   });
   const { stack } = local;

@@ -59,6 +59,8 @@ export interface LocalStackOptions {
   readonly githubApp?: { readonly appId: number; readonly privateKeyPem: string; readonly apiUrl: string };
   /** The Docker engine the orchestrator talks to (DOCKER_HOST), e.g. the chaos scenario's fault-injecting proxy. */
   readonly orchestratorDockerHost?: string;
+  /** false: the Docker pools' queues are not fed to the orchestrator (a benchmark that reads the launch messages itself). */
+  readonly orchestrate?: boolean;
 }
 
 export interface StackFile {
@@ -225,7 +227,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const queueSource = orchestratorContracts.docker.eventSources.find((e) => e.kind === 'sqs-queue');
     const streamSource = messengerContract.eventSources.find((e) => e.kind === 'dynamodb-stream');
     // The orchestrator's role polls its pools' queues, the messenger's reads the stream (as the mappings do on AWS).
-    for (const queue of dockerQueues) {
+    for (const queue of options.orchestrate === false ? [] : dockerQueues) {
       sources.push(createSqsSource({ target: targets.get('orchestrator-docker')!, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: queueSource?.kind === 'sqs-queue' ? queueSource.batchSize : 10, invoke: (e) => orchestrator.invoke(e) }));
     }
     sources.push(

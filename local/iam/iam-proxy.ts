@@ -293,6 +293,12 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
   const iam = new IAMClient(config);
   const kms = new KMSClient(config);
   const sns = new SNSClient(config);
+  const cache = new Map<string, Promise<string | undefined>>();
+  const once = (key: string, read: () => Promise<string | undefined>) => {
+    if (!cache.has(key)) cache.set(key, read());
+    return cache.get(key)!;
+  };
+  const keyArn = (keyId: string) => once(`key ${keyId}`, async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn);
   const tags = (list: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   return {
     accountId: options.accountId,
@@ -303,16 +309,17 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterVal
         return undefined; // no such parameter: nothing to evaluate on
       }
     },
-    async topicKeyArn(topicArn) {
-      const keyId = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn })).catch(() => undefined))?.Attributes?.KmsMasterKeyId;
-      if (!keyId || keyId.startsWith('alias/aws/')) return undefined;
-      return (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn;
-    },
+    // A topic's key and a key's ARN do not change while the stack runs: read once.
+    topicKeyArn: (topicArn) =>
+      once(`topic ${topicArn}`, async () => {
+        const keyId = (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn })).catch(() => undefined))?.Attributes?.KmsMasterKeyId;
+        return keyId && !keyId.startsWith('alias/aws/') ? keyArn(keyId) : undefined;
+      }),
     async parameterKeyArn(name) {
       const { Parameters = [] } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] })).catch(() => ({ Parameters: [] }));
       const keyId = Parameters[0]?.Type === 'SecureString' ? Parameters[0].KeyId : undefined;
       if (!keyId || keyId === 'alias/aws/ssm') return undefined;
-      return (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn;
+      return keyArn(keyId);
     },
     async parameterValue(name) {
       return (await ssm.send(new GetParameterCommand({ Name: name })).catch(() => undefined))?.Parameter?.Value;

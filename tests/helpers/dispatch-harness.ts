@@ -19,10 +19,11 @@ import { createStreamSource } from '../../local/event-sources/dynamodb-stream-so
 import type { EventSource } from '../../local/event-sources/event-source';
 import { createSqsSource } from '../../local/event-sources/sqs-source';
 import { lambdaContext } from '../../local/lambda-context.mjs';
-import { provisionDispatchTopology, provisionKey, type ProvisionedTopology } from '../../local/provision';
+import { provisionDispatchTopology, type ProvisionedTopology } from '../../local/provision';
 import { dispatchTopology } from '../../stacks/dispatch-topology';
 import { resourceNames } from '../../stacks/resource-names';
-import { createJobsTable, motoTarget } from './aws';
+import { motoTarget } from './aws';
+import { enforcedIam } from './iam';
 import { quietPowertools } from './handler-ports';
 import { producerHarness, TEST_SECRET } from './producer-harness';
 import { examplePayload, signedDelivery } from './webhooks';
@@ -40,28 +41,30 @@ export interface DispatchHarnessOptions {
   readonly limits?: Partial<RoundLimits>;
   /** Override the Jobs topic (e.g. a missing one, to make launch publishing fail). */
   readonly jobsTopicArn?: string;
+  /** Actions a test means to be refused (a topic outside the publisher's role). */
+  readonly expectDenied?: readonly string[];
 }
 
 export async function dispatchHarness(options: DispatchHarnessOptions) {
   const target = motoTarget();
-  const prefix = `t${randomUUID().slice(0, 8)}`;
-  const tableName = await createJobsTable(target, prefix);
-  const messagesKey = await provisionKey(target, `alias/${resourceNames(prefix).messagesKeyAlias}`);
-  const topology: ProvisionedTopology = await provisionDispatchTopology(target, dispatchTopology(prefix, options.config), resourceNames(prefix).publisherInbox, messagesKey.keyId);
+  // Under enforced IAM: each handler's clients act as the role the stacks synthesize for it (tests/helpers/iam.ts).
+  const iam = await enforcedIam({ pools: options.config });
+  const { prefix, tableName } = iam;
+  const topology: ProvisionedTopology = await provisionDispatchTopology(target, dispatchTopology(prefix, options.config), resourceNames(prefix).publisherInbox, iam.messagesKey.keyId);
   const dynamodb = new DynamoDBClient(target.clientConfig);
-  const sns = new SNSClient(target.clientConfig);
   const sqs = new SQSClient(target.clientConfig);
-  const producer = producerHarness({ target, tableName, config: options.config });
+  const producer = producerHarness({ target: iam.as('producer'), tableName, config: options.config });
+  const asPublisher = iam.as('publisher');
 
   const messenger = createMessengerHandler({
-    bus: new SnsDispatchBus(sns, { publisher: topology.publisherTopicArn }),
+    bus: new SnsDispatchBus(new SNSClient(iam.as('messenger').clientConfig), { publisher: topology.publisherTopicArn }),
     traceHeader: () => undefined,
     ...quietPowertools('messenger'),
   });
   const publisher = createPublisherHandler({
     config: options.config,
-    store: new DynamoDbDispatchStore(dynamodb, tableName),
-    bus: new SnsDispatchBus(sns, { jobs: options.jobsTopicArn ?? topology.jobsTopicArn, publisher: topology.publisherTopicArn }),
+    store: new DynamoDbDispatchStore(new DynamoDBClient(asPublisher.clientConfig), tableName),
+    bus: new SnsDispatchBus(new SNSClient(asPublisher.clientConfig), { jobs: options.jobsTopicArn ?? topology.jobsTopicArn, publisher: topology.publisherTopicArn }),
     now: options.now ?? (() => new Date()),
     traceHeader: () => 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
     limits: { ...DEFAULT_ROUND_LIMITS, ...options.limits },
@@ -75,6 +78,7 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
   };
   const stream: EventSource = await createStreamSource({
     target,
+    reader: iam.as('messenger'),
     tableName,
     startingPosition: 'TRIM_HORIZON',
     invoke: (event) => {
@@ -105,6 +109,7 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
 
   return {
     target,
+    iam,
     tableName,
     topology,
     dynamodb,
@@ -132,6 +137,11 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
     async close() {
       await stream.stop();
       await inbox.stop();
+      await iam.stop();
+      // A call the synthesized roles refuse is a bug that AWS would show; a test that means one says so.
+      const denials = iam.proxy.denials().filter((d) => !options.expectDenied?.includes(d.action));
+      if (denials.length > 0) throw new Error(`calls the synthesized roles refuse: ${JSON.stringify(denials)}`);
+      if (iam.proxy.evaluated() === 0) throw new Error('no AWS call was evaluated: the handlers did not go through the IAM proxy');
     },
   };
 }

@@ -48,6 +48,7 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
     prefix,
     tableName,
     secretsKey,
+    messagesKey,
     subnetIds,
     proxy,
     launchTemplateIds,

@@ -144,7 +144,8 @@ describe('dispatch flow control', () => {
   }, 60_000);
 
   it('a launch that cannot be published puts its job back in the queue, slot freed', async () => {
-    const h = await dispatchHarness({ config: dockerPoolLimits(5, 1_000), jobsTopicArn: 'arn:aws:sns:us-east-1:000000000000:no-such-topic' });
+    // A topic that is not the stack's: the publisher's role may not publish there (AuthorizationError, as on AWS).
+    const h = await dispatchHarness({ config: dockerPoolLimits(5, 1_000), jobsTopicArn: 'arn:aws:sns:us-east-1:000000000000:no-such-topic', expectDenied: ['sns:Publish'] });
     const [jobId] = await queueJobs(h, 26_000_000, 1);
 
     await h.settle();
