@@ -10,7 +10,8 @@ import { createOrchestratorHandler } from '../../functions/orchestrators/src/orc
 import { DEFAULT_RECONCILE_LIMITS } from '../../functions/orchestrators/src/reconcile';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import { ensureSimRunnerImage } from '../../sim/runner/image';
-import { createJobsTable, motoTarget } from './aws';
+import { motoTarget } from './aws';
+import { enforcedIam } from './iam';
 import { quietPowertools } from './handler-ports';
 import { simulatorWithClient } from './simulator';
 
@@ -24,8 +25,12 @@ export async function orchestratorHarness(options: { config: PoolsConfig; host?:
   const target = motoTarget();
   const docker = new Docker();
   await ensureSimRunnerImage(docker);
-  const tableName = await createJobsTable(target, 'orch');
+  // The handler acts as the Docker orchestrator's synthesized role (enforced IAM); the test's own set-up and reads
+  // (the publisher's part of a launch, the assertions) use the deployer's key.
+  const iam = await enforcedIam({ pools: options.config });
+  const { tableName } = iam;
   const dynamodb = new DynamoDBClient(target.clientConfig);
+  const asOrchestrator = new DynamoDBClient(iam.as('orchestrator-docker').clientConfig);
   const env = await simulatorWithClient();
   const managedBy = `test-${randomUUID().slice(0, 8)}`;
   const host = options.host?.(docker, managedBy) ?? new DockerHost(docker, managedBy);
@@ -35,8 +40,8 @@ export async function orchestratorHarness(options: { config: PoolsConfig; host?:
     config: options.config,
     host,
     github: env.client,
-    launches,
-    slots: dispatch,
+    launches: new DynamoDbLaunchStore(asOrchestrator, tableName),
+    slots: new DynamoDbDispatchStore(asOrchestrator, tableName),
     now: () => Date.now(),
     sleep: async () => undefined,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
@@ -59,7 +64,7 @@ export async function orchestratorHarness(options: { config: PoolsConfig; host?:
     };
     return handler(event, lambdaContext('orchestrator'));
   };
-  return { ...env, docker, host, tableName, dynamodb, launches, dispatch, invoke, managedBy };
+  return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, managedBy };
 }
 
 /** A launch message for a job the publisher dispatched, as on the pool's queue. */

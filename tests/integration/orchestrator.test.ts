@@ -40,6 +40,10 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
   afterAll(async () => {
     for (const container of await h.host.list()) await h.host.delete(container.runnerName);
     await h.sim.stop();
+    await h.iam.stop();
+    // Every call the orchestrator made was within its synthesized role.
+    expect(h.iam.proxy.evaluated()).toBeGreaterThan(0);
+    expect(h.iam.proxy.denials()).toEqual([]);
   });
 
   it('launches a JIT runner in a container that runs the job and leaves nothing behind', async () => {
