@@ -157,7 +157,7 @@ function markdown(results: ReliabilityResult[]): string {
         `| ${r.scenario} | ${r.jobs} | ${r.cancelled} | ${r.ranExactlyOnce} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
     ),
     '',
-    'Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: 1,000 jobs arrive within 200 s and the two',
+    `Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: ${(results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)} jobs arrive within ${Math.ceil(((results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)) / BURST) * 10} s and the two`,
     'pools hold 12 runners, so the queue drains at the pools\' throughput (jobs per minute). "Duplicate runners" counts launches beyond one per',
     'job that ran: a job taken by another job\'s runner (job stealing) gets a new runner, and a crashed or failed launch is relaunched.',
     '',
