@@ -66,8 +66,6 @@ export interface IamProxyOptions {
   readonly adminCredentials: Credentials;
   readonly port?: number;
   readonly onDenied?: (denial: Denial) => void;
-  /** Do not hold the process open (a test file's shared proxy). */
-  readonly unref?: boolean;
 }
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
@@ -173,7 +171,9 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     handle(req, res).catch((error: unknown) => reply(res, 500, { 'content-type': 'text/plain' }, `iam proxy: ${String(error)}`));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  if (options.unref) server.unref();
+  // The proxy never keeps a process alive by itself (a test file's, or one whose stop() was missed): its callers do.
+  server.unref();
+  server.on('connection', (socket) => socket.unref());
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

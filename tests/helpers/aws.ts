@@ -49,7 +49,7 @@ export function strictMotoTarget(): Promise<AwsTarget> {
   strict ??= (async () => {
     const admin = motoTarget();
     // Unreferenced: it lives as long as the test file's process, without holding it open.
-    const proxy = await startIamProxy({ upstream: admin.endpoint, region: admin.region, accountId: LOCAL_ACCOUNT_ID, policies: () => undefined, adminCredentials: admin.clientConfig.credentials, unref: true });
+    const proxy = await startIamProxy({ upstream: admin.endpoint, region: admin.region, accountId: LOCAL_ACCOUNT_ID, policies: () => undefined, adminCredentials: admin.clientConfig.credentials});
     return awsTarget(proxy.endpoint, admin.region);
   })();
   return strict;

@@ -153,6 +153,7 @@ describe('orchestrator: host creation failure', () => {
   }, 120_000);
   afterAll(async () => {
     await h.sim.stop();
+    await h.iam.stop();
   });
 
   it('deletes the registration, frees the slot, and gives the job back with a back-off; gives up after the limit', async () => {

@@ -55,6 +55,7 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     h = await orchestratorHarness({ config });
   }, 120_000);
   afterAll(async () => {
+    await h.iam.stop();
     for (const container of await h.host.list()) await h.host.delete(container.runnerName);
     await h.sim.stop();
   });
