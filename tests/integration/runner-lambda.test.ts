@@ -3,7 +3,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { PayloadError } from '@runners/shared';
 import type { Context } from 'aws-lambda';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -82,10 +81,20 @@ describe('runner Lambda', () => {
     // The daemon was killed and the file is gone: a reused execution environment starts clean.
     expect(outcome).toMatchObject({ outcome: 'finished', leftoverProcesses: 1 });
     expect(readdirSync(workRoot)).toEqual([]);
-    // SIGKILL is delivered at once, the process table entry goes when init reaps the orphan: give it a moment.
-    const running = () => /^sleep 300$/m.test(execFileSync('ps', ['-eo', 'args']).toString());
-    for (let i = 0; i < 30 && running(); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(running()).toBe(false);
+    // No process carrying this run's marker (its environment, inherited by everything the job starts) is left.
+    const marker = /^EPHEMERAL_RUNNERS_RUN=.+$/m.exec(jobEnv)![0];
+    const marked = () =>
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+          } catch {
+            return false;
+          }
+        });
+    for (let i = 0; i < 30 && marked().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(marked()).toEqual([]);
     rmSync(spy, { recursive: true, force: true });
   }, 30_000);
 
