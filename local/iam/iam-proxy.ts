@@ -7,7 +7,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authorizationsFor, UnmodelledOperationError, type Authorization, type AwsRequest, type ResourceFacts } from './request-authorization';
+import { authorizationsFor, ssmImageParameter, UnmodelledOperationError, type Authorization, type AwsRequest, type ResourceFacts } from './request-authorization';
 import { serviceLimitViolation } from './service-limits';
 import type { PolicyDocument } from './synthesized-policies';
 
@@ -153,8 +153,9 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const name = request.input['LaunchTemplate.LaunchTemplateName'];
     if (!id && !name) return body;
     const template = await facts.launchTemplate({ ...(id ? { id: String(id) } : {}), ...(name ? { name: String(name) } : {}) });
-    if (!template?.imageId?.startsWith('resolve:ssm:')) return body;
-    const imageId = await facts.parameterValue(template.imageId.slice('resolve:ssm:'.length));
+    const parameter = template?.imageId ? ssmImageParameter(template.imageId) : undefined;
+    if (!parameter) return body;
+    const imageId = await facts.parameterValue(parameter);
     return Buffer.concat([body, Buffer.from(`&ImageId=${encodeURIComponent(imageId ?? 'unresolvable')}`)]);
   };
 
@@ -286,7 +287,7 @@ function escapeXml(text: string): string {
 }
 
 /** Tags and launch templates, read from moto with the admin key (what IAM sees of a resource when it evaluates). */
-function emulatorFacts(options: IamProxyOptions): ResourceFacts & { parameterValue(name: string): Promise<string | undefined> } {
+function emulatorFacts(options: IamProxyOptions): ResourceFacts {
   const config = { endpoint: options.upstream, region: options.region, credentials: options.adminCredentials };
   const ssm = new SSMClient(config);
   const ec2 = new EC2Client(config);

@@ -32,7 +32,7 @@ export interface ResourceFacts {
   /** `ec2:Owner` of an AMI: "amazon" for Amazon's, else the owner's account id. */
   imageOwner(imageId: string): Promise<string | undefined>;
   /** A parameter's value (what `resolve:ssm:` resolves to). */
-  parameterValue?(name: string): Promise<string | undefined>;
+  parameterValue(name: string): Promise<string | undefined>;
   launchTemplate(reference: { id?: string; name?: string }): Promise<{ id: string; imageId?: string; securityGroupIds: string[]; instanceProfileRoleArn?: string } | undefined>;
 }
 
@@ -41,6 +41,11 @@ export class UnmodelledOperationError extends Error {
     super(`the local IAM evaluator does not model ${request.service}:${request.operation}; add it to local/iam/request-authorization.ts`);
     this.name = 'UnmodelledOperationError';
   }
+}
+
+/** The parameter a launch template's `resolve:ssm:<name>[:version]` image names, or undefined for a plain AMI id. */
+export function ssmImageParameter(imageId: string): string | undefined {
+  return imageId.startsWith('resolve:ssm:') ? imageId.slice('resolve:ssm:'.length).replace(/:\d+$/, '') : undefined;
 }
 
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -188,13 +193,13 @@ async function ec2Authorizations(request: AwsRequest, facts: ResourceFacts, arn:
     const out: Authorization[] = [];
     // A launch template's `resolve:ssm:` image is read with the caller's rights (EC2 user guide, "Use a Systems
     // Manager parameter instead of an AMI ID": the caller needs ssm:GetParameters on the parameter).
-    if (imageId.startsWith('resolve:ssm:')) {
-      const name = imageId.slice('resolve:ssm:'.length).replace(/:\d+$/, '');
-      out.push({ action: 'ssm:GetParameters', resource: arn('ssm', `parameter${name.startsWith('/') ? name : `/${name}`}`) });
+    const imageParameter = ssmImageParameter(imageId);
+    if (imageParameter) {
+      out.push({ action: 'ssm:GetParameters', resource: arn('ssm', `parameter${imageParameter.startsWith('/') ? imageParameter : `/${imageParameter}`}`) });
     }
     const launch = (resource: string, context: Record<string, string | string[]> = {}) => out.push({ action: 'ec2:RunInstances', resource, context: { ...context, ...(template ? { 'ec2:LaunchTemplate': ec2(`launch-template/${template.id}`) } : {}) } });
     // Resource types RunInstances is authorized on (service authorization reference, Amazon EC2, RunInstances).
-    const resolvedImage = imageId.startsWith('resolve:ssm:') ? await facts.parameterValue?.(imageId.slice('resolve:ssm:'.length).replace(/:\d+$/, '')) : imageId;
+    const resolvedImage = imageParameter ? await facts.parameterValue(imageParameter) : imageId;
     const owner = resolvedImage ? await facts.imageOwner(resolvedImage) : undefined;
     launch(`${arn('ec2', '').replace(/:[^:]*:$/, '::')}image/${resolvedImage || '*'}`, owner ? { 'ec2:Owner': owner } : {});
     launch(ec2('instance/*'), { ...requestTags('instance'), ...(input.InstanceType ? { 'ec2:InstanceType': str(input.InstanceType) } : {}) });
