@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CHECKPOINT_DISABLE := 1
+# Everything runs on the Node.js that Lambda runs (.nvmrc, installed into .tools/node by scripts/install-node.sh).
+NODE := .tools/node/bin/node
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
@@ -17,14 +20,18 @@ TERRAFORM := terraform -chdir=$(TF_DIR)
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(NODE_DEPS) $(MOTO) ## npm packages and the moto venv (only when their lock files changed)
+install: $(NODE) $(NODE_DEPS) $(MOTO) ## Lambda's Node (.nvmrc), npm packages and the moto venv (only when their inputs changed)
 
 tools: $(ACTIONLINT) ## actionlint, for the workflow files (go install)
 
 $(ACTIONLINT):
 	GOBIN=$(CURDIR)/.tools go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-$(NODE_DEPS): package.json package-lock.json $(wildcard functions/*/package.json)
+$(NODE): .nvmrc scripts/install-node.sh
+	bash scripts/install-node.sh
+	@touch $@
+
+$(NODE_DEPS): $(NODE) package.json package-lock.json $(wildcard functions/*/package.json)
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -83,7 +90,7 @@ demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a
 sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 	npx tsx sim/main.ts
 
-runner-image: ## build the simulated runner image (offline, docker import)
+runner-image: $(NODE) ## build the simulated runner image (offline, docker import)
 	bash sim/runner/build-image.sh
 
 bench: install ## benchmarks on the local stack; results in bench/results/

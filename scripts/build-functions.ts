@@ -7,6 +7,7 @@ import { build, type Plugin } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const poolsConfig = resolve(root, process.env.POOLS_CONFIG ?? 'pools.config.ts');
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
         bundle: true,
         format: 'esm',
         platform: 'node',
-        target: 'node20',
+        target: ESBUILD_TARGET,
         mainFields: ['module', 'main'],
         minify: true,
         sourcemap: 'linked',

@@ -10,6 +10,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { ContractRole } from './contract-role';
+import { LAMBDA_RUNTIME } from './lambda-runtime';
 import { DEAD_LETTER_RETENTION_SECONDS } from './dispatch-topology';
 import { resolve } from 'node:path';
 import type { DeploymentContract, EventSourceSpec, Permission } from '@runners/shared/deployment';
@@ -106,7 +107,7 @@ export class TracedFunction extends Construct {
             const path = resolve((this.node.tryGetContext('bundleDir') as string | undefined) ?? DIST, props.code.bundle);
             if (!existsSync(resolve(path, 'index.mjs'))) throw new Error(`${path}/index.mjs is missing: run "make build" before synthesizing`);
             const asset = new TerraformAsset(this, 'bundle', { path, type: AssetType.ARCHIVE });
-            return { filename: asset.path, sourceCodeHash: asset.assetHash, handler: 'index.handler', runtime: 'nodejs22.x' };
+            return { filename: asset.path, sourceCodeHash: asset.assetHash, handler: 'index.handler', runtime: LAMBDA_RUNTIME };
           })()
         : { packageType: 'Image', imageUri: props.code.imageUri };
     this.function = new LambdaFunction(this, 'function', {

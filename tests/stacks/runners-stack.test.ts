@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Testing } from 'cdktf';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { JOBS_TABLE } from '@runners/shared';
+import { LAMBDA_RUNTIME } from '../../stacks/lambda-runtime';
 import { RunnersStack } from '../../stacks/runners-stack';
 import { jobsTableCreateInput } from '../../local/provision';
 import { testPoolsConfig } from '../helpers/pools';
@@ -32,6 +33,13 @@ describe('RunnersStack synth', () => {
     });
 
     expect(matches).toBe(true);
+  });
+
+  it('deploys every zip function on the Lambda runtime the project runs and bundles for (.nvmrc)', () => {
+    const functions = Object.values(synth().resource.aws_lambda_function!) as { runtime?: string; package_type?: string }[];
+    const zipped = functions.filter((f) => f.package_type !== 'Image');
+    expect(zipped.length).toBeGreaterThan(3);
+    for (const fn of zipped) expect(fn.runtime).toBe(LAMBDA_RUNTIME);
   });
 
   it('synthesizes the same keys and indexes that the local stack provisions on moto', () => {
