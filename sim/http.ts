@@ -10,6 +10,8 @@ export interface Request {
   readonly query: URLSearchParams;
   readonly headers: IncomingMessage['headers'];
   readonly body: unknown;
+  /** Settles when the client's connection closes (answered, or the client went away). */
+  readonly closed: Promise<void>;
 }
 
 export interface Reply {

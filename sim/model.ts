@@ -27,7 +27,36 @@ export interface SimRunner {
   readonly createdAt: number;
   /** A waiting `next job` request of the runner, resolved on assignment. */
   waiter?: (job: SimJob | undefined) => void;
+  /** The listener's message session (one per runner, as on GitHub). */
+  session?: string;
+  /** Long polls of the runner open right now: while one is open, GitHub sees the runner. */
+  openPolls: number;
+  /** The last time the runner was heard from (a poll began or ended, a renewal). */
+  lastSeenAt: number;
 }
+
+/**
+ * GitHub's clocks, which the simulator keeps (scaled down in tests). Realistic defaults in REALISTIC_TIMING.
+ */
+export interface SimTiming {
+  /** GitHub assigns queued jobs to idle runners asynchronously, not inside the request that queued them. */
+  readonly assignDelayMs: number;
+  /** A runner with no open poll that has not been heard from this long shows `offline`. */
+  readonly offlineAfterMs: number;
+  /** How long a job request holds without renewal; then the job fails ("lost communication with the server"). */
+  readonly jobLockMs: number;
+  /** How often a runner renews its job request. */
+  readonly renewEveryMs: number;
+}
+
+/*
+ * actions/runner, src/Runner.Listener/JobDispatcher.cs: the job request is renewed every 60 s and is "valid till" now
+ * + 10 minutes; a runner whose renewals stop loses the job, which GitHub fails with "The self-hosted runner: … lost
+ * communication with the server" (seen in actions/runner #1546, #3539). The listener's long poll lasts ~50 s
+ * (MessageListener.cs); GitHub does not document when a silent runner turns offline: the simulator says 90 s (one
+ * poll and a margin). An idle runner gets its job within a second or two of it queueing.
+ */
+export const REALISTIC_TIMING: SimTiming = { assignDelayMs: 1_000, offlineAfterMs: 90_000, jobLockMs: 600_000, renewEveryMs: 60_000 };
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed';
 
@@ -45,6 +74,10 @@ export interface SimJob {
   readonly installationId: number;
   status: JobStatus;
   conclusion: string | null;
+  /** In progress: the job request holds until then unless renewed. */
+  lockedUntil?: number;
+  /** Why a job ended other than by its runner (`lost communication`, `cancelled`). */
+  endedBy?: 'runner' | 'lost-communication' | 'cancel' | 'queue-timeout';
   runnerId?: number;
   runnerName?: string;
   runnerGroupId?: number;
@@ -69,11 +102,14 @@ export class SimModel {
   private nextJobId = 1_000_000;
   private nextRunId = 50_000;
   private readonly repoIds = new Map<string, number>();
+  private assignTimer: NodeJS.Timeout | undefined;
 
   constructor(
     accounts: readonly string[],
     private readonly onJobEvent: (event: JobEvent) => void,
     private readonly now: () => number = Date.now,
+    /** Immediate assignment by default (unit tests); the simulator server keeps GitHub's clocks. */
+    public timing: SimTiming = { ...REALISTIC_TIMING, assignDelayMs: 0 },
   ) {
     accounts.forEach((login, i) => this.installations.set(1_000 + i, { id: 1_000 + i, account: { login, id: 9_000 + i, type: 'Organization' } }));
   }
@@ -111,6 +147,8 @@ export class SimModel {
       status: 'offline',
       busy: false,
       createdAt: this.now(),
+      openPolls: 0,
+      lastSeenAt: this.now(),
     };
     this.runners.set(runner.id, runner);
     return runner;
@@ -146,25 +184,82 @@ export class SimModel {
       return job;
     });
     for (const job of created) this.onJobEvent({ job, action: 'queued' });
-    this.assign();
+    this.requestAssignment();
     return created;
   }
 
-  /** A runner connects with its JIT credential: online, idle. */
-  connect(runner: SimRunner): void {
+  /**
+   * A listener opens its message session with its JIT credential: the runner is online. One session per runner: a
+   * second listener gets a conflict while the first is heard from (actions/runner MessageListener.cs retries a
+   * session conflict, then exits with SessionConflict).
+   */
+  openSession(runner: SimRunner): string | 'conflict' {
+    if (runner.session && runner.status === 'online') return 'conflict';
+    runner.session = randomBytes(8).toString('hex');
     runner.status = 'online';
+    runner.lastSeenAt = this.now();
+    return runner.session;
   }
 
-  /** The runner waits for a job; resolved at once if one matches. */
+  /** The listener leaves: it deleted its session (GitHub shows the runner offline at once). */
+  closeSession(runner: SimRunner, session: string): void {
+    if (runner.session !== session) return;
+    runner.session = undefined;
+    runner.status = 'offline';
+    runner.waiter?.(undefined);
+  }
+
+  /** The runner waits for a job (a long poll is open); given one after GitHub's assignment delay. */
   waitForJob(runner: SimRunner, resolve: (job: SimJob | undefined) => void): void {
     runner.waiter = resolve;
-    this.assign();
+    runner.lastSeenAt = this.now();
+    this.requestAssignment();
+  }
+
+  /** The runner renews its job request: it holds for another `jobLockMs`. `cancelled`: the job was cancelled. */
+  renewJob(runner: SimRunner, jobId: number): { cancelled: boolean } | 'not-assigned' {
+    const job = this.jobs.get(jobId);
+    runner.lastSeenAt = this.now();
+    if (!job || runner.jobId !== jobId) return 'not-assigned';
+    if (job.status === 'completed') return job.conclusion === 'cancelled' ? { cancelled: true } : 'not-assigned';
+    job.lockedUntil = this.now() + this.timing.jobLockMs;
+    return { cancelled: false };
+  }
+
+  /**
+   * GitHub's clocks: a runner with no open poll that has not been heard from for `offlineAfterMs` is offline (its
+   * session gone); a job whose request was not renewed for `jobLockMs` fails, and its runner is no longer busy. The
+   * registration stays (GitHub removes an offline ephemeral runner only after a day): deleting it is ours to do.
+   */
+  sweep(): void {
+    const t = this.now();
+    for (const runner of this.runners.values()) {
+      if (runner.status === 'online' && runner.openPolls === 0 && t - runner.lastSeenAt > this.timing.offlineAfterMs) {
+        runner.status = 'offline';
+        runner.session = undefined;
+      }
+    }
+    for (const job of this.jobs.values()) {
+      if (job.status !== 'in_progress' || job.lockedUntil === undefined || job.lockedUntil > t) continue;
+      this.finish(job, 'failure', 'lost-communication');
+      const runner = job.runnerId === undefined ? undefined : this.runners.get(job.runnerId);
+      if (runner && runner.jobId === job.id) {
+        runner.busy = false;
+        runner.jobId = undefined;
+      }
+    }
+  }
+
+  /** Stops the assignment timer (the simulator's shutdown). */
+  stop(): void {
+    clearTimeout(this.assignTimer);
+    this.assignTimer = undefined;
   }
 
   completeJob(runner: SimRunner, jobId: number, conclusion: string): 'completed' | 'not-assigned' {
     const job = this.jobs.get(jobId);
     if (!job || runner.jobId !== jobId) return 'not-assigned';
-    if (job.status !== 'completed') this.finish(job, conclusion);
+    if (job.status !== 'completed') this.finish(job, conclusion, 'runner');
     runner.busy = false;
     runner.jobId = undefined;
     // Ephemeral: one job, then the registration is gone.
@@ -175,19 +270,30 @@ export class SimModel {
   /** Cancel: a queued job completes as cancelled with no runner; a running one is cancelled on its runner. */
   cancelJob(job: SimJob): void {
     if (job.status === 'completed') return;
-    this.finish(job, 'cancelled');
+    this.finish(job, 'cancelled', 'cancel');
   }
 
   /** Jobs queued longer than `timeoutMs` are cancelled (GitHub: 24 h). */
   expireQueued(timeoutMs: number): void {
-    for (const job of this.jobs.values()) if (job.status === 'queued' && this.now() - job.createdAt > timeoutMs) this.finish(job, 'cancelled');
+    for (const job of this.jobs.values()) if (job.status === 'queued' && this.now() - job.createdAt > timeoutMs) this.finish(job, 'cancelled', 'queue-timeout');
   }
 
-  private finish(job: SimJob, conclusion: string): void {
+  private finish(job: SimJob, conclusion: string, endedBy: NonNullable<SimJob['endedBy']>): void {
     job.status = 'completed';
     job.conclusion = conclusion;
+    job.endedBy = endedBy;
+    job.lockedUntil = undefined;
     job.completedAt = this.now();
     this.onJobEvent({ job, action: 'completed' });
+  }
+
+  /** Assignment runs `assignDelayMs` after something changed (at once when 0), as GitHub's does: asynchronously. */
+  private requestAssignment(): void {
+    if (this.timing.assignDelayMs <= 0) return this.assign();
+    this.assignTimer ??= setTimeout(() => {
+      this.assignTimer = undefined;
+      this.assign();
+    }, this.timing.assignDelayMs);
   }
 
   /** GitHub's rule: each waiting idle runner gets the oldest queued job it can run. */
@@ -204,6 +310,7 @@ export class SimModel {
       job.runnerId = runner.id;
       job.runnerName = runner.name;
       job.runnerGroupId = runner.groupId;
+      job.lockedUntil = this.now() + this.timing.jobLockMs;
       runner.busy = true;
       runner.jobId = job.id;
       const waiter = runner.waiter!;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
 import { Deliveries, deliveryItem, type WebhookFaults } from './deliveries';
 import { error, etagOf, readJson, Router, send, type Reply, type Request } from './http';
-import { jobBody, runnerBody, SimModel, type Scope, type SimJob, type SimRunner } from './model';
+import { jobBody, REALISTIC_TIMING, runnerBody, SimModel, type Scope, type SimJob, type SimRunner, type SimTiming } from './model';
 import { workflowJobPayload } from './payloads';
 
 /*
@@ -27,6 +27,8 @@ export interface SimulatorOptions {
   readonly queueTimeoutMs?: number;
   /** Seed of the fault dice, for reproducible runs. */
   readonly seed?: number;
+  /** GitHub's clocks (assignment delay, offline after, job lock, renewal); REALISTIC_TIMING by default. */
+  readonly timing?: Partial<SimTiming>;
 }
 
 export interface RestFaults {
@@ -82,6 +84,13 @@ const jitBody = z.object({
   work_folder: z.string().optional(),
 });
 
+const timingSpec = z.strictObject({
+  assignDelayMs: z.int().min(0).max(60_000),
+  offlineAfterMs: z.int().min(100),
+  jobLockMs: z.int().min(100),
+  renewEveryMs: z.int().min(50),
+}).partial();
+
 const runSpec = z.object({
   owner: z.string(),
   repo: z.string(),
@@ -118,8 +127,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       repositoryId: job.repoId,
       orderKey: String(job.id),
     });
-  });
-  const sweeper = setInterval(() => model.expireQueued(options.queueTimeoutMs ?? 24 * HOUR * 1000), 250);
+  }, Date.now, { ...REALISTIC_TIMING, ...options.timing });
+  const sweeper = setInterval(() => {
+    model.expireQueued(options.queueTimeoutMs ?? 24 * HOUR * 1000);
+    model.sweep();
+  }, 250);
 
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -312,35 +324,58 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   router.on('GET', '/rate_limit', () => ({ status: 200, body: { resources: { core: { limit: 5000, remaining: 5000, reset: now() + HOUR, used: 0 } } } }));
 
-  // The simulated runner's protocol (what the real runner does with the Actions service, much simplified).
+  // The simulated runner's protocol: what the real listener does with the Actions service, reduced to its
+  // observable contract (sim/runner/layout/bin/listener.mjs): a message session per runner, long polls for the next
+  // job, job-request renewals, completion. The simulator watches these connections: a runner whose polls stop goes
+  // offline, a job whose renewals stop fails (model.sweep, GitHub's clocks in model.timing).
   const runnerOf = (r: Request): SimRunner | Reply => {
     const secret = /^RunnerToken\s+(.+)$/.exec(String(r.headers.authorization ?? ''))?.[1];
     const runner = [...model.runners.values()].find((x) => x.secret === secret);
     return runner ?? error(401, 'runner not registered (deleted, or already ran its job)');
   };
-  router.on('POST', '/_runner/connect', (r) => {
+  router.on('POST', '/_runner/sessions', (r) => {
     const runner = runnerOf(r);
     if (isReply(runner)) return runner;
-    model.connect(runner);
-    return { status: 200, body: { runnerId: runner.id, name: runner.name } };
+    const session = model.openSession(runner);
+    if (session === 'conflict') return error(409, 'A session for this runner already exists.', { 'x-sim-exception': 'TaskAgentSessionConflictException' });
+    return { status: 200, body: { sessionId: session, agent: { id: runner.id, name: runner.name } } };
   });
-  router.on('GET', '/_runner/next', async (r) => {
+  router.on('DELETE', '/_runner/sessions/{session_id}', (r) => {
     const runner = runnerOf(r);
     if (isReply(runner)) return runner;
-    const waitMs = Math.min(30_000, Number(r.query.get('waitMs') ?? 20_000));
+    model.closeSession(runner, r.params.session_id!);
+    return { status: 204 };
+  });
+  router.on('GET', '/_runner/sessions/{session_id}/next', async (r) => {
+    const runner = runnerOf(r);
+    if (isReply(runner)) return runner;
+    if (runner.session !== r.params.session_id) return error(404, 'session not found (expired: the runner was offline)');
+    const waitMs = Math.min(50_000, Number(r.query.get('waitMs') ?? 20_000));
+    runner.openPolls++;
     const job = await new Promise<SimJob | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        if (runner.waiter === done) runner.waiter = undefined;
-        resolve(undefined);
-      }, waitMs);
+      const timer = setTimeout(() => done(undefined), waitMs);
       const done = (assigned: SimJob | undefined) => {
         clearTimeout(timer);
+        if (runner.waiter === done) runner.waiter = undefined;
         resolve(assigned);
       };
+      // The runner's process died or its network went: the connection closes, and from then on it is not seen.
+      r.closed.then(() => done(undefined), () => undefined);
       model.waitForJob(runner, done);
+    }).finally(() => {
+      runner.openPolls--;
+      runner.lastSeenAt = Date.now();
     });
     if (!model.runners.has(runner.id)) return error(410, 'runner was removed');
-    return job ? { status: 200, body: { id: job.id, name: job.name, durationMs: job.durationMs, outcome: job.outcome } } : { status: 204 };
+    return job
+      ? { status: 200, body: { id: job.id, name: job.name, repo: job.repo, durationMs: job.durationMs, outcome: job.outcome, renewEveryMs: model.timing.renewEveryMs } }
+      : { status: 204 };
+  });
+  router.on('POST', '/_runner/jobs/{job_id}/renew', (r) => {
+    const runner = runnerOf(r);
+    if (isReply(runner)) return runner;
+    const renewed = model.renewJob(runner, Number(r.params.job_id));
+    return renewed === 'not-assigned' ? error(409, 'job request is no longer assigned to this runner') : { status: 200, body: renewed };
   });
   router.on('POST', '/_runner/jobs/{job_id}/complete', (r) => {
     const runner = runnerOf(r);
@@ -377,6 +412,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const body = (r.body ?? {}) as { minBytes?: number };
     jitConfig.minBytes = Math.max(0, Math.min(64 * 1024, Number(body.minBytes ?? 0)));
     return { status: 200, body: jitConfig };
+  });
+  router.on('PUT', '/_sim/timing', (r) => {
+    const parsed = timingSpec.safeParse(r.body ?? {});
+    if (!parsed.success) return error(422, parsed.error.message);
+    model.timing = { ...model.timing, ...parsed.data };
+    return { status: 200, body: model.timing };
   });
   router.on('PUT', '/_sim/webhook', (r) => {
     const body = (r.body ?? {}) as { url?: string; secret?: string };
@@ -440,7 +481,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!found) return send(res, error(404, 'Not Found'));
       const body = await readJson(req);
       if (body === Symbol.for('invalid-json')) return send(res, error(400, 'Problems parsing JSON'));
-      const request: Request = { method: req.method!, route: found.route.template, params: found.params, query: target.searchParams, headers: req.headers, body };
+      const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
+      const request: Request = { method: req.method!, route: found.route.template, params: found.params, query: target.searchParams, headers: req.headers, body, closed };
       const isApi = !found.route.template.startsWith('/_');
       if (isApi) {
         const key = `${req.method} ${found.route.template}`;
@@ -475,6 +517,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     async stop() {
       clearInterval(sweeper);
+      model.stop();
       for (const runner of model.runners.values()) runner.waiter?.(undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -38,7 +38,6 @@ export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
     region: target.region,
     managedBy,
     parameterPrefix: `/${managedBy}`,
-    runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
     templates: () => ({ launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnetIds: Subnets.slice(0, 2).map((s) => s.SubnetId!) }),
   });
   return { host, ec2, ssm, runs, launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnets: Subnets.slice(0, 2).map((s) => s.SubnetId!) };

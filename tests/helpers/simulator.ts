@@ -1,11 +1,11 @@
 import { GitHubClient, type GitHubClientOptions, type RunnerScope } from '@runners/shared';
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installSimRunner } from '../../sim/runner/image';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/server';
-
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** The simulator plus the real GitHub client pointed at it, counting calls per operation. */
 export async function simulatorWithClient(options: SimulatorOptions = {}, clientOptions: GitHubClientOptions = {}) {
@@ -60,13 +60,31 @@ export async function webhookReceiver(status = 202) {
   };
 }
 
-/** Runs the simulated runner (sim/runner/runner.mjs) as a process, as run.sh would; resolves with its exit code. */
-export function runSimulatedRunner(encodedJitConfig: string): { exited: Promise<number | null>; output: () => string } {
+/**
+ * Installs the simulated runner in a directory of its own and starts it as a host would: `run.sh --jitconfig …`.
+ * This process runs as root here, so it sets RUNNER_ALLOW_RUNASROOT as an operator who means it would (the runner
+ * refuses root otherwise). Resolves with run.sh's exit code.
+ */
+export function runSimulatedRunner(encodedJitConfig: string, env: Record<string, string> = {}): { exited: Promise<number | null>; output: () => string; dir: string; kill: (signal?: NodeJS.Signals) => void } {
   let output = '';
-  const child = spawn(process.execPath, [resolve(root, 'sim/runner/runner.mjs'), '--jitconfig', encodedJitConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'sim-runner-'));
+  installSimRunner(dir);
+  const child = spawn(join(dir, 'run.sh'), ['--jitconfig', encodedJitConfig], {
+    cwd: dir,
+    detached: true,
+    env: { ...process.env, RUNNER_ALLOW_RUNASROOT: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  return { exited: new Promise((r) => child.once('exit', (code) => r(code))), output: () => output };
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // gone
+    }
+  };
+  return { exited: new Promise((r) => child.once('exit', (code) => r(code))), output: () => output, dir, kill };
 }
 
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
-import { windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
+import { linuxBootstrap, windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
 import { encodeJitConfig } from '../../sim/jit-config';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';
@@ -57,7 +57,7 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
       region: orchestrator.region,
       managedBy: iam.prefix,
       parameterPrefix: `/${iam.prefix}`,
-      runnerDir: { linux: runnerDir, windows: 'C:\\actions-runner', macos: runnerDir },
+      ami: { linux: { runnerDir, runnerUser: 'runner' }, macos: { runnerDir, runnerUser: 'runner' }, windows: { runnerDir: 'C:\\actions-runner' } },
       templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: iam.subnetIds }),
     });
   };
@@ -75,7 +75,9 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
     };
     tool(join(bin, 'shutdown'), 'exit 0');
     tool(join(bin, 'sleep'), 'exit 0');
-    tool(join(runnerDir, 'run.sh'), `printf '%s' "$2" > '${join(dir, 'jitconfig')}'`);
+    // sudo: records the user it switches to and runs the command after `--`, keeping the variables it was told to.
+    tool(join(bin, 'sudo'), 'user="$(printf "%s\\n" "$@" | sed -n "/^-u$/{n;p}")"; echo "as $user" >> \'' + log + '\'; while [ "$1" != "--" ]; do shift; done; shift; exec "$@"');
+    tool(join(runnerDir, 'run.sh'), `printf '%s' "$ACTIONS_RUNNER_INPUT_JITCONFIG" > '${join(dir, 'jitconfig')}'`);
     const script = join(dir, 'user-data.sh');
     writeFileSync(script, Buffer.from(UserData!.Value!, 'base64'));
     const session = iam.as('runner-instance', instanceId, { 'ec2:SourceInstanceARN': `arn:aws:ec2:${admin.region}:123456789012:instance/${instanceId}` });
@@ -105,6 +107,9 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
       expect(result?.stderr).toBe('');
       expect(ran).toBe(config);
       expect(calls.filter((c) => c.startsWith('run.sh'))).toHaveLength(1);
+      // As the AMI's runner user, through sudo; the config in the environment, not in the arguments.
+      expect(calls).toContain('as runner');
+      expect(calls).toContain('run.sh ');
       expect(calls.at(-1)).toBe('shutdown -h');
       expect(await exists(`${host.parameterPrefix(name)}/0`)).toBe(false);
     }
@@ -150,11 +155,13 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
   }, 120_000);
 
   it('refuses inputs a shell could interpret, in both templates; renders the Windows one with the same chunks', () => {
-    const bad = { parameterPrefix: "/x'; rm -rf / #", chunks: 1, region: 'eu-west-1', runnerDir: '/opt/runner' };
+    const bad = { parameterPrefix: "/x'; rm -rf / #", chunks: 1, region: 'eu-west-1', runnerDir: '/opt/runner', runnerUser: '' };
 
     expect(() => windowsBootstrap(bad)).toThrow(/characters a shell could interpret/);
     expect(() => windowsBootstrap({ ...bad, parameterPrefix: '/er/r/jit', chunks: 11 })).toThrow(/chunks must be 1 to 10/);
-    const windows = windowsBootstrap({ parameterPrefix: '/er/runners/r/jit', chunks: 3, region: 'eu-west-1', runnerDir: 'C:\\actions-runner' });
+    expect(() => linuxBootstrap({ ...bad, parameterPrefix: '/er/r/jit', runnerUser: 'runner; id' })).toThrow(/characters a shell could interpret/);
+    expect(() => linuxBootstrap({ ...bad, parameterPrefix: '/er/r/jit' })).toThrow(/runner user/);
+    const windows = windowsBootstrap({ parameterPrefix: '/er/runners/r/jit', chunks: 3, region: 'eu-west-1', runnerDir: 'C:\\actions-runner', runnerUser: '' });
     expect(windows).toContain('$names = 0..(3 - 1) | ForEach-Object { "/er/runners/r/jit/$_" }');
     expect(windows).toContain('@($found.Parameters).Count -eq 3');
     expect(windows).toContain("Set-Location 'C:\\actions-runner'");

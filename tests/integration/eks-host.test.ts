@@ -38,7 +38,11 @@ describe('EKS host', () => {
     expect(pod.metadata!.annotations![HOST_LABELS.trace]).toBe('Root=1-abc;Sampled=1');
     // The config is in the Secret only, never in the pod spec.
     expect(JSON.stringify(pod)).not.toContain(jit);
-    expect(pod.spec!.containers[0]!.args).toEqual(['--jitconfig', '$(ACTIONS_RUNNER_INPUT_JITCONFIG)']);
+    // The official image has no ENTRYPOINT: the pod names the runner's script, and passes the config in the env var
+    // the runner reads its --jitconfig input from (no arguments).
+    expect(pod.spec!.containers[0]!.command).toEqual(['/home/runner/run.sh']);
+    expect(pod.spec!.containers[0]!.args).toBeUndefined();
+    expect(pod.spec!.containers[0]!.env![0]!.name).toBe('ACTIONS_RUNNER_INPUT_JITCONFIG');
     expect(pod.spec!.containers[0]!.env![0]!.valueFrom!.secretKeyRef).toEqual({ name: 'gha-eks-k8s-101-1-jit', key: 'jitconfig' });
     expect(Buffer.from(secret.data!.jitconfig!, 'base64').toString()).toBe(jit);
     expect(secret.metadata!.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'gha-eks-k8s-101-1', uid: pod.metadata!.uid }]);

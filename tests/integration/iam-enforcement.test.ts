@@ -51,7 +51,6 @@ describe('synthesized roles, enforced', () => {
       region: target.region,
       managedBy: iam.prefix,
       parameterPrefix: `/${iam.prefix}`,
-      runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
       templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, subnetIds: iam.subnetIds }),
     });
   };

@@ -57,7 +57,7 @@ describe('leftover runner registrations', () => {
     await register('build-box-7');
     // Ours, online (it has a host: the leaked-host rule's), record finished.
     await register(`gha-${POOL}-90000003-1`);
-    env.sim.model.connect([...env.sim.model.runners.values()].find((r) => r.name === `gha-${POOL}-90000003-1`)!);
+    env.sim.model.openSession([...env.sim.model.runners.values()].find((r) => r.name === `gha-${POOL}-90000003-1`)!);
     await record('completed', 90_000_003, 'another-runner');
 
     // Within the grace: nothing

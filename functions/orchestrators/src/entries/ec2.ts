@@ -12,7 +12,6 @@ export const handler = await orchestratorHandler('ec2', (environment) =>
     region: environment.AWS_REGION,
     managedBy: environment.STACK_PREFIX,
     parameterPrefix: `/${environment.STACK_PREFIX}`,
-    runnerDir: { linux: '/opt/actions-runner', windows: 'C:\\actions-runner', macos: '/opt/actions-runner' },
     templates: (pool) => {
       const template = environment.EC2_POOL_TEMPLATES[pool];
       if (!template) throw new Error(`EC2_POOL_TEMPLATES has no launch template for pool ${pool}`);

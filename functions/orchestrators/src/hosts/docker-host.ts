@@ -1,9 +1,11 @@
 import type Docker from 'dockerode';
-import { HOST_LABELS, type Host, type HostRef, type HostSpec } from './host';
+import { HOST_LABELS, JIT_CONFIG_ENV, type Host, type HostRef, type HostSpec } from './host';
 
 /*
- * A container per runner on one Docker engine: the pool's image, started as the real runner is
- * (`run.sh --jitconfig …`), our labels, the pool's CPU and memory limits, removed by the engine when it exits.
+ * A container per runner on one Docker engine: the pool's image, its runner script as the entrypoint (the official
+ * image has none) with the JIT config in ACTIONS_RUNNER_INPUT_JITCONFIG (the runner's --jitconfig input), our labels,
+ * the pool's CPU and memory limits, removed by the engine when it exits. The image's user: the official one's is
+ * `runner`, and the runner refuses root.
  * Host networking: the runner reaches GitHub (or the simulator on 127.0.0.1) as the machine does.
  */
 
@@ -25,7 +27,8 @@ export class DockerHost implements Host {
       const container = await this.docker.createContainer({
         name: spec.runnerName,
         Image: settings.image,
-        Cmd: ['--jitconfig', spec.encodedJitConfig],
+        Entrypoint: [settings.runScript],
+        Env: [`${JIT_CONFIG_ENV}=${spec.encodedJitConfig}`],
         Labels: {
           [HOST_LABELS.managedBy]: this.managedBy,
           [HOST_LABELS.pool]: spec.pool.name,

@@ -29,6 +29,13 @@ export interface Host {
   list(): Promise<HostRef[]>;
 }
 
+/**
+ * The runner reads its `--jitconfig` input from this variable when it is not in its arguments, and removes it from
+ * its environment before any job step runs (actions/runner, src/Runner.Listener/CommandSettings.cs: inputs from
+ * `ACTIONS_RUNNER_INPUT_<NAME>`). Container hosts pass the config this way, never as an argument.
+ */
+export const JIT_CONFIG_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
+
 /** Tag / label names on every host we create. */
 export const HOST_LABELS = {
   managedBy: 'ephemeral-runners.managed-by',

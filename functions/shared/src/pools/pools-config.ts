@@ -73,11 +73,20 @@ const poolCommon = {
   warm: warmPool.optional(),
 };
 
+/**
+ * The runner's start script in a container image: the official `ghcr.io/actions/actions-runner` has no ENTRYPOINT
+ * and the runner in /home/runner, so the host names the script (actions-runner-controller: `command:
+ * ["/home/runner/run.sh"]`). The JIT config reaches it as ACTIONS_RUNNER_INPUT_JITCONFIG, which the runner reads as
+ * its --jitconfig input and removes from its environment (actions/runner CommandSettings.cs): never in the arguments.
+ */
+const runScript = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, 'expected an absolute path such as "/home/runner/run.sh"').default('/home/runner/run.sh');
+
 const dockerPool = z.strictObject({
   ...poolCommon,
   host: z.literal('docker'),
   docker: z.strictObject({
     image: z.string().min(1),
+    runScript,
     cpus: z.number().positive().max(256).optional(),
     memoryMb: z.int().min(64).optional(),
   }),
@@ -115,6 +124,7 @@ const eksPool = z.strictObject({
   host: z.literal('eks'),
   eks: z.strictObject({
     image: z.string().min(1),
+    runScript,
     namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('gha-runners'),
     cpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'expected a Kubernetes CPU quantity such as "2" or "500m"').default('2'),
     memory: z.string().regex(/^\d+(Mi|Gi)$/, 'expected a Kubernetes memory quantity such as "4Gi"').default('4Gi'),

@@ -5,6 +5,10 @@
  * waits for them (up to 5 minutes), joins them in name order, deletes them before the runner starts (single use),
  * runs the runner, and powers the instance off when the runner exits or anything fails — with
  * `InstanceInitiatedShutdownBehavior: terminate`, that ends the host; teardown and the reconciler are the net.
+ * User data runs as root; the runner refuses root (actions/runner run-helper.sh: "Must not run interactively with
+ * sudo"), so on Linux and macOS it starts as the AMI's runner user (ami-contract.ts) through sudo, with the config in
+ * ACTIONS_RUNNER_INPUT_JITCONFIG (the runner's --jitconfig input, CommandSettings.cs): an argument would show in
+ * every user's `ps` for as long as the job runs.
  */
 
 export interface BootstrapInput {
@@ -15,6 +19,8 @@ export interface BootstrapInput {
   readonly region: string;
   /** Where the runner is installed in the AMI. */
   readonly runnerDir: string;
+  /** The user the runner runs as (Linux, macOS; the AMI's). */
+  readonly runnerUser: string;
 }
 
 // Words only: letters, digits and path punctuation (a backslash too, for Windows paths in single quotes).
@@ -25,6 +31,8 @@ function checked(input: BootstrapInput): BootstrapInput {
     // These land in a shell script: refuse anything that could be more than a word.
     if (key === 'chunks') {
       if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 10) throw new Error(`bootstrap chunks must be 1 to 10, not ${String(value)}`);
+    } else if (key === 'runnerUser' && value === '') {
+      // Windows: no user switch.
     } else if (!SAFE.test(String(value))) throw new Error(`bootstrap ${key} has characters a shell could interpret: ${JSON.stringify(value)}`);
   }
   return input;
@@ -49,7 +57,8 @@ done
 [ -n "$jit" ]
 for name in __ALL_NAMES__; do aws ssm delete-parameter --name "$name"; done
 cd '__RUNNER_DIR__'
-./run.sh --jitconfig "$jit"
+export ACTIONS_RUNNER_INPUT_JITCONFIG="$jit"
+sudo --preserve-env=ACTIONS_RUNNER_INPUT_JITCONFIG -u '__RUNNER_USER__' -- ./run.sh
 `;
 
 const WINDOWS = String.raw`<powershell>
@@ -79,11 +88,14 @@ try {
 `;
 
 function render(template: string, input: BootstrapInput): string {
-  const { parameterPrefix, chunks, region, runnerDir } = checked(input);
-  return template.replaceAll('__PREFIX__', parameterPrefix).replaceAll('__CHUNKS__', String(chunks)).replaceAll('__REGION__', region).replaceAll('__RUNNER_DIR__', runnerDir)
+  const { parameterPrefix, chunks, region, runnerDir, runnerUser } = checked(input);
+  return template.replaceAll('__PREFIX__', parameterPrefix).replaceAll('__CHUNKS__', String(chunks)).replaceAll('__REGION__', region).replaceAll('__RUNNER_DIR__', runnerDir).replaceAll('__RUNNER_USER__', runnerUser)
     // Bash's "every element of the array", kept out of the template literal above.
     .replaceAll('__ALL_NAMES__', '"$' + '{names[@]}"');
 }
 
-export const linuxBootstrap = (input: BootstrapInput) => render(LINUX, input);
+export function linuxBootstrap(input: BootstrapInput): string {
+  if (!input.runnerUser) throw new Error('the Linux and macOS bootstrap starts the runner as the AMI’s runner user: none given');
+  return render(LINUX, input);
+}
 export const windowsBootstrap = (input: BootstrapInput) => render(WINDOWS, input);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DescribeInstancesCommand,
   RunInstancesCommand,
@@ -9,6 +10,7 @@ import {
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { jitChunks, JitParameters } from '@runners/shared';
 import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
+import { AMI_CONTRACT, type AmiContract } from './ami-contract';
 import { linuxBootstrap, windowsBootstrap } from './bootstrap';
 
 /*
@@ -32,7 +34,8 @@ export interface Ec2HostOptions {
   readonly region: string;
   readonly managedBy: string;
   readonly parameterPrefix: string;
-  readonly runnerDir: { readonly linux: string; readonly windows: string; readonly macos: string };
+  /** What each OS's AMI provides (the runner's directory and user); AMI_CONTRACT unless a test installs elsewhere. */
+  readonly ami?: Record<HostSpec['pool']['os'], AmiContract>;
   readonly templates: (pool: string) => Ec2PoolTemplate;
 }
 
@@ -74,7 +77,8 @@ export class Ec2Host implements Host {
     const { ec2, region } = this.options;
     const settings = spec.pool.ec2;
     const template = this.options.templates(spec.pool.name);
-    const bootstrapInput = { parameterPrefix: this.parameterPrefix(spec.runnerName), chunks, region, runnerDir: this.options.runnerDir[spec.pool.os] };
+    const ami = (this.options.ami ?? AMI_CONTRACT)[spec.pool.os];
+    const bootstrapInput = { parameterPrefix: this.parameterPrefix(spec.runnerName), chunks, region, runnerDir: ami.runnerDir, runnerUser: ami.runnerUser ?? '' };
     const userData = spec.pool.os === 'windows' ? windowsBootstrap(bootstrapInput) : linuxBootstrap(bootstrapInput);
     const tags: Tag[] = [
       { Key: HOST_LABELS.managedBy, Value: this.options.managedBy },
@@ -109,8 +113,8 @@ export class Ec2Host implements Host {
               { ResourceType: 'instance', Tags: tags },
               { ResourceType: 'volume', Tags: tags },
             ],
-            // Idempotent by runner name: a retried call within AWS's token window returns the same instance.
-            ClientToken: `${spec.runnerName}-${market}-${instanceType}-${subnetId ?? 'default'}`.slice(0, 64),
+            // Idempotent per runner and choice: a retried call within AWS's token window returns the same instance.
+            ClientToken: clientToken(spec.runnerName, market, instanceType, subnetId),
           };
           try {
             const { Instances = [] } = await ec2.send(new RunInstancesCommand(input));
@@ -162,4 +166,14 @@ export class Ec2Host implements Host {
     } while (NextToken);
     return out;
   }
+}
+
+/**
+ * RunInstances' idempotency token: at most 64 ASCII characters (EC2 API reference, "Ensuring idempotency"). It must
+ * differ for every runner × market × instance type × subnet: a token cut to length would make the next choice of a
+ * long-named runner return the previous attempt's answer instead of trying it.
+ */
+export function clientToken(runnerName: string, market: string, instanceType: string, subnetId: string | undefined): string {
+  const digest = createHash('sha256').update([runnerName, market, instanceType, subnetId ?? 'default'].join('\0')).digest('hex').slice(0, 24);
+  return `${runnerName.slice(0, 39)}-${digest}`;
 }

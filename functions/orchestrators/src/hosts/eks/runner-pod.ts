@@ -1,17 +1,17 @@
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Pool } from '@runners/shared';
-import { HOST_LABELS, type HostSpec } from '../host';
+import { HOST_LABELS, JIT_CONFIG_ENV, type HostSpec } from '../host';
 
 /*
  * The Kubernetes objects of one runner: a pod that runs the runner once (restartPolicy Never) and a Secret holding the
- * JIT config, owned by the pod so the cluster deletes it with the pod. The config reaches the runner as an env var
- * from the Secret, expanded into its arguments by the kubelet: it is never in the pod spec.
+ * JIT config, owned by the pod so the cluster deletes it with the pod. The image has no ENTRYPOINT (the official
+ * one), so `command` names the runner's script; the config reaches the runner as ACTIONS_RUNNER_INPUT_JITCONFIG from
+ * the Secret (never in the pod spec, never in a process's arguments).
  */
 
 export type EksPool = Extract<Pool, { host: 'eks' }>;
 
 export const JIT_SECRET_KEY = 'jitconfig';
-const JIT_ENV = 'ACTIONS_RUNNER_INPUT_JITCONFIG';
 /** Docker-in-Docker sidecar: a native sidecar (init container, restartPolicy Always) ends with the runner. */
 export const DIND_IMAGE = 'docker:27-dind';
 /*
@@ -55,9 +55,9 @@ export function runnerPod(spec: HostSpec & { pool: EksPool }, managedBy: string)
         {
           name: 'runner',
           image: settings.image,
-          args: ['--jitconfig', `$(${JIT_ENV})`],
+          command: [settings.runScript],
           env: [
-            { name: JIT_ENV, valueFrom: { secretKeyRef: { name: jitSecretName(spec.runnerName), key: JIT_SECRET_KEY } } },
+            { name: JIT_CONFIG_ENV, valueFrom: { secretKeyRef: { name: jitSecretName(spec.runnerName), key: JIT_SECRET_KEY } } },
             ...(dind ? [{ name: 'DOCKER_HOST', value: `unix://${DOCKER_SOCKET_DIR}/docker.sock` }] : []),
           ],
           resources: { requests: { cpu: settings.cpu, memory: settings.memory }, limits: { memory: settings.memory } },
