@@ -15,7 +15,7 @@ ACTIONLINT_VERSION := v1.7.12
 TF_DIR := cdktf.out/stacks/runners
 TERRAFORM := terraform -chdir=$(TF_DIR)
 
-.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo synth plan ci-deploy destroy sim runner-image bench clean
+.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo synth plan ci-deploy destroy sim host-images bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -90,8 +90,8 @@ demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a
 sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 	npx tsx sim/main.ts
 
-runner-image: $(NODE) ## build the simulated runner image (offline, docker import)
-	bash sim/runner/build-image.sh
+host-images: $(NODE_DEPS) ## build the local host images: the runner image (official image's shape) and the EC2 instance (AMI contract)
+	npx tsx sim/images/main.ts
 
 bench: install ## benchmarks on the local stack; results in bench/results/
 	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts

@@ -84,10 +84,14 @@ export async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<
   });
 }
 
-/** Everything a container printed (stdout and stderr), from the engine's multiplexed log stream (8-byte frame headers). */
-export async function containerOutput(container: Docker.Container): Promise<string> {
-  const raw = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+/** The text of the engine's multiplexed stdout/stderr stream (each chunk behind an 8-byte frame header). */
+export function demultiplexed(raw: Buffer): string {
   let text = '';
   for (let offset = 0; offset + 8 <= raw.length; offset += 8 + raw.readUInt32BE(offset + 4)) text += raw.subarray(offset + 8, offset + 8 + raw.readUInt32BE(offset + 4)).toString('utf8');
   return text;
+}
+
+/** Everything a container printed (stdout and stderr). */
+export async function containerOutput(container: Docker.Container): Promise<string> {
+  return demultiplexed((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
 }

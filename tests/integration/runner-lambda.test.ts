@@ -3,15 +3,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { PayloadError } from '@runners/shared';
 import type { Context } from 'aws-lambda';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRunnerLambdaHandler } from '../../functions/runner-lambda/src/runner-lambda-handler';
+import { installSimRunner } from '../../sim/runner/image';
 import { ORG, simControl, simulatorWithClient } from '../helpers/simulator';
 
 /*
  * The runner Lambda's handler, in process: the JIT config comes in the invocation; it copies the runner (the
- * simulated one, installed like the real one with run.sh) to its work root, runs it against the GitHub simulator
+ * simulated one, unpacked like the real one) to its work root, runs it against the GitHub simulator
  * until the job ends, and cleans up — processes the job left and every file in the work root, so the next
  * invocation of a reused execution environment sees nothing of this one. No Lambda runtime is involved; the context
  * is the handler's only tie to it.
@@ -28,11 +29,12 @@ describe('runner Lambda', () => {
 
   beforeAll(async () => {
     env = await simulatorWithClient();
-    // The image installs the runner in a read-only directory: here a copy of the simulated runner with its run.sh.
+    // The image installs the runner in a read-only directory: here the simulated runner, unpacked as the release is.
     runnerDir = mkdtempSync(join(tmpdir(), 'runner-image-'));
-    copyFileSync(resolve('sim/runner/runner.mjs'), join(runnerDir, 'runner.mjs'));
-    writeFileSync(join(runnerDir, 'run.sh'), `#!/bin/sh\nexec "${process.execPath}" "$(dirname "$0")/runner.mjs" "$@"\n`);
-    chmodSync(join(runnerDir, 'run.sh'), 0o755);
+    installSimRunner(runnerDir);
+    // This test runs the handler in this process, as root; Lambda runs it as its own user (the execution environment
+    // test does that), so here the runner is told that root is meant.
+    process.env.RUNNER_ALLOW_RUNASROOT = '1';
     workRoot = mkdtempSync(join(tmpdir(), 'runner-tmp-'));
     handler = createRunnerLambdaHandler({ runnerDir, workRoot, logger: new Logger({ serviceName: 'runner-lambda', logLevel: 'ERROR' }), tracer: new Tracer({ enabled: false }) });
   });
