@@ -1,3 +1,4 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import { eksToken } from '../../functions/orchestrators/src/hosts/eks/eks-token';
 import { kubernetesApi } from '../../functions/orchestrators/src/hosts/eks/eks-client';
@@ -13,5 +14,16 @@ export async function eksFixture(namespaces = ['gha-runners']) {
   const token = () => eksToken({ clusterName, region: target.region, credentials: target.clientConfig.credentials, stsEndpoint: target.endpoint });
   const managedBy = `contract-${randomUUID().slice(0, 8)}`;
   const host = new EksHost({ api: kubernetesApi({ name: clusterName, endpoint: kubernetes.url, certificateAuthority: kubernetes.certificateAuthority }, token), managedBy, namespaces });
-  return { host, kubernetes, managedBy, clusterName, token };
+  /** The API as a client with this cluster's IAM token (what kubectl would be). */
+  const api = async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: kubernetes.url, caData: kubernetes.certificateAuthority }],
+      users: [{ name: 'u', token: await token() }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+      currentContext: 'c',
+    });
+    return kubeConfig.makeApiClient(CoreV1Api);
+  };
+  return { host, kubernetes, managedBy, clusterName, token, api };
 }

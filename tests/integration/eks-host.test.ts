@@ -72,7 +72,7 @@ describe('EKS host', () => {
   it('resumes a create that stopped after the pod: the second create adds the Secret', async () => {
     await fixture.host.create({ runnerName: 'gha-eks-k8s-103-1', pool: basePool, jobId: 103, encodedJitConfig: jit });
     const secretName = 'gha-eks-k8s-103-1-jit';
-    const api = await apiAs(fixture);
+    const api = await fixture.api();
     await api.deleteNamespacedSecret({ namespace: 'gha-runners', name: secretName });
 
     await fixture.host.create({ runnerName: 'gha-eks-k8s-103-1', pool: basePool, jobId: 103, encodedJitConfig: jit });
@@ -144,17 +144,6 @@ describe('EKS IAM token', () => {
     expect(url.searchParams.get('X-Amz-Date')).toBe('20261128T000000Z');
   });
 });
-
-async function apiAs(fixture: Awaited<ReturnType<typeof eksFixture>>) {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: fixture.kubernetes.url, caData: fixture.kubernetes.certificateAuthority }],
-    users: [{ name: 'u', token: await fixture.token() }],
-    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-    currentContext: 'c',
-  });
-  return kubeConfig.makeApiClient(CoreV1Api);
-}
 
 async function rawRequest(fixture: Awaited<ReturnType<typeof eksFixture>>, method: string, path: string, body: unknown) {
   const url = new URL(path, fixture.kubernetes.url);
