@@ -1,8 +1,10 @@
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeSubnetsCommand, EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSubnetsCommand, EC2Client, TerminateInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import type Docker from 'dockerode';
+import { bootInstance, type BootedInstance } from '../../sim/ec2/instance';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
-import { strictMotoTarget } from './aws';
+import { motoTarget, strictMotoTarget } from './aws';
 
 /**
  * An Ec2Host on moto EC2 + SSM with a launch template per pool, recording every RunInstances input; `failSpot`
@@ -41,4 +43,33 @@ export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
     templates: () => ({ launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnetIds: Subnets.slice(0, 2).map((s) => s.SubnetId!) }),
   });
   return { host, ec2, ssm, runs, launchTemplateId: LaunchTemplate!.LaunchTemplateId!, subnets: Subnets.slice(0, 2).map((s) => s.SubnetId!) };
+}
+
+/**
+ * Boots an instance the EC2 host launched on moto, as EC2 would: its user data (read back from EC2), its type and
+ * image, the instance profile's credentials (`credentials`: a session of the instance role, or moto's own where IAM is
+ * not enforced) in its metadata service; when it powers off, the instance is terminated
+ * (InstanceInitiatedShutdownBehavior: terminate).
+ */
+export async function bootLaunchedInstance(
+  docker: Docker,
+  instanceId: string,
+  options: { roleName: string; credentials: { accessKeyId: string; secretAccessKey: string }; awsEndpoint: string; editUserData?: (userData: string) => string },
+): Promise<BootedInstance> {
+  const admin = new EC2Client(motoTarget().clientConfig);
+  const { UserData } = await admin.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+  const { Reservations = [] } = await admin.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = Reservations[0]!.Instances![0]!;
+  const userData = Buffer.from(UserData!.Value!, 'base64').toString('utf8');
+  const booted = await bootInstance(docker, {
+    instanceId,
+    region: motoTarget().region,
+    imageId: instance.ImageId!,
+    instanceType: instance.InstanceType!,
+    userData: options.editUserData ? options.editUserData(userData) : userData,
+    role: { name: options.roleName, ...options.credentials },
+    awsEndpoint: options.awsEndpoint,
+  });
+  void booted.poweredOff.then(() => admin.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))).catch(() => undefined);
+  return booted;
 }

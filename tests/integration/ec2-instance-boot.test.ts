@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DescribeImagesCommand, DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import Docker from 'dockerode';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
-import { bootInstance, ensureSimAmiImage } from '../../sim/ec2/instance';
+import { ensureSimAmiImage } from '../../sim/ec2/instance';
+import { bootLaunchedInstance } from '../helpers/ec2';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
@@ -56,17 +57,8 @@ describe('an EC2 instance boots from the shipped user data and runs a job', () =
     const { jobs } = await simControl<Jobs>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'vm'], durationMs }] });
     const jit = await github.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'linux', 'x64', 'vm'] });
     const instance = await host.create({ runnerName, pool, jobId: jobs[0]!.id, encodedJitConfig: jit.encodedJitConfig });
-    const { UserData } = await new EC2Client(admin.clientConfig).send(new DescribeInstanceAttributeCommand({ InstanceId: instance.id, Attribute: 'userData' }));
     const session = iam.as('runner-instance', instance.id, { 'ec2:SourceInstanceARN': `arn:aws:ec2:${admin.region}:123456789012:instance/${instance.id}` });
-    const booted = await bootInstance(docker, {
-      instanceId: instance.id,
-      region: admin.region,
-      imageId: 'ami-0123456789abcdef0',
-      instanceType: 'm7i.large',
-      userData: edit(Buffer.from(UserData!.Value!, 'base64').toString('utf8')),
-      role: { name: `${iam.prefix}-runner-instance`, accessKeyId: session.clientConfig.credentials.accessKeyId, secretAccessKey: session.clientConfig.credentials.secretAccessKey },
-      awsEndpoint: session.endpoint,
-    });
+    const booted = await bootLaunchedInstance(docker, instance.id, { roleName: `${iam.prefix}-runner-instance`, credentials: session.clientConfig.credentials, awsEndpoint: session.endpoint, editUserData: edit });
     const job = () => github.sim.model.jobs.get(jobs[0]!.id)!;
     return { instance, booted, job, runnerId: jit.runnerId };
   }

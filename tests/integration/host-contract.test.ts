@@ -2,26 +2,43 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
-import type { Host } from '../../functions/orchestrators/src/hosts/host';
+import type { Host, HostRef } from '../../functions/orchestrators/src/hosts/host';
+import { ensureSimAmiImage } from '../../sim/ec2/instance';
+import { ensureSimRunnerLambdaImage, startExecutionEnvironment } from '../../sim/lambda/execution-environment';
 import { encodeJitConfig } from '../../sim/jit-config';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { lambdaTestPool, testPoolsConfig } from '../helpers/pools';
-import { ec2Fixture } from '../helpers/ec2';
+import { motoTarget } from '../helpers/aws';
+import { startDockerKubelet } from '../helpers/docker-kubelet';
+import { bootLaunchedInstance, ec2Fixture } from '../helpers/ec2';
 import { eksFixture } from '../helpers/eks';
 import { lambdaFixture } from '../helpers/lambda';
+import { ORG, simControl, simulatorWithClient, waitUntil } from '../helpers/simulator';
 
 /*
  * The host contract, as one suite every host kind must pass (describe.each over the kinds: Docker on a real dockerd,
- * EC2 on moto, EKS on the fake Kubernetes API, Lambda on moto Lambda + SSM).
+ * EC2 on moto, EKS on the fake Kubernetes API, Lambda on moto Lambda + SSM). "Boots and runs a job" then runs what the
+ * host created, as the real platform would run it: the container as it is; the EC2 instance from its user data in an
+ * instance of the documented AMI (sim/ec2); the pod with Kubernetes' semantics (docker-kubelet); the runner Lambda's
+ * invocation in a Lambda execution environment (sim/lambda) — each against the GitHub simulator.
  */
 
 type Pool = ReturnType<typeof testPoolsConfig>['pools'][number];
-const dockerPool = { ...testPoolsConfig().pools[0]!, docker: { image: SIM_RUNNER_IMAGE, cpus: 0.5, memoryMb: 256 } } as Pool;
+const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
+const dockerPool = { ...testPoolsConfig().pools[0]!, docker: { image: SIM_RUNNER_IMAGE, runScript: '/home/runner/run.sh', cpus: 0.5, memoryMb: 256 } } as Pool;
 const ec2Pool = testPoolsConfig().pools.find((p) => p.host === 'ec2')!;
-const eksPool = testPoolsConfig().pools.find((p) => p.host === 'eks')!;
+const eksBase = testPoolsConfig().pools.find((p) => p.host === 'eks')!;
+const eksPool = { ...eksBase, arch, eks: { ...eksBase.eks, image: SIM_RUNNER_IMAGE, memory: '512Mi', cpu: '500m' } } as Pool;
 const lambdaPool = lambdaTestPool();
 const docker = new Docker();
-const hostKinds: [string, Pool, () => Promise<{ host: Host; close?: () => Promise<void> }>][] = [
+
+interface HostUnderTest {
+  readonly host: Host;
+  /** Runs what `create` made, as its platform would (nothing to do for Docker: the container is the platform). */
+  readonly boot?: (ref: HostRef) => Promise<void>;
+  readonly close?: () => Promise<void>;
+}
+const hostKinds: [string, Pool, () => Promise<HostUnderTest>][] = [
   [
     'docker (real dockerd)',
     dockerPool,
@@ -30,18 +47,45 @@ const hostKinds: [string, Pool, () => Promise<{ host: Host; close?: () => Promis
       return { host: new DockerHost(docker, `contract-${randomUUID().slice(0, 8)}`) };
     },
   ],
-  ['ec2 (moto EC2 + SSM)', ec2Pool, async () => ({ host: (await ec2Fixture()).host })],
-  ['eks (fake Kubernetes API checked against the client models)', eksPool, async () => {
-      const fixture = await eksFixture();
-      return { host: fixture.host, close: () => fixture.kubernetes.close() };
+  [
+    'ec2 (moto EC2 + SSM; instances booted from their user data)',
+    ec2Pool,
+    async () => {
+      await ensureSimAmiImage(docker);
+      const moto = motoTarget();
+      return { host: (await ec2Fixture()).host, boot: async (ref) => void (await bootLaunchedInstance(docker, ref.id, { roleName: 'runner-instance', credentials: moto.clientConfig.credentials, awsEndpoint: moto.endpoint })) };
     },
   ],
-  ['lambda (moto Lambda + SSM)', lambdaPool, async () => ({ host: (await lambdaFixture()).host })],
+  [
+    'eks (fake Kubernetes API checked against the client models; pods run by a kubelet on Docker)',
+    eksPool,
+    async () => {
+      await ensureSimRunnerImage(docker);
+      const fixture = await eksFixture();
+      const kubelet = startDockerKubelet(docker, fixture.kubernetes);
+      return { host: fixture.host, close: async () => (await kubelet.stop(), await fixture.kubernetes.close()) };
+    },
+  ],
+  [
+    'lambda (moto Lambda + SSM; invocations run in a Lambda execution environment)',
+    lambdaPool,
+    async () => {
+      await ensureSimRunnerLambdaImage(docker);
+      const fixture = await lambdaFixture();
+      const environment = await startExecutionEnvironment(docker, { functionName: fixture.functionName });
+      return {
+        host: fixture.host,
+        boot: async (ref) => void environment.invoke(fixture.invocations.find((i) => i.payload.runnerName === ref.runnerName)!.payload),
+        close: () => environment.stop(),
+      };
+    },
+  ],
 ];
 
 describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
   const created: string[] = [];
   let host: Host;
+  let boot: HostUnderTest['boot'];
   let close: (() => Promise<void>) | undefined;
   // A JIT config in GitHub's format and size for a runner GitHub does not know: it never connects; the host is what
   // matters. `minBytes` tries the larger configs GitHub issues (every host kind must carry 16 KB).
@@ -53,7 +97,7 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
   });
 
   it('creates a host per runner, idempotently by runner name', async () => {
-    ({ host, close } = await makeHost());
+    ({ host, close, boot } = await makeHost());
     const name = `contract-${randomUUID().slice(0, 8)}`;
     created.push(name);
 
@@ -83,6 +127,25 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
     expect(spec(name, bytes).encodedJitConfig.length).toBeGreaterThanOrEqual(bytes);
     expect(host_).toMatchObject({ runnerName: name, pool: pool.name });
   });
+
+  it('boots and runs a job: the runner comes online with its JIT config and completes a simulator job', async () => {
+    const github = await simulatorWithClient({ timing: { assignDelayMs: 100 } });
+    try {
+      const installationId = await github.client.installationId(ORG);
+      const name = `contract-${randomUUID().slice(0, 8)}`;
+      created.push(name);
+      const jit = await github.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'linux', 'contract'] });
+      const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'contract'], durationMs: 300 }] });
+
+      const ref = await host.create({ runnerName: name, pool, jobId: jobs[0]!.id, encodedJitConfig: jit.encodedJitConfig });
+      await boot?.(ref);
+
+      await waitUntil('the job completed', () => github.sim.model.jobs.get(jobs[0]!.id)!.status === 'completed', 90_000);
+      expect(github.sim.model.jobs.get(jobs[0]!.id)).toMatchObject({ conclusion: 'success', runnerName: name, endedBy: 'runner' });
+    } finally {
+      await github.sim.stop();
+    }
+  }, 300_000);
 
   it('deletes idempotently: absent counts as done', async () => {
     const name = `contract-${randomUUID().slice(0, 8)}`;
