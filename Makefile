@@ -12,6 +12,8 @@ NODE_DEPS := node_modules/.install-stamp
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 ACTIONLINT := .tools/actionlint
 ACTIONLINT_VERSION := v1.7.12
+HCLFMT := .tools/hclfmt
+HCLFMT_VERSION := v2.24.0
 TF_DIR := cdktf.out/stacks/runners
 TERRAFORM := terraform -chdir=$(TF_DIR)
 
@@ -22,10 +24,13 @@ help: ## list the targets
 
 install: $(NODE) $(NODE_DEPS) $(MOTO) ## Lambda's Node (.nvmrc), npm packages and the moto venv (only when their inputs changed)
 
-tools: $(ACTIONLINT) ## actionlint, for the workflow files (go install)
+tools: $(ACTIONLINT) $(HCLFMT) ## actionlint (workflow files) and hclfmt (the Packer template), by go install
 
 $(ACTIONLINT):
 	GOBIN=$(CURDIR)/.tools go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+$(HCLFMT):
+	GOBIN=$(CURDIR)/.tools go install github.com/hashicorp/hcl/v2/cmd/hclfmt@$(HCLFMT_VERSION)
 
 $(NODE): .nvmrc scripts/install-node.sh
 	bash scripts/install-node.sh
@@ -46,9 +51,10 @@ build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs
 typecheck: $(NODE_DEPS) ## tsc --noEmit over functions, stacks, local, tests
 	npx tsc --noEmit -p tsconfig.json
 
-lint: $(NODE_DEPS) $(ACTIONLINT) ## eslint, and actionlint over .github/workflows
+lint: $(NODE_DEPS) $(ACTIONLINT) $(HCLFMT) ## eslint, actionlint over .github/workflows, hclfmt over the Packer template
 	npx eslint --max-warnings 0 .
 	$(ACTIONLINT) -no-color .github/workflows/*.yml
+	$(HCLFMT) -check -require-no-change docs/ami/*.pkr.hcl >/dev/null
 
 check: typecheck lint ## type check and lint
 

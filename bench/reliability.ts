@@ -62,6 +62,10 @@ interface ReliabilityResult {
   injectedContainerFailures: number;
   /** Absent in results written before the crash fault existed. */
   orchestratorCrashes?: number;
+  /** Absent in results written before host deaths and spread cancels existed. */
+  cancelledWhile?: { queued: number; launching: number; running: number };
+  diedWithHost?: number;
+  failedOtherwise?: number;
   totalMs: number;
   priceTable: typeof PRICES;
   environment: string;
@@ -103,7 +107,10 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       scenario,
       jobs,
       cancelled: summary.cancelled,
+      cancelledWhile: summary.cancelledWhile,
       ranExactlyOnce: summary.ranExactlyOnce,
+      diedWithHost: summary.diedWithHost,
+      failedOtherwise: summary.failed,
       neverRun: summary.neverRun,
       duplicateRunners: Math.max(0, Math.round(summary.runnersPerJob * jobs) - summary.ranExactlyOnce),
       leakedHosts: summary.hostsLeft,
@@ -144,17 +151,19 @@ function markdown(results: ReliabilityResult[]): string {
     '',
     '`make bench` on the local stack: jobs queued on the GitHub simulator in bursts of BENCH_BURST (50) every 10 s across two Docker pools (8 + 4',
     'runners), run by real runner containers. `jobs` = jobs not cancelled. `chaos` adds the faults of `local/chaos/scenario.ts`: 10 % duplicated,',
-    '5 % reordered, 2 % dropped webhooks, 5 % of container creations failing, GitHub 5xx (2 %) and secondary rate limits (1 %), 1 % of jobs',
-    'cancelled while queued, and the Docker orchestrator killed once between "JIT config generated" and "container created". Chaos also',
-    'compresses time: host rules every 5 s, the reconciler every 30 s (AWS: 5 min), so its passes (deliveries, runs and jobs lists, GetItems of',
+    '5 % reordered, 2 % dropped webhooks, 5 % of container creations failing, GitHub 5xx (2 %) and secondary rate limits (1 %), 3 % of jobs',
+    'cancelled spread over the run (while queued, while their runner launched, while running), 2 % of runner hosts killed mid-job (SIGKILL:',
+    'the runner goes offline, GitHub fails the job when its renewals stop), and the Docker orchestrator killed once between "JIT config',
+    'generated" and "container created". Chaos also compresses time: host rules every 5 s, the reconciler every 30 s (AWS: 5 min), GitHub\'s',
+    'job lock 15 s (10 min), so its passes (deliveries, runs and jobs lists, GetItems of',
     'the host rules) weigh 10 to 60 times more per job than they would on AWS. Every AWS call of every function is evaluated against the role',
     'the stacks synthesize for it (local/iam/); a denied call fails the run.',
     '',
-    '| scenario | jobs | cancelled | ran exactly once | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | jobs | cancelled (queued / launching / running) | ran exactly once | failed: host killed / otherwise | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.scenario} | ${r.jobs} | ${r.cancelled} | ${r.ranExactlyOnce} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
+        `| ${r.scenario} | ${r.jobs} | ${r.cancelled}${r.cancelledWhile ? ` (${r.cancelledWhile.queued} / ${r.cancelledWhile.launching} / ${r.cancelledWhile.running})` : ''} | ${r.ranExactlyOnce} | ${r.diedWithHost ?? 0} / ${r.failedOtherwise ?? 0} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
     ),
     '',
     `Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: ${(results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)} jobs arrive within ${Math.ceil(((results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)) / BURST) * 10} s and the two`,
@@ -193,4 +202,4 @@ for (const scenario of scenarios.length > 0 ? scenarios : (['steady', 'chaos'] a
 }
 writeFileSync(resolve(resultsDir, 'reliability.md'), markdown(results));
 console.log(markdown(results));
-process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);
+process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce + (r.diedWithHost ?? 0) === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);

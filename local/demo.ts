@@ -16,11 +16,16 @@ export interface DemoOptions {
   readonly bursts?: { readonly size: number; readonly everyMs: number };
   /** Each job's time to runner (created on GitHub → started on a runner), for callers that want all of them. */
   readonly onRan?: (ms: number) => void;
-  /** The chaos scenario: webhook and GitHub API faults in the simulator, and jobs cancelled while queued. */
+  /**
+   * The chaos scenario: webhook and GitHub API faults in the simulator; jobs cancelled while queued, while their runner
+   * launches or while they run; runner hosts killed mid-job.
+   */
   readonly chaos?: {
     readonly webhooks: { readonly drop: number; readonly duplicate: number; readonly reorder: number };
     readonly rest: { readonly serverError: number; readonly secondaryRateLimit: number };
     readonly cancelFraction: number;
+    /** Jobs whose runner host is killed while they run (they are long: 20 s, so the kill lands mid-job). */
+    readonly hostDeathFraction?: number;
   };
 }
 
@@ -28,7 +33,11 @@ export interface DemoSummary {
   /** Jobs not cancelled: the ones that must run. */
   readonly jobs: number;
   readonly cancelled: number;
+  /** Cancelled by stage: while queued, while their runner was launching, while running. */
+  readonly cancelledWhile: { readonly queued: number; readonly launching: number; readonly running: number };
   readonly ran: number;
+  /** Jobs whose host was killed mid-job, failed by GitHub for it (lost communication with the runner). */
+  readonly diedWithHost: number;
   readonly ranExactlyOnce: number;
   readonly neverRun: number;
   readonly failed: number;
@@ -59,7 +68,12 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   // GitHub caps a matrix at 256 jobs: bigger workloads are several matrix jobs of one run.
   const matrices = (name: string, labels: string[], count: number) =>
     Array.from({ length: Math.ceil(count / 256) }, (_, i) => ({ name: `${name}-${i + 1}`, labels, durationMs: options.durationMs ?? 300, matrix: Math.min(256, count - i * 256) }));
-  const specs = [...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large), ...matrices('build', ['self-hosted', 'docker', 'large'], large)];
+  const deaths = options.chaos?.hostDeathFraction ? Math.max(1, Math.round(options.jobs * options.chaos.hostDeathFraction)) : 0;
+  const specs = [
+    ...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large - deaths),
+    ...matrices('build', ['self-hosted', 'docker', 'large'], large),
+    ...matrices('soak', ['self-hosted', 'linux', 'docker'], deaths).map((spec) => ({ ...spec, durationMs: 20_000 })),
+  ];
   const control = (method: string, path: string, body: unknown) => fetch(`${sim.url}${path}`, { method, body: JSON.stringify(body) });
   if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: options.chaos.webhooks, rest: { ...options.chaos.rest, retryAfterSeconds: 1 } });
   // In bursts if asked (a burst of 256 webhooks at once outruns the local stack's single producer environment).
@@ -73,11 +87,9 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     jobs.push(...((await response.json()) as { jobs: { id: number }[] }).jobs);
   }
   const ids = new Set(jobs.map((j) => j.id));
-  // Cancelled while queued, as a user cancels a run: GitHub sends `completed` (cancelled) for the job.
-  const toCancel = jobs.filter((_, i) => options.chaos && i % Math.round(1 / options.chaos.cancelFraction) === 7);
-  for (const job of toCancel) await control('POST', `/_sim/jobs/${job.id}/cancel`, {});
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
   const hosts = async () => (await local.runnerHosts.list()).length;
+  const disruptions = options.chaos ? startDisruptions(local, jobs, options.chaos.cancelFraction, new Set(demoJobs().filter((j) => j.name.startsWith('soak-')).map((j) => j.id)), control) : undefined;
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
@@ -90,6 +102,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     if ((states.completed ?? 0) === ids.size || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 500));
   }
+  disruptions?.stop();
   // Teardown follows the completions: give it a moment to leave nothing behind.
   // Under faults a teardown can be the reconciler's: it leaves records younger than its 2-minute grace alone, so the
   // leftovers get that long (plus its 5 s tick) before they count as leaked.
@@ -99,19 +112,22 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   // Faults off for the count, so what is left is what the system left, not the last injected error.
   if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: { drop: 0, duplicate: 0, reorder: 0 }, rest: { serverError: 0, secondaryRateLimit: 0 } });
   const finished = demoJobs();
-  const cancelled = finished.filter((j) => j.conclusion === 'cancelled' && !j.runnerName).length;
+  const cancelled = finished.filter((j) => j.conclusion === 'cancelled').length;
   const ran = finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'success');
+  const died = finished.filter((j) => disruptions?.killed.has(j.id) && j.conclusion === 'failure' && j.endedBy === 'lost-communication');
   const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
   for (const wait of waits) options.onRan?.(wait);
   const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
   const summary: DemoSummary = {
     jobs: ids.size - cancelled,
     cancelled,
+    cancelledWhile: disruptions?.cancelledWhile ?? { queued: 0, launching: 0, running: 0 },
     ran: ran.length,
+    diedWithHost: died.length,
     // The simulator gives a job to one runner at most: exactly once = completed successfully on a runner.
     ranExactlyOnce: ran.length,
     neverRun: finished.filter((j) => !j.runnerName && j.conclusion !== 'cancelled').length,
-    failed: finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion !== 'success').length,
+    failed: finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'failure' && !died.includes(j)).length,
     timeToRunnerMs: { ...(percentiles(waits, [50, 95]) as { p50: number; p95: number }), max: waits.at(-1) ?? 0 },
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     hostsLeft: await hosts(),
@@ -123,7 +139,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     ok: false,
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
-  return { ...summary, ok: summary.ranExactlyOnce === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
+  return { ...summary, ok: summary.ranExactlyOnce + summary.diedWithHost === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
 }
 
 /** Jobs [offset, offset + count) of the workload, as matrix specs. */
@@ -147,10 +163,54 @@ function takeJobs<T extends { matrix: number }>(specs: readonly T[], offset: num
 
 export function formatSummary(summary: DemoSummary): string {
   return [
-    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.neverRun} never ran, ${summary.failed} failed, ${summary.cancelled} cancelled while queued`,
+    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.diedWithHost} failed because their host was killed mid-job, ${summary.neverRun} never ran, ${summary.failed} failed otherwise`,
+    `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
   ].join('\n');
+}
+
+/**
+ * The chaos scenario's disruptions, driven by what the jobs are doing: every ⌈1/cancelFraction⌉-th job is cancelled,
+ * in turn while queued, while a runner host for it exists but it has not started (its runner launching), and while it
+ * runs; the `doomed` jobs have their runner's host killed once they run (the container removed with SIGKILL: the
+ * runner stops renewing, GitHub fails the job when its lock expires). Cancels go through the simulator as a user's
+ * do (GitHub sends `completed`, cancelled); kills through the engine, behind the system's back.
+ */
+function startDisruptions(local: LocalStack, jobs: readonly { id: number }[], cancelFraction: number, doomed: ReadonlySet<number>, control: (method: string, path: string, body: unknown) => Promise<Response>) {
+  const sim = local.sim!;
+  const stages = ['queued', 'launching', 'running'] as const;
+  const every = Math.round(1 / cancelFraction);
+  const toCancel = new Map(jobs.filter((_, i) => i % every === 7 && !doomed.has(jobs[i]!.id)).map((job, n) => [job.id, stages[n % 3]!] as const));
+  const cancelledWhile = { queued: 0, launching: 0, running: 0 };
+  const killed = new Set<number>();
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const launching = new Set((await local.runnerHosts.list()).map((h) => h.jobId));
+      for (const [id, stage] of toCancel) {
+        const job = sim.model.jobs.get(id)!;
+        const due = job.status === 'completed' || stage === 'queued' || (stage === 'launching' && job.status === 'queued' && launching.has(id)) || (stage === 'running' && job.status === 'in_progress');
+        if (!due) continue;
+        toCancel.delete(id);
+        if (job.status === 'completed') continue;
+        await control('POST', `/_sim/jobs/${id}/cancel`, {});
+        cancelledWhile[stage]++;
+      }
+      for (const id of doomed) {
+        const job = sim.model.jobs.get(id)!;
+        if (killed.has(id) || job.status !== 'in_progress' || !job.runnerName) continue;
+        killed.add(id);
+        await local.runnerHosts.delete(job.runnerName);
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), 100);
+  return { cancelledWhile, killed, stop: () => clearInterval(timer) };
 }

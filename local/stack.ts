@@ -33,6 +33,7 @@ import { startMotoServer } from './moto-server.mjs';
 import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionKey, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
 import { DockerHost } from '../functions/orchestrators/src/hosts/docker-host';
+import type { SimTiming } from '../sim/model';
 import { startSimulator, type Simulator } from '../sim/server';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
 
@@ -61,6 +62,8 @@ export interface LocalStackOptions {
   readonly orchestratorDockerHost?: string;
   /** false: the Docker pools' queues are not fed to the orchestrator (a benchmark that reads the launch messages itself). */
   readonly orchestrate?: boolean;
+  /** GitHub's clocks in the simulator (assignment delay, offline after, job lock); realistic unless a scenario scales them. */
+  readonly simTiming?: Partial<SimTiming>;
 }
 
 export interface StackFile {
@@ -142,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const messagesKey = await provisionKey(aws, `alias/${names.messagesKeyAlias}`);
     await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret, secretsKey.keyId);
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox, messagesKey.keyId);
-    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(',') });
+    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), ...(options.simTiming ? { timing: options.simTiming } : {}) });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
     const dockerPools = config.pools.filter((p) => p.host === 'docker');

@@ -102,11 +102,20 @@ export class Deliveries {
     return delivery;
   }
 
-  /** `POST /app/hook/deliveries/{id}/attempts`: the same payload and GUID, marked as a redelivery. */
+  /**
+   * `POST /app/hook/deliveries/{id}/attempts`: the same payload and GUID, marked as a redelivery. The attempt can fail
+   * as any delivery can (the drop fault applies): it is then listed as failed, and redelivering again is the caller's.
+   */
   redeliver(original: Delivery): Delivery {
     const copy: Delivery = { ...original, id: this.nextId++, redelivery: true, status: 'pending', statusCode: 0, deliveredAt: Date.now() };
     this.all.push(copy);
     this.stats.redelivered++;
+    if (this.random() < this.faults.drop) {
+      copy.status = 'failed to connect to host';
+      this.stats.dropped++;
+      this.stats.failed++;
+      return copy;
+    }
     this.track(this.post(copy));
     return copy;
   }

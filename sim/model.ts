@@ -321,7 +321,7 @@ export class SimModel {
   }
 }
 
-function sameScope(a: Scope, b: Scope): boolean {
+export function sameScope(a: Scope, b: Scope): boolean {
   if (a.kind === 'org' && b.kind === 'org') return a.org.toLowerCase() === b.org.toLowerCase();
   if (a.kind === 'repo' && b.kind === 'repo') return `${a.owner}/${a.repo}`.toLowerCase() === `${b.owner}/${b.repo}`.toLowerCase();
   return false;

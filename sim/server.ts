@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
 import { Deliveries, deliveryItem, type WebhookFaults } from './deliveries';
 import { error, etagOf, readJson, Router, send, type Reply, type Request } from './http';
-import { jobBody, REALISTIC_TIMING, runnerBody, SimModel, type Scope, type SimJob, type SimRunner, type SimTiming } from './model';
+import { jobBody, REALISTIC_TIMING, runnerBody, sameScope, SimModel, type Scope, type SimJob, type SimRunner, type SimTiming } from './model';
 import { workflowJobPayload } from './payloads';
 
 /*
@@ -29,6 +29,15 @@ export interface SimulatorOptions {
   readonly seed?: number;
   /** GitHub's clocks (assignment delay, offline after, job lock, renewal); REALISTIC_TIMING by default. */
   readonly timing?: Partial<SimTiming>;
+  /** GitHub's limits (secondary rate limit points, registrations); GitHub's values by default. */
+  readonly limits?: Partial<SimLimits>;
+}
+
+export interface SimLimits {
+  /** Secondary rate limit points per installation per minute (0: off). */
+  readonly pointsPerMinute: number;
+  readonly registrationsPer5Minutes: number;
+  readonly runnersPerGroup: number;
 }
 
 export interface RestFaults {
@@ -58,6 +67,9 @@ export interface SimStats {
   notModified: number;
   tokensMinted: number;
   faultsInjected: number;
+  /** Requests refused by GitHub's secondary rate limit on points, and registrations refused by the registration limit. */
+  secondaryRateLimited: number;
+  registrationsLimited: number;
   jobs: Record<string, number>;
   runners: { online: number; offline: number; busy: number; idle: number };
   deliveries: Deliveries['stats'];
@@ -114,7 +126,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const webhook = { url: options.webhookUrl, secret: options.webhookSecret ?? 'sim-secret' };
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
   const usage = new Map<number, { used: number; windowStart: number }>();
-  const counters = { calls: {} as Record<string, number>, callsByInstallation: {} as Record<string, number>, notModified: 0, tokensMinted: 0, faultsInjected: 0 };
+  const counters = { calls: {} as Record<string, number>, callsByInstallation: {} as Record<string, number>, notModified: 0, tokensMinted: 0, faultsInjected: 0, secondaryRateLimited: 0, registrationsLimited: 0 };
+  const limits: SimLimits = { pointsPerMinute: 900, registrationsPer5Minutes: 1_500, runnersPerGroup: 10_000, ...options.limits };
   const restFaults: RestFaults = { serverError: 0, secondaryRateLimit: 0, retryAfterSeconds: 1, failNext: [] };
   let url = '';
   const jitConfig = { minBytes: 0 };
@@ -206,6 +219,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const s = scope(r.params);
       if (s.kind === 'repo' && parsed.data.runner_group_id !== 1) return error(422, 'Runner groups are not available for repository runners');
       if (!model.runnerGroups.some((g) => g.id === parsed.data.runner_group_id)) return error(404, 'Runner group not found');
+      const limited = registrationLimit(s);
+      if (limited) return limited;
       const runner = model.registerRunner(s, parsed.data.name, parsed.data.labels, parsed.data.runner_group_id);
       if (runner === 'conflict') return error(409, `Already exists - A runner with the name ${parsed.data.name} already exists.`);
       const encoded = encodeJitConfig({ url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret, runnerGroupId: parsed.data.runner_group_id }, jitConfig.minBytes);
@@ -302,7 +317,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const perPage = Math.min(100, Number(r.query.get('per_page') ?? 30));
     const cursor = r.query.get('cursor');
     // Newest first, cursor = the id to continue below.
-    const sorted = [...deliveries.all].sort((a, b) => b.id - a.id).filter((d) => !cursor || d.id < Number(cursor));
+    // Only what GitHub attempted is listed: a delivery still held back (reordered, delayed) is not there yet.
+    const sorted = [...deliveries.all].filter((d) => d.status !== 'pending').sort((a, b) => b.id - a.id).filter((d) => !cursor || d.id < Number(cursor));
     const page = sorted.slice(0, perPage);
     const headers: Record<string, string> = {};
     if (sorted.length > perPage) headers.link = `<${url}/app/hook/deliveries?per_page=${perPage}&cursor=${page.at(-1)!.id}>; rel="next"`;
@@ -459,6 +475,43 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - window.used)), 'x-ratelimit-used': String(window.used), 'x-ratelimit-reset': String(window.windowStart + HOUR), 'x-ratelimit-resource': 'core' };
   };
 
+  /*
+   * GitHub's secondary rate limit on points ("Rate limits for the REST API", secondary rate limits): at most 900 points
+   * a minute per installation, a GET/HEAD/OPTIONS costing 1 and a POST/PATCH/PUT/DELETE 5 — so at most 180 writes a
+   * minute (JIT configs and runner deletions) for one App installation. Over it: 403 with retry-after.
+   */
+  const points = new Map<number, { used: number; windowStart: number }>();
+  const secondaryLimit = (method: string, installationId: number | undefined): Reply | undefined => {
+    if (installationId === undefined || limits.pointsPerMinute <= 0) return undefined;
+    const window = points.get(installationId) ?? { used: 0, windowStart: Date.now() };
+    if (Date.now() - window.windowStart >= 60_000) Object.assign(window, { used: 0, windowStart: Date.now() });
+    const cost = ['GET', 'HEAD', 'OPTIONS'].includes(method) ? 1 : 5;
+    if (window.used + cost > limits.pointsPerMinute) {
+      counters.secondaryRateLimited++;
+      return error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', { 'retry-after': String(Math.max(1, Math.ceil((window.windowStart + 60_000 - Date.now()) / 1000))) });
+    }
+    window.used += cost;
+    points.set(installationId, window);
+    return undefined;
+  };
+  /*
+   * Registrations: at most 1,500 runners registered per 5 minutes per repository or organization (GitHub Actions
+   * limits, "self-hosted runner registration"), and 10,000 runners in one runner group.
+   */
+  const registrations = new Map<string, number[]>();
+  const registrationLimit = (scope: Scope): Reply | undefined => {
+    const key = scope.kind === 'org' ? `org:${scope.org.toLowerCase()}` : `repo:${scope.owner}/${scope.repo}`.toLowerCase();
+    const recent = (registrations.get(key) ?? []).filter((t) => Date.now() - t < 5 * 60_000);
+    if (recent.length >= limits.registrationsPer5Minutes) {
+      counters.registrationsLimited++;
+      return error(429, 'Too many runner registrations: try again later.', { 'retry-after': String(Math.ceil((recent[0]! + 5 * 60_000 - Date.now()) / 1000)) });
+    }
+    if ([...model.runners.values()].filter((r) => sameScope(r.scope, scope)).length >= limits.runnersPerGroup) return error(422, 'The runner group has reached its limit of runners.');
+    recent.push(Date.now());
+    registrations.set(key, recent);
+    return undefined;
+  };
+
   const injectedFault = (): Reply | undefined => {
     const forced = restFaults.failNext[0];
     let status: number | undefined;
@@ -489,6 +542,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         counters.calls[key] = (counters.calls[key] ?? 0) + 1;
         const fault = injectedFault();
         if (fault) return send(res, fault);
+        const bearerToken = bearer(request);
+        const limited = secondaryLimit(req.method ?? 'GET', bearerToken ? tokens.get(bearerToken)?.installationId : undefined);
+        if (limited) return send(res, limited);
       }
       const reply = await found.route.handler(request);
       const token = bearer(request);

@@ -5,20 +5,28 @@ import { startDockerFaultProxy, type DockerFaultProxy } from './docker-fault-pro
 /*
  * The chaos scenario, one definition for `DEMO_SCENARIO=chaos make demo`, its e2e test and the reliability bench:
  * 10 % duplicated, 5 % reordered, 2 % dropped webhooks; 5 % of container creations failing; GitHub 5xx (2 %) and
- * secondary rate limits (1 %); 1 % of jobs cancelled while queued; the Docker orchestrator crashed once between
- * "JIT config generated" and "host created" (at its 20th container creation). Time runs faster than on AWS: the
- * orchestrator's host rules every 5 s, the reconciler (redelivery, lost jobs, leftover registrations) every 30 s.
+ * secondary rate limits (1 %); 3 % of jobs cancelled, spread over the run — while queued, while their runner is
+ * launching, while running; 2 % of runner hosts killed mid-job (SIGKILL, as a spot reclaim or a crashed VM: the
+ * runner goes offline and GitHub fails its job when the job request is no longer renewed); the Docker orchestrator
+ * crashed once between "JIT config generated" and "host created" (at its 20th container creation). Time runs faster
+ * than on AWS: the orchestrator's host rules every 5 s, the reconciler (redelivery, lost jobs, leftover
+ * registrations) every 30 s, and GitHub's clocks in the simulator — a silent runner offline after 5 s instead of
+ * ~90 s, a job not renewed failed after 15 s instead of 10 minutes (renewals every 2 s instead of 60).
  */
 
 export const CHAOS_FAULTS: NonNullable<DemoOptions['chaos']> = {
   webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 },
   rest: { serverError: 0.02, secondaryRateLimit: 0.01 },
-  cancelFraction: 0.01,
+  cancelFraction: 0.03,
+  hostDeathFraction: 0.02,
 };
+
+/** GitHub's clocks, scaled as the scenario's time is (see above). */
+export const CHAOS_SIM_TIMING = { offlineAfterMs: 5_000, jobLockMs: 15_000, renewEveryMs: 2_000 } as const;
 
 export interface ChaosScenario {
   /** What the local stack needs for it. */
-  readonly stackOptions: Pick<LocalStackOptions, 'reconcileTickMs' | 'reconcilerTickMs' | 'orchestratorDockerHost'>;
+  readonly stackOptions: Pick<LocalStackOptions, 'reconcileTickMs' | 'reconcilerTickMs' | 'orchestratorDockerHost' | 'simTiming'>;
   /** Arms the orchestrator crash, once the stack runs. */
   attach(local: LocalStack): void;
   readonly proxy: DockerFaultProxy;
@@ -28,7 +36,7 @@ export interface ChaosScenario {
 export async function startChaosScenario(): Promise<ChaosScenario> {
   const proxy = await startDockerFaultProxy({ createFailureRate: 0.05, crashAtCreates: [20] });
   return {
-    stackOptions: { reconcileTickMs: 5_000, reconcilerTickMs: 30_000, orchestratorDockerHost: proxy.dockerHost },
+    stackOptions: { reconcileTickMs: 5_000, reconcilerTickMs: 30_000, orchestratorDockerHost: proxy.dockerHost, simTiming: CHAOS_SIM_TIMING },
     attach(local) {
       const orchestrator = local.functions.get('orchestrator-docker');
       if (!orchestrator) throw new Error('the local stack has no Docker orchestrator to crash');

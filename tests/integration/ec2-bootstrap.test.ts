@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { AMI_CONTRACT } from '../../functions/orchestrators/src/hosts/ec2/ami-contract';
 import { linuxBootstrap, windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
 import { encodeJitConfig } from '../../sim/jit-config';
 import { motoTarget } from '../helpers/aws';
@@ -153,6 +154,16 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
     expect(calls.filter((c) => c.startsWith('sleep'))).toHaveLength(60);
     expect(calls.at(-1)).toBe('shutdown -h');
   }, 120_000);
+
+  it('renders Linux and macOS user data that bash parses and shellcheck passes (macOS runs the same script)', async () => {
+    if (!existsSync('/usr/bin/shellcheck')) throw new Error('shellcheck is missing: install Debian\'s shellcheck (.ci/run does)');
+    for (const os of ['linux', 'macos'] as const) {
+      const script = join(mkdtempSync(join(tmpdir(), 'user-data-')), 'user-data.sh');
+      writeFileSync(script, linuxBootstrap({ parameterPrefix: '/er/runners/gha-x-1-1/jit', chunks: 3, region: 'eu-west-1', ...AMI_CONTRACT[os], runnerUser: AMI_CONTRACT[os].runnerUser! }));
+      expect(await run('bash', ['-n', script], { PATH: '/usr/bin:/bin' })).toMatchObject({ status: 0, stderr: '' });
+      expect(await run('shellcheck', ['--shell=bash', '--severity=style', script], { PATH: '/usr/bin:/bin' })).toMatchObject({ status: 0, stdout: '' });
+    }
+  });
 
   it('refuses inputs a shell could interpret, in both templates; renders the Windows one with the same chunks', () => {
     const bad = { parameterPrefix: "/x'; rm -rf / #", chunks: 1, region: 'eu-west-1', runnerDir: '/opt/runner', runnerUser: '' };

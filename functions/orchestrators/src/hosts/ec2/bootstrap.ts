@@ -46,7 +46,7 @@ export AWS_REGION='__REGION__' AWS_DEFAULT_REGION='__REGION__'
 names=()
 for i in $(seq 0 $((__CHUNKS__ - 1))); do names+=("__PREFIX__/$i"); done
 jit=''
-for attempt in $(seq 1 60); do
+for _ in $(seq 1 60); do
   values="$(aws ssm get-parameters --names __ALL_NAMES__ --with-decryption --query 'Parameters[].[Name,Value]' --output text)" || values=''
   if [ "$(printf '%s' "$values" | grep -c .)" = '__CHUNKS__' ]; then
     jit="$(printf '%s\n' "$values" | sort | cut -f2 | tr -d '\n')"
