@@ -11,8 +11,20 @@ import { HOST_LABELS, JIT_CONFIG_ENV, type Host, type HostRef, type HostSpec } f
 
 const isStatus = (error: unknown, status: number) => (error as { statusCode?: number } | undefined)?.statusCode === status;
 
+/** The pool's image cannot run on this engine: the launch fails with this, never as a runner that never comes. */
+export class HostImageMismatchError extends Error {
+  constructor(image: string, imageArchitecture: string, engineArchitecture: string, pool: string) {
+    super(`pool ${pool}: image ${image} is built for ${imageArchitecture}, and pool ${pool} runs on ${engineArchitecture} (its arch): the container would fail with "exec format error"`);
+    this.name = 'HostImageMismatchError';
+  }
+}
+
+/** The pools config's arch in Docker's (and Go's) names. */
+const DOCKER_ARCH = { x64: 'amd64', arm64: 'arm64' } as const;
+
 export class DockerHost implements Host {
   readonly kind = 'docker' as const;
+  private readonly imageArchitectures = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly docker: Docker,
@@ -23,6 +35,7 @@ export class DockerHost implements Host {
   async create(spec: HostSpec): Promise<HostRef> {
     if (spec.pool.host !== 'docker') throw new Error(`pool ${spec.pool.name} is not a docker pool`);
     const settings = spec.pool.docker;
+    await this.checkArchitecture(settings.image, spec.pool.arch, spec.pool.name);
     try {
       const container = await this.docker.createContainer({
         name: spec.runnerName,
@@ -52,6 +65,18 @@ export class DockerHost implements Host {
       if (!existing.State.Running && existing.State.Status === 'created') await this.docker.getContainer(existing.Id).start();
       return { id: existing.Id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
     }
+  }
+
+  /** An image of another architecture than the pool's would start and die at once (no emulation on a runner host). */
+  private async checkArchitecture(image: string, arch: keyof typeof DOCKER_ARCH, pool: string): Promise<void> {
+    let known = this.imageArchitectures.get(image);
+    if (!known) {
+      known = this.docker.getImage(image).inspect().then((i) => i.Architecture, () => undefined);
+      this.imageArchitectures.set(image, known);
+    }
+    const architecture = await known;
+    // Unknown (not on this engine yet): the create says so itself.
+    if (architecture !== undefined && architecture !== DOCKER_ARCH[arch]) throw new HostImageMismatchError(image, architecture, DOCKER_ARCH[arch], pool);
   }
 
   async delete(runnerName: string): Promise<'deleted' | 'absent'> {
