@@ -58,16 +58,16 @@ lint: $(NODE_DEPS) $(ACTIONLINT) $(HCLFMT) ## eslint, actionlint over .github/wo
 
 check: typecheck lint ## type check and lint
 
-test: install tools check build ## every test: unit, integration (moto), e2e (local stack), stacks (synth)
+test: install tools check build host-images ## every test: unit, integration (moto), e2e (local stack), stacks (synth)
 	$(JEST)
 
 test-unit: $(NODE_DEPS) ## unit tests only
 	$(JEST) --selectProjects unit
 
-test-integration: install build ## integration tests against moto only
+test-integration: install build host-images ## integration tests against moto only
 	$(JEST) --selectProjects integration
 
-test-e2e: install build ## e2e tests against `make local` only
+test-e2e: install build host-images ## e2e tests against `make local` only
 	$(JEST) --selectProjects e2e
 
 test-stacks: $(NODE_DEPS) $(ACTIONLINT) build ## synth tests only
@@ -96,7 +96,7 @@ demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a
 sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 	npx tsx sim/main.ts
 
-host-images: $(NODE_DEPS) ## build the local host images: the runner image (official image's shape) and the EC2 instance (AMI contract)
+host-images: install build ## the local host images: runner (official image's shape), EC2 instance (AMI contract), runner Lambda
 	npx tsx sim/images/main.ts
 
 bench: install ## benchmarks on the local stack; results in bench/results/
