@@ -134,8 +134,9 @@ export async function teardown(message: TeardownMessage, ports: OrchestratorPort
   const owner = job?.job.owner;
   const repo = job?.job.repo;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job
-  // ends. Asking would cost a call per job for a 404; a registration left by a runner that died mid-job is the
-  // reconciler's (offline, record finished).
+  // ends. Asking would cost a call per job for a 404. A failed job may have failed because its host died (GitHub fails
+  // the job of a runner that stopped renewing it, and keeps the dead runner's registration): its registration is
+  // deleted now — one call per failed job — rather than left to the reconciler's next pass.
   if (owner !== undefined && repo !== undefined && message.reason !== 'finished') {
     const scope = scopeOf(config, owner, repo);
     const installationId = job?.job.installationId ?? (await github.installationId(scope));

@@ -26,6 +26,8 @@ export interface FinishedJob {
   readonly launchedRunner?: string;
   /** Whether that runner still holds its slot. */
   readonly holdsSlot: boolean;
+  /** GitHub's conclusion (`success`, `failure`, `cancelled`, …). */
+  readonly conclusion?: string;
 }
 
 export interface Dispatch {

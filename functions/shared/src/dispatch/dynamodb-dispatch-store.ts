@@ -60,6 +60,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       runnerName: item.runnerName,
       launchedRunner: item.launchedRunner,
       holdsSlot: item.slotPool !== undefined,
+      ...(item.conclusion !== undefined ? { conclusion: item.conclusion } : {}),
     }));
   }
 

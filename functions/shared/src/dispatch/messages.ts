@@ -49,10 +49,12 @@ export const teardownMessageSchema = z.strictObject({
   ...target,
   action: z.literal('teardown'),
   /**
-   * `finished`: the job it ran completed. `job-cancelled`: the job it was launched for was cancelled before any runner
-   * took it. `job-ran-elsewhere`: that job was run by another runner (job stealing), so this one may sit idle.
+   * `finished`: the job it ran completed. `job-failed`: the job it ran failed — perhaps because its host died, and a
+   * runner that died keeps its registration (GitHub removes an ephemeral runner only when it finishes its job).
+   * `job-cancelled`: the job it was launched for was cancelled before any runner took it. `job-ran-elsewhere`: that job
+   * was run by another runner (job stealing), so this one may sit idle.
    */
-  reason: z.enum(['finished', 'job-cancelled', 'job-ran-elsewhere']),
+  reason: z.enum(['finished', 'job-failed', 'job-cancelled', 'job-ran-elsewhere']),
   /** Only if GitHub says the runner is idle: it may have taken another job meanwhile (job stealing). */
   onlyIfIdle: z.boolean(),
   jobId: z.int().positive(),
