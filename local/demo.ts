@@ -52,6 +52,8 @@ export interface DemoSummary {
   readonly githubCalls: Record<string, number>;
   /** Webhook deliveries the producer received (redeliveries and duplicates included). */
   readonly webhookDeliveries: number;
+  /** Requests GitHub (the simulator) refused for its secondary rate limit or its registration limit. */
+  readonly githubLimited: { readonly secondaryRateLimit: number; readonly registrations: number };
   readonly ok: boolean;
 }
 
@@ -61,6 +63,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const log = options.log ?? ((line: string) => console.log(line));
   const started = Date.now();
   const callsBefore = { ...sim.stats().calls };
+  const limitedBefore = { secondaryRateLimit: sim.stats().secondaryRateLimited, registrations: sim.stats().registrationsLimited };
   const deliveriesBefore = sim.deliveries.all.length;
   const jitBefore = callsBefore['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
   // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
@@ -136,6 +139,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     totalMs: Date.now() - started,
     githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
+    githubLimited: { secondaryRateLimit: sim.stats().secondaryRateLimited - limitedBefore.secondaryRateLimit, registrations: sim.stats().registrationsLimited - limitedBefore.registrations },
     ok: false,
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
@@ -168,6 +172,7 @@ export function formatSummary(summary: DemoSummary): string {
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
+    `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
   ].join('\n');
 }
