@@ -3,7 +3,8 @@ import type Docker from 'dockerode';
 import { bootInstance, type BootedInstance } from '../../sim/ec2/instance';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
-import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { Ec2Host, type Ec2HostOptions } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import type { enforcedIam } from './iam';
 import { motoTarget, strictMotoTarget } from './aws';
 
 /**
@@ -72,4 +73,18 @@ export async function bootLaunchedInstance(
   });
   void booted.poweredOff.then(() => admin.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))).catch(() => undefined);
   return booted;
+}
+
+/** An Ec2Host as the EC2 orchestrator's role sees the local AWS (enforced IAM), on the launch template of `pool`. */
+export function ec2HostUnderIam(iam: Awaited<ReturnType<typeof enforcedIam>>, pool: string, options: Pick<Ec2HostOptions, 'ami'> = {}): Ec2Host {
+  const orchestrator = iam.as('orchestrator-ec2');
+  return new Ec2Host({
+    ec2: new EC2Client(orchestrator.clientConfig),
+    ssm: new SSMClient(orchestrator.clientConfig),
+    region: orchestrator.region,
+    managedBy: iam.prefix,
+    parameterPrefix: `/${iam.prefix}`,
+    ...options,
+    templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-${pool}`]!, subnetIds: iam.subnetIds }),
+  });
 }

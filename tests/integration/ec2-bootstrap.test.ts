@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import type { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { ec2HostUnderIam } from '../helpers/ec2';
 import { AMI_CONTRACT } from '../../functions/orchestrators/src/hosts/ec2/ami-contract';
 import { linuxBootstrap, windowsBootstrap } from '../../functions/orchestrators/src/hosts/ec2/bootstrap';
 import { encodeJitConfig } from '../../sim/jit-config';
@@ -51,16 +52,7 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
 
   const setup = () => {
     runnerDir = mkdtempSync(join(tmpdir(), 'ec2-runner-'));
-    const orchestrator = iam.as('orchestrator-ec2');
-    host = new Ec2Host({
-      ec2: new EC2Client(orchestrator.clientConfig),
-      ssm: new SSMClient(orchestrator.clientConfig),
-      region: orchestrator.region,
-      managedBy: iam.prefix,
-      parameterPrefix: `/${iam.prefix}`,
-      ami: { linux: { runnerDir, runnerUser: 'runner' }, macos: { runnerDir, runnerUser: 'runner' }, windows: { runnerDir: 'C:\\actions-runner' } },
-      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: iam.subnetIds }),
-    });
+    host = ec2HostUnderIam(iam, 'ec2-linux', { ami: { linux: { runnerDir, runnerUser: 'runner' }, macos: { runnerDir, runnerUser: 'runner' }, windows: { runnerDir: 'C:\\actions-runner' } } });
   };
 
   /** The instance's user data, run once as root would run it, with the instance's credentials. */

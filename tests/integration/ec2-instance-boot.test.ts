@@ -3,9 +3,9 @@ import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import Docker from 'dockerode';
-import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import type { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
 import { ensureSimAmiImage } from '../../sim/ec2/instance';
-import { bootLaunchedInstance } from '../helpers/ec2';
+import { bootLaunchedInstance, ec2HostUnderIam } from '../helpers/ec2';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
@@ -36,15 +36,7 @@ describe('an EC2 instance boots from the shipped user data and runs a job', () =
     const { Images = [] } = await new EC2Client(admin.clientConfig).send(new DescribeImagesCommand({ Owners: ['amazon'] }));
     iam = await enforcedIam({ pools: config, launchTemplateImage: () => Images[0]!.ImageId! });
     github = await simulatorWithClient({ timing: { assignDelayMs: 200, renewEveryMs: 500 } });
-    const orchestrator = iam.as('orchestrator-ec2');
-    host = new Ec2Host({
-      ec2: new EC2Client(orchestrator.clientConfig),
-      ssm: new SSMClient(orchestrator.clientConfig),
-      region: orchestrator.region,
-      managedBy: iam.prefix,
-      parameterPrefix: `/${iam.prefix}`,
-      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-linux`]!, subnetIds: iam.subnetIds }),
-    });
+    host = ec2HostUnderIam(iam, 'ec2-linux');
   }, 600_000);
   afterAll(async () => {
     await github?.sim.stop();

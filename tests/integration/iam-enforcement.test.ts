@@ -6,7 +6,7 @@ import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand,
 import type { PoolsConfig } from '@runners/shared';
 import type { Permission } from '@runners/shared/deployment';
 import { orchestratorContracts } from '../../functions/orchestrators/src/contract';
-import { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { ec2HostUnderIam } from '../helpers/ec2';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';
 import { lambdaTestPool, testPoolsConfig, testPoolsInput } from '../helpers/pools';
@@ -43,17 +43,7 @@ describe('synthesized roles, enforced', () => {
     await iam.stop();
   });
 
-  const ec2Host = () => {
-    const target = iam.as('orchestrator-ec2');
-    return new Ec2Host({
-      ec2: new EC2Client(target.clientConfig),
-      ssm: new SSMClient(target.clientConfig),
-      region: target.region,
-      managedBy: iam.prefix,
-      parameterPrefix: `/${iam.prefix}`,
-      templates: () => ({ launchTemplateId: iam.launchTemplateIds[`${iam.prefix}-ec2-ssm`]!, subnetIds: iam.subnetIds }),
-    });
-  };
+  const ec2Host = () => ec2HostUnderIam(iam, 'ec2-ssm');
 
   it('lets the EC2 orchestrator launch from a resolve:ssm launch template, which needs ssm:GetParameters on the AMI parameter', async () => {
     const created = await ec2Host().create(spec('gha-ec2-ssm-9-1'));
