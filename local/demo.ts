@@ -107,9 +107,10 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   }
   disruptions?.stop();
   // Teardown follows the completions: give it a moment to leave nothing behind.
-  // Under faults a teardown can be the reconciler's: it leaves records younger than its 2-minute grace alone, so the
-  // leftovers get that long (plus its 5 s tick) before they count as leaked.
-  const settleBy = Date.now() + (options.chaos ? 130_000 : 30_000);
+  // Under faults a teardown can be the reconciler's: it leaves registrations whose record changed within its
+  // 2-minute grace alone, and a lost `completed` is found by its job discovery first (30 s ticks in the scenario), so
+  // the leftovers get the grace plus two ticks and a margin before they count as leaked.
+  const settleBy = Date.now() + (options.chaos ? 200_000 : 30_000);
   while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0)) await new Promise((r) => setTimeout(r, 250));
 
   // Faults off for the count, so what is left is what the system left, not the last injected error.

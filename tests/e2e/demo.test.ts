@@ -54,5 +54,5 @@ describe('make demo', () => {
     // The reconciler's passes (redelivery, lost jobs, leftover registrations) ran too, all within their roles.
     expect(summary.iam.denied).toBe(0);
     expect(summary.runnersPerJob).toBeLessThanOrEqual(1.3);
-  }, 600_000);
+  }, 800_000);
 });
