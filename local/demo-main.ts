@@ -27,7 +27,8 @@ let code = 1;
 try {
   const summary = await runDemo(local, {
     jobs,
-    ...(chaos ? { chaos: CHAOS_FAULTS } : {}),
+    // Chaos holds slots longer (20 s jobs whose hosts are killed, GitHub's 15 s job lock, relaunches): more time.
+    ...(chaos ? { chaos: CHAOS_FAULTS, timeoutMs: 480_000 } : {}),
   });
   if (faults) console.log(`  injected: ${faults.proxy.injected()} container creations failed, ${faults.proxy.crashes()} orchestrator crash(es) between JIT config and host`);
   console.log(formatSummary(summary));
