@@ -15,6 +15,8 @@ const jobs = Number(process.env.DEMO_JOBS ?? 50);
 // DEMO_SCENARIO=chaos: the faults of local/chaos/scenario.ts.
 const chaos = process.env.DEMO_SCENARIO === 'chaos';
 const faults = chaos ? await startChaosScenario() : undefined;
+// DEMO_CHAOS=classic: the chaos of before host deaths — cancels only while queued, no host killed (see the e2e test).
+const classic = process.env.DEMO_CHAOS === 'classic' ? { hostDeathFraction: 0, cancelStages: ['queued'] as const } : {};
 
 const local = await startLocalStack({
   ...(await throwawayStack(root, 'demo')),
@@ -28,7 +30,7 @@ try {
   const summary = await runDemo(local, {
     jobs,
     // Chaos holds slots longer (20 s jobs whose hosts are killed, GitHub's 15 s job lock, relaunches): more time.
-    ...(chaos ? { chaos: CHAOS_FAULTS, timeoutMs: 480_000 } : {}),
+    ...(chaos ? { chaos: { ...CHAOS_FAULTS, ...classic }, timeoutMs: 480_000 } : {}),
   });
   if (faults) console.log(`  injected: ${faults.proxy.injected()} container creations failed, ${faults.proxy.crashes()} orchestrator crash(es) between JIT config and host`);
   console.log(formatSummary(summary));

@@ -26,6 +26,8 @@ export interface DemoOptions {
     readonly cancelFraction: number;
     /** Jobs whose runner host is killed while they run (they are long: 20 s, so the kill lands mid-job). */
     readonly hostDeathFraction?: number;
+    /** When cancels land (default: spread over all three). */
+    readonly cancelStages?: readonly ('queued' | 'launching' | 'running')[];
   };
 }
 
@@ -92,7 +94,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const ids = new Set(jobs.map((j) => j.id));
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
   const hosts = async () => (await local.runnerHosts.list()).length;
-  const disruptions = options.chaos ? startDisruptions(local, jobs, options.chaos.cancelFraction, new Set(demoJobs().filter((j) => j.name.startsWith('soak-')).map((j) => j.id)), control) : undefined;
+  const disruptions = options.chaos ? startDisruptions(local, jobs, options.chaos.cancelFraction, options.chaos.cancelStages ?? ['queued', 'launching', 'running'], new Set(demoJobs().filter((j) => j.name.startsWith('soak-')).map((j) => j.id)), control) : undefined;
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
@@ -185,11 +187,10 @@ export function formatSummary(summary: DemoSummary): string {
  * runner stops renewing, GitHub fails the job when its lock expires). Cancels go through the simulator as a user's
  * do (GitHub sends `completed`, cancelled); kills through the engine, behind the system's back.
  */
-function startDisruptions(local: LocalStack, jobs: readonly { id: number }[], cancelFraction: number, doomed: ReadonlySet<number>, control: (method: string, path: string, body: unknown) => Promise<Response>) {
+function startDisruptions(local: LocalStack, jobs: readonly { id: number }[], cancelFraction: number, stages: readonly ('queued' | 'launching' | 'running')[], doomed: ReadonlySet<number>, control: (method: string, path: string, body: unknown) => Promise<Response>) {
   const sim = local.sim!;
-  const stages = ['queued', 'launching', 'running'] as const;
   const every = Math.round(1 / cancelFraction);
-  const toCancel = new Map(jobs.filter((_, i) => i % every === 7 && !doomed.has(jobs[i]!.id)).map((job, n) => [job.id, stages[n % 3]!] as const));
+  const toCancel = new Map(jobs.filter((_, i) => i % every === 7 && !doomed.has(jobs[i]!.id)).map((job, n) => [job.id, stages[n % stages.length]!] as const));
   const cancelledWhile = { queued: 0, launching: 0, running: 0 };
   const killed = new Set<number>();
   let busy = false;
