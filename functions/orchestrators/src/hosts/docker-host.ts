@@ -75,6 +75,8 @@ export class DockerHost implements Host {
       this.imageArchitectures.set(image, known);
     }
     const architecture = await known;
+    // Not on the engine yet: asked again next time, so an image built later is checked too.
+    if (architecture === undefined) this.imageArchitectures.delete(image);
     // Unknown (not on this engine yet): the create says so itself.
     if (architecture !== undefined && architecture !== DOCKER_ARCH[arch]) throw new HostImageMismatchError(image, architecture, DOCKER_ARCH[arch], pool);
   }

@@ -1,8 +1,8 @@
 import type { Pool } from '@runners/shared';
 
 /*
- * What the EC2 host expects of a pool's AMI (README, "The EC2 image"; bench/packer/runner.pkr.hcl is a starting
- * point). The bootstrap (bootstrap.ts) runs as root from user data and starts the runner as its own user: the real
+ * What the EC2 host expects of a pool's AMI (README, "The EC2 image (AMI contract)"; docs/ami/runner-linux.pkr.hcl is a
+ * starting point). The bootstrap (bootstrap.ts) runs as root from user data and starts the runner as its own user: the real
  * runner refuses root unless RUNNER_ALLOW_RUNASROOT is set (actions/runner run-helper.sh), and it writes its
  * configuration, _diag and _work beside itself, so its directory belongs to that user.
  * - Linux and macOS: the runner unpacked in /opt/actions-runner, owned by the user `runner`; bash, coreutils, sudo

@@ -1,3 +1,5 @@
+import { JIT_CONFIG_ENV } from '../host';
+
 /*
  * EC2 user data that starts a runner. The JIT config is never in user data (readable from the instance metadata by
  * anything on the host): it waits in SSM SecureStrings `<prefix>/0` … `<prefix>/<chunks-1>` that only this instance
@@ -57,8 +59,8 @@ done
 [ -n "$jit" ]
 for name in __ALL_NAMES__; do aws ssm delete-parameter --name "$name"; done
 cd '__RUNNER_DIR__'
-export ACTIONS_RUNNER_INPUT_JITCONFIG="$jit"
-sudo --preserve-env=ACTIONS_RUNNER_INPUT_JITCONFIG -u '__RUNNER_USER__' -- ./run.sh
+export __JIT_ENV__="$jit"
+sudo --preserve-env=__JIT_ENV__ -u '__RUNNER_USER__' -- ./run.sh
 `;
 
 const WINDOWS = String.raw`<powershell>
@@ -89,7 +91,7 @@ try {
 
 function render(template: string, input: BootstrapInput): string {
   const { parameterPrefix, chunks, region, runnerDir, runnerUser } = checked(input);
-  return template.replaceAll('__PREFIX__', parameterPrefix).replaceAll('__CHUNKS__', String(chunks)).replaceAll('__REGION__', region).replaceAll('__RUNNER_DIR__', runnerDir).replaceAll('__RUNNER_USER__', runnerUser)
+  return template.replaceAll('__PREFIX__', parameterPrefix).replaceAll('__CHUNKS__', String(chunks)).replaceAll('__REGION__', region).replaceAll('__RUNNER_DIR__', runnerDir).replaceAll('__RUNNER_USER__', runnerUser).replaceAll('__JIT_ENV__', JIT_CONFIG_ENV)
     // Bash's "every element of the array", kept out of the template literal above.
     .replaceAll('__ALL_NAMES__', '"$' + '{names[@]}"');
 }
