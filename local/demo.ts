@@ -3,6 +3,8 @@
  * dispatch → orchestrator → runner containers → completion → teardown. Prints progress lines while it runs and
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
 import { percentiles } from './percentiles';
 import type { LocalStack } from './stack';
 
@@ -47,6 +49,8 @@ export interface DemoSummary {
   readonly runnersPerJob: number;
   readonly hostsLeft: number;
   readonly registrationsLeft: number;
+  /** What was left behind, with the record of the job each runner was launched for: what a leak is made of. */
+  readonly leftovers: readonly Leftover[];
   /** AWS calls of every function evaluated against its synthesized role, and how many were refused. */
   readonly iam: { readonly evaluated: number; readonly denied: number };
   readonly totalMs: number;
@@ -57,6 +61,15 @@ export interface DemoSummary {
   /** Requests GitHub (the simulator) refused for its secondary rate limit or its registration limit. */
   readonly githubLimited: { readonly secondaryRateLimit: number; readonly registrations: number };
   readonly ok: boolean;
+}
+
+export interface Leftover {
+  readonly runner: string;
+  /** `host`: a runner container; `registration`: on GitHub, with its status there. */
+  readonly kind: 'host' | 'registration';
+  readonly status?: string;
+  readonly busy?: boolean;
+  readonly record?: { readonly state: string; readonly launchedRunner?: string; readonly launchState?: string; readonly runnerName?: string; readonly updatedAt: string };
 }
 
 export async function runDemo(local: LocalStack, options: DemoOptions): Promise<DemoSummary> {
@@ -124,6 +137,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
   for (const wait of waits) options.onRan?.(wait);
   const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
+  const leftovers = await leftBehind(local);
   const summary: DemoSummary = {
     jobs: ids.size - cancelled,
     cancelled,
@@ -138,6 +152,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
+    leftovers,
     iam: { evaluated: local.iam.evaluated(), denied: local.iam.denials().length },
     totalMs: Date.now() - started,
     githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
@@ -147,6 +162,20 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
   return { ...summary, ok: summary.ranExactlyOnce + summary.diedWithHost === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
+}
+
+/** Hosts and registrations still there, each with the record of the job its runner was launched for. */
+async function leftBehind(local: LocalStack): Promise<Leftover[]> {
+  const launches = new DynamoDbLaunchStore(new DynamoDBClient(local.aws.clientConfig), local.stack.tables.jobs);
+  const pools = new Set(local.config.pools.map((p) => p.name));
+  const recordOf = async (runner: string): Promise<Leftover['record']> => {
+    const identity = parseRunnerName(runner, local.config.runnerNamePrefix, pools);
+    const job = identity && (await launches.job(identity.jobId));
+    return job && { state: job.state, launchedRunner: job.launchedRunner, launchState: job.launchState, runnerName: job.runnerName, updatedAt: job.updatedAt };
+  };
+  const hosts = (await local.runnerHosts.list()).map((h) => ({ runner: h.runnerName, kind: 'host' as const }));
+  const registrations = [...(local.sim?.model.runners.values() ?? [])].map((r) => ({ runner: r.name, kind: 'registration' as const, status: r.status, busy: r.busy }));
+  return Promise.all([...hosts, ...registrations].map(async (left) => ({ ...left, record: await recordOf(left.runner) })));
 }
 
 /** Jobs [offset, offset + count) of the workload, as matrix specs. */
@@ -174,6 +203,7 @@ export function formatSummary(summary: DemoSummary): string {
     `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
+    ...summary.leftovers.map((l) => `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`),
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,

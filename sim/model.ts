@@ -47,6 +47,8 @@ export interface SimTiming {
   readonly jobLockMs: number;
   /** How often a runner renews its job request. */
   readonly renewEveryMs: number;
+  /** A running job cancelled this long ago whose runner has not reported is terminated by the server. */
+  readonly cancelTimeoutMs: number;
 }
 
 /*
@@ -54,9 +56,11 @@ export interface SimTiming {
  * + 10 minutes; a runner whose renewals stop loses the job, which GitHub fails with "The self-hosted runner: … lost
  * communication with the server" (seen in actions/runner #1546, #3539). The listener's long poll lasts ~50 s
  * (MessageListener.cs); GitHub does not document when a silent runner turns offline: the simulator says 90 s (one
- * poll and a margin). An idle runner gets its job within a second or two of it queueing.
+ * poll and a margin). An idle runner gets its job within a second or two of it queueing. Cancelling a running job
+ * sends its runner a cancellation and the job completes when the runner reports back; "after the 5 minute cancellation
+ * timeout period, the server will forcibly terminate all jobs" (docs.github.com, Workflow cancellation reference).
  */
-export const REALISTIC_TIMING: SimTiming = { assignDelayMs: 1_000, offlineAfterMs: 90_000, jobLockMs: 600_000, renewEveryMs: 60_000 };
+export const REALISTIC_TIMING: SimTiming = { assignDelayMs: 1_000, offlineAfterMs: 90_000, jobLockMs: 600_000, renewEveryMs: 60_000, cancelTimeoutMs: 300_000 };
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed';
 
@@ -76,6 +80,8 @@ export interface SimJob {
   conclusion: string | null;
   /** In progress: the job request holds until then unless renewed. */
   lockedUntil?: number;
+  /** In progress and cancelled then: its runner has been asked to stop; the job completes when it reports. */
+  cancelRequestedAt?: number;
   /** Why a job ended other than by its runner (`lost communication`, `cancelled`). */
   endedBy?: 'runner' | 'lost-communication' | 'cancel' | 'queue-timeout';
   runnerId?: number;
@@ -220,10 +226,9 @@ export class SimModel {
   renewJob(runner: SimRunner, jobId: number): { cancelled: boolean } | 'not-assigned' {
     const job = this.jobs.get(jobId);
     runner.lastSeenAt = this.now();
-    if (!job || runner.jobId !== jobId) return 'not-assigned';
-    if (job.status === 'completed') return job.conclusion === 'cancelled' ? { cancelled: true } : 'not-assigned';
+    if (!job || runner.jobId !== jobId || job.status === 'completed') return 'not-assigned';
     job.lockedUntil = this.now() + this.timing.jobLockMs;
-    return { cancelled: false };
+    return { cancelled: job.cancelRequestedAt !== undefined };
   }
 
   /**
@@ -240,8 +245,11 @@ export class SimModel {
       }
     }
     for (const job of this.jobs.values()) {
-      if (job.status !== 'in_progress' || job.lockedUntil === undefined || job.lockedUntil > t) continue;
-      this.finish(job, 'failure', 'lost-communication');
+      if (job.status !== 'in_progress') continue;
+      if (job.cancelRequestedAt !== undefined && t - job.cancelRequestedAt > this.timing.cancelTimeoutMs) this.finish(job, 'cancelled', 'cancel');
+      else if (job.lockedUntil !== undefined && job.lockedUntil <= t) this.finish(job, job.cancelRequestedAt === undefined ? 'failure' : 'cancelled', 'lost-communication');
+      else continue;
+      // The job is over without its runner: the registration stays, no longer busy.
       const runner = job.runnerId === undefined ? undefined : this.runners.get(job.runnerId);
       if (runner && runner.jobId === job.id) {
         runner.busy = false;
@@ -259,7 +267,8 @@ export class SimModel {
   completeJob(runner: SimRunner, jobId: number, conclusion: string): 'completed' | 'not-assigned' {
     const job = this.jobs.get(jobId);
     if (!job || runner.jobId !== jobId) return 'not-assigned';
-    if (job.status !== 'completed') this.finish(job, conclusion, 'runner');
+    // A job cancelled while it ran ends cancelled, whatever the runner made of its last steps.
+    if (job.status !== 'completed') this.finish(job, job.cancelRequestedAt === undefined ? conclusion : 'cancelled', job.cancelRequestedAt === undefined ? 'runner' : 'cancel');
     runner.busy = false;
     runner.jobId = undefined;
     // Ephemeral: one job, then the registration is gone.
@@ -267,10 +276,14 @@ export class SimModel {
     return 'completed';
   }
 
-  /** Cancel: a queued job completes as cancelled with no runner; a running one is cancelled on its runner. */
+  /**
+   * Cancel: a queued job completes as cancelled with no runner. A running one is cancelled on its runner and completes
+   * (the `completed` webhook) only when the runner reports back, or when the server's cancellation timeout forces it
+   * (docs.github.com, Workflow cancellation reference): until then it is in progress and its runner busy.
+   */
   cancelJob(job: SimJob): void {
-    if (job.status === 'completed') return;
-    this.finish(job, 'cancelled', 'cancel');
+    if (job.status === 'queued') this.finish(job, 'cancelled', 'cancel');
+    else if (job.status === 'in_progress') job.cancelRequestedAt ??= this.now();
   }
 
   /** Jobs queued longer than `timeoutMs` are cancelled (GitHub: 24 h). */

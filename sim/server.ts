@@ -101,6 +101,7 @@ const timingSpec = z.strictObject({
   offlineAfterMs: z.int().min(100),
   jobLockMs: z.int().min(100),
   renewEveryMs: z.int().min(50),
+  cancelTimeoutMs: z.int().min(100),
 }).partial();
 
 const runSpec = z.object({

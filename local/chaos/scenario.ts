@@ -22,7 +22,7 @@ export const CHAOS_FAULTS: NonNullable<DemoOptions['chaos']> = {
 };
 
 /** GitHub's clocks, scaled as the scenario's time is (see above). */
-export const CHAOS_SIM_TIMING = { offlineAfterMs: 5_000, jobLockMs: 15_000, renewEveryMs: 2_000 } as const;
+export const CHAOS_SIM_TIMING = { offlineAfterMs: 5_000, jobLockMs: 15_000, renewEveryMs: 2_000, cancelTimeoutMs: 10_000 } as const;
 
 export interface ChaosScenario {
   /** What the local stack needs for it. */

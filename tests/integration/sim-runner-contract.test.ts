@@ -13,7 +13,7 @@ import { ORG, runSimulatedRunner, simControl, simulatorWithClient, waitUntil } f
 
 type Jobs = { jobs: { id: number }[] };
 /** GitHub's clocks scaled down: a silent runner is offline after 1 s, a job not renewed for 2 s fails. */
-const timing = { assignDelayMs: 200, offlineAfterMs: 1_000, jobLockMs: 2_000, renewEveryMs: 300 };
+const timing = { assignDelayMs: 200, offlineAfterMs: 1_000, jobLockMs: 2_000, renewEveryMs: 300, cancelTimeoutMs: 1_500 };
 
 describe('the simulated runner and the simulator, as strict as the real ones', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -111,6 +111,42 @@ describe('the simulated runner and the simulator, as strict as the real ones', (
     // The registration stays, offline and no longer busy: deleting it is the system's job (GitHub keeps an offline
     // ephemeral runner for a day).
     expect(await client.getRunner(installationId, ORG, runnerId)).toMatchObject({ status: 'offline', busy: false });
+  }, 30_000);
+
+  it('a running job cancelled stays in progress until its runner reports it cancelled; then `completed`, and the runner is gone', async () => {
+    const { sim, client, installationId, jit, queue, start } = await setup();
+    const { encodedJitConfig, runnerId } = await jit('cancelled-running');
+    const { jobs } = await queue(60_000);
+    const runner = start(encodedJitConfig);
+    const job = () => sim.model.jobs.get(jobs[0]!.id)!;
+    await waitUntil('the job running', () => job().status === 'in_progress', 10_000);
+
+    await simControl(sim, 'POST', `/_sim/jobs/${jobs[0]!.id}/cancel`);
+    // No `completed` yet: the runner has only been asked (a teardown on this webhook must not find its runner busy).
+    expect(job().status).toBe('in_progress');
+    expect(sim.model.runners.get(runnerId)?.busy).toBe(true);
+
+    expect(await runner.exited).toBe(0);
+    expect(runner.output()).toContain('completed with result: Canceled');
+    expect(job()).toMatchObject({ status: 'completed', conclusion: 'cancelled', endedBy: 'cancel' });
+    expect(await client.getRunner(installationId, ORG, runnerId)).toBeUndefined();
+  }, 30_000);
+
+  it('a cancelled job whose runner died ends at the server’s cancellation timeout, the dead runner no longer busy', async () => {
+    const { sim, client, installationId, jit, queue, start } = await setup();
+    const { encodedJitConfig, runnerId } = await jit('cancelled-dead');
+    const { jobs } = await queue(60_000);
+    const runner = start(encodedJitConfig);
+    const job = () => sim.model.jobs.get(jobs[0]!.id)!;
+    await waitUntil('the job running', () => job().status === 'in_progress', 10_000);
+
+    runner.kill('SIGKILL');
+    await simControl(sim, 'POST', `/_sim/jobs/${jobs[0]!.id}/cancel`);
+    await waitUntil('the job ended', () => job().status === 'completed', 5_000);
+
+    expect(job()).toMatchObject({ conclusion: 'cancelled' });
+    // Left to the system to delete, as a dead runner's registration is: it must not stay busy for ever.
+    expect(await client.getRunner(installationId, ORG, runnerId)).toMatchObject({ busy: false });
   }, 30_000);
 
   it('a second listener on the same registration gets a session conflict and leaves (SessionConflict)', async () => {
