@@ -179,7 +179,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const targets = new Map<string, AwsTarget>();
     /** A function as its contract deploys it: its role's credentials, its contract's environment (checked by its schema). */
-    const start = async <R>(contract: DeploymentContract<R>, resources: R, local: Record<string, string>, timeoutMs: number, concurrency = 1) => {
+    // The timeout the stacks deploy, from the contract (a function without one gets Lambda's stack default).
+    const start = async <R>(contract: DeploymentContract<R>, resources: R, local: Record<string, string>, concurrency = 1) => {
+      const timeoutMs = (contract.timeoutSeconds ?? 30) * 1000;
       const name = contract.function;
       const target = targetFor(names.function(name));
       targets.set(name, target);
@@ -193,10 +195,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const encryption = { region: aws.region, messagesKey: { arn: messagesKey.arn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
-    const producer = await start(producerContract, { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } }, {}, 10_000, PRODUCER_ENVIRONMENTS);
+    const producer = await start(producerContract, { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } }, {}, PRODUCER_ENVIRONMENTS);
     const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
-    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption }, {}, 30_000);
-    const publisher = await start(publisherContract, { jobsTable, ...topics, ...encryption }, {}, 60_000);
+    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption }, {});
+    const publisher = await start(publisherContract, { jobsTable, ...topics, ...encryption }, {});
 
     // Only Docker pools have hosts on this machine; the other pools' messages wait on their queues.
     const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);
@@ -208,7 +210,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
         ...(options.orchestratorDockerHost ? { DOCKER_HOST: options.orchestratorDockerHost } : {}),
       },
-      120_000,
     );
     const reconciler = await start(
       reconcilerContract,
@@ -220,7 +221,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Lost jobs: after redelivery had its chance.
         LOST_JOB_SETTLE_SECONDS: '30',
       },
-      120_000,
     );
     const everyMs = (contract: DeploymentContract<never>, name: string) => {
       const schedule = contract.eventSources.find((e) => e.kind === 'schedule' && e.name === name);

@@ -30,7 +30,6 @@ export class Api extends Construct {
     this.producer = new TracedFunction(this, 'producer', {
       prefix: props.prefix,
       code: { bundle: 'producer' },
-      timeoutSeconds: 10,
       deployment: bindContract(producerContract, { region: props.region, jobsTable: props.jobsTable, webhookSecret: { store: 'ssm', ...props.webhookSecret } }),
     });
     this.api = new Apigatewayv2Api(this, 'api', { name: `${props.prefix}-webhooks`, protocolType: 'HTTP', description: 'GitHub App webhooks' });

@@ -1,4 +1,5 @@
 import type { PoolsConfig } from '@runners/shared';
+import { ORCHESTRATOR_TIMEOUT_SECONDS } from '../functions/orchestrators/src/contract';
 import { resourceNames } from './resource-names';
 
 /*
@@ -9,8 +10,8 @@ import { resourceNames } from './resource-names';
 
 /** Receives before a message moves to the pool's DLQ: a launch the orchestrator failed this often needs a person. */
 export const MAX_RECEIVES = 5;
-/** Orchestrator timeout × 6, as AWS recommends for an SQS event source. */
-export const POOL_QUEUE_VISIBILITY_SECONDS = 6 * 60;
+/** Orchestrator timeout × 6, as AWS recommends for an SQS event source (see ORCHESTRATOR_TIMEOUT_SECONDS). */
+export const POOL_QUEUE_VISIBILITY_SECONDS = 6 * ORCHESTRATOR_TIMEOUT_SECONDS;
 /** Long enough for a person to look at a dead message. */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 

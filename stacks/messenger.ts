@@ -27,7 +27,6 @@ export class Messenger extends Construct {
     this.function = new TracedFunction(this, 'messenger', {
       prefix: props.prefix,
       code: { bundle: 'messenger' },
-      timeoutSeconds: 30,
       deployment: bindContract(messengerContract, { ...props, deadLetterQueue: { arn: this.deadLetterQueue.arn } }),
     });
     new LambdaEventSourceMapping(this, 'stream', {

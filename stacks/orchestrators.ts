@@ -10,7 +10,6 @@ import type { LambdaHostResources } from '../functions/orchestrators/src/hosts/l
 import type { Account } from './account';
 import { ContractRole } from './contract-role';
 import type { PoolQueueResources } from './dispatch';
-import { POOL_QUEUE_VISIBILITY_SECONDS } from './dispatch-topology';
 import type { HostResources } from './hosts/host-resources';
 import { bindContract, TracedFunction, type BoundDeployment } from './traced-function';
 
@@ -29,9 +28,6 @@ export interface OrchestratorsProps {
   readonly githubApp: GitHubAppResources;
   readonly hosts: { readonly ec2?: HostResources<Ec2HostResources>; readonly eks?: HostResources<EksHostResources>; readonly lambda?: HostResources<LambdaHostResources> };
 }
-
-/** Under the pool queues' visibility timeout, so a message is not handed out again while it is being worked on. */
-export const ORCHESTRATOR_TIMEOUT_SECONDS = POOL_QUEUE_VISIBILITY_SECONDS - 60;
 
 export class Orchestrators extends Construct {
   readonly functions = new Map<HostKind, TracedFunction>();
@@ -65,7 +61,7 @@ export class Orchestrators extends Construct {
 
   private deploy(kind: Exclude<HostKind, 'docker'>, deployment: BoundDeployment, props: OrchestratorsProps, host: HostResources<unknown>): void {
     const pools = props.pools.pools.filter((p) => p.host === kind);
-    const orchestrator = new TracedFunction(this, kind, { prefix: props.prefix, code: { bundle: `orchestrator-${kind}` }, timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS, deployment });
+    const orchestrator = new TracedFunction(this, kind, { prefix: props.prefix, code: { bundle: `orchestrator-${kind}` }, deployment });
     host.attachOrchestrator?.(orchestrator.role);
     const queueSource = deployment.eventSources.find((s) => s.kind === 'sqs-queue')!;
     for (const pool of pools) {

@@ -26,7 +26,6 @@ export class Publisher extends Construct {
     this.function = new TracedFunction(this, 'publisher', {
       prefix: props.prefix,
       code: { bundle: 'publisher' },
-      timeoutSeconds: 60,
       reservedConcurrency: 1,
       deployment: bindContract(publisherContract, props),
     });

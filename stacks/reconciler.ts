@@ -23,7 +23,6 @@ export class Reconciler extends Construct {
     this.function = new TracedFunction(this, 'reconciler', {
       prefix: props.prefix,
       code: { bundle: 'reconciler' },
-      timeoutSeconds: 120,
       reservedConcurrency: 1,
       deployment: bindContract(reconcilerContract, { region: props.region, jobsTable: props.jobsTable, githubApp: props.githubApp }),
     });

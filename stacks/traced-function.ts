@@ -35,6 +35,7 @@ export interface BoundDeployment {
   readonly environment: Record<string, string>;
   readonly statements: readonly Permission[];
   readonly eventSources: readonly EventSourceSpec[];
+  readonly timeoutSeconds?: number;
 }
 
 export function bindContract<Resources>(contract: DeploymentContract<Resources>, resources: Resources): BoundDeployment {
@@ -44,6 +45,7 @@ export function bindContract<Resources>(contract: DeploymentContract<Resources>,
     environment: contract.environmentFor(resources),
     statements: contract.permissions(resources),
     eventSources: contract.eventSources,
+    ...(contract.timeoutSeconds !== undefined ? { timeoutSeconds: contract.timeoutSeconds } : {}),
   };
 }
 
@@ -56,6 +58,7 @@ export interface TracedFunctionProps {
   /** Environment and role statements, from the function's deployment contract (bindContract); nothing beside it. */
   readonly deployment: BoundDeployment;
   readonly memoryMb?: number;
+  /** Only where the contract leaves it to the deployment (a Lambda pool's runner: the pool's setting). */
   readonly timeoutSeconds?: number;
   readonly reservedConcurrency?: number;
   readonly ephemeralStorageMb?: number;
@@ -117,7 +120,7 @@ export class TracedFunction extends Construct {
       ...code,
       architectures: [props.architecture ?? 'arm64'],
       memorySize: props.memoryMb ?? 512,
-      timeout: props.timeoutSeconds ?? 30,
+      timeout: props.deployment.timeoutSeconds ?? props.timeoutSeconds ?? 30,
       ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       ...(props.ephemeralStorageMb ? { ephemeralStorage: { size: props.ephemeralStorageMb } } : {}),
       tracingConfig: { mode: 'Active' },

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbLaunchStore, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +21,13 @@ import { simulatorWithClient } from './simulator';
  * held) through the real stores, so the orchestrator sees what it sees in production.
  */
 
-export async function orchestratorHarness(options: { config: PoolsConfig; host?: (docker: Docker, managedBy: string) => Host; limits?: Partial<OrchestratorLimits> }) {
+export async function orchestratorHarness(options: {
+  config: PoolsConfig;
+  host?: (docker: Docker, managedBy: string) => Host;
+  /** Wraps the real GitHub client the handler uses (to hold a call at a chosen point). */
+  github?: (client: GitHubClient) => GitHubClient;
+  limits?: Partial<OrchestratorLimits>;
+}) {
   const target = motoTarget();
   const docker = new Docker();
   await ensureSimRunnerImage(docker);
@@ -39,7 +45,7 @@ export async function orchestratorHarness(options: { config: PoolsConfig; host?:
   const handler = createOrchestratorHandler({
     config: options.config,
     host,
-    github: env.client,
+    github: options.github?.(env.client) ?? env.client,
     launches: new DynamoDbLaunchStore(asOrchestrator, tableName),
     slots: new DynamoDbDispatchStore(asOrchestrator, tableName),
     now: () => Date.now(),

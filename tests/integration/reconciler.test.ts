@@ -112,11 +112,12 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     const installationId = await h.client.installationId(ORG);
     const runnerName = `gha-${POOL}-${dead}-1`;
     const { runnerId } = await h.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'docker'] });
-    await h.launches.claim(dead, runnerName, clock, clock - 1);
-    await h.launches.recordRegistration(dead, runnerName, runnerId);
+    const attempt = { jobId: dead, runnerName, claimedAtMs: clock };
+    await h.launches.claim(attempt, clock - 1);
+    expect(await h.launches.recordRegistration(attempt, runnerId)).toBe(true);
     // A runner that cannot reach GitHub (wrong URL): it stays offline, its container keeps retrying.
     const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: unreachableJitConfig(runnerName) });
-    await h.launches.recordHost(dead, runnerName, host.id, clock);
+    expect(await h.launches.recordHost(attempt, host.id, clock)).toBe(true);
     const early = await reconcileHosts('docker', ports());
     expect(early.stuckLaunchesRequeued).toBe(0);
 

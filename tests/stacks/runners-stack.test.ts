@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Testing } from 'cdktf';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { JOBS_TABLE } from '@runners/shared';
+import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
 import { LAMBDA_RUNTIME } from '../../stacks/lambda-runtime';
 import { RunnersStack } from '../../stacks/runners-stack';
 import { jobsTableCreateInput } from '../../local/provision';
@@ -89,6 +90,21 @@ describe('dispatch topology synth', () => {
     expect(subscriptions.every((s) => s.raw_message_delivery === true && s.protocol === 'sqs' && s.filter_policy_scope === 'MessageAttributes')).toBe(true);
     const queue = Object.values(r.aws_sqs_queue!).find((q) => q.name === 'er-test-pool-docker-linux')!;
     expect(JSON.parse(queue.redrive_policy as string)).toMatchObject({ maxReceiveCount: 5 });
+  });
+
+  it('gives a pool queue six times its orchestrator’s timeout, and a launch claim outlives the orchestrator that made it', () => {
+    const r = resources();
+    const orchestrators = Object.values(r.aws_lambda_function!).filter((f) => String(f.function_name).startsWith('er-test-orchestrator-'));
+    const queues = Object.values(r.aws_sqs_queue!).filter((q) => /-pool-[a-z0-9-]+$/.test(String(q.name)) && !String(q.name).endsWith('-dlq'));
+
+    expect(orchestrators.length).toBeGreaterThan(0);
+    for (const orchestrator of orchestrators) {
+      const timeout = orchestrator.timeout as number;
+      // AWS, Lambda with Amazon SQS: "at least six times the timeout that you configure on your function".
+      for (const queue of queues) expect(queue.visibility_timeout_seconds).toBeGreaterThanOrEqual(6 * timeout);
+      // A claim is taken over (its registration deleted) only once Lambda has stopped the attempt that made it.
+      expect(DEFAULT_LIMITS.staleClaimMs).toBeGreaterThan(timeout * 1000);
+    }
   });
 
   it('lets only the Jobs topic send to a pool queue', () => {

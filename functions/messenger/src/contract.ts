@@ -30,6 +30,7 @@ export const messengerContract = defineContract({
     publishEncrypted(r.messagesKey, r.region),
     { sid: 'FailedBatches', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueue.arn], why: 'the mapping sends batches that failed every retry' },
   ],
+  timeoutSeconds: 30,
   eventSources: [{ kind: 'dynamodb-stream', batchSize: 100, maximumBatchingWindowSeconds: 1, maximumRetryAttempts: 10 }],
 });
 

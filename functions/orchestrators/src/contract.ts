@@ -17,6 +17,15 @@ import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources 
 
 /** The orchestrators' deployment contracts: one per host kind, a common part plus what its host module adds. */
 
+/**
+ * A launch is a handful of calls (claim, JIT config, host, two records) and a batch of ten runs them concurrently: a
+ * minute is ample. The pool queues' visibility timeout is six times this (AWS: "at least six times the timeout that you
+ * configure on your function", Lambda with Amazon SQS), and a launch claim older than this plus a margin belongs to an
+ * attempt Lambda has stopped: only then may another attempt take it over (and delete its registration).
+ */
+export const ORCHESTRATOR_TIMEOUT_SECONDS = 60;
+export const STALE_CLAIM_MS = (ORCHESTRATOR_TIMEOUT_SECONDS + 30) * 1000;
+
 export interface OrchestratorResources {
   readonly prefix: string;
   readonly region: string;
@@ -91,6 +100,7 @@ const common = {
       why: 'the event source mapping polls the pools’ queues with the function role',
     },
   ],
+  timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
   eventSources: [
     { kind: 'sqs-queue', queues: 'poolQueues', batchSize: 10, maximumBatchingWindowSeconds: 1 },
     { kind: 'schedule', name: 'reconcile', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus' },
@@ -108,6 +118,7 @@ function orchestratorContract<HostResources>(
     environmentFor: (r: OrchestratorResources & HostResources) => ({ ...common.environmentFor(r), ...host.environment(r) }),
     permissions: (r: OrchestratorResources & HostResources) => [...common.permissions(r), ...host.permissions(r)],
     eventSources: common.eventSources,
+    timeoutSeconds: common.timeoutSeconds,
   });
 }
 

@@ -1,6 +1,8 @@
 import {
   defaultRunnerLabels,
+  ownsLaunch,
   RunnerBusyError,
+  type LaunchAttempt,
   type DispatchStore,
   type GitHubClient,
   type LaunchMessage,
@@ -11,13 +13,17 @@ import {
   type TeardownMessage,
 } from '@runners/shared';
 import { RequestError } from '@octokit/request-error';
+import { STALE_CLAIM_MS } from './contract';
 import type { Host } from './hosts/host';
 
 /*
  * What an orchestrator does with one message. Launch: claim (conditional write) → JIT registration → host, each step
- * recorded on the job record, so a redelivered or crashed launch resumes instead of launching twice. Teardown: the
- * registration (unless GitHub says the runner is busy, or it finished its job and is gone already), then the host;
- * both idempotent.
+ * recorded on the job record by a write conditional on the attempt still owning it (the slot held, the claim its own),
+ * so a redelivered or crashed launch resumes instead of launching twice, and a launch that lost its slot meanwhile (a
+ * teardown freed it: the job was cancelled or ran elsewhere) removes what it made instead of running a host no slot
+ * counts. Teardown: the registration (unless GitHub says the runner is busy, or it finished its job and is gone
+ * already), the slot, then the host; idempotent. Powertools' batch processor runs a batch's records concurrently, so
+ * a launch and a teardown of one runner do interleave: whichever order, the slot goes first and the host follows it.
  */
 
 export interface OrchestratorPorts {
@@ -40,13 +46,13 @@ export interface OrchestratorLimits {
   readonly maxLaunchAttempts: number;
   /** Back-off before the publisher relaunches a failed job: base × 2^(failures-1). */
   readonly relaunchBaseMs: number;
-  /** A claim older than this belongs to a crashed attempt (longer than the orchestrator's timeout). */
+  /** A claim older than this belongs to an attempt Lambda has stopped (longer than the orchestrator's timeout). */
   readonly staleClaimMs: number;
 }
 
-export const DEFAULT_LIMITS: OrchestratorLimits = { hostAttempts: 3, hostRetryBaseMs: 500, maxLaunchAttempts: 5, relaunchBaseMs: 30_000, staleClaimMs: 120_000 };
+export const DEFAULT_LIMITS: OrchestratorLimits = { hostAttempts: 3, hostRetryBaseMs: 500, maxLaunchAttempts: 5, relaunchBaseMs: 30_000, staleClaimMs: STALE_CLAIM_MS };
 
-export type LaunchOutcome = 'launched' | 'duplicate' | 'not-ours' | 'retry-later' | 'failed-will-retry' | 'failed-gave-up';
+export type LaunchOutcome = 'launched' | 'duplicate' | 'not-ours' | 'retry-later' | 'lost-ownership' | 'failed-will-retry' | 'failed-gave-up';
 export type TeardownOutcome = 'torn-down' | 'busy';
 
 export function scopeOf(config: PoolsConfig, owner: string, repo: string): RunnerScope {
@@ -62,7 +68,8 @@ function poolOf(config: PoolsConfig, name: string): Pool {
 export async function launch(message: LaunchMessage, ports: OrchestratorPorts): Promise<LaunchOutcome> {
   const { launches, github, host, limits, config } = ports;
   const pool = poolOf(config, message.pool);
-  const claim = await launches.claim(message.jobId, message.runnerName, ports.now(), ports.now() - limits.staleClaimMs);
+  const attempt: LaunchAttempt = { jobId: message.jobId, runnerName: message.runnerName, claimedAtMs: ports.now() };
+  const claim = await launches.claim(attempt, attempt.claimedAtMs - limits.staleClaimMs);
   if (claim.kind === 'created') return 'duplicate';
   if (claim.kind === 'not-ours') return 'not-ours';
   if (claim.kind === 'in-progress') return 'retry-later';
@@ -78,21 +85,26 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
   try {
     jit = await register();
   } catch (error) {
-    // 409: a registration of this name exists (an attempt that crashed before recording it): replace it.
+    // 409: a registration of this name exists (an attempt that crashed before recording it): replace it — unless this
+    // attempt was taken over meanwhile, and the registration is the live attempt's.
     if (!(error instanceof RequestError && error.status === 409)) throw error;
+    if (!ownsLaunch(await launches.job(message.jobId), attempt)) return 'lost-ownership';
     const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
     if (stale) await deleteRegistration(ports, installationId, scope, stale.id);
     jit = await register();
   }
-  await launches.recordRegistration(message.jobId, message.runnerName, jit.runnerId);
+  // Lost between claim and registration: the registration is this attempt's alone to remove.
+  if (!(await launches.recordRegistration(attempt, jit.runnerId))) {
+    await deleteRegistration(ports, installationId, scope, jit.runnerId);
+    return 'lost-ownership';
+  }
 
-  for (let attempt = 1; attempt <= limits.hostAttempts; attempt++) {
+  for (let hostAttempt = 1; hostAttempt <= limits.hostAttempts; hostAttempt++) {
+    let created;
     try {
-      const created = await host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader });
-      await launches.recordHost(message.jobId, message.runnerName, created.id, ports.now());
-      return 'launched';
+      created = await host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader });
     } catch (error) {
-      if (attempt === limits.hostAttempts) {
+      if (hostAttempt === limits.hostAttempts) {
         // Out of attempts: the registration goes, the slot is freed, and the job waits out a growing back-off before
         // the publisher tries again — or, after maxLaunchAttempts, is given up (no endless paid loop).
         await deleteRegistration(ports, installationId, scope, jit.runnerId);
@@ -102,8 +114,15 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
         await launches.failLaunch(message.jobId, message.runnerName, outcome, ports.now());
         throw new LaunchFailedError(message.runnerName, giveUp, { cause: error });
       }
-      await ports.sleep(limits.hostRetryBaseMs * 2 ** (attempt - 1));
+      await ports.sleep(limits.hostRetryBaseMs * 2 ** (hostAttempt - 1));
+      continue;
     }
+    if (await launches.recordHost(attempt, created.id, ports.now())) return 'launched';
+    // The slot went while the host was being made: a teardown ran before there was a host to remove. This attempt
+    // removes it (no two attempts overlap: a claim is taken over only after the function's timeout).
+    await host.delete(message.runnerName);
+    await deleteRegistration(ports, installationId, scope, jit.runnerId);
+    return 'lost-ownership';
   }
   throw new Error('unreachable');
 }
@@ -155,8 +174,9 @@ export async function teardown(message: TeardownMessage, ports: OrchestratorPort
       }
     }
   }
-  await host.delete(message.runnerName);
-  // The publisher freed the slot of a finished runner; an idle runner of a cancelled job is freed here, now gone.
+  // The publisher freed the slot of a finished runner; an idle runner of a cancelled job is freed here — before its host
+  // goes, so that a launch still making that host sees the slot gone when it records it, and removes the host itself.
   if (message.onlyIfIdle) await ports.slots.releaseSlot(message.jobId, message.runnerName, 'orchestrator', new Date(ports.now()));
+  await host.delete(message.runnerName);
   return 'torn-down';
 }

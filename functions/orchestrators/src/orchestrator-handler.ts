@@ -60,6 +60,8 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
           perPool.addDimension('pool', message.pool);
           perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.dispatchedAt)) / 1000);
         }
+        // A teardown freed the slot while this launch ran (the job was cancelled or ran elsewhere): it removed what it made.
+        if (outcome === 'lost-ownership') count('LaunchesAbandoned', message.pool);
         if (outcome === 'retry-later') throw new RetryLater(`launch of ${message.runnerName} is in progress elsewhere`);
       } else {
         const outcome = await teardown(message, ports);

@@ -44,6 +44,8 @@ export const producerContract = defineContract({
         ]
       : [{ sid: 'WebhookSecret', actions: ['secretsmanager:GetSecretValue'], resources: [r.webhookSecret.arn], why: 'the webhook secret (cached)' }]),
   ],
+  /** GitHub waits 10 s for a webhook response. */
+  timeoutSeconds: 10,
   eventSources: [{ kind: 'http-api', route: 'POST /webhook' }],
 });
 

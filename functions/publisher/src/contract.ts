@@ -33,6 +33,7 @@ export const publisherContract = defineContract({
     { sid: 'Dispatch', actions: ['sns:Publish'], resources: [r.jobsTopic.arn, r.publisherTopic.arn], why: 'launch and teardown messages; re-notifying itself' },
     publishEncrypted(r.messagesKey, r.region),
   ],
+  timeoutSeconds: 60,
   eventSources: [
     { kind: 'sns-topic', topic: 'publisherTopic' },
     { kind: 'schedule', name: 'tick', everyMinutes: 1, description: 'publisher round for backoffs and lost notifications' },

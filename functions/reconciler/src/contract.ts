@@ -46,6 +46,7 @@ export const reconcilerContract = defineContract({
     },
     ...githubAppPermissions(r.githubApp, r.region),
   ],
+  timeoutSeconds: 120,
   eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'redelivery, lost-job and leftover-registration pass' }],
 });
 

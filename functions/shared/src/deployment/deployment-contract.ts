@@ -44,6 +44,8 @@ export interface DeploymentContract<Resources, Schema extends z.ZodType = z.ZodT
   environmentFor(resources: Resources): Record<string, string>;
   permissions(resources: Resources): readonly Permission[];
   readonly eventSources: readonly EventSourceSpec[];
+  /** The function's timeout, when the code fixes it (the orchestrators derive their stale-claim window from theirs). */
+  readonly timeoutSeconds?: number;
 }
 
 export function defineContract<Resources, Schema extends z.ZodType>(contract: DeploymentContract<Resources, Schema>): DeploymentContract<Resources, Schema> {

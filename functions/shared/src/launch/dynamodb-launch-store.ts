@@ -4,13 +4,22 @@ import type { JobRecord } from '../jobs/job-store';
 import { JOBS_TABLE } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
-import type { ClaimOutcome, LaunchStore } from './launch-store';
+import type { ClaimOutcome, LaunchAttempt, LaunchStore } from './launch-store';
 
 const { slotsByPool: SLOTS, queuedByPool: QUEUE } = JOBS_TABLE.indexes;
 const OURS = {
   expression: '#launchedRunner = :runner AND attribute_exists(#slotPool)',
   names: { '#launchedRunner': SLOTS.sortKey.name, '#slotPool': SLOTS.partitionKey.name },
 };
+
+/** The slot still held for this runner, and the claim still this attempt's (see ownsLaunch). */
+function attemptOwns(attempt: LaunchAttempt) {
+  return {
+    expression: `${OURS.expression} AND #launchClaimedAt = :claimedAt`,
+    names: { ...OURS.names, '#launchClaimedAt': 'launchClaimedAt' },
+    values: { ':runner': attempt.runnerName, ':claimedAt': attempt.claimedAtMs },
+  };
+}
 
 export class DynamoDbLaunchStore implements LaunchStore {
   private readonly table: JobsTableAccess;
@@ -19,12 +28,12 @@ export class DynamoDbLaunchStore implements LaunchStore {
     this.table = new JobsTableAccess(client, tableName);
   }
 
-  async claim(jobId: number, runnerName: string, nowMs: number, staleBeforeMs: number): Promise<ClaimOutcome> {
+  async claim({ jobId, runnerName, claimedAtMs }: LaunchAttempt, staleBeforeMs: number): Promise<ClaimOutcome> {
     // At-least-once SQS: of two deliveries of one launch, one claims; the other sees the claim (or the host).
     // A claim left by a crashed attempt goes stale and is taken over, never a host created twice.
     const claimed = await this.table.conditionalUpdate(
       jobId,
-      new UpdateBuilder().set('launchState', 'claimed').set('launchClaimedAt', nowMs),
+      new UpdateBuilder().set('launchState', 'claimed').set('launchClaimedAt', claimedAtMs),
       {
         expression: `${OURS.expression} AND (attribute_not_exists(#launchState) OR (#launchState <> :created AND #launchClaimedAt < :stale))`,
         names: { ...OURS.names, '#launchState': 'launchState', '#launchClaimedAt': 'launchClaimedAt' },
@@ -38,22 +47,13 @@ export class DynamoDbLaunchStore implements LaunchStore {
     return job.launchState === 'created' ? { kind: 'created' } : { kind: 'in-progress' };
   }
 
-  async recordRegistration(jobId: number, runnerName: string, runnerId: number): Promise<void> {
-    await this.table.conditionalUpdate(
-      jobId,
-      new UpdateBuilder().set('launchState', 'registered').set('launchedRunnerId', runnerId),
-      { ...OURS, values: { ':runner': runnerName } },
-      'recording a registration',
-    );
+  recordRegistration(attempt: LaunchAttempt, runnerId: number): Promise<boolean> {
+    return this.table.conditionalUpdate(attempt.jobId, new UpdateBuilder().set('launchState', 'registered').set('launchedRunnerId', runnerId), attemptOwns(attempt), 'recording a registration');
   }
 
-  async recordHost(jobId: number, runnerName: string, hostId: string, nowMs: number): Promise<void> {
-    await this.table.conditionalUpdate(
-      jobId,
-      new UpdateBuilder().set('launchState', 'created').set('hostId', hostId).set('hostCreatedAt', new Date(nowMs).toISOString()),
-      { ...OURS, values: { ':runner': runnerName } },
-      'recording a host',
-    );
+  recordHost(attempt: LaunchAttempt, hostId: string, nowMs: number): Promise<boolean> {
+    const update = new UpdateBuilder().set('launchState', 'created').set('hostId', hostId).set('hostCreatedAt', new Date(nowMs).toISOString());
+    return this.table.conditionalUpdate(attempt.jobId, update, attemptOwns(attempt), 'recording a host');
   }
 
   async failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number): Promise<boolean> {

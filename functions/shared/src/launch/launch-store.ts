@@ -11,16 +11,32 @@ export type ClaimOutcome =
   | { readonly kind: 'not-ours' };
 
 /** Whether this record still wants `runnerName`: its slot's runner, launching or running (else the runner is left over). */
+/** Whether the record still belongs to this launch attempt (its slot held, its claim not taken over). */
+export function ownsLaunch(job: JobRecord | undefined, attempt: LaunchAttempt): boolean {
+  return job !== undefined && job.slotPool !== undefined && job.launchedRunner === attempt.runnerName && job.launchClaimedAt === attempt.claimedAtMs;
+}
+
 export function wantsRunner(job: JobRecord | undefined, runnerName: string): boolean {
   return job !== undefined && job.launchedRunner === runnerName && (job.state === 'dispatched' || job.state === 'in_progress');
 }
 
+/**
+ * One launch attempt: the runner it launches and the time of its claim. A record is the attempt's while it holds the
+ * runner's slot and still carries that claim: a teardown that freed the slot, or a takeover that re-claimed it, ends it.
+ */
+export interface LaunchAttempt {
+  readonly jobId: number;
+  readonly runnerName: string;
+  readonly claimedAtMs: number;
+}
+
 /** Storage contract of the orchestrators: a launch's progress on the job record that holds its runner's slot. */
 export interface LaunchStore {
-  /** Claims the launch of `runnerName`; a claim older than `staleBeforeMs` (epoch ms) may be taken over. */
-  claim(jobId: number, runnerName: string, nowMs: number, staleBeforeMs: number): Promise<ClaimOutcome>;
-  recordRegistration(jobId: number, runnerName: string, runnerId: number): Promise<void>;
-  recordHost(jobId: number, runnerName: string, hostId: string, nowMs: number): Promise<void>;
+  /** Claims the launch of `attempt.runnerName` at its `claimedAtMs`; a claim older than `staleBeforeMs` may be taken over. */
+  claim(attempt: LaunchAttempt, staleBeforeMs: number): Promise<ClaimOutcome>;
+  /** Each step of an attempt is a conditional write: false when the attempt no longer owns the record. */
+  recordRegistration(attempt: LaunchAttempt, runnerId: number): Promise<boolean>;
+  recordHost(attempt: LaunchAttempt, hostId: string, nowMs: number): Promise<boolean>;
   /** Gives the job back to the publisher (not before `retryAtMs`), or gives up on it for good. Frees the slot. */
   failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number): Promise<boolean>;
   job(jobId: number): Promise<JobRecord | undefined>;
