@@ -281,7 +281,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   router.on('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', (r) => {
     const job = repoJob(r);
-    return isReply(job) ? job : { status: 200, body: jobBody(job, url) };
+    if (isReply(job)) return job;
+    const body = jobBody(job, url);
+    const etag = etagOf(body);
+    // A single resource has an ETag too: asked again unchanged, a 304 that the rate limit does not count.
+    if (r.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
+    return { status: 200, body, headers: { etag } };
   });
   router.on('GET', '/repos/{owner}/{repo}/actions/runs', (r) => {
     const auth = asInstallation(r, r.params.owner!);

@@ -69,7 +69,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
       expect(await getJob(dynamodb, tableName, jobId)).toMatchObject({
         state: 'queued',
         queueKey: 'docker-linux',
-        lastDeliveryId: `reconciler-${jobId}`,
+        lastDeliveryId: `reconciler-${jobId}-queued`,
         job: expect.objectContaining({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'docker'], installationId: expect.any(Number), pool: 'docker-linux' }),
       });
     }
@@ -87,6 +87,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
       recordWebhook: (...args) => ((writes += 1), store.recordWebhook(...args)),
       knownJobs: (ids) => store.knownJobs(ids),
       markWarmRunnerBusy: (...args) => store.markWarmRunnerBusy(...args),
+      openJobs: (pool) => store.openJobs(pool),
     };
     const report = await discoverLostJobs({ ...ports, store: counting });
     expect(report).toMatchObject({ queuedOnGitHub: 3, recorded: 0 });

@@ -1,4 +1,5 @@
 import { defineContract, githubAppPermissions, RECONCILE_EVERY_MINUTES, type GitHubAppResources, type TableResource } from '@runners/shared/deployment';
+import { JOBS_TABLE } from '@runners/shared';
 import { z } from 'zod';
 
 /** The reconciler's deployment contract: redelivery of lost webhooks, lost jobs, leftover registrations. */
@@ -23,13 +24,15 @@ const environment = z.object({
   LOST_JOB_SETTLE_SECONDS: z.coerce.number().int().min(0).max(24 * 3_600).default(120),
   MAX_REPOSITORIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
   MAX_RUNS_PER_REPOSITORY: z.coerce.number().int().min(1).max(1_000).default(20),
+  /** Open records (holding a slot) asked about on GitHub per pass, round all of them: one conditional read each. */
+  MAX_JOB_CHECKS_PER_PASS: z.coerce.number().int().min(1).max(5_000).default(200),
   /** An offline registration whose record changed more recently than this is left alone (it may be mid-launch). */
   REGISTRATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(120),
 });
 
 export const reconcilerContract = defineContract({
   function: 'reconciler',
-  description: 'redelivers lost workflow_job webhooks, records jobs whose webhooks never came',
+  description: 'redelivers lost workflow_job webhooks, records jobs whose webhooks never came, moves open records on to what GitHub says',
   environment,
   environmentFor: (r: ReconcilerResources) => ({
     JOBS_TABLE_NAME: r.jobsTable.name,
@@ -44,10 +47,16 @@ export const reconcilerContract = defineContract({
       resources: [r.jobsTable.arn],
       why: "which jobs are known (one batch read per 100), the producer's conditional write for the lost ones, a runner's record",
     },
+    {
+      sid: 'OpenJobs',
+      actions: ['dynamodb:Query'],
+      resources: [`${r.jobsTable.arn}/index/${JOBS_TABLE.indexes.slotsByPool.name}`],
+      why: 'the records holding a slot, per pool, to ask GitHub about (their records through the batch read above)',
+    },
     ...githubAppPermissions(r.githubApp, r.region),
   ],
   timeoutSeconds: 120,
-  eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'redelivery, lost-job and leftover-registration pass' }],
+  eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'redelivery, lost-job, open-job and leftover-registration pass' }],
 });
 
 export type ReconcilerEnvironment = z.output<typeof environment>;

@@ -1,4 +1,5 @@
-import { acceptJobEvent, parseWorkflowJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { acceptJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { jobEventFromApi, type JobLocation } from './job-event-from-api';
 import { installedRepositories, nextWindow } from './repositories';
 
 /*
@@ -55,13 +56,7 @@ export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverRe
 }
 
 /** The job as its `queued` webhook would have carried it, through the producer's own intake. */
-async function record(job: WorkflowJob, where: { owner: string; repo: string; installationId: number }, ports: DiscoverPorts): Promise<boolean> {
-  const payload = {
-    action: 'queued',
-    workflow_job: job,
-    repository: { full_name: `${where.owner}/${where.repo}`, name: where.repo, owner: { login: where.owner } },
-    installation: { id: where.installationId },
-  };
-  const result = await acceptJobEvent(parseWorkflowJobEvent(payload, `reconciler-${job.id}`), ports);
+async function record(job: WorkflowJob, where: JobLocation, ports: DiscoverPorts): Promise<boolean> {
+  const result = await acceptJobEvent(jobEventFromApi(job, where, 'queued'), ports);
   return result.outcome === 'recorded';
 }

@@ -45,6 +45,8 @@ export const handler = createReconcilerHandler({
   launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
   registrationGraceMs: environment.REGISTRATION_GRACE_SECONDS * 1_000,
   registrationCursor: { next: 0 },
+  maxJobChecks: environment.MAX_JOB_CHECKS_PER_PASS,
+  syncCursor: { next: 0 },
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
   settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,

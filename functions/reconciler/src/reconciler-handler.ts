@@ -8,9 +8,14 @@ import middy from '@middy/core';
 import { discoverLostJobs, type DiscoverPorts } from './discover-lost-jobs';
 import { redeliverLost, type RedeliverPorts } from './redeliver';
 import { removeLeakedRegistrations, type RegistrationPorts } from './remove-leaked-registrations';
+import { syncOpenJobs, type SyncPorts } from './sync-open-jobs';
 
-export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPorts, 'github' | 'settleMs' | 'now' | 'config'>, Omit<RegistrationPorts, 'github' | 'now'> {
-  readonly github: RedeliverPorts['github'] & DiscoverPorts['github'] & RegistrationPorts['github'];
+export interface ReconcilerHandlerPorts
+  extends RedeliverPorts,
+    Omit<DiscoverPorts, 'github' | 'settleMs' | 'now' | 'config'>,
+    Omit<RegistrationPorts, 'github' | 'now'>,
+    Pick<SyncPorts, 'maxJobChecks' | 'syncCursor'> {
+  readonly github: RedeliverPorts['github'] & DiscoverPorts['github'] & RegistrationPorts['github'] & SyncPorts['github'];
   readonly lostJobSettleMs: number;
   readonly logger: Logger;
   readonly tracer: Tracer;
@@ -19,7 +24,8 @@ export interface ReconcilerHandlerPorts extends RedeliverPorts, Omit<DiscoverPor
 
 /**
  * The reconciler: every scheduled tick, lost webhook deliveries redelivered, jobs queued on GitHub that no webhook
- * brought recorded, and leftover runner registrations removed (the host rules run in each host kind's orchestrator,
+ * brought recorded, open records moved on to the state GitHub has their jobs in (a lost `completed`), and leftover
+ * runner registrations removed (the host rules run in each host kind's orchestrator,
  * which owns the hosts).
  */
 export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
@@ -34,10 +40,15 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     logger.info('lost-job pass', { ...discovery });
     metrics.addMetric('LostJobsRecorded', MetricUnit.Count, discovery.recorded);
     tracer.putAnnotation('lostJobsRecorded', discovery.recorded);
+    const openJobs = await syncOpenJobs({ ...ports, settleMs: ports.lostJobSettleMs });
+    logger.info('open-job pass', { ...openJobs });
+    metrics.addMetric('OpenJobsAdvanced', MetricUnit.Count, openJobs.advanced);
+    metrics.addMetric('LostCompletionsFound', MetricUnit.Count, openJobs.completed);
+    tracer.putAnnotation('lostCompletionsFound', openJobs.completed);
     const registrations = await removeLeakedRegistrations(ports);
     logger.info('registration pass', { ...registrations });
     metrics.addMetric('LeakedRegistrationsRemoved', MetricUnit.Count, registrations.removed);
-    return { redelivery, discovery, registrations };
+    return { redelivery, discovery, openJobs, registrations };
   };
   return middy(pass).use(injectLambdaContext(logger, { resetKeys: true })).use(captureLambdaHandler(tracer)).use(logMetrics(metrics));
 }

@@ -170,11 +170,20 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * One job, asked with the ETag of its last answer (a job the reconciler watches is mostly unchanged: a 304, not
+   * counted against the rate limit). A completed job is final: its entry is dropped.
+   */
   async getJob(installationId: number, owner: string, repo: string, jobId: number): Promise<WorkflowJob | undefined> {
+    const key = `job ${installationId} ${owner}/${repo} ${jobId}`;
+    const cached = this.pages.get(key) as { etag: string; data: WorkflowJob } | undefined;
     try {
-      const { data } = await this.installation(installationId).request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId });
-      return data;
+      const response = await this.installation(installationId).request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId, headers: cached ? { 'if-none-match': cached.etag } : {} });
+      if (response.data.status === 'completed') this.pages.delete(key);
+      else if (response.headers.etag) this.pages.set(key, { etag: response.headers.etag, data: response.data });
+      return response.data;
     } catch (error) {
+      if (error instanceof RequestError && error.status === 304 && cached) return cached.data;
       if (error instanceof RequestError && error.status === 404) return undefined;
       throw error;
     }

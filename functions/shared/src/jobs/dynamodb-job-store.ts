@@ -7,7 +7,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../errors';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
-import type { JobDescription, JobRecord, JobRouting, JobStore, RecordOutcome } from './job-store';
+import type { JobDescription, JobRecord, JobRouting, JobStore, OpenJob, RecordOutcome } from './job-store';
 import { JOBS_TABLE, jobKey } from './jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
 import { UpdateBuilder } from './update-builder';
@@ -111,6 +111,13 @@ export class DynamoDbJobStore implements JobStore {
     const known = new Set<number>();
     await this.table.batchGet([...new Set(jobIds)], ['jobId'], (item) => known.add((item as { jobId: number }).jobId));
     return known;
+  }
+
+  async openJobs(pool: string): Promise<OpenJob[]> {
+    const slots = await this.table.query<{ jobId: number }>(JOBS_TABLE.indexes.slotsByPool.name, JOBS_TABLE.indexes.slotsByPool.partitionKey.name, pool);
+    const open: OpenJob[] = [];
+    await this.table.batchGet(slots.map((s) => s.jobId), ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner'], (item) => open.push(item as OpenJob));
+    return open.sort((a, b) => a.jobId - b.jobId);
   }
 
   async markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {

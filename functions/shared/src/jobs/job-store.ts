@@ -71,4 +71,9 @@ export interface JobStore {
   knownJobs(jobIds: readonly number[]): Promise<Set<number>>;
   /** A warm runner took a job: its slot's record notes it, so the publisher no longer counts it idle. */
   markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void>;
+  /** The records holding a slot of `pool` (dispatched or running as far as we know): one index query, batch reads. */
+  openJobs(pool: string): Promise<OpenJob[]>;
 }
+
+/** What the reconciler compares with GitHub's view of a job. */
+export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner'>;

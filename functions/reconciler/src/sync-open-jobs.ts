@@ -1,0 +1,61 @@
+import { acceptJobEvent, isWarmJobId, STATE_RANK, type GitHubClient, type IntakePorts, type OpenJob } from '@runners/shared';
+import { jobEventFromApi } from './job-event-from-api';
+import { nextWindow } from './repositories';
+
+/*
+ * GitHub is the truth about a job; our records learn it from webhooks. A record that holds a slot (dispatched, or
+ * running as far as we know) and has not changed for a while is asked about on GitHub: if GitHub has moved it on —
+ * started on some runner, or completed (its `completed` lost beyond redelivery) — the record is moved on through the
+ * producer's own intake, exactly as the lost webhook would have, and the publisher then tears down its runner and
+ * frees its slot. Without this a lost `completed` holds a slot, and an idle paid host, until the record's TTL.
+ *
+ * Bounded: at most `maxJobChecks` GitHub reads per pass, round the open records with a cursor; each read is
+ * conditional (an unchanged job costs a 304, which the rate limit does not count). Warm slots have no GitHub job.
+ */
+
+export interface SyncPorts extends IntakePorts {
+  readonly github: Pick<GitHubClient, 'getJob'>;
+  /** A record changed more recently than this may still have its webhook on the way: left for a later pass. */
+  readonly settleMs: number;
+  readonly maxJobChecks: number;
+  readonly syncCursor?: { next: number };
+}
+
+export interface SyncReport {
+  /** Records holding a slot, over all pools. */
+  readonly open: number;
+  readonly checked: number;
+  /** GitHub had the job further on (started, or completed): the record was moved on. */
+  readonly advanced: number;
+  /** ... of which completed: their slots are the publisher's to free now. */
+  readonly completed: number;
+  /** GitHub does not know the job (its run deleted): left to the record's TTL and the host rules. */
+  readonly missing: number;
+}
+
+export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
+  const report = { open: 0, checked: 0, advanced: 0, completed: 0, missing: 0 };
+  const settledBefore = ports.now().getTime() - ports.settleMs;
+  const open: OpenJob[] = [];
+  for (const pool of ports.config.pools) open.push(...(await ports.store.openJobs(pool.name)));
+  report.open = open.length;
+  const settled = open.filter((r) => !isWarmJobId(r.jobId) && (r.state === 'dispatched' || r.state === 'in_progress') && Date.parse(r.updatedAt) < settledBefore);
+
+  for (const record of nextWindow(settled, ports.maxJobChecks, ports.syncCursor)) {
+    const { owner, repo, installationId } = record.job;
+    if (installationId === undefined) continue;
+    report.checked++;
+    const job = await ports.github.getJob(installationId, owner, repo, record.jobId);
+    if (!job) {
+      report.missing++;
+      continue;
+    }
+    if (job.status !== 'in_progress' && job.status !== 'completed') continue;
+    if (STATE_RANK[job.status] <= STATE_RANK[record.state]) continue;
+    const result = await acceptJobEvent(jobEventFromApi(job, { owner, repo, installationId }, job.status), ports);
+    if (result.outcome !== 'recorded') continue;
+    report.advanced++;
+    if (job.status === 'completed') report.completed++;
+  }
+  return report;
+}
