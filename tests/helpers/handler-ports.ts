@@ -10,3 +10,16 @@ export function quietPowertools(serviceName: string) {
     metrics: new Metrics({ serviceName, namespace: 'Test' }),
   };
 }
+
+/** A logger that keeps what it would print (after Powertools' own formatting of errors and their causes). */
+export class CapturingLogger extends Logger {
+  readonly lines: Record<string, unknown>[] = [];
+  protected override printLog(_logLevel: number, log: Parameters<Logger['printLog']>[1]): void {
+    this.lines.push(JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as Record<string, unknown>);
+  }
+}
+
+/** As quietPowertools, with the logs kept for the test to read. */
+export function capturingPowertools(serviceName: string) {
+  return { ...quietPowertools(serviceName), logger: new CapturingLogger({ serviceName, logLevel: 'INFO' }) };
+}

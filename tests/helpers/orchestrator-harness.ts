@@ -27,6 +27,8 @@ export async function orchestratorHarness(options: {
   /** Wraps the real GitHub client the handler uses (to hold a call at a chosen point). */
   github?: (client: GitHubClient) => GitHubClient;
   limits?: Partial<OrchestratorLimits>;
+  /** Powertools for the handler (default: silent). */
+  powertools?: ReturnType<typeof quietPowertools>;
 }) {
   const target = motoTarget();
   const docker = new Docker();
@@ -52,7 +54,7 @@ export async function orchestratorHarness(options: {
     sleep: async () => undefined,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     reconcileLimits: DEFAULT_RECONCILE_LIMITS,
-    ...quietPowertools('orchestrator'),
+    ...(options.powertools ?? quietPowertools('orchestrator')),
   });
   const invoke = (bodies: unknown[]) => {
     const event: SQSEvent = {

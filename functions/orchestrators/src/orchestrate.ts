@@ -3,6 +3,7 @@ import {
   ownsLaunch,
   RunnerBusyError,
   type LaunchAttempt,
+  type LaunchFailure,
   type DispatchStore,
   type GitHubClient,
   type LaunchMessage,
@@ -14,6 +15,7 @@ import {
 } from '@runners/shared';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
+import { classifyLaunchError } from './launch-errors';
 import type { Host } from './hosts/host';
 
 /*
@@ -75,24 +77,19 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
   if (claim.kind === 'in-progress') return 'retry-later';
 
   const scope = scopeOf(config, message.owner, message.repo);
-  const installationId = message.installationId ?? (await github.installationId(scope));
-  // Taking over a crashed attempt: its registration must go before a new one takes the name.
-  if (claim.job.launchedRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, claim.job.launchedRunnerId);
-
-  const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels])];
-  const register = () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup });
-  let jit;
+  let registered;
   try {
-    jit = await register();
+    registered = await register(message, pool, scope, attempt, claim.job.launchedRunnerId, ports);
   } catch (error) {
-    // 409: a registration of this name exists (an attempt that crashed before recording it): replace it — unless this
-    // attempt was taken over meanwhile, and the registration is the live attempt's.
-    if (!(error instanceof RequestError && error.status === 409)) throw error;
-    if (!ownsLaunch(await launches.job(message.jobId), attempt)) return 'lost-ownership';
-    const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
-    if (stale) await deleteRegistration(ports, installationId, scope, stale.id);
-    jit = await register();
+    // Permanent (no installation, no runner group, labels refused): given up now, its reason on the record, its slot
+    // free. Transient: the message is retried (visibility timeout), the claim taken over once stale.
+    const failure = classifyLaunchError(error);
+    if (failure.kind === 'transient') throw error;
+    await launches.failLaunch(message.jobId, message.runnerName, 'give-up', ports.now(), failure);
+    throw new LaunchFailedError(message.runnerName, true, failure, { cause: error });
   }
+  if (registered === 'lost-ownership') return registered;
+  const { installationId, jit } = registered;
   // Lost between claim and registration: the registration is this attempt's alone to remove.
   if (!(await launches.recordRegistration(attempt, jit.runnerId))) {
     await deleteRegistration(ports, installationId, scope, jit.runnerId);
@@ -104,15 +101,17 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     try {
       created = await host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader });
     } catch (error) {
-      if (hostAttempt === limits.hostAttempts) {
-        // Out of attempts: the registration goes, the slot is freed, and the job waits out a growing back-off before
-        // the publisher tries again — or, after maxLaunchAttempts, is given up (no endless paid loop).
+      const failure = classifyLaunchError(error);
+      if (hostAttempt === limits.hostAttempts || failure.kind === 'permanent') {
+        // Out of attempts, or no attempt can succeed: the registration goes, the slot is freed, and the job waits out
+        // a growing back-off before the publisher tries again — or, after maxLaunchAttempts or a permanent failure,
+        // is given up (no endless paid loop).
         await deleteRegistration(ports, installationId, scope, jit.runnerId);
         const failures = (claim.job.launchFailures ?? 0) + 1;
-        const giveUp = failures >= limits.maxLaunchAttempts;
+        const giveUp = failure.kind === 'permanent' || failures >= limits.maxLaunchAttempts;
         const outcome = giveUp ? 'give-up' : { retryAtMs: ports.now() + limits.relaunchBaseMs * 2 ** (failures - 1) };
-        await launches.failLaunch(message.jobId, message.runnerName, outcome, ports.now());
-        throw new LaunchFailedError(message.runnerName, giveUp, { cause: error });
+        await launches.failLaunch(message.jobId, message.runnerName, outcome, ports.now(), failure);
+        throw new LaunchFailedError(message.runnerName, giveUp, failure, { cause: error });
       }
       await ports.sleep(limits.hostRetryBaseMs * 2 ** (hostAttempt - 1));
       continue;
@@ -127,15 +126,38 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
   throw new Error('unreachable');
 }
 
-/** Host creation failed for good for this launch; the job is back with the publisher (or given up). */
+/** The launch failed for good; the job is back with the publisher (or given up), the failure on its record. */
 export class LaunchFailedError extends Error {
   constructor(
     readonly runnerName: string,
     readonly gaveUp: boolean,
+    readonly failure: LaunchFailure,
     options?: ErrorOptions,
   ) {
-    super(`could not create a host for ${runnerName}${gaveUp ? '; giving up on the job' : '; the job goes back to the queue'}`, options);
+    super(`could not launch ${runnerName} (${failure.kind}, ${failure.reason}: ${failure.message})${gaveUp ? '; giving up on the job' : '; the job goes back to the queue'}`, options);
     this.name = 'LaunchFailedError';
+  }
+}
+
+/**
+ * The installation, then the runner's JIT registration. Taking over a crashed attempt: its registration must go before
+ * a new one takes the name. 409 (a registration of this name exists: an attempt that crashed before recording it):
+ * replaced — unless this attempt was taken over meanwhile, and the registration is the live attempt's.
+ */
+async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, attempt: LaunchAttempt, staleRunnerId: number | undefined, ports: OrchestratorPorts) {
+  const { github, config } = ports;
+  const installationId = message.installationId ?? (await github.installationId(scope));
+  if (staleRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, staleRunnerId);
+  const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels])];
+  const generate = () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup });
+  try {
+    return { installationId, jit: await generate() };
+  } catch (error) {
+    if (!(error instanceof RequestError && error.status === 409)) throw error;
+    if (!ownsLaunch(await ports.launches.job(message.jobId), attempt)) return 'lost-ownership' as const;
+    const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
+    if (stale) await deleteRegistration(ports, installationId, scope, stale.id);
+    return { installationId, jit: await generate() };
   }
 }
 

@@ -8,6 +8,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { hostMessageSchema, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { classifyLaunchError } from './launch-errors';
 import { launch, LaunchFailedError, teardown } from './orchestrate';
 import { reconcileHosts, type ReconcilePorts } from './reconcile';
 
@@ -72,9 +73,14 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
       if (error instanceof LaunchFailedError) {
         // The job went back to the publisher (or was given up): this message is done.
         count('LaunchFailures', message.pool);
-        logger.error('launch failed', { error, gaveUp: error.gaveUp });
+        if (error.failure.kind === 'permanent') count('PermanentLaunchFailures', message.pool);
+        logger.error('launch failed', { error, gaveUp: error.gaveUp, failure: error.failure });
         return;
       }
+      // Retried (the message stays on the queue): logged here with its cause and class, record by record — the batch's
+      // own error says only that records failed.
+      if (error instanceof RetryLater) logger.info(error.message);
+      else logger.error(`${message.action} failed; the message will be retried`, { error, failure: classifyLaunchError(error) });
       throw error;
     } finally {
       logger.removeKeys(['runnerName', 'pool', 'jobId']);

@@ -34,6 +34,14 @@ export class PayloadError extends RunnersError {
   }
 }
 
+/** The pool names a runner group the organisation does not have: no launch into it can succeed until it exists. */
+export class RunnerGroupMissingError extends RunnersError {
+  constructor(readonly group: string, readonly org: string) {
+    super(`runner group "${group}" does not exist in ${org}`);
+    this.name = 'RunnerGroupMissingError';
+  }
+}
+
 /** Our own storage failed; the caller must report a retryable failure (GitHub then records a failed delivery). */
 export class StorageError extends RunnersError {
   constructor(message: string, options?: ErrorOptions) {

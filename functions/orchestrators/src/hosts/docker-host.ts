@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { HOST_LABELS, JIT_CONFIG_ENV, type Host, type HostRef, type HostSpec } from './host';
+import { HOST_LABELS, JIT_CONFIG_ENV, PermanentHostError, type Host, type HostRef, type HostSpec } from './host';
 
 /*
  * A container per runner on one Docker engine: the pool's image, its runner script as the entrypoint (the official
@@ -12,9 +12,9 @@ import { HOST_LABELS, JIT_CONFIG_ENV, type Host, type HostRef, type HostSpec } f
 const isStatus = (error: unknown, status: number) => (error as { statusCode?: number } | undefined)?.statusCode === status;
 
 /** The pool's image cannot run on this engine: the launch fails with this, never as a runner that never comes. */
-export class HostImageMismatchError extends Error {
+export class HostImageMismatchError extends PermanentHostError {
   constructor(image: string, imageArchitecture: string, engineArchitecture: string, pool: string) {
-    super(`pool ${pool}: image ${image} is built for ${imageArchitecture}, and pool ${pool} runs on ${engineArchitecture} (its arch): the container would fail with "exec format error"`);
+    super('image-architecture', `pool ${pool}: image ${image} is built for ${imageArchitecture}, and pool ${pool} runs on ${engineArchitecture} (its arch): the container would fail with "exec format error"`);
     this.name = 'HostImageMismatchError';
   }
 }

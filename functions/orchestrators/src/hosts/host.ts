@@ -51,3 +51,15 @@ export class UnknownHostKindError extends Error {
     this.name = 'UnknownHostKindError';
   }
 }
+
+/** A host that cannot be made for this pool however often it is tried (its image, template or permissions are wrong). */
+export class PermanentHostError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'PermanentHostError';
+  }
+}

@@ -5,7 +5,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { RequestError } from '@octokit/request-error';
 import type { components } from '@octokit/openapi-types';
-import { RunnersError } from '../errors';
+import { RunnerGroupMissingError, RunnersError } from '../errors';
 
 /*
  * Everything the control plane says to GitHub, through Octokit: App auth (JWT → installation token, cached by
@@ -216,7 +216,7 @@ export class GitHubClient {
     if (cached !== undefined) return cached;
     const { data } = await this.installation(installationId).request('GET /orgs/{org}/actions/runner-groups', { org, per_page: 100 });
     const group = data.runner_groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
-    if (!group) throw new RunnersError(`runner group "${name}" does not exist in ${org}`);
+    if (!group) throw new RunnerGroupMissingError(name, org);
     this.runnerGroupIds.set(key, group.id);
     return group.id;
   }

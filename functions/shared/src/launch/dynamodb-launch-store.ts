@@ -4,7 +4,7 @@ import type { JobRecord } from '../jobs/job-store';
 import { JOBS_TABLE } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
-import type { ClaimOutcome, LaunchAttempt, LaunchStore } from './launch-store';
+import type { ClaimOutcome, LaunchAttempt, LaunchFailure, LaunchStore } from './launch-store';
 
 const { slotsByPool: SLOTS, queuedByPool: QUEUE } = JOBS_TABLE.indexes;
 const OURS = {
@@ -56,9 +56,10 @@ export class DynamoDbLaunchStore implements LaunchStore {
     return this.table.conditionalUpdate(attempt.jobId, update, attemptOwns(attempt), 'recording a host');
   }
 
-  async failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number): Promise<boolean> {
+  async failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean> {
     const job = await this.table.getJob(jobId);
     const update = new UpdateBuilder()
+      .set('launchError', failure ? { ...failure, message: failure.message.slice(0, 1_000), at: new Date(nowMs).toISOString() } : undefined)
       .set('launchFailures', (job?.launchFailures ?? 0) + 1)
       .set('updatedAt', new Date(nowMs).toISOString())
       .set('slotReleasedAt', new Date(nowMs).toISOString())

@@ -20,6 +20,14 @@ export function wantsRunner(job: JobRecord | undefined, runnerName: string): boo
   return job !== undefined && job.launchedRunner === runnerName && (job.state === 'dispatched' || job.state === 'in_progress');
 }
 
+/** Why a launch failed, kept on the record: a class the on-call can act on, and GitHub's or the cloud's own words. */
+export interface LaunchFailure {
+  /** `permanent`: retrying cannot help (no installation, no runner group, labels refused, access denied). */
+  readonly kind: 'permanent' | 'transient';
+  readonly reason: string;
+  readonly message: string;
+}
+
 /**
  * One launch attempt: the runner it launches and the time of its claim. A record is the attempt's while it holds the
  * runner's slot and still carries that claim: a teardown that freed the slot, or a takeover that re-claimed it, ends it.
@@ -38,6 +46,6 @@ export interface LaunchStore {
   recordRegistration(attempt: LaunchAttempt, runnerId: number): Promise<boolean>;
   recordHost(attempt: LaunchAttempt, hostId: string, nowMs: number): Promise<boolean>;
   /** Gives the job back to the publisher (not before `retryAtMs`), or gives up on it for good. Frees the slot. */
-  failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number): Promise<boolean>;
+  failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean>;
   job(jobId: number): Promise<JobRecord | undefined>;
 }
