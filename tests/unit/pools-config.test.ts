@@ -59,6 +59,8 @@ describe('pools config', () => {
     ['a host resource group that is not an ARN', withPool({ os: 'macos', ec2: { instanceTypes: ['mac2.metal'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'macs' } }, 2), 'pools[2].ec2.hostResourceGroupArn', /resource group ARN/],
     ['lambda timeout over 15 minutes', withPool({ host: 'lambda', docker: undefined, lambda: { timeoutSeconds: 1200 } }), 'pools[0].lambda.timeoutSeconds', /900/],
     ['duplicate pool names', withPool({ name: 'eks-k8s' }), 'pools[1].name', /duplicate pool name/],
+    // <prefix>-<pool>-<16-digit job id>-<4-digit attempt>: GitHub allows 64, so 42 characters of prefix and pool at most.
+    ['a pool name too long for GitHub’s 64-character runner names', { ...withPool({ name: 'docker-linux-large-x64-gpu' }) as object, runnerNamePrefix: 'ephemeral-runner' }, 'pools[0].name', /can reach 65 characters; GitHub allows 64: shorten .* by 1/],
     ['no pools', { ...testPoolsInput(), pools: [] }, 'pools', /at least one pool/],
     ['bad scope', { ...testPoolsInput(), github: { scope: 'enterprise' } }, 'github.scope', /org/],
     ['runner group with repo scope', { ...testPoolsInput(), github: { scope: 'repo', runnerGroup: 'ci' } }, 'github.runnerGroup', /org scope/],

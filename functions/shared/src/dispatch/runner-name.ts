@@ -10,6 +10,14 @@ import { isWarmJobId, WARM_SLOTS_PER_POOL, warmJobId, warmSlotOf } from '../pool
 /** Attempts have at most 4 digits in a name. */
 export const MAX_ATTEMPT = 9_999;
 
+/** "Runner names can only be 64 characters in length" (actions/runner pull request #1710, by the runner's maintainers). */
+export const MAX_RUNNER_NAME_LENGTH = 64;
+
+/** The longest name a pool's runners can get: a job id of up to 16 digits (a safe integer) and the largest attempt. */
+export function longestRunnerName(prefix: string, pool: string): number {
+  return `${prefix}-${pool}-${'9'.repeat(String(Number.MAX_SAFE_INTEGER).length)}-${MAX_ATTEMPT}`.length;
+}
+
 export interface RunnerIdentity {
   readonly pool: string;
   /** The record holding the runner's slot: a job, or a warm slot of the pool. */

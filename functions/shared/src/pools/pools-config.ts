@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath } from '../zod-issues';
 import { cronProblem, WARM_SLOTS_PER_POOL, warmIdCollision } from './warm-pool';
+import { longestRunnerName, MAX_RUNNER_NAME_LENGTH } from '../dispatch/runner-name';
 
 /*
  * The pools config: the single source for the stacks (what to deploy), the functions (routing, limits) and the local
@@ -173,6 +174,11 @@ export const poolsConfigSchema = z
       for (const issue of poolRuleViolations(p, config.github.scope)) {
         ctx.addIssue({ code: 'custom', path: ['pools', index, ...issue.path], message: issue.message });
       }
+    });
+    config.pools.forEach((p, index) => {
+      const longest = longestRunnerName(config.runnerNamePrefix, p.name);
+      // Caught here, not as a launch GitHub refuses (422) on every tick for every job of the pool.
+      if (longest > MAX_RUNNER_NAME_LENGTH) ctx.addIssue({ code: 'custom', path: ['pools', index, 'name'], message: `runner names "${config.runnerNamePrefix}-${p.name}-<job id>-<attempt>" can reach ${longest} characters; GitHub allows ${MAX_RUNNER_NAME_LENGTH}: shorten the pool name or the prefix by ${longest - MAX_RUNNER_NAME_LENGTH}` });
     });
     const collision = warmIdCollision(config.pools.map((p) => p.name));
     if (collision) ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
