@@ -48,14 +48,14 @@ describe('redelivery of lost webhooks', () => {
     const report = await redeliverLost(ports);
     await env.sim.deliveries.idle();
 
-    expect(report).toMatchObject({ lost: 3, redelivered: 3, alreadyRedelivered: 0, failed: 0 });
+    expect(report).toMatchObject({ lost: 3, redelivered: 3, waiting: 0, failed: 0 });
     const redelivered = receiver.received.slice(received).map((r) => String(r.headers['x-github-delivery'])).sort();
     expect(redelivered).toEqual(lostGuids);
     // Delivered now: the next pass has nothing to do.
     expect(await redeliverLost(ports)).toMatchObject({ lost: 0, redelivered: 0 });
   });
 
-  it('does not redeliver again a delivery whose redelivery failed too', async () => {
+  it('redelivers again a delivery whose redelivery failed too — after its back-off, not on every pass', async () => {
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
     await queueJobs(1);
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
@@ -65,11 +65,18 @@ describe('redelivery of lost webhooks', () => {
     await env.sim.deliveries.idle();
     const second = await redeliverLost(ports);
     answer = 202;
+    // Past the first back-off (5 minutes): tried again, and delivered this time.
+    const later = { ...ports, now: () => new Date(Date.now() + 61_000 + 5 * 60_000) };
+    const third = await redeliverLost(later);
+    await env.sim.deliveries.idle();
 
     expect(first).toMatchObject({ lost: 1, redelivered: 1 });
-    expect(second).toMatchObject({ lost: 1, redelivered: 0, alreadyRedelivered: 1 });
+    expect(second).toMatchObject({ lost: 1, redelivered: 0, waiting: 1 });
+    expect(third).toMatchObject({ lost: 1, redelivered: 1 });
+    expect(await redeliverLost(later)).toMatchObject({ lost: 0, redelivered: 0 });
     const log = (await scanTable(dynamodb, tableName)).filter((item) => String(item.pk).startsWith('DELIVERY#'));
     expect(log).toHaveLength(4);
+    expect(log.find((item) => item.attempts === 2)).toBeDefined();
   });
 
   it('leaves alone a delivery that may still be in flight', async () => {
@@ -78,19 +85,39 @@ describe('redelivery of lost webhooks', () => {
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
 
     expect(await redeliverLost({ ...ports, now: () => new Date() })).toMatchObject({ lost: 0, redelivered: 0 });
-    // A minute later: lost (and the earlier one, whose redelivery failed, stays done).
-    expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1, alreadyRedelivered: 1 });
+    // A minute later: lost.
+    expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1 });
   });
 
-  it('forgets a GUID when GitHub refuses the redelivery, so the next pass tries again', async () => {
+  it('releases a GUID when GitHub refuses the redelivery, so the next pass tries again at once', async () => {
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
     await queueJobs(1);
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
     const refusing: RedeliverPorts = { ...ports, github: { listDeliveries: (o) => env.client.listDeliveries(o), redeliver: async () => Promise.reject(new Error('502 Bad Gateway')) } };
 
     expect(await redeliverLost(refusing)).toMatchObject({ redelivered: 0, failed: 1 });
-    expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1, alreadyRedelivered: 1 });
+    expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1 });
   });
+
+  it('finds every lost delivery in a lookback of 3,000 deliveries, the oldest of them the lost ones (not only the newest 1,000)', async () => {
+    const before = env.sim.deliveries.all.length;
+    await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
+    await queueJobs(5); // the oldest: lost
+    await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
+    const lostGuids = new Set(env.sim.deliveries.all.slice(before).map((d) => d.guid));
+    expect(lostGuids.size).toBe(5);
+    // 3,000 more, delivered, newer than them (matrices of 250: GitHub's matrix limit is 256).
+    for (let i = 0; i < 12; i++) await queueJobs(250);
+    expect(env.sim.deliveries.all.length).toBeGreaterThan(3_000);
+
+    const report = await redeliverLost({ ...ports, maxRedeliveries: 1_000 });
+
+    expect(report.examined).toBeGreaterThan(3_000);
+    expect(report.redelivered).toBe(lostGuids.size);
+    await env.sim.deliveries.idle();
+    const delivered = new Set(env.sim.deliveries.all.filter((d) => d.redelivery && d.status === 'OK').map((d) => d.guid));
+    for (const guid of lostGuids) expect(delivered.has(guid)).toBe(true);
+  }, 120_000);
 });
 
 /** A webhook receiver whose status code can change between deliveries. */

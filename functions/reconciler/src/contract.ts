@@ -40,7 +40,12 @@ export const reconcilerContract = defineContract({
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
   }),
   permissions: (r: ReconcilerResources) => [
-    { sid: 'DeliveryLog', actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: [r.jobsTable.arn], why: 'one conditional write per redelivered delivery (forgotten if GitHub refuses)' },
+    {
+      sid: 'DeliveryLog',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [r.jobsTable.arn],
+      why: 'per lost delivery its attempts so far and one conditional write per redelivery (released if GitHub refuses)',
+    },
     {
       sid: 'LostJobs',
       actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],

@@ -35,6 +35,7 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     logger.info('redelivery pass', { ...redelivery });
     metrics.addMetric('DeliveriesLost', MetricUnit.Count, redelivery.lost);
     metrics.addMetric('DeliveriesRedelivered', MetricUnit.Count, redelivery.redelivered);
+    metrics.addMetric('DeliveriesPastRedeliveryLimit', MetricUnit.Count, redelivery.expired);
     tracer.putAnnotation('redelivered', redelivery.redelivered);
     const discovery = await discoverLostJobs({ ...ports, settleMs: ports.lostJobSettleMs });
     logger.info('lost-job pass', { ...discovery });

@@ -1,9 +1,12 @@
-import { lostDeliveries, type DeliveryLog, type GitHubClient } from '@runners/shared';
+import { lostDeliveries, type DeliveryLog, type GitHubClient, type RedeliveryBackoff } from '@runners/shared';
 
 /*
- * One redelivery pass: the App's deliveries of the last `lookbackMs` → the lost workflow_job ones → each redelivered
- * once. The GUID is remembered before the redelivery (a conditional write: two passes never both redeliver) and
- * forgotten again if GitHub refuses, so the next pass tries again.
+ * One redelivery pass: the App's deliveries of the last `lookbackMs`, walked page by page with GitHub's cursor until
+ * the lookback is covered (at organisation scale that is thousands, most of them other events and GitHub-hosted
+ * jobs) → the lost workflow_job ones → each redelivered, or again after its back-off if its redelivery failed too.
+ * The GUID is claimed before the redelivery (a conditional write: two passes never both redeliver) and released if
+ * GitHub refuses, so the next pass tries again. The back-off stays under the lookback, so a failed redelivery is still
+ * in the window when its next try is due; past GitHub's 3-day limit a GUID is left to the job-state passes.
  */
 
 export interface RedeliverPorts {
@@ -15,31 +18,38 @@ export interface RedeliverPorts {
   readonly settleMs: number;
   /** Bounds the GitHub calls of one pass; the rest wait for the next. */
   readonly maxRedeliveries: number;
+  /** First retry of a failed redelivery after this; doubling (default: 5 minutes). */
+  readonly retryBaseMs?: number;
 }
 
 export interface RedeliverReport {
   readonly examined: number;
   readonly lost: number;
   readonly redelivered: number;
-  readonly alreadyRedelivered: number;
+  /** Redelivered before and failed again: their next try waits out its back-off. */
+  readonly waiting: number;
+  /** Past GitHub's redelivery limit: the job-state passes find their jobs. */
+  readonly expired: number;
   readonly failed: number;
 }
 
 export async function redeliverLost(ports: RedeliverPorts): Promise<RedeliverReport> {
   const deliveries = await ports.github.listDeliveries({ since: new Date(ports.now().getTime() - ports.lookbackMs) });
   const lost = lostDeliveries(deliveries, new Date(ports.now().getTime() - ports.settleMs));
-  const report = { examined: deliveries.length, lost: lost.length, redelivered: 0, alreadyRedelivered: 0, failed: 0 };
+  const report = { examined: deliveries.length, lost: lost.length, redelivered: 0, waiting: 0, expired: 0, failed: 0 };
+  const backoff: RedeliveryBackoff = { baseMs: ports.retryBaseMs ?? 5 * 60_000, maxMs: Math.max(60_000, ports.lookbackMs - 2 * ports.settleMs) };
   for (const delivery of lost) {
     if (report.redelivered >= ports.maxRedeliveries) break;
-    if (!(await ports.log.remember(delivery.guid, Number(delivery.id), ports.now()))) {
-      report.alreadyRedelivered++;
+    const claim = await ports.log.claim(delivery.guid, Number(delivery.id), ports.now(), backoff);
+    if (claim !== 'claimed') {
+      report[claim]++;
       continue;
     }
     try {
       await ports.github.redeliver(Number(delivery.id));
       report.redelivered++;
     } catch {
-      await ports.log.forget(delivery.guid);
+      await ports.log.release(delivery.guid);
       report.failed++;
     }
   }

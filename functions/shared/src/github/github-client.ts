@@ -189,9 +189,9 @@ export class GitHubClient {
     }
   }
 
-  /** The App's webhook deliveries, newest first, down to `since` (or `limit` of them). */
+  /** The App's webhook deliveries, newest first, down to `since` (or `limit` of them): every page GitHub's cursor gives. */
   async listDeliveries(options: { since?: Date; limit?: number } = {}): Promise<HookDelivery[]> {
-    const limit = options.limit ?? 1_000;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const out: HookDelivery[] = [];
     let cursor: string | undefined;
     while (out.length < limit) {
