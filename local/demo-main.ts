@@ -15,7 +15,7 @@ const jobs = Number(process.env.DEMO_JOBS ?? 50);
 // DEMO_SCENARIO=chaos: the faults of local/chaos/scenario.ts.
 const chaos = process.env.DEMO_SCENARIO === 'chaos';
 const faults = chaos ? await startChaosScenario() : undefined;
-// DEMO_CHAOS=classic: the chaos of before host deaths — cancels only while queued, no host killed (see the e2e test).
+// DEMO_CHAOS=classic: the chaos without host deaths — cancels only while queued, no host killed.
 const classic = process.env.DEMO_CHAOS === 'classic' ? { hostDeathFraction: 0, cancelStages: ['queued'] as const } : {};
 
 const local = await startLocalStack({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbJobStore, parseWorkflowJobEvent, warmJobId } from '@runners/shared';
 import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
-import { DEFAULT_RECONCILE_LIMITS, reconcileHosts, type ReconcilePorts } from '../../functions/orchestrators/src/reconcile';
+import { DEFAULT_RECONCILE_LIMITS, GITHUB_SELF_HOSTED_JOB_LIMIT_MS, reconcileHosts, type ReconcilePorts } from '../../functions/orchestrators/src/reconcile';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
@@ -166,4 +166,42 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     expect((await getJob(h.dynamodb, h.tableName, warmJobId(POOL, names.indexOf(busy) + 1)))?.slotPool).toBe(POOL);
     await waitUntil('the long job to finish', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'completed', 30_000);
   }, 90_000);
+
+  it('never assigned: a runner idle past the pool’s idle limit while its job waits is removed, the job given up with that reason', async () => {
+    clock = Date.now();
+    const jobId = 80_000_020;
+    const runnerName = `gha-${POOL}-${jobId}-1`;
+    await dispatched(jobId);
+    // No job on GitHub that this runner can take: it comes online and idles (GitHub never gives it one).
+    expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
+    await waitUntil('the runner online', () => [...h.sim.model.runners.values()].some((r) => r.name === runnerName && r.status === 'online'), 30_000);
+
+    expect(await reconcileHosts('docker', ports())).toMatchObject({ neverAssignedRemoved: 0 });
+    clock = Date.now() + (config.pools[0]!.idleLimitMinutes + 1) * 60_000;
+    const report = await reconcileHosts('docker', ports());
+
+    expect(report).toMatchObject({ neverAssignedRemoved: 1 });
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'launch_failed', launchError: { kind: 'permanent', reason: 'never-assigned' } });
+    expect(await containers()).not.toContain(runnerName);
+    expect([...h.sim.model.runners.values()].map((r) => r.name)).not.toContain(runnerName);
+  }, 60_000);
+
+  it('past its lifetime a host goes once idle; a busy one stays — until GitHub’s 5-day job limit is past too', async () => {
+    clock = Date.now();
+    const jobId = 80_000_030;
+    const runnerName = `gha-${POOL}-${jobId}-1`;
+    await dispatched(jobId);
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 30_000 }] });
+    expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
+    await waitUntil('the runner busy', () => h.sim.model.jobs.get(jobs[0]!.id)?.runnerName === runnerName, 30_000);
+
+    clock = Date.now() + (config.pools[0]!.maxLifetimeHours + 1) * 3600_000;
+    // (Hosts of earlier tests that are idle and as old go now too.)
+    expect((await reconcileHosts('docker', ports())).busyRunnersKept).toBeGreaterThanOrEqual(1);
+    expect(await containers()).toContain(runnerName);
+
+    clock = Date.now() + GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 2 * 3600_000;
+    expect((await reconcileHosts('docker', ports())).pastLifetimeRemoved).toBeGreaterThanOrEqual(1);
+    expect(await containers()).not.toContain(runnerName);
+  }, 60_000);
 });

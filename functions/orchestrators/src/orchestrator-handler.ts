@@ -94,6 +94,8 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     metrics.addMetric('LeakedHostsRemoved', MetricUnit.Count, report.leakedHostsRemoved);
     metrics.addMetric('StuckLaunchesRequeued', MetricUnit.Count, report.stuckLaunchesRequeued);
     metrics.addMetric('IdleWarmRunnersRemoved', MetricUnit.Count, report.idleWarmRemoved);
+    metrics.addMetric('NeverAssignedRunnersRemoved', MetricUnit.Count, report.neverAssignedRemoved);
+    metrics.addMetric('HostsPastLifetimeRemoved', MetricUnit.Count, report.pastLifetimeRemoved);
     return report;
   };
   const isTick = (event: unknown): boolean => (event as { source?: string }).source === 'aws.events';

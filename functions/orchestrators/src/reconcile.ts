@@ -1,4 +1,4 @@
-import { parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
+import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
 import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
@@ -10,7 +10,12 @@ import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
  *    not show online → registration and host removed, the job requeued for the publisher (a new runner name, so
  *    never a double launch);
  *  - idle warm surplus: more idle warm runners than the pool's schedule wants now (a window closed, minIdle lowered),
- *    idle longer than the pool's idle timeout → torn down, newest slots first (never a busy one: GitHub is asked).
+ *    idle longer than the pool's idle timeout → torn down, newest slots first (never a busy one: GitHub is asked);
+ *  - never assigned: a runner online and idle past the pool's idle limit whose job is still waiting for it (GitHub
+ *    does not give it the job: runner-group policy, public repository, labels) → torn down, the job given up with
+ *    that reason (a relaunch would idle the same way);
+ *  - past its lifetime: a host older than the pool's maxLifetimeHours → torn down once idle; a busy one only past
+ *    GitHub's own limit for a job on a self-hosted runner (5 days), when nothing legitimate can still run on it.
  * Idle runners launched for a job are not surplus: the job they were launched for is still queued (else the publisher
  * tore them down when it finished), so they are what the queue needs.
  */
@@ -37,12 +42,17 @@ export interface ReconcileReport {
   readonly busyRunnersKept: number;
   readonly stuckLaunchesRequeued: number;
   readonly idleWarmRemoved: number;
+  readonly neverAssignedRemoved: number;
+  readonly pastLifetimeRemoved: number;
 }
+
+/** "Each job in a workflow can run for up to 5 days of execution time" on a self-hosted runner (docs.github.com, Actions limits). */
+export const GITHUB_SELF_HOSTED_JOB_LIMIT_MS = 5 * 24 * 3600_000;
 
 export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts): Promise<ReconcileReport> {
   const pools = ports.config.pools.filter((p) => p.host === kind);
   const poolNames = new Set(pools.map((p) => p.name));
-  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0 };
+  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0, neverAssignedRemoved: 0, pastLifetimeRemoved: 0 };
 
   const hosts = (await ports.host.list()).filter((h) => poolNames.has(h.pool));
   report.hostsSeen = hosts.length;
@@ -61,7 +71,10 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
       const identity = parseRunnerName(runnerName, ports.config.runnerNamePrefix, poolNames);
       if (!identity) continue;
       const job = await ports.launches.job(identity.jobId);
-      if (!job || job.state !== 'dispatched' || job.launchedRunner !== runnerName) continue;
+      if (!job || job.launchedRunner !== runnerName) continue;
+      if (await pastLifetime(job, runnerName, pool, ports, report)) continue;
+      if (job.state !== 'dispatched') continue;
+      if (await neverAssigned(job, runnerName, pool, ports, report)) continue;
       const since = Date.parse(job.dispatchedAt ?? job.updatedAt);
       if (ports.now() - since < ports.reconcileLimits.bootTimeoutMs[kind]) continue;
       if (await isOnline(job, ports)) continue;
@@ -81,6 +94,38 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
   return report;
 }
 
+/** Past the pool's lifetime: torn down once idle; a busy one only past GitHub's job limit (its host, the registration stays busy). */
+async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, ports: ReconcilePorts, report: { pastLifetimeRemoved: number; busyRunnersKept: number }): Promise<boolean> {
+  if (job.hostCreatedAt === undefined) return false;
+  const age = ports.now() - Date.parse(job.hostCreatedAt);
+  if (age < pool.maxLifetimeHours * 3600_000) return false;
+  if ((await tearDown(runnerName, job.jobId, pool, ports)) === 'torn-down') {
+    // Its job still waited for it (an idle limit above the lifetime): given up, not left dispatched without a slot.
+    if (job.state === 'dispatched' && !isWarmJobId(job.jobId)) {
+      await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), { kind: 'permanent', reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` });
+    }
+    report.pastLifetimeRemoved++;
+    return true;
+  }
+  if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
+    await ports.host.delete(runnerName);
+    report.pastLifetimeRemoved++;
+  } else report.busyRunnersKept++;
+  return true;
+}
+
+/** Online, idle past the pool's idle limit, its job still waiting for it: GitHub will not give it the job. */
+async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, ports: ReconcilePorts, report: { neverAssignedRemoved: number }): Promise<boolean> {
+  if (isWarmJobId(job.jobId) || job.launchState !== 'created' || job.hostCreatedAt === undefined) return false;
+  const idleMinutes = (ports.now() - Date.parse(job.hostCreatedAt)) / 60_000;
+  if (idleMinutes < pool.idleLimitMinutes || !(await isOnline(job, ports, { idleOnly: true }))) return false;
+  const failure = { kind: 'permanent' as const, reason: 'never-assigned', message: `GitHub gave no job to ${runnerName} in ${Math.round(idleMinutes)} minutes online while its job waited: check the runner group's repository access, public-repository policy and labels` };
+  if (!(await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), failure))) return false;
+  await tearDown(runnerName, job.jobId, pool, ports);
+  report.neverAssignedRemoved++;
+  return true;
+}
+
 /** The idle warm runners beyond what the pool wants now that have been idle past its idle timeout, newest first. */
 async function idleWarmSurplus(pool: Pool, ports: ReconcilePorts) {
   const idle = (await ports.slots.warmRunners(pool.name)).filter((r) => r.busyWith === undefined);
@@ -98,11 +143,13 @@ function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {
   return ports.now() - Date.parse(job.updatedAt) < ports.reconcileLimits.graceMs;
 }
 
-async function isOnline(job: JobRecord, ports: ReconcilePorts): Promise<boolean> {
+/** Whether GitHub shows the record's runner online (or busy); `idleOnly`: online and not busy. */
+async function isOnline(job: JobRecord, ports: ReconcilePorts, options: { idleOnly?: boolean } = {}): Promise<boolean> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return false;
   const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
   const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
   const runner = await ports.github.getRunner(installationId, scope, job.launchedRunnerId);
+  if (options.idleOnly) return runner !== undefined && runner.status === 'online' && !runner.busy;
   return runner !== undefined && (runner.status === 'online' || runner.busy);
 }
 

@@ -56,6 +56,8 @@ export interface JobRecord {
   readonly launchClaimedAt?: number;
   readonly launchedRunnerId?: number;
   readonly hostId?: string;
+  /** When the launch recorded its host (ISO): its age for the pool's idle limit and lifetime. */
+  readonly hostCreatedAt?: string;
   /** The last failed launch's class, reason and message (see LaunchFailure). */
   readonly launchError?: { readonly kind: 'permanent' | 'transient'; readonly reason: string; readonly message: string; readonly at: string };
   /** Failed launches so far; the publisher does not relaunch before `notBefore` (epoch ms). */

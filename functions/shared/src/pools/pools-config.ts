@@ -72,6 +72,13 @@ const poolCommon = {
   /** Org scope only: overrides `github.runnerGroup` for this pool. */
   runnerGroup: z.string().min(1).optional(),
   warm: warmPool.optional(),
+  /**
+   * A runner launched for a job that GitHub has not given any job this long after its host came up is removed and
+   * its job given up ("never assigned": a runner-group policy, a public repository, labels another runner owns).
+   */
+  idleLimitMinutes: z.int().min(5).max(24 * 60).default(60),
+  /** No host lives longer: past it, removed once GitHub says its runner is idle (a busy one only past GitHub's own job limit). */
+  maxLifetimeHours: z.int().min(1).max(5 * 24).default(24),
 };
 
 /**
