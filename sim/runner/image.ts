@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { cpSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEBIAN_BASE_IMAGE, ensureImage } from '../images/images';
+import { OFFICIAL_RUNNER_IMAGE } from '../../functions/shared/src/pools/official-runner-image';
 
 /*
  * The simulated runner, installed as the real one is: the release's layout (run.sh, run-helper.sh.template,
@@ -16,7 +17,7 @@ import { DEBIAN_BASE_IMAGE, ensureImage } from '../images/images';
 export const SIM_RUNNER_IMAGE = 'ephemeral-runners/sim-runner:latest';
 export const SIM_RUNNER_LAYOUT = resolve(import.meta.dirname, 'layout');
 /** The runner's user in the official image. */
-export const RUNNER_USER = { name: 'runner', uid: 1001, dockerGid: 123, home: '/home/runner' } as const;
+export const RUNNER_USER = { name: OFFICIAL_RUNNER_IMAGE.user, uid: OFFICIAL_RUNNER_IMAGE.uid, dockerGid: OFFICIAL_RUNNER_IMAGE.dockerGid, home: OFFICIAL_RUNNER_IMAGE.home } as const;
 
 /** Unpacks the simulated runner into `dir`, as the release tarball unpacks (file modes kept). */
 export function installSimRunner(dir: string): void {

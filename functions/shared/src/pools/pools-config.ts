@@ -3,6 +3,7 @@ import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath } from '../zod-issues';
 import { cronProblem, WARM_SLOTS_PER_POOL, warmIdCollision } from './warm-pool';
 import { longestRunnerName, MAX_RUNNER_NAME_LENGTH } from '../dispatch/runner-name';
+import { OFFICIAL_RUNNER_IMAGE } from './official-runner-image';
 
 /*
  * The pools config: the single source for the stacks (what to deploy), the functions (routing, limits) and the local
@@ -87,7 +88,7 @@ const poolCommon = {
  * ["/home/runner/run.sh"]`). The JIT config reaches it as ACTIONS_RUNNER_INPUT_JITCONFIG, which the runner reads as
  * its --jitconfig input and removes from its environment (actions/runner CommandSettings.cs): never in the arguments.
  */
-const runScript = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, 'expected an absolute path such as "/home/runner/run.sh"').default('/home/runner/run.sh');
+const runScript = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, `expected an absolute path such as "${OFFICIAL_RUNNER_IMAGE.runScript}"`).default(OFFICIAL_RUNNER_IMAGE.runScript);
 
 const dockerPool = z.strictObject({
   ...poolCommon,

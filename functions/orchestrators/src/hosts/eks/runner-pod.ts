@@ -1,5 +1,5 @@
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import type { Pool } from '@runners/shared';
+import { OFFICIAL_RUNNER_IMAGE, type Pool } from '@runners/shared';
 import { HOST_LABELS, JIT_CONFIG_ENV, type HostSpec } from '../host';
 
 /*
@@ -21,9 +21,9 @@ export const DIND_IMAGE = 'docker:27-dind';
  * (uid 1001) can use it.
  */
 const DOCKER_SOCKET_DIR = '/var/run/dind';
-const DOCKER_GROUP_GID = 123;
-/** The official runner image's user (ghcr.io/actions/actions-runner: `runner`, uid 1001). */
-const RUNNER_UID = 1001;
+const DOCKER_GROUP_GID = OFFICIAL_RUNNER_IMAGE.dockerGid;
+/** The official runner image's user. */
+const RUNNER_UID = OFFICIAL_RUNNER_IMAGE.uid;
 
 export const jitSecretName = (runnerName: string) => `${runnerName}-jit`;
 
