@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseWorkflowJobEvent } from '@runners/shared';
 import { discoverLostJobs, type DiscoverPorts } from '../../functions/reconciler/src/discover-lost-jobs';
-import { getJob, motoTarget } from '../helpers/aws';
-import { enforcedIam } from '../helpers/iam';
+import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
-import { simControl, simulatorWithClient } from '../helpers/simulator';
+import { reconcilerFixture } from '../helpers/reconciler';
+import { simControl } from '../helpers/simulator';
 import { examplePayload } from '../helpers/webhooks';
 
 /*
@@ -14,8 +14,8 @@ import { examplePayload } from '../helpers/webhooks';
  */
 
 describe('lost jobs: queued on GitHub, unknown to the table', () => {
-  let env: Awaited<ReturnType<typeof simulatorWithClient>>;
-  let iam: Awaited<ReturnType<typeof enforcedIam>>;
+  let fixture: Awaited<ReturnType<typeof reconcilerFixture>>;
+  let env: typeof fixture.env;
   let dynamodb: DynamoDBClient;
   let tableName: string;
   let ports: DiscoverPorts;
@@ -24,28 +24,15 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
   const config = testPoolsConfig({ repositories: ['octo-org/app'] });
 
   beforeAll(async () => {
-    env = await simulatorWithClient({}, { onCall: (operation, status) => (statuses.push(status), answers.push(`${operation} ${status}`)) });
-    dynamodb = new DynamoDBClient(motoTarget().clientConfig);
     // The store acts as the reconciler's synthesized role (its BatchGetItem, UpdateItem), as on AWS.
-    iam = await enforcedIam({ pools: config });
-    tableName = iam.tableName;
-    ports = {
-      github: env.client,
-      config,
-      router: createRouter(config.pools),
-      store: new DynamoDbJobStore(new DynamoDBClient(iam.as('reconciler').clientConfig), tableName),
-      // The clock runs 3 minutes ahead, so the jobs just queued count as settled.
-      now: () => new Date(Date.now() + 180_000),
-      settleMs: 120_000,
-      maxRepositories: 100,
-      maxRunsPerRepository: 20,
-    };
+    fixture = await reconcilerFixture(config, (operation, status) => (statuses.push(status), answers.push(`${operation} ${status}`)));
+    ({ env, dynamodb, tableName } = fixture);
+    ports = { ...fixture.intake, maxRepositories: 100, maxRunsPerRepository: 20 };
   });
   afterAll(async () => {
-    await env.sim.stop();
-    expect(iam.proxy.evaluated()).toBeGreaterThan(0);
-    expect(iam.proxy.denials()).toEqual([]);
-    await iam.stop();
+    const { evaluated, denied } = await fixture.stop();
+    expect(evaluated).toBeGreaterThan(0);
+    expect(denied).toEqual([]);
   });
 
   const queueRun = async (repo: string, count: number) => {

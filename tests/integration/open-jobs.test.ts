@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbDispatchStore, DynamoDbJobStore } from '@runners/shared';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbDispatchStore } from '@runners/shared';
 import { discoverLostJobs } from '../../functions/reconciler/src/discover-lost-jobs';
 import { syncOpenJobs, type SyncPorts } from '../../functions/reconciler/src/sync-open-jobs';
-import { getJob, motoTarget } from '../helpers/aws';
-import { enforcedIam } from '../helpers/iam';
+import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
-import { ORG, runSimulatedRunner, simControl, simulatorWithClient } from '../helpers/simulator';
+import { reconcilerFixture } from '../helpers/reconciler';
+import { ORG, runSimulatedRunner, simControl } from '../helpers/simulator';
 
 /*
  * GitHub is the truth: records holding a slot whose webhooks were lost (beyond redelivery) are moved on to what
@@ -15,8 +15,8 @@ import { ORG, runSimulatedRunner, simControl, simulatorWithClient } from '../hel
  */
 
 describe('open jobs: records holding a slot, moved on to GitHub’s state', () => {
-  let env: Awaited<ReturnType<typeof simulatorWithClient>>;
-  let iam: Awaited<ReturnType<typeof enforcedIam>>;
+  let fixture: Awaited<ReturnType<typeof reconcilerFixture>>;
+  let env: typeof fixture.env;
   let dynamodb: DynamoDBClient;
   let tableName: string;
   let ports: SyncPorts;
@@ -25,26 +25,14 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
   const POOL = 'docker-linux';
 
   beforeAll(async () => {
-    env = await simulatorWithClient({}, { onCall: (operation, status) => statuses.push(`${operation} ${status}`) });
-    dynamodb = new DynamoDBClient(motoTarget().clientConfig);
-    iam = await enforcedIam({ pools: config });
-    tableName = iam.tableName;
-    ports = {
-      github: env.client,
-      config,
-      router: createRouter(config.pools),
-      store: new DynamoDbJobStore(new DynamoDBClient(iam.as('reconciler').clientConfig), tableName),
-      // Three minutes ahead: what was just written counts as settled.
-      now: () => new Date(Date.now() + 180_000),
-      settleMs: 120_000,
-      maxJobChecks: 100,
-    };
+    fixture = await reconcilerFixture(config, (operation, status) => statuses.push(`${operation} ${status}`));
+    ({ env, dynamodb, tableName } = fixture);
+    ports = { ...fixture.intake, maxJobChecks: 100 };
   });
   afterAll(async () => {
-    await env.sim.stop();
-    expect(iam.proxy.evaluated()).toBeGreaterThan(0);
-    expect(iam.proxy.denials()).toEqual([]);
-    await iam.stop();
+    const { evaluated, denied } = await fixture.stop();
+    expect(evaluated).toBeGreaterThan(0);
+    expect(denied).toEqual([]);
   });
 
   /** Jobs queued on the simulator, recorded (as the lost-job pass records them) and dispatched: each holds a slot. */

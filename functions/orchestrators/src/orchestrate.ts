@@ -68,7 +68,7 @@ function poolOf(config: PoolsConfig, name: string): Pool {
 }
 
 export async function launch(message: LaunchMessage, ports: OrchestratorPorts): Promise<LaunchOutcome> {
-  const { launches, github, host, limits, config } = ports;
+  const { launches, host, limits, config } = ports;
   const pool = poolOf(config, message.pool);
   const attempt: LaunchAttempt = { jobId: message.jobId, runnerName: message.runnerName, claimedAtMs: ports.now() };
   const claim = await launches.claim(attempt, attempt.claimedAtMs - limits.staleClaimMs);
