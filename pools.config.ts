@@ -38,6 +38,8 @@ export default definePoolsConfig({
       maxRunners: 4,
       launchesPerMinute: 60,
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 1, memoryMb: 1024 },
+      // On the local stack a container stands for a spot instance, interruption warnings included (see ec2-linux).
+      rerunInterruptedJobs: true,
     },
     {
       // A second container pool for bigger jobs: runs-on: [self-hosted, docker, large]. Its runners can also take
@@ -74,6 +76,8 @@ export default definePoolsConfig({
       maxRunners: 50,
       launchesPerMinute: 30,
       ec2: { instanceTypes: ['m7i.large', 'm6i.large', 'm5.large'], market: 'spot', image: { ssmParameter: '/ephemeral-runners/ami/linux-x64' } },
+      // A job that fails because its spot instance was reclaimed is re-run once (the App needs Actions: write).
+      rerunInterruptedJobs: true,
       // A warm pool keeps VMs booted ahead of jobs (minutes saved per job); they count against maxRunners. The owner is
       // the organization the runners register with:
       // warm: { owner: 'my-org', minIdle: 1, windows: [{ cron: '0 8 * * 1-5', durationMinutes: 600, minIdle: 5, timezone: 'Europe/Berlin' }] },

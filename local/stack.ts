@@ -3,7 +3,7 @@
  * sources that connect them, the producer behind the emulated HTTP API. `make local` (local/main.ts) and the
  * benchmarks start it through here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,6 +93,11 @@ export interface LocalStack {
   readonly sim?: Simulator;
   /** The runner containers of this stack, seen as the Docker orchestrator sees them. */
   readonly runnerHosts: DockerHost;
+  /**
+   * EventBridge: an AWS service's event, delivered to each function whose contract has a rule matching its source and
+   * detail-type (as on AWS; e.g. an EC2 spot interruption warning, naming a container for the instance).
+   */
+  putEvent(event: { readonly source: string; readonly 'detail-type': string; readonly detail: unknown }): Promise<unknown[]>;
   stop(): Promise<void>;
 }
 
@@ -145,7 +150,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const messagesKey = await provisionKey(aws, `alias/${names.messagesKeyAlias}`);
     await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret, secretsKey.keyId);
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox, messagesKey.keyId);
-    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), ...(options.simTiming ? { timing: options.simTiming } : {}) });
+    // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs.
+    const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs) ? 'write' : 'read';
+    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, ...(options.simTiming ? { timing: options.simTiming } : {}) });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
     const dockerPools = config.pools.filter((p) => p.host === 'docker');
@@ -263,7 +270,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       iam: { endpoint: proxy.endpoint, enforced: true },
     };
     writeFileSync(resolve(options.stackDir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
-    return { stack, aws, config, functions, iam: proxy, targetFor, sim, runnerHosts, stop };
+    const contracts: [DeploymentContract<never>, LocalFunction][] = [[orchestratorContracts.docker as DeploymentContract<never>, orchestrator]];
+    const putEvent: LocalStack['putEvent'] = (event) => {
+      const matching = contracts.filter(([contract]) => contract.eventSources.some((s) => s.kind === 'event-pattern' && s.source === event.source && s.detailTypes.includes(event['detail-type'])));
+      const envelope = { version: '0', id: randomUUID(), account: '123456789012', time: new Date().toISOString(), region: aws.region, resources: [], ...event };
+      return Promise.all(matching.map(([, fn]) => fn.invoke(envelope)));
+    };
+    return { stack, aws, config, functions, iam: proxy, targetFor, sim, runnerHosts, putEvent, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -80,6 +80,10 @@ export interface SimJob {
   conclusion: string | null;
   /** In progress: the job request holds until then unless renewed. */
   lockedUntil?: number;
+  /** A re-run job is a new job (a new id) of the next attempt of its run. */
+  readonly runAttempt?: number;
+  /** The job this one re-runs. */
+  readonly rerunOf?: number;
   /** In progress and cancelled then: its runner has been asked to stop; the job completes when it reports. */
   cancelRequestedAt?: number;
   /** Why a job ended other than by its runner (`lost communication`, `cancelled`). */
@@ -277,6 +281,20 @@ export class SimModel {
   }
 
   /**
+   * Re-run of one completed job: GitHub queues it again as a new job (a new id) in the next attempt of its run
+   * (docs.github.com, "Re-run a job from a workflow run"). Refused while the job has not completed.
+   */
+  rerunJob(job: SimJob): SimJob | 'not-completed' {
+    if (job.status !== 'completed') return 'not-completed';
+    const { id: _id, status: _status, conclusion: _conclusion, runnerId: _runnerId, runnerName: _runnerName, runnerGroupId: _group, startedAt: _started, completedAt: _completed, endedBy: _endedBy, cancelRequestedAt: _cancel, lockedUntil: _lock, ...spec } = job;
+    const rerun: SimJob = { ...spec, id: this.nextJobId++, status: 'queued', conclusion: null, createdAt: this.now(), runAttempt: (job.runAttempt ?? 1) + 1, rerunOf: job.id };
+    this.jobs.set(rerun.id, rerun);
+    this.onJobEvent({ job: rerun, action: 'queued' });
+    this.requestAssignment();
+    return rerun;
+  }
+
+  /**
    * Cancel: a queued job completes as cancelled with no runner. A running one is cancelled on its runner and completes
    * (the `completed` webhook) only when the runner reports back, or when the server's cancellation timeout forces it
    * (docs.github.com, Workflow cancellation reference): until then it is in progress and its runner busy.
@@ -370,7 +388,7 @@ export function jobBody(job: SimJob, apiUrl: string): JobSchema {
     id: job.id,
     run_id: job.runId,
     run_url: `${repoApi}/actions/runs/${job.runId}`,
-    run_attempt: 1,
+    run_attempt: job.runAttempt ?? 1,
     node_id: `CR_sim${job.id}`,
     head_sha: '0000000000000000000000000000000000000000',
     url: `${repoApi}/actions/jobs/${job.id}`,

@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   readonly timing?: Partial<SimTiming>;
   /** GitHub's limits (secondary rate limit points, registrations); GitHub's values by default. */
   readonly limits?: Partial<SimLimits>;
+  /** The App's Actions permission (default read): re-running a job needs write. */
+  readonly actionsPermission?: 'read' | 'write';
 }
 
 export interface SimLimits {
@@ -175,7 +177,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const router = new Router();
   const installationBody = (id: number) => {
     const i = model.installations.get(id)!;
-    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: 'read' }, events: ['workflow_job'], repository_selection: 'all' };
+    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read' }, events: ['workflow_job'], repository_selection: 'all' };
   };
 
   router.on('GET', '/app', (r) => asApp(r) ?? { status: 200, body: { id: appId, slug: 'ephemeral-runners-sim', name: 'ephemeral-runners (simulated)', events: ['workflow_job'] } });
@@ -287,6 +289,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     // A single resource has an ETag too: asked again unchanged, a 304 that the rate limit does not count.
     if (r.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
     return { status: 200, body, headers: { etag } };
+  });
+  router.on('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', (r) => {
+    const job = repoJob(r);
+    if (isReply(job)) return job;
+    // An installation token carries the App's permissions: re-running needs Actions: write.
+    if ((options.actionsPermission ?? 'read') !== 'write') return error(403, 'Resource not accessible by integration');
+    const rerun = model.rerunJob(job);
+    if (rerun === 'not-completed') return error(403, 'This job cannot be re-run while it is in progress.');
+    return { status: 201, body: {} };
   });
   router.on('GET', '/repos/{owner}/{repo}/actions/runs', (r) => {
     const auth = asInstallation(r, r.params.owner!);

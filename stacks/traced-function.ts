@@ -85,7 +85,7 @@ export class TracedFunction extends Construct {
     const description = props.deployment.description;
     this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS });
     // Invoked asynchronously (a schedule, SNS, another function): what fails every retry lands in a queue of its own.
-    const asynchronous = props.deployment.eventSources.some((e) => e.kind === 'schedule' || e.kind === 'sns-topic' || e.kind === 'async-invoke');
+    const asynchronous = props.deployment.eventSources.some((e) => e.kind === 'schedule' || e.kind === 'event-pattern' || e.kind === 'sns-topic' || e.kind === 'async-invoke');
     this.failures = asynchronous
       ? new SqsQueue(this, 'failures', { name: `${functionName}-async-dlq`, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true })
       : undefined;
@@ -148,12 +148,15 @@ export class TracedFunction extends Construct {
     this.schedules = this.scheduled(props.deployment);
   }
 
-  /** The contract's schedules: an EventBridge rule (`<function>-<name>`), its target and the permission to invoke. */
+  /** The contract's schedules and event patterns: an EventBridge rule (`<function>-<name>`), its target and the permission to invoke. */
   private scheduled(deployment: BoundDeployment): CloudwatchEventRule[] {
     return deployment.eventSources.flatMap((source) => {
-      if (source.kind !== 'schedule') return [];
-      const every = source.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${source.everyMinutes} minutes)`;
-      const rule = new CloudwatchEventRule(this, `${source.name}-rule`, { name: `${this.functionName}-${source.name}`, scheduleExpression: every, description: source.description });
+      if (source.kind !== 'schedule' && source.kind !== 'event-pattern') return [];
+      const trigger =
+        source.kind === 'schedule'
+          ? { scheduleExpression: source.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${source.everyMinutes} minutes)` }
+          : { eventPattern: JSON.stringify({ source: [source.source], 'detail-type': source.detailTypes }) };
+      const rule = new CloudwatchEventRule(this, `${source.name}-rule`, { name: `${this.functionName}-${source.name}`, ...trigger, description: source.description });
       new CloudwatchEventTarget(this, `${source.name}-target`, { rule: rule.name, arn: this.function.arn });
       new LambdaPermission(this, `${source.name}-invokes`, { statementId: source.name, action: 'lambda:InvokeFunction', functionName: this.function.functionName, principal: 'events.amazonaws.com', sourceArn: rule.arn });
       return [rule];

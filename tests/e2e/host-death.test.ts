@@ -50,4 +50,33 @@ describe('a runner host killed mid-job', () => {
     await waitUntil('nothing left', async () => local.sim!.model.runners.size === 0 && (await local.runnerHosts.list()).length === 0, 30_000);
     expect(local.iam.denials()).toEqual([]);
   }, 300_000);
+
+  it('a spot interruption: the warning marks the host, the job GitHub then fails is classified interrupted and re-run once', async () => {
+    const [warned, unwarned] = await queue(2, 25_000);
+    await waitUntil('both running', () => job(warned!).status === 'in_progress' && job(unwarned!).status === 'in_progress', 60_000);
+    const hostOf = async (id: number) => (await local.runnerHosts.list()).find((h) => h.runnerName === job(id).runnerName)!;
+    const warnedHost = await hostOf(warned!);
+
+    // EC2's warning, two minutes ahead of the reclaim, in EventBridge's shape; a container stands for the instance.
+    const reports = await local.putEvent({ source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': warnedHost.id, 'instance-action': 'terminate' } });
+    expect(reports).toEqual([expect.objectContaining({ kind: 'spot-interruption', found: true, runnerName: warnedHost.runnerName, tornDown: false })]);
+    // The reclaim; and another host dying without a warning (a crash: a build failure as far as anyone can tell).
+    await local.runnerHosts.delete(warnedHost.runnerName);
+    await local.runnerHosts.delete((await hostOf(unwarned!)).runnerName);
+
+    await waitUntil('GitHub failing both', () => job(warned!).status === 'completed' && job(unwarned!).status === 'completed', 30_000);
+    const dynamodb = new DynamoDBClient(local.aws.clientConfig);
+    await waitUntil('the warned job classified and re-run', async () => (await getJob(dynamodb, local.stack.tables.jobs, warned!))?.rerunRequestedAt !== undefined, 60_000);
+    expect(await getJob(dynamodb, local.stack.tables.jobs, warned!)).toMatchObject({ state: 'completed', conclusion: 'failure', failureClass: 'interrupted' });
+    const reruns = () => [...local.sim!.model.jobs.values()].filter((j) => j.rerunOf === warned);
+    await waitUntil('the re-run done', () => reruns().length === 1 && reruns()[0]!.status === 'completed', 120_000);
+    expect(reruns()[0]).toMatchObject({ conclusion: 'success', runAttempt: 2 });
+    // Not the one without a warning: a plain failure, not re-run.
+    expect((await getJob(dynamodb, local.stack.tables.jobs, unwarned!))?.failureClass).toBeUndefined();
+    expect([...local.sim!.model.jobs.values()].filter((j) => j.rerunOf === unwarned)).toEqual([]);
+    await waitUntil('nothing left', async () => local.sim!.model.runners.size === 0 && (await local.runnerHosts.list()).length === 0, 60_000);
+    // Once: a second look finds the one re-run still the only one.
+    expect(reruns()).toHaveLength(1);
+    expect(local.iam.denials()).toEqual([]);
+  }, 300_000);
 });

@@ -29,6 +29,8 @@ export async function orchestratorHarness(options: {
   limits?: Partial<OrchestratorLimits>;
   /** Powertools for the handler (default: silent). */
   powertools?: ReturnType<typeof quietPowertools>;
+  /** The simulator's options (the App's permissions, GitHub's clocks). */
+  sim?: Parameters<typeof simulatorWithClient>[0];
 }) {
   const target = motoTarget();
   const docker = new Docker();
@@ -39,7 +41,7 @@ export async function orchestratorHarness(options: {
   const { tableName } = iam;
   const dynamodb = new DynamoDBClient(target.clientConfig);
   const asOrchestrator = new DynamoDBClient(iam.as('orchestrator-docker').clientConfig);
-  const env = await simulatorWithClient();
+  const env = await simulatorWithClient(options.sim);
   const managedBy = `test-${randomUUID().slice(0, 8)}`;
   const host = options.host?.(docker, managedBy) ?? new DockerHost(docker, managedBy);
   const launches = new DynamoDbLaunchStore(dynamodb, tableName);
@@ -72,7 +74,9 @@ export async function orchestratorHarness(options: {
     };
     return handler(event, lambdaContext('orchestrator'));
   };
-  return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, managedBy };
+  /** Any other event (an EventBridge event), as Lambda would deliver it. */
+  const invokeEvent = (event: unknown): Promise<unknown> => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext('orchestrator'));
+  return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, invokeEvent, managedBy };
 }
 
 /** A launch message for a job the publisher dispatched, as on the pool's queue. */

@@ -107,6 +107,16 @@ describe('dispatch topology synth', () => {
     }
   });
 
+  it('sends EC2’s spot interruption warnings and rebalance recommendations to the EC2 orchestrator, and only to it', () => {
+    const r = resources();
+    const rules = Object.values(r.aws_cloudwatch_event_rule!).filter((rule) => rule.event_pattern !== undefined);
+
+    expect(rules.map((rule) => rule.name)).toEqual(['er-test-orchestrator-ec2-interruptions']);
+    expect(JSON.parse(rules[0]!.event_pattern as string)).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] });
+    const permissions = Object.values(r.aws_lambda_permission!).filter((p) => p.statement_id === 'interruptions');
+    expect(permissions).toEqual([expect.objectContaining({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction' })]);
+  });
+
   it('lets only the Jobs topic send to a pool queue', () => {
     const documents = Object.entries((synth() as unknown as { data: Resources }).data.aws_iam_policy_document!)
       .filter(([id]) => id.includes('queue-policy-document'))

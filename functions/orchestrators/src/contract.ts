@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ec2HostEnvironment, ec2HostPermissions, type Ec2HostResources } from './hosts/ec2/contract';
 import { eksHostEnvironment, eksHostPermissions, type EksHostResources } from './hosts/eks/contract';
 import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources } from './hosts/lambda-contract';
+import { INTERRUPTION_DETAIL_TYPES } from './interruption-events';
 
 /** The orchestrators' deployment contracts: one per host kind, a common part plus what its host module adds. */
 
@@ -107,9 +108,18 @@ const common = {
   ],
 } as const;
 
+/** EC2's warnings that an instance will be reclaimed (see interruptions.ts): for the host kinds whose hosts get them. */
+const interruptions = {
+  kind: 'event-pattern',
+  name: 'interruptions',
+  source: 'aws.ec2',
+  detailTypes: INTERRUPTION_DETAIL_TYPES,
+  description: 'spot interruption warnings and rebalance recommendations for the runner instances',
+} as const;
+
 function orchestratorContract<HostResources>(
   kind: HostKind,
-  host: { environment: (r: HostResources) => Record<string, string>; permissions: (r: HostResources) => Permission[] },
+  host: { environment: (r: HostResources) => Record<string, string>; permissions: (r: HostResources) => Permission[]; interruptions?: boolean },
 ): DeploymentContract<OrchestratorResources & HostResources, typeof environment> {
   return defineContract({
     function: `orchestrator-${kind}`,
@@ -117,15 +127,16 @@ function orchestratorContract<HostResources>(
     environment: common.environment,
     environmentFor: (r: OrchestratorResources & HostResources) => ({ ...common.environmentFor(r), ...host.environment(r) }),
     permissions: (r: OrchestratorResources & HostResources) => [...common.permissions(r), ...host.permissions(r)],
-    eventSources: common.eventSources,
+    eventSources: host.interruptions ? [...common.eventSources, interruptions] : common.eventSources,
     timeoutSeconds: common.timeoutSeconds,
   });
 }
 
 export const orchestratorContracts = {
-  // The Docker host talks to a Docker engine, not to AWS: nothing beyond the common part.
-  docker: orchestratorContract<object>('docker', { environment: () => ({}), permissions: () => [] }),
-  ec2: orchestratorContract<Ec2HostResources>('ec2', { environment: ec2HostEnvironment, permissions: ec2HostPermissions }),
+  // The Docker host talks to a Docker engine, not to AWS: nothing beyond the common part. On the local stack its
+  // containers stand for instances, interruptions included.
+  docker: orchestratorContract<object>('docker', { environment: () => ({}), permissions: () => [], interruptions: true }),
+  ec2: orchestratorContract<Ec2HostResources>('ec2', { environment: ec2HostEnvironment, permissions: ec2HostPermissions, interruptions: true }),
   eks: orchestratorContract<EksHostResources>('eks', { environment: eksHostEnvironment, permissions: eksHostPermissions }),
   lambda: orchestratorContract<LambdaHostResources>('lambda', { environment: lambdaHostEnvironment, permissions: lambdaHostPermissions }),
 } satisfies Record<HostKind, unknown>;

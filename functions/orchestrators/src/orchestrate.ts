@@ -6,6 +6,8 @@ import {
   type LaunchFailure,
   type DispatchStore,
   type GitHubClient,
+  type JobRecord,
+  type Runner,
   type LaunchMessage,
   type LaunchStore,
   type Pool,
@@ -31,7 +33,7 @@ import type { Host } from './hosts/host';
 export interface OrchestratorPorts {
   readonly config: PoolsConfig;
   readonly host: Host;
-  readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner'>;
+  readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob'>;
   readonly launches: LaunchStore;
   /** Slots: freed by teardowns of idle runners; listed by the reconciler. */
   readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slotRunners' | 'warmRunners'>;
@@ -57,8 +59,21 @@ export const DEFAULT_LIMITS: OrchestratorLimits = { hostAttempts: 3, hostRetryBa
 export type LaunchOutcome = 'launched' | 'duplicate' | 'not-ours' | 'retry-later' | 'lost-ownership' | 'failed-will-retry' | 'failed-gave-up';
 export type TeardownOutcome = 'torn-down' | 'busy';
 
+/** What a teardown found out about the job its runner ran: its host was interrupted, and whether it was re-run. */
+export interface TeardownFindings {
+  interrupted?: { readonly newly: boolean; readonly rerun: boolean };
+}
+
 export function scopeOf(config: PoolsConfig, owner: string, repo: string): RunnerScope {
   return config.github.scope === 'org' ? { kind: 'org', org: owner } : { kind: 'repo', owner, repo };
+}
+
+/** The record's runner as GitHub shows it (undefined: not registered, or gone). */
+export async function registeredRunnerOf(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<Runner | undefined> {
+  if (job.launchedRunnerId === undefined || job.job.owner === undefined) return undefined;
+  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
+  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
+  return ports.github.getRunner(installationId, scope, job.launchedRunnerId);
 }
 
 function poolOf(config: PoolsConfig, name: string): Pool {
@@ -140,6 +155,27 @@ export class LaunchFailedError extends Error {
 }
 
 /**
+ * Classifies the failed job as interrupted and, if its pool says so, re-runs it through GitHub — each once, whatever
+ * number of times this teardown is delivered (conditional writes; the re-run released again if GitHub refused it).
+ * `newly`: this call classified it (what the metric counts).
+ */
+async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool, ports: OrchestratorPorts): Promise<{ newly: boolean; rerun: boolean } | undefined> {
+  const newly = await ports.launches.classifyInterrupted(jobId, runnerName, ports.now());
+  const finished = await ports.launches.job(jobId);
+  if (finished?.failureClass !== 'interrupted') return undefined;
+  if (!pool.rerunInterruptedJobs || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
+  const { owner, repo } = finished.job;
+  const installationId = finished.job.installationId ?? (await ports.github.installationId(scopeOf(ports.config, owner, repo)));
+  try {
+    await ports.github.rerunJob(installationId, owner, repo, jobId);
+  } catch (error) {
+    await ports.launches.releaseRerun(jobId);
+    throw error;
+  }
+  return { newly, rerun: true };
+}
+
+/**
  * The installation, then the runner's JIT registration. Taking over a crashed attempt: its registration must go before
  * a new one takes the name. 409 (a registration of this name exists: an attempt that crashed before recording it):
  * replaced — unless this attempt was taken over meanwhile, and the registration is the live attempt's.
@@ -169,9 +205,13 @@ async function deleteRegistration(ports: OrchestratorPorts, installationId: numb
   }
 }
 
-export async function teardown(message: TeardownMessage, ports: OrchestratorPorts): Promise<TeardownOutcome> {
+export async function teardown(message: TeardownMessage, ports: OrchestratorPorts, findings: TeardownFindings = {}): Promise<TeardownOutcome> {
   const { launches, github, host, config } = ports;
   const job = await launches.job(message.jobId);
+  // The job failed on a host that was told it would be reclaimed: not the build's fault.
+  if (message.reason === 'job-failed' && job?.hostInterruption?.kind === 'spot-interruption' && message.finishedJobId !== undefined) {
+    findings.interrupted = await classifyInterrupted(message.finishedJobId, message.runnerName, poolOf(config, message.pool), ports);
+  }
   const owner = job?.job.owner;
   const repo = job?.job.repo;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job

@@ -9,7 +9,8 @@ import middy from '@middy/core';
 import { hostMessageSchema, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { classifyLaunchError } from './launch-errors';
-import { launch, LaunchFailedError, teardown } from './orchestrate';
+import { handleInterruption, parseInterruption, type Interruption, type InterruptionReport } from './interruptions';
+import { launch, LaunchFailedError, teardown, type TeardownFindings } from './orchestrate';
 import { reconcileHosts, type ReconcilePorts } from './reconcile';
 
 export interface OrchestratorHandlerPorts extends ReconcilePorts {
@@ -65,9 +66,12 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
         if (outcome === 'lost-ownership') count('LaunchesAbandoned', message.pool);
         if (outcome === 'retry-later') throw new RetryLater(`launch of ${message.runnerName} is in progress elsewhere`);
       } else {
-        const outcome = await teardown(message, ports);
-        logger.info('teardown', { outcome, reason: message.reason });
+        const findings: TeardownFindings = {};
+        const outcome = await teardown(message, ports, findings);
+        logger.info('teardown', { outcome, reason: message.reason, ...findings });
         if (outcome === 'torn-down') count('Teardowns', message.pool);
+        if (findings.interrupted?.newly) count('InterruptedJobs', message.pool);
+        if (findings.interrupted?.rerun) count('InterruptedJobsRerun', message.pool);
       }
     } catch (error) {
       if (error instanceof LaunchFailedError) {
@@ -100,12 +104,22 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
   };
   const isTick = (event: unknown): boolean => (event as { source?: string }).source === 'aws.events';
 
-  return middy<SQSEvent, SQSBatchResponse | Awaited<ReturnType<typeof reconcile>>, Error, Context>()
+  /** EventBridge: EC2 says one of the hosts is to be reclaimed. */
+  const interrupted = async (interruption: Interruption) => {
+    const report = await handleInterruption(interruption, ports);
+    logger.info('host interruption', { ...report, hostId: interruption.hostId });
+    if (report.found) metrics.addMetric(report.kind === 'spot-interruption' ? 'SpotInterruptions' : 'RebalanceRecommendations', MetricUnit.Count, 1);
+    return report;
+  };
+
+  return middy<SQSEvent, SQSBatchResponse | Awaited<ReturnType<typeof reconcile>> | InterruptionReport, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .handler((event, context) => {
       if (isTick(event)) return reconcile();
+      const interruption = parseInterruption(event);
+      if (interruption) return interrupted(interruption);
       metrics.addMetric('HostMessages', MetricUnit.Count, event.Records.length);
       return processPartialResponse(event, handleRecord, processor, { context });
     });

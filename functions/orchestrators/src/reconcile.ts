@@ -1,5 +1,5 @@
 import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
-import { scopeOf, teardown, type OrchestratorPorts } from './orchestrate';
+import { registeredRunnerOf, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
  * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
@@ -145,10 +145,7 @@ function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {
 
 /** Whether GitHub shows the record's runner online (or busy); `idleOnly`: online and not busy. */
 async function isOnline(job: JobRecord, ports: ReconcilePorts, options: { idleOnly?: boolean } = {}): Promise<boolean> {
-  if (job.launchedRunnerId === undefined || job.job.owner === undefined) return false;
-  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
-  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
-  const runner = await ports.github.getRunner(installationId, scope, job.launchedRunnerId);
+  const runner = await registeredRunnerOf(job, ports);
   if (options.idleOnly) return runner !== undefined && runner.status === 'online' && !runner.busy;
   return runner !== undefined && (runner.status === 'online' || runner.busy);
 }

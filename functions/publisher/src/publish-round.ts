@@ -142,7 +142,7 @@ async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: Readon
       const holds = ran.jobId === job.jobId ? job.holdsSlot && job.launchedRunner === job.runnerName : await store.holdsSlot(ran.jobId, job.runnerName);
       if (holds) {
         steps.push({
-          message: { ...hostOf(pools.get(ran.pool)!), action: 'teardown', runnerName: job.runnerName, reason: job.conclusion === 'failure' ? 'job-failed' : 'finished', onlyIfIdle: false, jobId: ran.jobId, traceHeader: ports.traceHeader() },
+          message: { ...hostOf(pools.get(ran.pool)!), action: 'teardown', runnerName: job.runnerName, reason: job.conclusion === 'failure' ? 'job-failed' : 'finished', onlyIfIdle: false, jobId: ran.jobId, finishedJobId: job.jobId, traceHeader: ports.traceHeader() },
           finishedJob: job.jobId,
           release: ran,
         });

@@ -32,6 +32,8 @@ export type EventSourceSpec =
   | { readonly kind: 'sns-topic'; readonly topic: string }
   | { readonly kind: 'sqs-queue'; readonly queues: string; readonly batchSize: number; readonly maximumBatchingWindowSeconds: number }
   | { readonly kind: 'schedule'; readonly name: string; readonly everyMinutes: number; readonly description: string }
+  /** An EventBridge rule on events of AWS services (`source`, `detail-type`), e.g. EC2's spot interruption warnings. */
+  | { readonly kind: 'event-pattern'; readonly name: string; readonly source: string; readonly detailTypes: readonly string[]; readonly description: string }
   | { readonly kind: 'async-invoke'; readonly by: string };
 
 export interface DeploymentContract<Resources, Schema extends z.ZodType = z.ZodType> {

@@ -52,12 +52,16 @@ export const teardownMessageSchema = z.strictObject({
    * `finished`: the job it ran completed. `job-failed`: the job it ran failed — perhaps because its host died, and a
    * runner that died keeps its registration (GitHub removes an ephemeral runner only when it finishes its job).
    * `job-cancelled`: the job it was launched for was cancelled before any runner took it. `job-ran-elsewhere`: that job
-   * was run by another runner (job stealing), so this one may sit idle.
+   * was run by another runner (job stealing), so this one may sit idle. `host-interrupted`: its host is about to be
+   * reclaimed (spot interruption, rebalance recommendation) and it is idle: its job gets a fresh host.
    */
-  reason: z.enum(['finished', 'job-failed', 'job-cancelled', 'job-ran-elsewhere']),
+  reason: z.enum(['finished', 'job-failed', 'job-cancelled', 'job-ran-elsewhere', 'host-interrupted']),
   /** Only if GitHub says the runner is idle: it may have taken another job meanwhile (job stealing). */
   onlyIfIdle: z.boolean(),
+  /** The record holding the runner's slot. */
   jobId: z.int().positive(),
+  /** The job the runner ran, when it ran one (with job stealing not always `jobId`): a failure there may be classified. */
+  finishedJobId: z.int().positive().optional(),
 });
 export type TeardownMessage = z.output<typeof teardownMessageSchema>;
 

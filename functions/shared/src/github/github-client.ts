@@ -206,6 +206,11 @@ export class GitHubClient {
     return out.slice(0, limit);
   }
 
+  /** Re-runs one job of a workflow run (a new attempt: a new job id, queued). The App needs Actions: write. */
+  async rerunJob(installationId: number, owner: string, repo: string, jobId: number): Promise<void> {
+    await this.installation(installationId).request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: jobId });
+  }
+
   async redeliver(deliveryId: number): Promise<void> {
     await this.app().request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: deliveryId });
   }

@@ -58,6 +58,12 @@ export interface JobRecord {
   readonly hostId?: string;
   /** When the launch recorded its host (ISO): its age for the pool's idle limit and lifetime. */
   readonly hostCreatedAt?: string;
+  /** Its host was told it will be reclaimed (EC2 spot interruption warning, rebalance recommendation). */
+  readonly hostInterruption?: { readonly kind: HostInterruptionKind; readonly at: string };
+  /** Why the job failed, when it was not the build's fault: `interrupted`, its runner's host was reclaimed. */
+  readonly failureClass?: 'interrupted';
+  /** When this failed job was re-run through GitHub's API (once at most). */
+  readonly rerunRequestedAt?: string;
   /** The last failed launch's class, reason and message (see LaunchFailure). */
   readonly launchError?: { readonly kind: 'permanent' | 'transient'; readonly reason: string; readonly message: string; readonly at: string };
   /** Failed launches so far; the publisher does not relaunch before `notBefore` (epoch ms). */
@@ -78,6 +84,8 @@ export interface JobStore {
   /** The records holding a slot of `pool` (dispatched or running as far as we know): one index query, batch reads. */
   openJobs(pool: string): Promise<OpenJob[]>;
 }
+
+export type HostInterruptionKind = 'spot-interruption' | 'rebalance-recommendation';
 
 /** What the reconciler compares with GitHub's view of a job. */
 export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner'>;

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STATE_RANK } from '../jobs/job-state';
-import type { JobRecord } from '../jobs/job-store';
+import type { HostInterruptionKind, JobRecord } from '../jobs/job-store';
 import { JOBS_TABLE } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
 import { UpdateBuilder } from '../jobs/update-builder';
@@ -78,5 +78,33 @@ export class DynamoDbLaunchStore implements LaunchStore {
 
   job(jobId: number): Promise<JobRecord | undefined> {
     return this.table.getJob(jobId);
+  }
+
+  markHostInterrupted(jobId: number, runnerName: string, kind: HostInterruptionKind, nowMs: number): Promise<boolean> {
+    const update = new UpdateBuilder().set('hostInterruption', { kind, at: new Date(nowMs).toISOString() });
+    return this.table.conditionalUpdate(jobId, update, { expression: '#launchedRunner = :runner', names: { '#launchedRunner': SLOTS.sortKey.name }, values: { ':runner': runnerName } }, 'marking a host interrupted');
+  }
+
+  classifyInterrupted(jobId: number, runnerName: string, nowMs: number): Promise<boolean> {
+    const update = new UpdateBuilder().set('failureClass', 'interrupted').set('updatedAt', new Date(nowMs).toISOString());
+    return this.table.conditionalUpdate(
+      jobId,
+      update,
+      {
+        expression: '#state = :completed AND #conclusion = :failure AND #runnerName = :runner AND attribute_not_exists(#failureClass)',
+        names: { '#state': 'state', '#conclusion': 'conclusion', '#runnerName': 'runnerName', '#failureClass': 'failureClass' },
+        values: { ':completed': 'completed', ':failure': 'failure', ':runner': runnerName },
+      },
+      'classifying an interrupted job',
+    );
+  }
+
+  claimRerun(jobId: number, nowMs: number): Promise<boolean> {
+    const update = new UpdateBuilder().set('rerunRequestedAt', new Date(nowMs).toISOString());
+    return this.table.conditionalUpdate(jobId, update, { expression: 'attribute_not_exists(#rerun) AND #failureClass = :interrupted', names: { '#rerun': 'rerunRequestedAt', '#failureClass': 'failureClass' }, values: { ':interrupted': 'interrupted' } }, 'claiming a re-run');
+  }
+
+  async releaseRerun(jobId: number): Promise<void> {
+    await this.table.conditionalUpdate(jobId, new UpdateBuilder().remove('rerunRequestedAt'), { expression: 'attribute_exists(#rerun)', names: { '#rerun': 'rerunRequestedAt' }, values: {} }, 'releasing a re-run');
   }
 }

@@ -1,4 +1,4 @@
-import type { JobRecord } from '../jobs/job-store';
+import type { HostInterruptionKind, JobRecord } from '../jobs/job-store';
 
 export type ClaimOutcome =
   /** This delivery may launch (first time, or taking over an attempt that crashed). */
@@ -48,4 +48,14 @@ export interface LaunchStore {
   /** Gives the job back to the publisher (not before `retryAtMs`), or gives up on it for good. Frees the slot. */
   failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean>;
   job(jobId: number): Promise<JobRecord | undefined>;
+  /** Notes on the record holding `runnerName`'s slot that its host is to be reclaimed. */
+  markHostInterrupted(jobId: number, runnerName: string, kind: HostInterruptionKind, nowMs: number): Promise<boolean>;
+  /**
+   * Classifies a failed job as interrupted (its runner's host was reclaimed), once: true only for the first caller,
+   * while the job is completed, failed, on that runner.
+   */
+  classifyInterrupted(jobId: number, runnerName: string, nowMs: number): Promise<boolean>;
+  /** Claims the one re-run of a job (true once); `release` gives it back when GitHub refused. */
+  claimRerun(jobId: number, nowMs: number): Promise<boolean>;
+  releaseRerun(jobId: number): Promise<void>;
 }

@@ -80,6 +80,11 @@ const poolCommon = {
   idleLimitMinutes: z.int().min(5).max(24 * 60).default(60),
   /** No host lives longer: past it, removed once GitHub says its runner is idle (a busy one only past GitHub's own job limit). */
   maxLifetimeHours: z.int().min(1).max(5 * 24).default(24),
+  /**
+   * A job that failed because its host was interrupted (an EC2 spot interruption warning for it came first) is re-run
+   * once through GitHub's API. The App then needs Actions: write.
+   */
+  rerunInterruptedJobs: z.boolean().default(false),
 };
 
 /**
