@@ -141,6 +141,19 @@ describe('producer: sequences of deliveries for one job', () => {
     expect(emf.some((m) => m.UnroutableJobs === 1)).toBe(true);
   });
 
+  it('a job for GitHub-hosted runners is recorded as unroutable but counted apart: the unroutable alarm is for self-hosted jobs', async () => {
+    const jobId = newJobId();
+    harness.output.length = 0;
+
+    const response = await deliver('queued', jobId, { labels: ['ubuntu-latest'] });
+
+    expect(harness.body(response)).toMatchObject({ jobId, pool: 'unroutable' });
+    expect(await getJob(client, tableName, jobId)).toMatchObject({ job: { unroutableReason: 'a job for GitHub-hosted runners' } });
+    const emf = harness.output.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(emf.some((m) => m.GitHubHostedJobs === 1)).toBe(true);
+    expect(emf.some((m) => 'UnroutableJobs' in m)).toBe(false);
+  });
+
   it('counts a queued job per pool in the JobsQueued metric', async () => {
     harness.output.length = 0;
 

@@ -33,6 +33,12 @@ describe('label routing', () => {
     expect(routeWith(pools, ['self-hosted', 'docker', 'gpu'])).toBe('unroutable');
     expect(routeWith(pools, ['self-hosted', 'windows'])).toBe('unroutable');
     expect(routeWith(pools, ['ubuntu-latest'])).toBe('unroutable');
+    // Unroutable either way; only a self-hosted one is a cause for alarm.
+    const router = createRouter(parsePoolsConfig({ ...testPoolsInput(), pools }).pools);
+    expect(router.route(['ubuntu-latest'])).toMatchObject({ kind: 'unroutable', forGitHubHosted: true });
+    expect(router.route(['windows-2022'])).toMatchObject({ kind: 'unroutable', forGitHubHosted: true });
+    expect(router.route(['self-hosted', 'windows'])).not.toHaveProperty('forGitHubHosted');
+    expect(router.route(['self-hosted', 'ubuntu-latest'])).not.toHaveProperty('forGitHubHosted');
   });
 
   it('routes a job without labels nowhere', () => {

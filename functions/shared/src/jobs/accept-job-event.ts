@@ -19,6 +19,8 @@ export type IntakeResult =
       readonly jobId: number;
       readonly pool: string;
       readonly state: JobState;
+      /** Unroutable because it is meant for GitHub-hosted runners (not counted as unroutable). */
+      readonly forGitHubHosted?: true;
     }
   | { readonly outcome: 'ignored'; readonly jobId: number; readonly reason: string };
 
@@ -46,5 +48,6 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     jobId: event.jobId,
     pool: recorded.pool ?? UNROUTABLE,
     state: recorded.state,
+    ...(route.kind === 'unroutable' && route.forGitHubHosted ? { forGitHubHosted: true } : {}),
   };
 }

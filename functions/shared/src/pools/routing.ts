@@ -14,7 +14,14 @@ export function defaultRunnerLabels(pool: Pick<Pool, 'os' | 'arch'>): string[] {
   return ['self-hosted', OS_LABEL[pool.os], ARCH_LABEL[pool.arch]];
 }
 
-export type Route = { readonly kind: 'pool'; readonly pool: Pool } | { readonly kind: 'unroutable'; readonly reason: string };
+/**
+ * `forGitHubHosted`: a job no pool can run that names a GitHub-hosted runner image (`ubuntu-latest`, `windows-2022`,
+ * `macos-15`, …; docs.github.com, "GitHub-hosted runners") and not `self-hosted`: not ours, and no cause for alarm —
+ * the App sees every job of the repositories it is installed on.
+ */
+export type Route = { readonly kind: 'pool'; readonly pool: Pool } | { readonly kind: 'unroutable'; readonly reason: string; readonly forGitHubHosted?: true };
+
+const GITHUB_HOSTED_LABEL = /^(ubuntu|windows|macos)-/;
 
 export interface Router {
   route(jobLabels: readonly string[]): Route;
@@ -34,7 +41,10 @@ export function createRouter(pools: readonly Pool[]): Router {
       // An empty label set would match every pool; GitHub never sends one for a self-hosted job.
       if (wanted.size === 0) return { kind: 'unroutable', reason: 'job has no labels' };
       const matches = candidates.filter((c) => [...wanted].every((l) => c.labels.has(l)));
-      if (matches.length === 0) return { kind: 'unroutable', reason: 'no pool has every label of the job' };
+      if (matches.length === 0) {
+        if (!wanted.has('self-hosted') && [...wanted].some((l) => GITHUB_HOSTED_LABEL.test(l))) return { kind: 'unroutable', reason: 'a job for GitHub-hosted runners', forGitHubHosted: true };
+        return { kind: 'unroutable', reason: 'no pool has every label of the job' };
+      }
       matches.sort((a, b) => b.pool.priority - a.pool.priority || a.labels.size - b.labels.size || a.order - b.order);
       return { kind: 'pool', pool: matches[0]!.pool };
     },
