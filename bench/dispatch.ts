@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startLocalStack, throwawayStack } from '../local/stack';
 import { examplePayload, signature } from '../tests/helpers/webhooks';
 import { percentiles } from '../local/percentiles';
+import { measuredCommit } from './commit';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const resultsDir = resolve(root, 'bench/results');
@@ -34,6 +35,8 @@ interface DispatchResult {
   totalMs: number;
   awsCallsPerJob: Record<string, number>;
   awsCallsPerJobTotal: number;
+  /** The commit measured. */
+  commit: string;
   environment: string;
 }
 
@@ -133,6 +136,7 @@ async function run(jobs: number): Promise<DispatchResult> {
     totalMs: Math.round(finished - started),
     awsCallsPerJob: perJob,
     awsCallsPerJobTotal: Number((Object.values(calls).reduce((a, b) => a + b, 0) / jobs).toFixed(3)),
+    commit: measuredCommit(root),
     environment: `local stack (moto ${'5.2.5'}, one emulated execution environment per function), node ${process.version}, ${new Date().toISOString()}`,
   };
 }
@@ -144,11 +148,11 @@ function markdown(results: DispatchResult[]): string {
     '`make bench` on the local stack: N signed `queued` webhooks through the producer (8 in flight), until every launch',
     'message is on the pool queue. Latency = webhook accepted (HTTP 202) → launch message received from SQS.',
     '',
-    '| N | launches | duplicate messages (same msg / same runner / 2nd runner) | accept→launch p50 / p95 / p99 (ms) | webhook 202 p50 / p99 (ms) | total (ms) | AWS calls per job |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| N | launches | duplicate messages (same msg / same runner / 2nd runner) | accept→launch p50 / p95 / p99 (ms) | webhook 202 p50 / p99 (ms) | total (ms) | AWS calls per job | commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.jobs} | ${r.launches} | ${r.duplicateLaunchMessages.sameMessage} / ${r.duplicateLaunchMessages.sameRunner} / ${r.duplicateLaunchMessages.otherRunner} | ${r.acceptToLaunchMs.p50} / ${r.acceptToLaunchMs.p95} / ${r.acceptToLaunchMs.p99} | ${r.acceptMs.p50} / ${r.acceptMs.p99} | ${r.totalMs} | ${r.awsCallsPerJobTotal} |`,
+        `| ${r.jobs} | ${r.launches} | ${r.duplicateLaunchMessages.sameMessage} / ${r.duplicateLaunchMessages.sameRunner} / ${r.duplicateLaunchMessages.otherRunner} | ${r.acceptToLaunchMs.p50} / ${r.acceptToLaunchMs.p95} / ${r.acceptToLaunchMs.p99} | ${r.acceptMs.p50} / ${r.acceptMs.p99} | ${r.totalMs} | ${r.awsCallsPerJobTotal} | ${r.commit} |`,
     ),
     '',
     'AWS calls per job, by function and operation:',

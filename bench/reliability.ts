@@ -8,12 +8,12 @@
  * Usage: npx tsx bench/reliability.ts [steady] [chaos] [report] (report: re-render the markdown only). Needs the bundles built with bench/pools.reliability.ts into
  * dist-reliability/ (the Makefile's bench target does it).
  */
-import { execFileSync } from 'node:child_process';
+import { measuredCommit } from './commit';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAOS_FAULTS, startChaosScenario } from '../local/chaos/scenario';
-import { runDemo } from '../local/demo';
+import { runDemo, type DemoSummary } from '../local/demo';
 import { percentiles } from '../local/percentiles';
 import { startLocalStack, throwawayStack } from '../local/stack';
 
@@ -23,6 +23,8 @@ const JOBS = Number(process.env.BENCH_RELIABILITY_JOBS ?? 1_000);
 /** Jobs per burst (one every 10 s): the local stack has 4 producer execution environments, and GitHub gives a
  * webhook 10 s; much bigger bursts make it fail deliveries that the reconciler then has to redeliver. */
 const BURST = Number(process.env.BENCH_BURST ?? 50);
+/** The commit measured; `-dirty` if the tree had changes, which a result must not be published from. */
+const COMMIT = measuredCommit(root);
 
 /**
  * us-east-1 list prices (2026), what the control plane pays per job; runner hosts are not included (they are the
@@ -49,10 +51,20 @@ interface ReliabilityResult {
   jobs: number;
   cancelled: number;
   ranExactlyOnce: number;
+  /** Jobs given to more than one runner or run to success more than once (the simulator's record of assignments). */
+  ranMoreThanOnce?: number;
   neverRun: number;
+  /** Runners registered on GitHub that never ran a job: counted from the registrations themselves. */
   duplicateRunners: number;
+  registrations?: number;
   leakedHosts: number;
   leakedRegistrations: number;
+  /** Job slots still held at the end (a lost `completed` never caught up with). */
+  leakedSlots?: number;
+  /** `completed` webhooks the chaos lost for good. */
+  completedLostForGood?: number;
+  /** Every failed job: its id, runner, how it ended, whether its host was killed. */
+  failedJobs?: DemoSummary['failedJobs'];
   timeToRunnerMs: { p50: number; p95: number; p99: number };
   githubCallsPerJob: Record<string, number>;
   githubCallsPerJobTotal: number;
@@ -111,10 +123,15 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       ranExactlyOnce: summary.ranExactlyOnce,
       diedWithHost: summary.diedWithHost,
       failedOtherwise: summary.failed,
+      ranMoreThanOnce: summary.ranMoreThanOnce,
       neverRun: summary.neverRun,
-      duplicateRunners: Math.max(0, Math.round(summary.runnersPerJob * jobs) - summary.ranExactlyOnce),
+      duplicateRunners: summary.registeredUnused,
+      registrations: summary.registrations,
       leakedHosts: summary.hostsLeft,
       leakedRegistrations: summary.registrationsLeft,
+      leakedSlots: summary.slotsLeft,
+      completedLostForGood: summary.completedLostForGood,
+      failedJobs: summary.failedJobs,
       timeToRunnerMs: percentiles(waits, [50, 95, 99]) as { p50: number; p95: number; p99: number },
       githubCallsPerJob: perJob(summary.githubCalls),
       githubCallsPerJobTotal: total(summary.githubCalls),
@@ -124,7 +141,7 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
-      commit: execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim(),
+      commit: COMMIT,
       iam: summary.iam,
       priceTable: PRICES,
       environment: `local stack (moto, one emulated execution environment per function, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}`,
@@ -159,16 +176,19 @@ function markdown(results: ReliabilityResult[]): string {
     'the host rules) weigh 10 to 60 times more per job than they would on AWS. Every AWS call of every function is evaluated against the role',
     'the stacks synthesize for it (local/iam/); a denied call fails the run.',
     '',
-    '| scenario | jobs | cancelled (queued / launching / running) | ran exactly once | failed: host killed / otherwise | never run | duplicate runners | leaked hosts / registrations | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | jobs | cancelled (queued / launching / running) | ran exactly once | ran more than once | failed: host killed / otherwise | never run | runners registered / never ran a job | leaked hosts / registrations / slots | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.scenario} | ${r.jobs} | ${r.cancelled}${r.cancelledWhile ? ` (${r.cancelledWhile.queued} / ${r.cancelledWhile.launching} / ${r.cancelledWhile.running})` : ''} | ${r.ranExactlyOnce} | ${r.diedWithHost ?? 0} / ${r.failedOtherwise ?? 0} | ${r.neverRun} | ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
+        `| ${r.scenario} | ${r.jobs} | ${r.cancelled}${r.cancelledWhile ? ` (${r.cancelledWhile.queued} / ${r.cancelledWhile.launching} / ${r.cancelledWhile.running})` : ''} | ${r.ranExactlyOnce} | ${r.ranMoreThanOnce ?? 'not measured'} | ${r.diedWithHost ?? 0} / ${r.failedOtherwise ?? 0} | ${r.neverRun} | ${r.registrations ?? '?'} / ${r.duplicateRunners} | ${r.leakedHosts} / ${r.leakedRegistrations} / ${r.leakedSlots ?? '?'} | ${r.timeToRunnerMs.p50} / ${r.timeToRunnerMs.p95} / ${r.timeToRunnerMs.p99} | ${r.githubCallsPerJobTotal} | ${r.awsCallsPerJobTotal} | ${r.costPerJobUsd} | ${r.injectedContainerFailures} / ${r.orchestratorCrashes ?? 0} | ${r.iam ? `${r.iam.evaluated} / ${r.iam.denied}` : 'not enforced'} | ${(r.totalMs / 1000).toFixed(0)} | ${((r.jobs + r.cancelled) / (r.totalMs / 60_000)).toFixed(1)} | ${r.commit ?? ''} |`,
     ),
     '',
     `Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: ${(results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)} jobs arrive within ${Math.ceil(((results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)) / BURST) * 10} s and the two`,
-    'pools hold 12 runners, so the queue drains at the pools\' throughput (jobs per minute). "Duplicate runners" counts launches beyond one per',
-    'job that ran: a job taken by another job\'s runner (job stealing) gets a new runner, and a crashed or failed launch is relaunched.',
+    'pools hold 12 runners, so the queue drains at the pools\' throughput (jobs per minute). "Ran exactly once" and "more than once" come from',
+    'the simulator\'s record of every runner it gave each job to (a job and its re-runs are one). "Never ran a job" counts registered runners',
+    'that took no job: a job taken by another job\'s runner (job stealing) gets a new runner, a crashed or failed launch is relaunched.',
+    'Chaos loses 1 % of `completed` webhooks for good (every redelivery fails too): only the reconciler\'s open-job pass, asking GitHub, frees',
+    'their slots — "slots" counts job slots still held at the end. Failed jobs are listed in each scenario\'s JSON.',
     '',
     'GitHub calls per job, by endpoint:',
     '',
@@ -185,7 +205,7 @@ function markdown(results: ReliabilityResult[]): string {
   ].join('\n');
 }
 
-// `report`: only re-render reliability.md from the results already written.
+// `report`: only re-render reliability.md from the results already written (all of one commit).
 const reportOnly = process.argv.includes('report');
 const scenarios = process.argv.slice(2).filter((s): s is 'steady' | 'chaos' => s === 'steady' || s === 'chaos');
 const results: ReliabilityResult[] = [];
@@ -200,6 +220,11 @@ for (const scenario of scenarios.length > 0 ? scenarios : (['steady', 'chaos'] a
   writeFileSync(resolve(resultsDir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result));
 }
+const commits = new Set(results.map((r) => r.commit));
+if (commits.size > 1) {
+  console.error(`the results come from different commits (${[...commits].join(', ')}): run every scenario again on one commit`);
+  process.exit(1);
+}
 writeFileSync(resolve(resultsDir, 'reliability.md'), markdown(results));
 console.log(markdown(results));
-process.exit(results.every((r) => r.neverRun === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && r.ranExactlyOnce + (r.diedWithHost ?? 0) === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);
+process.exit(results.every((r) => r.neverRun === 0 && (r.ranMoreThanOnce ?? 0) === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && (r.leakedSlots ?? 0) === 0 && r.ranExactlyOnce + (r.diedWithHost ?? 0) === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);

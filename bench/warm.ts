@@ -4,11 +4,12 @@
  * its jobs. Time to runner = job queued on GitHub (the simulator) → a runner took it. Writes bench/results/warm.json
  * and warm.md. Needs the bundles built with bench/pools.warm.ts into dist-warm/ (the Makefile's bench target does it).
  */
-import { execFileSync } from 'node:child_process';
+import { measuredCommit } from './commit';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentiles } from '../local/percentiles';
+import { REALISTIC_TIMING } from '../sim/model';
 import { startLocalStack, throwawayStack } from '../local/stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -17,6 +18,7 @@ const JOBS = Number(process.env.BENCH_WARM_JOBS ?? 40);
 const EVERY_MS = Number(process.env.BENCH_WARM_EVERY_MS ?? 4_000);
 const POOLS = { 'docker-cold': 'cold', 'docker-warm': 'warm' } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ASSIGN_DELAY_MS = REALISTIC_TIMING.assignDelayMs;
 
 const local = await startLocalStack({
   ...(await throwawayStack(root, 'bench-warm')),
@@ -24,6 +26,9 @@ const local = await startLocalStack({
   publisherTickMs: 10_000,
   poolsConfigPath: resolve(root, 'bench/pools.warm.ts'),
   distDir: resolve(root, 'dist-warm'),
+  // GitHub gives a queued job to an idle runner asynchronously, about a second later: with no delay a warm runner
+  // would look faster than it is.
+  simTiming: { assignDelayMs: ASSIGN_DELAY_MS },
 });
 let code = 1;
 try {
@@ -55,8 +60,8 @@ try {
     }),
   );
   const iam = { evaluated: local.iam.evaluated(), denied: local.iam.denials().length };
-  const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
-  const summary = { ...result, jitConfigsForBothPools: registrations, jobsPerPool: JOBS, everyMs: EVERY_MS, iam, commit, environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}` };
+  const commit = measuredCommit(root);
+  const summary = { ...result, jitConfigsForBothPools: registrations, jobsPerPool: JOBS, everyMs: EVERY_MS, simAssignDelayMs: ASSIGN_DELAY_MS, iam, commit, environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}` };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(resolve(resultsDir, 'warm.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const row = (label: 'cold' | 'warm') => {
@@ -68,6 +73,7 @@ try {
     '',
     `\`make bench\` on the local stack: one job every ${EVERY_MS / 1000} s to each of two identical Docker pools (maxRunners 4), ${JOBS} per pool;`,
     'the warm one keeps 2 idle runners (`warm.minIdle: 2`). Time to runner: job queued on GitHub (the simulator) → a runner took it.',
+    `The simulator gives a queued job to an idle runner ${ASSIGN_DELAY_MS} ms after it queues (GitHub's assignment is asynchronous, about a second).`,
     '',
     '| pool | jobs | ran on a warm runner | time to runner p50 / p95 / p99 (ms) |',
     '| --- | --- | --- | --- |',

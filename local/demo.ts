@@ -4,8 +4,9 @@
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
 import { percentiles } from './percentiles';
+import type { SimJob } from '../sim/model';
 import type { LocalStack } from './stack';
 
 export interface DemoOptions {
@@ -23,7 +24,7 @@ export interface DemoOptions {
    * launches or while they run; runner hosts killed mid-job.
    */
   readonly chaos?: {
-    readonly webhooks: { readonly drop: number; readonly duplicate: number; readonly reorder: number };
+    readonly webhooks: { readonly drop: number; readonly duplicate: number; readonly reorder: number; readonly loseCompleted?: number };
     readonly rest: { readonly serverError: number; readonly secondaryRateLimit: number };
     readonly cancelFraction: number;
     /** Jobs whose runner host is killed while they run (they are long: 20 s, so the kill lands mid-job). */
@@ -42,13 +43,28 @@ export interface DemoSummary {
   readonly ran: number;
   /** Jobs whose host was killed mid-job, failed by GitHub for it (lost communication with the runner). */
   readonly diedWithHost: number;
+  /**
+   * Jobs that ran to success exactly once, from the simulator's record of every runner it gave each job to (a job
+   * and its re-runs count as one): a job given to two runners, or run to success twice, is not among them.
+   */
   readonly ranExactlyOnce: number;
+  /** Jobs given to more than one runner, or run to success more than once (with their re-runs): must be 0. */
+  readonly ranMoreThanOnce: number;
   readonly neverRun: number;
   readonly failed: number;
   readonly timeToRunnerMs: { readonly p50: number; readonly p95: number; readonly max: number };
   readonly runnersPerJob: number;
+  /** Runners registered on GitHub during the run, and how many of them never ran a job (relaunches, stolen slots). */
+  readonly registrations: number;
+  readonly registeredUnused: number;
+  /** Every job that ended in failure, and how (the simulator's `endedBy`). */
+  readonly failedJobs: readonly { readonly id: number; readonly runnerName?: string; readonly endedBy?: string; readonly diedWithHost: boolean }[];
   readonly hostsLeft: number;
   readonly registrationsLeft: number;
+  /** Runner slots still held by a record when everything is done: a slot leak (a lost `completed` never caught up). */
+  readonly slotsLeft: number;
+  /** Jobs whose `completed` webhook the chaos lost for good (only asking GitHub finds them). */
+  readonly completedLostForGood: number;
   /** What was left behind, with the record of the job each runner was launched for: what a leak is made of. */
   readonly leftovers: readonly Leftover[];
   /** AWS calls of every function evaluated against its synthesized role, and how many were refused. */
@@ -80,7 +96,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const callsBefore = { ...sim.stats().calls };
   const limitedBefore = { secondaryRateLimit: sim.stats().secondaryRateLimited, registrations: sim.stats().registrationsLimited };
   const deliveriesBefore = sim.deliveries.all.length;
-  const jitBefore = callsBefore['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0;
+  const registeredBefore = sim.model.registered;
   // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
   const large = Math.floor(options.jobs / 3);
   // GitHub caps a matrix at 256 jobs: bigger workloads are several matrix jobs of one run.
@@ -126,17 +142,20 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   // 2-minute grace alone, and a lost `completed` is found by its job discovery first (30 s ticks in the scenario), so
   // the leftovers get the grace plus two ticks and a margin before they count as leaked.
   const settleBy = Date.now() + (options.chaos ? 200_000 : 30_000);
-  while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0)) await new Promise((r) => setTimeout(r, 250));
+  const slots = new DynamoDbDispatchStore(new DynamoDBClient(local.aws.clientConfig), local.stack.tables.jobs);
+  // Warm runners hold slots by design: only job slots count.
+  const slotsHeld = async () => (await Promise.all(local.config.pools.map(async (p) => [...(await slots.slotRunners(p.name)).keys()].filter((name) => !/-w\d+-\d+$/.test(name)).length))).reduce((a, b) => a + b, 0);
+  while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0 || (await slotsHeld()) > 0)) await new Promise((r) => setTimeout(r, 250));
 
   // Faults off for the count, so what is left is what the system left, not the last injected error.
-  if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: { drop: 0, duplicate: 0, reorder: 0 }, rest: { serverError: 0, secondaryRateLimit: 0 } });
+  if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: { drop: 0, duplicate: 0, reorder: 0, loseCompleted: 0 }, rest: { serverError: 0, secondaryRateLimit: 0 } });
   const finished = demoJobs();
   const cancelled = finished.filter((j) => j.conclusion === 'cancelled').length;
-  const ran = finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'success');
-  const died = finished.filter((j) => disruptions?.killed.has(j.id) && j.conclusion === 'failure' && j.endedBy === 'lost-communication');
+  const { ran, ranMoreThanOnce, died, failedOtherwise } = judgeRuns(finished, [...sim.model.jobs.values()], disruptions?.killed ?? new Set());
   const waits = ran.map((j) => j.startedAt! - j.createdAt).sort((a, b) => a - b);
   for (const wait of waits) options.onRan?.(wait);
-  const registrations = (sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig'] ?? 0) - jitBefore;
+  const registrations = sim.model.registered - registeredBefore;
+  const runnersThatRan = new Set([...sim.model.jobs.values()].flatMap((j) => (j.assignments ?? []).filter((a) => a.at >= started).map((a) => a.runnerName)));
   const leftovers = await leftBehind(local);
   const summary: DemoSummary = {
     jobs: ids.size - cancelled,
@@ -144,14 +163,19 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     cancelledWhile: disruptions?.cancelledWhile ?? { queued: 0, launching: 0, running: 0 },
     ran: ran.length,
     diedWithHost: died.length,
-    // The simulator gives a job to one runner at most: exactly once = completed successfully on a runner.
     ranExactlyOnce: ran.length,
+    ranMoreThanOnce,
     neverRun: finished.filter((j) => !j.runnerName && j.conclusion !== 'cancelled').length,
-    failed: finished.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'failure' && !died.includes(j)).length,
+    failed: failedOtherwise.length,
     timeToRunnerMs: { ...(percentiles(waits, [50, 95]) as { p50: number; p95: number }), max: waits.at(-1) ?? 0 },
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
+    registrations,
+    registeredUnused: Math.max(0, registrations - runnersThatRan.size),
+    failedJobs: finished.filter((j) => j.conclusion === 'failure').map((j) => ({ id: j.id, runnerName: j.runnerName, endedBy: j.endedBy, diedWithHost: died.includes(j) })),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
+    slotsLeft: await slotsHeld(),
+    completedLostForGood: sim.deliveries.all.slice(deliveriesBefore).filter((d) => d.lostForGood).length,
     leftovers,
     iam: { evaluated: local.iam.evaluated(), denied: local.iam.denials().length },
     totalMs: Date.now() - started,
@@ -161,7 +185,30 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     ok: false,
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
-  return { ...summary, ok: summary.ranExactlyOnce + summary.diedWithHost === summary.jobs && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
+  return { ...summary, ok: summary.ranExactlyOnce + summary.diedWithHost === summary.jobs && summary.ranMoreThanOnce === 0 && summary.slotsLeft === 0 && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
+}
+
+/**
+ * What the simulator's records say of each job of the workload: it ran exactly once (given to one runner per attempt,
+ * one attempt succeeded — a job and its re-runs, which GitHub gives new ids, are one piece of work), more than once
+ * (given to two runners, or succeeded twice), died with its host (`killed`, failed for lost communication, not re-run
+ * to success), or failed otherwise. Pure, so that a test can show each detector sees what it counts.
+ */
+export function judgeRuns(workload: readonly SimJob[], all: readonly SimJob[], killed: ReadonlySet<number>) {
+  const attempts = (job: SimJob): SimJob[] => [job, ...all.filter((j) => j.rerunOf === job.id).flatMap((j) => attempts(j))];
+  const runs = workload.map((job) => {
+    const tries = attempts(job);
+    return { job, tries, succeeded: tries.filter((j) => j.conclusion === 'success').length, twice: tries.some((j) => (j.assignments?.length ?? 0) > 1) };
+  });
+  const once = runs.filter((r) => !r.twice && r.succeeded === 1);
+  const rerunToSuccess = new Set(once.filter((r) => r.job.conclusion !== 'success').map((r) => r.job.id));
+  const died = workload.filter((j) => killed.has(j.id) && j.conclusion === 'failure' && j.endedBy === 'lost-communication' && !rerunToSuccess.has(j.id));
+  return {
+    ran: once.map((r) => r.tries.find((j) => j.conclusion === 'success')!),
+    ranMoreThanOnce: runs.filter((r) => r.twice || r.succeeded > 1).length,
+    died,
+    failedOtherwise: workload.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'failure' && !died.includes(j) && !rerunToSuccess.has(j.id)),
+  };
 }
 
 /** Hosts and registrations still there, each with the record of the job its runner was launched for. */
@@ -199,10 +246,11 @@ function takeJobs<T extends { matrix: number }>(specs: readonly T[], offset: num
 
 export function formatSummary(summary: DemoSummary): string {
   return [
-    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.diedWithHost} failed because their host was killed mid-job, ${summary.neverRun} never ran, ${summary.failed} failed otherwise`,
+    `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.ranMoreThanOnce} more than once, ${summary.diedWithHost} failed because their host was killed mid-job, ${summary.neverRun} never ran, ${summary.failed} failed otherwise`,
     `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
-    `  runners per job ${summary.runnersPerJob}; left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations`,
+    `  runners per job ${summary.runnersPerJob} (${summary.registrations} registered, ${summary.registeredUnused} never ran a job); left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations, ${summary.slotsLeft} slots`,
+    `  webhooks: ${summary.webhookDeliveries} deliveries received${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
     ...summary.leftovers.map((l) => `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`),
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,

@@ -17,6 +17,11 @@ export interface WebhookFaults {
   reorder: number;
   /** Extra latency of every delivery. */
   delayMs: number;
+  /**
+   * `completed` deliveries lost for good: dropped, and every redelivery of them fails too (the receiver down each
+   * time, or the delivery past the redelivery lookback): only asking GitHub for the job's state finds them.
+   */
+  loseCompleted?: number;
 }
 
 export interface Delivery {
@@ -27,6 +32,8 @@ export interface Delivery {
   readonly installationId: number;
   readonly repositoryId: number;
   readonly body: string;
+  /** The loseCompleted fault chose it: no attempt of it ever gets through. */
+  readonly lostForGood?: boolean;
   deliveredAt: number;
   statusCode: number;
   status: string;
@@ -74,6 +81,12 @@ export class Deliveries {
       redelivery: false,
     };
     this.all.push(delivery);
+    if (action === 'completed' && this.random() < (this.faults.loseCompleted ?? 0)) {
+      Object.assign(delivery, { lostForGood: true, status: 'failed to connect to host' });
+      this.stats.dropped++;
+      this.stats.failed++;
+      return delivery;
+    }
     const roll = this.random();
     if (roll < this.faults.drop) {
       // Lost on the way: GitHub records it as failed, and never retries it by itself.
@@ -110,7 +123,7 @@ export class Deliveries {
     const copy: Delivery = { ...original, id: this.nextId++, redelivery: true, status: 'pending', statusCode: 0, deliveredAt: Date.now() };
     this.all.push(copy);
     this.stats.redelivered++;
-    if (this.random() < this.faults.drop) {
+    if (original.lostForGood || this.random() < this.faults.drop) {
       copy.status = 'failed to connect to host';
       this.stats.dropped++;
       this.stats.failed++;

@@ -84,6 +84,8 @@ export interface SimJob {
   readonly runAttempt?: number;
   /** The job this one re-runs. */
   readonly rerunOf?: number;
+  /** Every runner GitHub gave this job to, in order: more than one would be a job run twice. */
+  assignments?: { readonly runnerName: string; readonly at: number }[];
   /** In progress and cancelled then: its runner has been asked to stop; the job completes when it reports. */
   cancelRequestedAt?: number;
   /** Why a job ended other than by its runner (`lost communication`, `cancelled`). */
@@ -108,6 +110,8 @@ export class SimModel {
   readonly runners = new Map<number, SimRunner>();
   readonly jobs = new Map<number, SimJob>();
   readonly runnerGroups = [{ id: 1, name: 'Default', default: true }];
+  /** Runners ever registered (JIT configs GitHub issued): what the duplicate-runner count is taken from. */
+  registered = 0;
   private nextRunnerId = 1;
   private nextJobId = 1_000_000;
   private nextRunId = 50_000;
@@ -161,6 +165,7 @@ export class SimModel {
       lastSeenAt: this.now(),
     };
     this.runners.set(runner.id, runner);
+    this.registered++;
     return runner;
   }
 
@@ -287,7 +292,8 @@ export class SimModel {
   rerunJob(job: SimJob): SimJob | 'not-completed' {
     if (job.status !== 'completed') return 'not-completed';
     const { id: _id, status: _status, conclusion: _conclusion, runnerId: _runnerId, runnerName: _runnerName, runnerGroupId: _group, startedAt: _started, completedAt: _completed, endedBy: _endedBy, cancelRequestedAt: _cancel, lockedUntil: _lock, ...spec } = job;
-    const rerun: SimJob = { ...spec, id: this.nextJobId++, status: 'queued', conclusion: null, createdAt: this.now(), runAttempt: (job.runAttempt ?? 1) + 1, rerunOf: job.id };
+    const { assignments: _assignments, ...fresh } = spec;
+    const rerun: SimJob = { ...fresh, id: this.nextJobId++, status: 'queued', conclusion: null, createdAt: this.now(), runAttempt: (job.runAttempt ?? 1) + 1, rerunOf: job.id };
     this.jobs.set(rerun.id, rerun);
     this.onJobEvent({ job: rerun, action: 'queued' });
     this.requestAssignment();
@@ -341,6 +347,7 @@ export class SimModel {
       job.runnerId = runner.id;
       job.runnerName = runner.name;
       job.runnerGroupId = runner.groupId;
+      job.assignments = [...(job.assignments ?? []), { runnerName: runner.name, at: this.now() }];
       job.lockedUntil = this.now() + this.timing.jobLockMs;
       runner.busy = true;
       runner.jobId = job.id;

@@ -15,7 +15,7 @@ import { startDockerFaultProxy, type DockerFaultProxy } from './docker-fault-pro
  */
 
 export const CHAOS_FAULTS: NonNullable<DemoOptions['chaos']> = {
-  webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05 },
+  webhooks: { drop: 0.02, duplicate: 0.1, reorder: 0.05, loseCompleted: 0.01 },
   rest: { serverError: 0.02, secondaryRateLimit: 0.01 },
   cancelFraction: 0.03,
   hostDeathFraction: 0.02,
