@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
+import { createRouter, DynamoDbDispatchStore, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
 import { motoTarget } from './aws';
 import { enforcedIam } from './iam';
 import { simulatorWithClient } from './simulator';
@@ -17,6 +17,7 @@ export async function reconcilerFixture(config: PoolsConfig, onCall: (operation:
     config,
     router: createRouter(config.pools),
     store: new DynamoDbJobStore(new DynamoDBClient(iam.as('reconciler').clientConfig), iam.tableName),
+    slots: new DynamoDbDispatchStore(new DynamoDBClient(iam.as('reconciler').clientConfig), iam.tableName),
     now: () => new Date(Date.now() + 180_000),
     settleMs: 120_000,
   };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared';
 import { discoverLostJobs } from '../../functions/reconciler/src/discover-lost-jobs';
 import { syncOpenJobs, type SyncPorts } from '../../functions/reconciler/src/sync-open-jobs';
 import { getJob } from '../helpers/aws';
@@ -105,5 +105,34 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
     expect(await getJob(dynamodb, tableName, young!)).toMatchObject({ state: 'dispatched' });
     expect((await syncOpenJobs(ports)).completed).toBeGreaterThanOrEqual(1);
     expect(await getJob(dynamodb, tableName, young!)).toMatchObject({ state: 'completed', conclusion: 'cancelled' });
+  }, 30_000);
+
+  it('still queued on GitHub, its runner gone (it ran another job whose `completed` was lost): slot freed, job requeued', async () => {
+    // Earlier tests' jobs out of the way; an older job that the runner launched for the newer one takes (GitHub gives
+    // the oldest queued job first).
+    for (const j of env.sim.model.jobs.values()) env.sim.model.cancelJob(j);
+    const [older] = await dispatchedJobs(1);
+    const [newer] = await dispatchedJobs(1);
+    const runnerName = `gha-${POOL}-${newer}-1`;
+    const installationId = await env.client.installationId(ORG);
+    const { runnerId, encodedJitConfig } = await env.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'docker'] });
+    const launches = new DynamoDbLaunchStore(dynamodb, tableName);
+    const attempt = { jobId: newer!, runnerName, claimedAtMs: Date.now() };
+    await launches.claim(attempt, 0);
+    await launches.recordRegistration(attempt, runnerId);
+    await launches.recordHost(attempt, 'container-1', Date.now());
+    expect(await runSimulatedRunner(encodedJitConfig).exited).toBe(0);
+    expect(env.sim.model.jobs.get(older!)).toMatchObject({ status: 'completed', runnerName });
+    expect(env.sim.model.jobs.get(newer!)!.status).toBe('queued');
+
+    const report = await syncOpenJobs(ports);
+
+    expect(report.requeued).toBe(1);
+    const record = await getJob(dynamodb, tableName, newer!);
+    expect(record).toMatchObject({ state: 'queued', queueKey: POOL });
+    expect(record!.slotPool).toBeUndefined();
+    // The older job's lost `completed` is found by the same pass: GitHub has it completed.
+    expect(await getJob(dynamodb, tableName, older!)).toMatchObject({ state: 'completed', runnerName });
+    env.sim.model.cancelJob(env.sim.model.jobs.get(newer!)!);
   }, 30_000);
 });

@@ -14,7 +14,7 @@ export interface ReconcilerHandlerPorts
   extends RedeliverPorts,
     Omit<DiscoverPorts, 'github' | 'settleMs' | 'now' | 'config'>,
     Omit<RegistrationPorts, 'github' | 'now'>,
-    Pick<SyncPorts, 'maxJobChecks' | 'syncCursor'> {
+    Pick<SyncPorts, 'maxJobChecks' | 'syncCursor' | 'slots'> {
   readonly github: RedeliverPorts['github'] & DiscoverPorts['github'] & RegistrationPorts['github'] & SyncPorts['github'];
   readonly lostJobSettleMs: number;
   readonly logger: Logger;
@@ -45,6 +45,7 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     logger.info('open-job pass', { ...openJobs });
     metrics.addMetric('OpenJobsAdvanced', MetricUnit.Count, openJobs.advanced);
     metrics.addMetric('LostCompletionsFound', MetricUnit.Count, openJobs.completed);
+    metrics.addMetric('GoneRunnersRequeued', MetricUnit.Count, openJobs.requeued);
     tracer.putAnnotation('lostCompletionsFound', openJobs.completed);
     const registrations = await removeLeakedRegistrations(ports);
     logger.info('registration pass', { ...registrations });

@@ -1,4 +1,4 @@
-import { acceptJobEvent, isWarmJobId, STATE_RANK, type GitHubClient, type IntakePorts, type OpenJob } from '@runners/shared';
+import { acceptJobEvent, isWarmJobId, STATE_RANK, type DispatchStore, type GitHubClient, type IntakePorts, type OpenJob, type PoolsConfig, type RunnerScope } from '@runners/shared';
 import { jobEventFromApi } from './job-event-from-api';
 import { nextWindow } from './repositories';
 
@@ -9,12 +9,19 @@ import { nextWindow } from './repositories';
  * producer's own intake, exactly as the lost webhook would have, and the publisher then tears down its runner and
  * frees its slot. Without this a lost `completed` holds a slot, and an idle paid host, until the record's TTL.
  *
- * Bounded: at most `maxJobChecks` GitHub reads per pass, round the open records with a cursor; each read is
- * conditional (an unchanged job costs a 304, which the rate limit does not count). Warm slots have no GitHub job.
+ * A record GitHub still shows queued whose runner is up (its host made) but no longer registered has lost that
+ * runner to another job (job stealing) whose `completed` never came — an ephemeral runner is gone once its one job
+ * ended: the slot is freed and the job requeued for a new runner, as the publisher does when that `completed` comes.
+ *
+ * Bounded: at most `maxJobChecks` records per pass (a conditional job read each — an unchanged job costs a 304, which
+ * the rate limit does not count — and a runner read for the queued ones), round the open records with a cursor.
+ * Warm slots have no GitHub job.
  */
 
 export interface SyncPorts extends IntakePorts {
-  readonly github: Pick<GitHubClient, 'getJob'>;
+  readonly config: PoolsConfig;
+  readonly github: Pick<GitHubClient, 'getJob' | 'getRunner'>;
+  readonly slots: Pick<DispatchStore, 'requeue'>;
   /** A record changed more recently than this may still have its webhook on the way: left for a later pass. */
   readonly settleMs: number;
   readonly maxJobChecks: number;
@@ -31,10 +38,12 @@ export interface SyncReport {
   readonly completed: number;
   /** GitHub does not know the job (its run deleted): left to the record's TTL and the host rules. */
   readonly missing: number;
+  /** Still queued, its runner gone (it ran another job whose `completed` was lost): slot freed, job requeued. */
+  readonly requeued: number;
 }
 
 export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
-  const report = { open: 0, checked: 0, advanced: 0, completed: 0, missing: 0 };
+  const report = { open: 0, checked: 0, advanced: 0, completed: 0, missing: 0, requeued: 0 };
   const settledBefore = ports.now().getTime() - ports.settleMs;
   const open: OpenJob[] = [];
   for (const pool of ports.config.pools) open.push(...(await ports.store.openJobs(pool.name)));
@@ -50,6 +59,10 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
       report.missing++;
       continue;
     }
+    if (job.status === 'queued') {
+      if (await runnerGone(record, installationId, ports)) report.requeued++;
+      continue;
+    }
     if (job.status !== 'in_progress' && job.status !== 'completed') continue;
     if (STATE_RANK[job.status] <= STATE_RANK[record.state]) continue;
     const result = await acceptJobEvent(jobEventFromApi(job, { owner, repo, installationId }, job.status), ports);
@@ -58,4 +71,12 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
     if (job.status === 'completed') report.completed++;
   }
   return report;
+}
+
+/** A dispatched record whose runner was made and registered but GitHub no longer has: freed and requeued. */
+async function runnerGone(record: OpenJob, installationId: number, ports: SyncPorts): Promise<boolean> {
+  if (record.state !== 'dispatched' || record.launchState !== 'created' || record.launchedRunnerId === undefined || record.launchedRunner === undefined) return false;
+  const scope: RunnerScope = ports.config.github.scope === 'org' ? { kind: 'org', org: record.job.owner } : { kind: 'repo', owner: record.job.owner, repo: record.job.repo };
+  if ((await ports.github.getRunner(installationId, scope, record.launchedRunnerId)) !== undefined) return false;
+  return ports.slots.requeue(record.jobId, { pool: record.job.pool!, runnerName: record.launchedRunner, attempt: record.launchAttempt ?? 1, at: ports.now() });
 }

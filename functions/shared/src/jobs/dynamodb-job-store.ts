@@ -116,7 +116,7 @@ export class DynamoDbJobStore implements JobStore {
   async openJobs(pool: string): Promise<OpenJob[]> {
     const slots = await this.table.query<{ jobId: number }>(JOBS_TABLE.indexes.slotsByPool.name, JOBS_TABLE.indexes.slotsByPool.partitionKey.name, pool);
     const open: OpenJob[] = [];
-    await this.table.batchGet(slots.map((s) => s.jobId), ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner'], (item) => open.push(item as OpenJob));
+    await this.table.batchGet(slots.map((s) => s.jobId), ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt'], (item) => open.push(item as OpenJob));
     return open.sort((a, b) => a.jobId - b.jobId);
   }
 

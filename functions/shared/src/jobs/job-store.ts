@@ -88,4 +88,4 @@ export interface JobStore {
 export type HostInterruptionKind = 'spot-interruption' | 'rebalance-recommendation';
 
 /** What the reconciler compares with GitHub's view of a job. */
-export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner'>;
+export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner' | 'launchState' | 'launchedRunnerId' | 'launchAttempt'>;
