@@ -204,4 +204,17 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     expect((await reconcileHosts('docker', ports())).pastLifetimeRemoved).toBeGreaterThanOrEqual(1);
     expect(await containers()).not.toContain(runnerName);
   }, 60_000);
+
+  it('drains a pool no longer in the config: its idle host is torn down like a leaked one', async () => {
+    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+    const retired = { ...config.pools[0]!, name: 'retired' } as (typeof config.pools)[number];
+    const runnerName = 'gha-retired-80000040-1';
+    await h.host.create({ runnerName, pool: retired, jobId: 80_000_040, encodedJitConfig: unreachableJitConfig(runnerName) });
+    expect(await containers()).toContain(runnerName);
+
+    const report = await reconcileHosts('docker', ports());
+
+    expect(report.leakedHostsRemoved).toBeGreaterThanOrEqual(1);
+    expect(await containers()).not.toContain(runnerName);
+  }, 60_000);
 });

@@ -5,7 +5,9 @@ import { registeredRunnerOf, teardown, type OrchestratorPorts } from './orchestr
  * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
  * because a message was lost, a function timed out or a host died. Every action goes through the one teardown
  * procedure, so a busy runner is never removed. Rules:
- *  - leaked host: a host of ours whose job record is gone, finished, or names another runner → torn down;
+ *  - leaked host: a host of ours whose job record is gone, finished, or names another runner → torn down; a host of
+ *    a pool no longer in the config (renamed, removed) is drained the same way: kept while its record still wants it
+ *    (its job runs), torn down after;
  *  - stuck launch: a runner holding a slot, still not running its job past the pool's boot timeout, that GitHub does
  *    not show online → registration and host removed, the job requeued for the publisher (a new runner name, so
  *    never a double launch);
@@ -54,13 +56,14 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
   const poolNames = new Set(pools.map((p) => p.name));
   const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0, neverAssignedRemoved: 0, pastLifetimeRemoved: 0 };
 
-  const hosts = (await ports.host.list()).filter((h) => poolNames.has(h.pool));
+  // Every host of this kind that is ours, whether or not its pool is still configured.
+  const hosts = await ports.host.list();
   report.hostsSeen = hosts.length;
   for (const host of hosts) {
     const job = host.jobId === undefined ? undefined : await ports.launches.job(host.jobId);
     if (wantsRunner(job, host.runnerName)) continue;
     if (job && isRecent(job, ports)) continue;
-    const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool)!, ports);
+    const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool) ?? { name: host.pool, host: kind, os: 'linux' }, ports);
     if (outcome === 'busy') report.busyRunnersKept++;
     else report.leakedHostsRemoved++;
   }
@@ -151,7 +154,7 @@ async function isOnline(job: JobRecord, ports: ReconcilePorts, options: { idleOn
 }
 
 /** The one teardown procedure, asked only if GitHub says the runner is idle. A host without a job id has job 0. */
-function tearDown(runnerName: string, jobId: number, pool: Pool, ports: ReconcilePorts) {
+function tearDown(runnerName: string, jobId: number, pool: Pick<Pool, 'name' | 'host' | 'os'>, ports: ReconcilePorts) {
   const message: TeardownMessage = {
     action: 'teardown',
     reason: 'job-ran-elsewhere',
