@@ -60,6 +60,12 @@ export class Observability extends Construct {
         namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: dlq.queueName }, statistic: 'Maximum', threshold: 0,
       });
     }
+    for (const pool of props.pools.filter((p) => p.warm)) {
+      // A warm slot gives up after the pool's launch attempts; its next try waits longer each time (up to 6 h).
+      alarm(`${pool.name}-warm-slots-given-up`, `pool ${pool.name}: warm runners keep failing to launch (image, template, quota?)`, {
+        namespace: METRICS_NAMESPACE, metricName: 'WarmSlotsGivenUp', dimensions: { service: `orchestrator-${pool.host}`, pool: pool.name }, statistic: 'Sum', threshold: 0, period: 3600,
+      });
+    }
     for (const pool of props.pools) {
       alarm(`${pool.name}-queue-age`, `pool ${pool.name}: a launch or teardown has waited over ${OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes`, {
         namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: props.poolQueues.get(pool.name)!.queue.name }, statistic: 'Maximum', threshold: OLDEST_MESSAGE_ALARM_SECONDS,

@@ -101,7 +101,7 @@ describe('warm pools', () => {
     await h.close();
   }, 120_000);
 
-  it('does not replace a warm slot whose launches failed with the next one; retries it after the cool-down', async () => {
+  it('does not replace a warm slot whose launches failed with the next one; retries it after a back-off that grows with each give-up', async () => {
     let clock = Date.now();
     const h = await dispatchHarness({ config: warmConfig({ owner: 'octo-org', minIdle: 1 }), now: () => new Date(clock) });
     await h.tick();
@@ -123,6 +123,18 @@ describe('warm pools', () => {
     await h.tick();
     await h.settle();
     expect(launchedNames(h)).toEqual([`gha-${POOL}-w1-1`, `gha-${POOL}-w1-2`]);
+
+    // Given up a second time: the back-off doubles (20 minutes), so 11 minutes later it is still waiting
+    expect(await launches.failLaunch(warmJobId(POOL, 1), `gha-${POOL}-w1-2`, 'give-up', clock)).toBe(true);
+    expect(await getJob(h.dynamodb, h.tableName, warmJobId(POOL, 1))).toMatchObject({ warmGiveUps: 2, warmRetryAt: clock + 20 * 60_000 });
+    clock += 11 * 60_000;
+    await h.tick();
+    await h.settle();
+    expect(launchedNames(h)).toHaveLength(2);
+    clock += 10 * 60_000;
+    await h.tick();
+    await h.settle();
+    expect(launchedNames(h)).toEqual([`gha-${POOL}-w1-1`, `gha-${POOL}-w1-2`, `gha-${POOL}-w1-3`]);
     await h.close();
   }, 120_000);
 });

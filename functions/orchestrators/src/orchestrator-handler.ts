@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { hostMessageSchema, parseMessage, PayloadError } from '@runners/shared';
+import { hostMessageSchema, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { classifyLaunchError } from './launch-errors';
 import { handleInterruption, parseInterruption, type Interruption, type InterruptionReport } from './interruptions';
@@ -78,6 +78,7 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
         // The job went back to the publisher (or was given up): this message is done.
         count('LaunchFailures', message.pool);
         if (error.failure.kind === 'permanent') count('PermanentLaunchFailures', message.pool);
+        if (error.gaveUp && isWarmJobId(message.jobId)) count('WarmSlotsGivenUp', message.pool);
         logger.error('launch failed', { error, gaveUp: error.gaveUp, failure: error.failure });
         return;
       }

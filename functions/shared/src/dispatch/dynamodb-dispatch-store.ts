@@ -194,11 +194,13 @@ export class DynamoDbDispatchStore implements DispatchStore {
       // After every job of the pool ('~' sorts after the jobs' timestamps): jobs first, warm runners from what is left.
       .set(QUEUE.sortKey.name, `~warm#${String(slot.jobId).padStart(20, '0')}`)
       .remove('launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'warmBusyWith', 'notBefore', 'launchFailures', SLOTS.sortKey.name);
-    // A slot that is queued or holds a runner is in use; one whose launches failed waits out a cool-down.
+    // A slot that is queued or holds a runner is in use; one whose launches failed waits out its back-off (warmRetryAt,
+    // growing with each give-up), or, given up before there was one, the cool-down.
     return this.table.conditionalUpdate(slot.jobId, update, {
-      expression: 'attribute_not_exists(#pk) OR (attribute_not_exists(#slotPool) AND attribute_not_exists(#queueKey) AND (#stateRank <> :failed OR #updatedAt < :failedBefore))',
-      names: { '#pk': PK, '#slotPool': SLOTS.partitionKey.name, '#queueKey': QUEUE.partitionKey.name },
-      values: { ':failed': STATE_RANK.launch_failed, ':failedBefore': failedBefore.toISOString() },
+      expression:
+        'attribute_not_exists(#pk) OR (attribute_not_exists(#slotPool) AND attribute_not_exists(#queueKey) AND (#stateRank <> :failed OR #warmRetryAt < :now OR (attribute_not_exists(#warmRetryAt) AND #updatedAt < :failedBefore)))',
+      names: { '#pk': PK, '#slotPool': SLOTS.partitionKey.name, '#queueKey': QUEUE.partitionKey.name, '#warmRetryAt': 'warmRetryAt' },
+      values: { ':failed': STATE_RANK.launch_failed, ':failedBefore': failedBefore.toISOString(), ':now': at.getTime() },
     }, 'opening a warm slot');
   }
 

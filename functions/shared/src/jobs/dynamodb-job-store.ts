@@ -122,7 +122,8 @@ export class DynamoDbJobStore implements JobStore {
 
   async markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {
     // Only while that runner holds the slot: a late or duplicate webhook of a runner already gone changes nothing.
-    await this.table.conditionalUpdate(slotJobId, new UpdateBuilder().set('warmBusyWith', busyWith), {
+    // A job ran on it: the slot works, its give-ups start again from none.
+    await this.table.conditionalUpdate(slotJobId, new UpdateBuilder().set('warmBusyWith', busyWith).remove('warmGiveUps', 'warmRetryAt'), {
       expression: 'attribute_exists(#slotPool) AND #launchedRunner = :runner',
       names: { '#slotPool': JOBS_TABLE.indexes.slotsByPool.partitionKey.name, '#launchedRunner': JOBS_TABLE.indexes.slotsByPool.sortKey.name },
       values: { ':runner': runnerName },

@@ -69,6 +69,9 @@ export interface JobRecord {
   /** Failed launches so far; the publisher does not relaunch before `notBefore` (epoch ms). */
   readonly launchFailures?: number;
   readonly notBefore?: number;
+  /** Warm slots: how often in a row the slot was given up, and when it may be opened again (growing back-off). */
+  readonly warmGiveUps?: number;
+  readonly warmRetryAt?: number;
   /** Warm slots: the job GitHub gave the slot's runner (it is no longer idle). */
   readonly warmBusyWith?: number;
 }

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STATE_RANK } from '../jobs/job-state';
+import { isWarmJobId } from '../pools/warm-pool';
 import type { HostInterruptionKind, JobRecord } from '../jobs/job-store';
 import { JOBS_TABLE } from '../jobs/jobs-table';
 import { JobsTableAccess } from '../jobs/jobs-table-access';
@@ -11,6 +12,9 @@ const OURS = {
   expression: '#launchedRunner = :runner AND attribute_exists(#slotPool)',
   names: { '#launchedRunner': SLOTS.sortKey.name, '#slotPool': SLOTS.partitionKey.name },
 };
+
+export const WARM_RETRY_BASE_MS = 10 * 60_000;
+export const WARM_RETRY_MAX_MS = 6 * 3600_000;
 
 /** The slot still held for this runner, and the claim still this attempt's (see ownsLaunch). */
 function attemptOwns(attempt: LaunchAttempt) {
@@ -65,6 +69,12 @@ export class DynamoDbLaunchStore implements LaunchStore {
       .set('slotReleasedAt', new Date(nowMs).toISOString())
       .set('slotReleasedBy', 'orchestrator')
       .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId');
+    // A warm slot given up again and again (a pool whose hosts never start) waits longer each time before it is opened
+    // again: 10 minutes, doubling, at most 6 hours — not a paid launch every 10 minutes for ever.
+    if (outcome === 'give-up' && isWarmJobId(jobId)) {
+      const giveUps = (job?.warmGiveUps ?? 0) + 1;
+      update.set('warmGiveUps', giveUps).set('warmRetryAt', nowMs + Math.min(WARM_RETRY_MAX_MS, WARM_RETRY_BASE_MS * 2 ** (giveUps - 1)));
+    }
     if (outcome === 'give-up') update.set('state', 'launch_failed').set('stateRank', STATE_RANK.launch_failed);
     else update.set('state', 'queued').set('stateRank', STATE_RANK.queued).set(QUEUE.partitionKey.name, job?.job.pool).set('notBefore', outcome.retryAtMs);
     // Only while the job still waits for this very runner: if it started or ended meanwhile, it stays as it is.
