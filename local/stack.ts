@@ -12,6 +12,7 @@ import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
+import { deploymentIdOf } from '../functions/shared/src/deployment/deployment-label';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeploymentContract } from '@runners/shared/deployment';
 import { messengerContract } from '../functions/messenger/src/contract';
@@ -207,11 +208,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption }, {});
     const publisher = await start(publisherContract, { jobsTable, ...topics, ...encryption }, {});
 
+    // As the stacks compute it on AWS (stacks/orchestrators.ts), with moto's account.
+    const deploymentId = deploymentIdOf(managedBy, { id: LOCAL_ACCOUNT_ID, region: aws.region });
     // Only Docker pools have hosts on this machine; the other pools' messages wait on their queues.
     const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);
     const orchestrator = await start(
       orchestratorContracts.docker,
-      { prefix: managedBy, region: aws.region, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
+      { prefix: managedBy, deploymentId, region: aws.region, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
       {
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',
@@ -220,7 +223,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const reconciler = await start(
       reconcilerContract,
-      { region: aws.region, jobsTable, githubApp },
+      { region: aws.region, deploymentId, jobsTable, githubApp },
       {
         GITHUB_API_URL: github.apiUrl,
         // The simulator's deliveries settle within a second; GitHub's take up to its 10 s timeout (default 60 s).

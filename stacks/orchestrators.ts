@@ -7,6 +7,7 @@ import { orchestratorContracts, type OrchestratorResources } from '../functions/
 import type { Ec2HostResources } from '../functions/orchestrators/src/hosts/ec2/contract';
 import type { EksHostResources } from '../functions/orchestrators/src/hosts/eks/contract';
 import type { LambdaHostResources } from '../functions/orchestrators/src/hosts/lambda-contract';
+import { deploymentIdOf } from '@runners/shared/deployment';
 import type { Account } from './account';
 import { ContractRole } from './contract-role';
 import type { PoolQueueResources } from './dispatch';
@@ -39,6 +40,7 @@ export class Orchestrators extends Construct {
     const poolsOf = (kind: HostKind) => props.pools.pools.filter((p) => p.host === kind);
     const common = (kind: HostKind): OrchestratorResources => ({
       prefix: props.prefix,
+      deploymentId: deploymentIdOf(props.prefix, props.account),
       region: props.account.region,
       jobsTable: props.jobsTable,
       githubApp: props.githubApp,

@@ -13,6 +13,7 @@ export interface ReconcilerProps {
   readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
+  readonly deploymentId: string;
 }
 
 export class Reconciler extends Construct {
@@ -24,7 +25,7 @@ export class Reconciler extends Construct {
       prefix: props.prefix,
       code: { bundle: 'reconciler' },
       reservedConcurrency: 1,
-      deployment: bindContract(reconcilerContract, { region: props.region, jobsTable: props.jobsTable, githubApp: props.githubApp }),
+      deployment: bindContract(reconcilerContract, { region: props.region, deploymentId: props.deploymentId, jobsTable: props.jobsTable, githubApp: props.githubApp }),
     });
   }
 }

@@ -2,6 +2,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { deploymentIdOf } from '@runners/shared/deployment';
 import { Account } from './account';
 import { Api } from './api';
 import { Dispatch } from './dispatch';
@@ -105,7 +106,7 @@ export class RunnersStack extends TerraformStack {
       hosts,
     });
 
-    this.reconciler = new Reconciler(this, 'reconciler', { prefix, region: account.region, jobsTable, githubApp });
+    this.reconciler = new Reconciler(this, 'reconciler', { prefix, region: account.region, jobsTable, githubApp, deploymentId: deploymentIdOf(prefix, account) });
 
     this.observability = new Observability(this, 'observability', {
       prefix,

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbLaunchStore, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import { deploymentLabel, DynamoDbDispatchStore, DynamoDbLaunchStore, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +54,7 @@ export async function orchestratorHarness(options: {
     slots: new DynamoDbDispatchStore(asOrchestrator, tableName),
     now: () => Date.now(),
     sleep: async () => undefined,
+    deploymentLabel: DEPLOYMENT_LABEL,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     reconcileLimits: DEFAULT_RECONCILE_LIMITS,
     ...(options.powertools ?? quietPowertools('orchestrator')),
@@ -78,6 +79,9 @@ export async function orchestratorHarness(options: {
   const invokeEvent = (event: unknown): Promise<unknown> => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext('orchestrator'));
   return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, invokeEvent, managedBy };
 }
+
+/** The deployment label the harness's orchestrator gives its runners. */
+export const DEPLOYMENT_LABEL = deploymentLabel('test:123456789012:us-east-1');
 
 /** A launch message for a job the publisher dispatched, as on the pool's queue. */
 export function launchMessage(pool: string, jobId: number, overrides: Partial<LaunchMessage> = {}): LaunchMessage {

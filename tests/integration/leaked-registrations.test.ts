@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore, parseWorkflowJobEvent } from '@runners/shared';
+import { deploymentLabel, DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore, parseWorkflowJobEvent } from '@runners/shared';
 import { removeLeakedRegistrations, type RegistrationPorts } from '../../functions/reconciler/src/remove-leaked-registrations';
 import { createJobsTable, motoTarget } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
@@ -70,5 +70,21 @@ describe('leftover runner registrations', () => {
     expect(report).toMatchObject({ scopes: 2, removed: 2 });
     expect(registered()).toEqual(['build-box-7', `gha-${POOL}-90000002-2`, `gha-${POOL}-90000003-1`]);
     expect(await removeLeakedRegistrations(ports)).toMatchObject({ removed: 0 });
+  }, 30_000);
+
+  it('leaves another deployment’s runners alone: same prefix and pool names, but not this deployment’s label', async () => {
+    const ours = deploymentLabel('ephemeral-runners:111111111111:eu-west-1');
+    const theirs = deploymentLabel('ephemeral-runners:222222222222:eu-west-1');
+    const installationId = await env.client.installationId(ORG);
+    const registerWith = (name: string, label: string) => env.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'docker', label] });
+    // Both jobs unknown to this deployment's table: to a pass without labels, both would be leftovers.
+    await registerWith(`gha-${POOL}-90000011-1`, ours);
+    await registerWith(`gha-${POOL}-90000012-1`, theirs);
+
+    const report = await removeLeakedRegistrations({ ...ports, deploymentLabel: ours });
+
+    expect(report.removed).toBe(1);
+    expect(registered()).toContain(`gha-${POOL}-90000012-1`);
+    expect(registered()).not.toContain(`gha-${POOL}-90000011-1`);
   }, 30_000);
 });

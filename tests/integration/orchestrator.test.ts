@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseWorkflowJobEvent, DynamoDbJobStore } from '@runners/shared';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
 import { getJob } from '../helpers/aws';
-import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
+import { DEPLOYMENT_LABEL, launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
 import { ORG, waitUntil } from '../helpers/simulator';
 import { examplePayload } from '../helpers/webhooks';
@@ -55,6 +55,8 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ launchState: 'created', hostId: expect.any(String), launchedRunnerId: expect.any(Number) });
+    // Registered with this deployment's label, so that no other deployment's passes remove it.
+    expect([...h.sim.model.runners.values()].find((r) => r.name === launchMessage('docker-linux', jobId).runnerName)?.labels).toContain(DEPLOYMENT_LABEL);
     await waitUntil('the simulated job to complete', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'completed', 20_000);
     await waitUntil('the container to be gone', async () => (await h.host.list()).length === 0, 20_000);
     expect(h.sim.model.runners.size).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@runners/shared';
 import { readEnvironment } from '../../functions/orchestrators/src/config';
 
-const base = { JOBS_TABLE_NAME: 't', GITHUB_APP_ID_PARAMETER: '/a', GITHUB_PRIVATE_KEY_PARAMETER: '/k' };
+const base = { JOBS_TABLE_NAME: 't', GITHUB_APP_ID_PARAMETER: '/a', GITHUB_PRIVATE_KEY_PARAMETER: '/k', DEPLOYMENT_ID: 'ephemeral-runners:123456789012:us-east-1' };
 
 describe('orchestrator environment', () => {
   it('reads the EC2 pools\' launch templates', () => {
@@ -21,6 +21,6 @@ describe('orchestrator environment', () => {
     }
 
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).issues.map((i) => i.path)).toEqual(expect.arrayContaining(['JOBS_TABLE_NAME', 'GITHUB_APP_ID_PARAMETER', 'GITHUB_PRIVATE_KEY_PARAMETER', 'EC2_POOL_TEMPLATES']));
+    expect((caught as ConfigError).issues.map((i) => i.path)).toEqual(expect.arrayContaining(['JOBS_TABLE_NAME', 'GITHUB_APP_ID_PARAMETER', 'GITHUB_PRIVATE_KEY_PARAMETER', 'DEPLOYMENT_ID', 'EC2_POOL_TEMPLATES']));
   });
 });

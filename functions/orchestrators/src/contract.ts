@@ -29,6 +29,8 @@ export const STALE_CLAIM_MS = (ORCHESTRATOR_TIMEOUT_SECONDS + 30) * 1000;
 
 export interface OrchestratorResources {
   readonly prefix: string;
+  /** `<prefix>:<account>:<region>`: whose runners are this deployment's (see deploymentLabel). */
+  readonly deploymentId: string;
   readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
@@ -63,6 +65,8 @@ const environment = z.object({
   HOST_CREATE_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAX_LAUNCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** Tells this installation's hosts from another's (Docker labels, EC2 tags). */
+  /** Which deployment this is (prefix, account, region): its runners carry its label (deploymentLabel). */
+  DEPLOYMENT_ID: z.string().min(1),
   STACK_PREFIX: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'expected lowercase letters, digits and "-" (it is a Kubernetes label value and part of resource names)')
@@ -85,6 +89,7 @@ const common = {
     GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
     STACK_PREFIX: r.prefix,
+    DEPLOYMENT_ID: r.deploymentId,
   }),
   permissions: (r: OrchestratorResources): Permission[] => [
     {

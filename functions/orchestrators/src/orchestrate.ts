@@ -40,6 +40,8 @@ export interface OrchestratorPorts {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly limits: OrchestratorLimits;
+  /** The label every runner of this deployment carries (deploymentLabel), so no other deployment removes it. */
+  readonly deploymentLabel?: string;
 }
 
 export interface OrchestratorLimits {
@@ -184,7 +186,7 @@ async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, 
   const { github, config } = ports;
   const installationId = message.installationId ?? (await github.installationId(scope));
   if (staleRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, staleRunnerId);
-  const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels])];
+  const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels, ...(ports.deploymentLabel ? [ports.deploymentLabel] : [])])];
   const generate = () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup });
   try {
     return { installationId, jit: await generate() };

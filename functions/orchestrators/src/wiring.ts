@@ -11,6 +11,7 @@ import {
   parsePoolsConfig,
   type PoolsConfig,
   recordGitHubCalls,
+  deploymentLabel,
 } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment, type OrchestratorEnvironment } from './config';
@@ -38,6 +39,7 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
     github: new GitHubClient(credentials, { onCall: recordGitHubCalls(metrics), writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS }),
     launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
     slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),
+    deploymentLabel: deploymentLabel(environment.DEPLOYMENT_ID),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     reconcileLimits: DEFAULT_RECONCILE_LIMITS,

@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 export interface ReconcilerResources {
   readonly region: string;
+  /** `<prefix>:<account>:<region>`: only runners with this deployment's label are its to remove. */
+  readonly deploymentId: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
 }
@@ -15,6 +17,7 @@ const environment = z.object({
   GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
   GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
   GITHUB_API_URL: z.url().optional(),
+  DEPLOYMENT_ID: z.string().min(1),
   /** How far back each pass looks; passes run every 5 minutes, so an hour looks at each delivery a dozen times. */
   REDELIVERY_LOOKBACK_MINUTES: z.coerce.number().int().min(5).max(3 * 24 * 60).default(60),
   /** A delivery younger than this may still be in flight (GitHub waits 10 s for an answer). */
@@ -38,6 +41,7 @@ export const reconcilerContract = defineContract({
     JOBS_TABLE_NAME: r.jobsTable.name,
     GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
+    DEPLOYMENT_ID: r.deploymentId,
   }),
   permissions: (r: ReconcilerResources) => [
     {

@@ -4,6 +4,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   countAwsCalls,
+  deploymentLabel,
   createRouter,
   DynamoDbDeliveryLog,
   DynamoDbDispatchStore,
@@ -46,6 +47,7 @@ export const handler = createReconcilerHandler({
   launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
   registrationGraceMs: environment.REGISTRATION_GRACE_SECONDS * 1_000,
   registrationCursor: { next: 0 },
+  deploymentLabel: deploymentLabel(environment.DEPLOYMENT_ID),
   maxJobChecks: environment.MAX_JOB_CHECKS_PER_PASS,
   syncCursor: { next: 0 },
   slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),

@@ -6,7 +6,8 @@ import { installedRepositories, nextWindow } from './repositories';
  * job finished, ran elsewhere, or was relaunched under another name). A runner that finished its job is removed by
  * GitHub itself, so teardown does not ask; this pass removes what a runner that died mid-job, or a lost teardown, left.
  * An online runner has a host: the orchestrators' leaked-host rule deals with both. A registration whose record still
- * wants it is booting, or stuck: the boot-timeout rule's.
+ * wants it is booting, or stuck: the boot-timeout rule's. Another deployment's runners — the same prefix and pool
+ * names, serving the same organization — are told apart by their deployment label, and left alone.
  */
 
 export interface RegistrationPorts {
@@ -19,6 +20,8 @@ export interface RegistrationPorts {
   /** Repo scope: repositories whose runners are listed per pass. */
   readonly maxRepositories: number;
   readonly registrationCursor?: { next: number };
+  /** This deployment's runner label: a runner without it is another deployment's, never touched. */
+  readonly deploymentLabel?: string;
 }
 
 export interface RegistrationReport {
@@ -35,6 +38,7 @@ export async function removeLeakedRegistrations(ports: RegistrationPorts): Promi
     for (const runner of await ports.github.listRunners(installationId, scope)) {
       const identity = parseRunnerName(runner.name, ports.config.runnerNamePrefix, pools);
       if (!identity || runner.status !== 'offline' || runner.busy) continue;
+      if (ports.deploymentLabel && !runner.labels.some((l) => l.name === ports.deploymentLabel)) continue;
       report.examined++;
       const job = await ports.launches.job(identity.jobId);
       if (wantsRunner(job, runner.name)) continue;

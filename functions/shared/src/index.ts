@@ -3,6 +3,7 @@ export * from './pools/pools-config';
 export * from './pools/routing';
 export * from './pools/warm-pool';
 export * from './pools/official-runner-image';
+export * from './deployment/deployment-label';
 export * from './jobs/job-state';
 export * from './jobs/accept-job-event';
 export * from './jobs/jobs-table';

@@ -1,1 +1,2 @@
 export * from './deployment-contract';
+export * from './deployment-label';
