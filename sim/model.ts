@@ -287,10 +287,12 @@ export class SimModel {
 
   /**
    * Re-run of one completed job: GitHub queues it again as a new job (a new id) in the next attempt of its run
-   * (docs.github.com, "Re-run a job from a workflow run"). Refused while the job has not completed.
+   * (docs.github.com, "Re-run a job from a workflow run"). Refused while the job, or any job of its run, has not
+   * completed ("The workflow run containing this job is already running").
    */
-  rerunJob(job: SimJob): SimJob | 'not-completed' {
+  rerunJob(job: SimJob): SimJob | 'not-completed' | 'run-in-progress' {
     if (job.status !== 'completed') return 'not-completed';
+    if ([...this.jobs.values()].some((j) => j.runId === job.runId && j.status !== 'completed')) return 'run-in-progress';
     const { id: _id, status: _status, conclusion: _conclusion, runnerId: _runnerId, runnerName: _runnerName, runnerGroupId: _group, startedAt: _started, completedAt: _completed, endedBy: _endedBy, cancelRequestedAt: _cancel, lockedUntil: _lock, ...spec } = job;
     const { assignments: _assignments, ...fresh } = spec;
     const rerun: SimJob = { ...fresh, id: this.nextJobId++, status: 'queued', conclusion: null, createdAt: this.now(), runAttempt: (job.runAttempt ?? 1) + 1, rerunOf: job.id };

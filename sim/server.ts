@@ -297,6 +297,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if ((options.actionsPermission ?? 'read') !== 'write') return error(403, 'Resource not accessible by integration');
     const rerun = model.rerunJob(job);
     if (rerun === 'not-completed') return error(403, 'This job cannot be re-run while it is in progress.');
+    if (rerun === 'run-in-progress') return error(403, 'The workflow run containing this job is already running');
     return { status: 201, body: {} };
   });
   router.on('GET', '/repos/{owner}/{repo}/actions/runs', (r) => {

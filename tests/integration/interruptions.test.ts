@@ -86,8 +86,43 @@ describe('host interruptions', () => {
   }, 60_000);
 });
 
+describe('host interruptions, a run still running', () => {
+  it('GitHub refuses to re-run a job while its run has other jobs running: the teardown is done first, the re-run retried with the message', async () => {
+    const h = await orchestratorHarness({ config, sim: { actionsPermission: 'write' } });
+    try {
+      const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['nobody'], durationMs: 100, matrix: 2 }] });
+      const [jobId, sibling] = jobs.map((j) => j.id);
+      await simControl(h.sim, 'POST', `/_sim/jobs/${jobId}/cancel`);
+      const store = new DynamoDbJobStore(h.dynamodb, h.tableName);
+      const installation = { id: await h.client.installationId(ORG) };
+      const runnerName = `gha-${POOL}-${jobId}-1`;
+      const webhook = async (action: 'queued' | 'completed') => {
+        const payload = examplePayload(action, { jobId: jobId!, labels: ['docker'], repo: 'octo-org/app', runnerName, conclusion: 'failure' });
+        payload.installation = installation;
+        await store.recordWebhook(parseWorkflowJobEvent(payload, `d-${action}`), { pool: POOL }, new Date());
+      };
+      await webhook('queued');
+      await h.dispatch.markDispatched(jobId!, { pool: POOL, runnerName, attempt: 1, at: new Date() });
+      await h.launches.markHostInterrupted(jobId!, runnerName, 'spot-interruption', Date.now());
+      await webhook('completed');
+      const teardown = { action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId };
+
+      await expect(h.invoke([teardown])).rejects.toThrow(/All records failed processing/);
+      expect((await getJob(h.dynamodb, h.tableName, jobId!))!.rerunRequestedAt).toBeUndefined();
+
+      // The rest of the run finished: the message's next delivery re-runs it.
+      await simControl(h.sim, 'POST', `/_sim/jobs/${sibling}/cancel`);
+      expect(await h.invoke([teardown])).toEqual({ batchItemFailures: [] });
+      expect([...h.sim.model.jobs.values()].filter((j) => j.rerunOf === jobId)).toHaveLength(1);
+    } finally {
+      await h.sim.stop();
+      await h.iam.stop();
+    }
+  }, 120_000);
+});
+
 describe('host interruptions, an App without Actions: write', () => {
-  it('classifies the job, and its re-run is refused by GitHub: the teardown is retried, the re-run not marked done', async () => {
+  it('classifies the job; GitHub refuses its re-run (no Actions: write): logged, not retried, the teardown done', async () => {
     const h = await orchestratorHarness({ config });
     try {
       const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['nobody'], durationMs: 100 }] });
@@ -108,8 +143,8 @@ describe('host interruptions, an App without Actions: write', () => {
 
       const teardown = h.invoke([{ action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId }]);
 
-      // Its one record failed (GitHub: 403): the batch fails, and SQS delivers it again.
-      await expect(teardown).rejects.toThrow(/All records failed processing/);
+      // A refusal that no retry changes: the teardown completes, the re-run is not marked done.
+      expect(await teardown).toEqual({ batchItemFailures: [] });
       const item = await getJob(h.dynamodb, h.tableName, jobId);
       expect(item).toMatchObject({ failureClass: 'interrupted' });
       expect(item!.rerunRequestedAt).toBeUndefined();

@@ -205,6 +205,24 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     expect(await containers()).not.toContain(runnerName);
   }, 60_000);
 
+  it('past its lifetime an idle runner whose job still waits: its job is given up, never left dispatched without a slot', async () => {
+    clock = Date.now();
+    const jobId = 80_000_035;
+    const runnerName = `gha-${POOL}-${jobId}-1`;
+    await dispatched(jobId);
+    expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
+    await waitUntil('the runner online', () => [...h.sim.model.runners.values()].some((r) => r.name === runnerName && r.status === 'online'), 30_000);
+
+    clock = Date.now() + (config.pools[0]!.maxLifetimeHours + 1) * 3600_000;
+    await reconcileHosts('docker', ports());
+
+    const record = await getJob(h.dynamodb, h.tableName, jobId);
+    expect(record).toMatchObject({ state: 'launch_failed', launchError: { reason: 'past-lifetime' } });
+    expect(record!.slotPool).toBeUndefined();
+    expect(await containers()).not.toContain(runnerName);
+    expect([...h.sim.model.runners.values()].map((r) => r.name)).not.toContain(runnerName);
+  }, 60_000);
+
   it('drains a pool no longer in the config: its idle host is torn down like a leaked one', async () => {
     clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
     const retired = { ...config.pools[0]!, name: 'retired' } as (typeof config.pools)[number];

@@ -24,6 +24,9 @@ describe('launch error classes', () => {
     expect(classifyLaunchError(githubError(403, url, { 'retry-after': '60' })).kind).toBe('transient');
     expect(classifyLaunchError(githubError(403, url, { 'x-ratelimit-remaining': '0' })).kind).toBe('transient');
     expect(classifyLaunchError(githubError(429, url)).kind).toBe('transient');
+    // Without retry-after, GitHub's words say it: a secondary rate limit, a full runner group.
+    expect(classifyLaunchError(githubError(403, url, {}, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.')).kind).toBe('transient');
+    expect(classifyLaunchError(githubError(422, url, {}, 'The runner group has reached its limit of runners')).kind).toBe('transient');
     expect(classifyLaunchError(githubError(502, url))).toMatchObject({ kind: 'transient', reason: 'github-502' });
     expect(classifyLaunchError(Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity' })).kind).toBe('transient');
     expect(classifyLaunchError(new Error('socket hang up')).kind).toBe('transient');

@@ -63,7 +63,7 @@ export type TeardownOutcome = 'torn-down' | 'busy';
 
 /** What a teardown found out about the job its runner ran: its host was interrupted, and whether it was re-run. */
 export interface TeardownFindings {
-  interrupted?: { readonly newly: boolean; readonly rerun: boolean };
+  interrupted?: { readonly newly: boolean; readonly rerun: boolean; readonly refused?: string };
 }
 
 export function scopeOf(config: PoolsConfig, owner: string, repo: string): RunnerScope {
@@ -135,9 +135,11 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     }
     if (await launches.recordHost(attempt, created.id, ports.now())) return 'launched';
     // The slot went while the host was being made: a teardown ran before there was a host to remove. This attempt
-    // removes it (no two attempts overlap: a claim is taken over only after the function's timeout).
+    // removes it (no two attempts overlap: a claim is taken over only after the function's timeout) — registration
+    // first: if its runner took a job meanwhile, GitHub refuses, and the host stays for that job (the leaked-host rule
+    // removes it after).
+    if ((await deleteRegistration(ports, installationId, scope, jit.runnerId)) === 'busy') return 'lost-ownership';
     await host.delete(message.runnerName);
-    await deleteRegistration(ports, installationId, scope, jit.runnerId);
     return 'lost-ownership';
   }
   throw new Error('unreachable');
@@ -161,17 +163,21 @@ export class LaunchFailedError extends Error {
  * number of times this teardown is delivered (conditional writes; the re-run released again if GitHub refused it).
  * `newly`: this call classified it (what the metric counts).
  */
-async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool, ports: OrchestratorPorts): Promise<{ newly: boolean; rerun: boolean } | undefined> {
+async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool, ports: OrchestratorPorts): Promise<{ newly: boolean; rerun: boolean; refused?: string } | undefined> {
   const newly = await ports.launches.classifyInterrupted(jobId, runnerName, ports.now());
   const finished = await ports.launches.job(jobId);
   if (finished?.failureClass !== 'interrupted') return undefined;
-  if (!pool.rerunInterruptedJobs || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
+  // Once per job: a re-run is a new job (a new id, the run's next attempt); one that is interrupted in turn is not re-run.
+  if (!pool.rerunInterruptedJobs || (finished.job.runAttempt ?? 1) > 1 || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
   const { owner, repo } = finished.job;
   const installationId = finished.job.installationId ?? (await ports.github.installationId(scopeOf(ports.config, owner, repo)));
   try {
     await ports.github.rerunJob(installationId, owner, repo, jobId);
   } catch (error) {
     await ports.launches.releaseRerun(jobId);
+    // GitHub re-runs a job only once its run has finished ("already running" while other jobs run: try again with the
+    // message's retry); any other refusal (no Actions: write) will not change: logged, not retried.
+    if (error instanceof RequestError && error.status === 403 && !/already running|in progress/i.test(error.message)) return { newly, rerun: false, refused: `GitHub refused the re-run: ${error.message}` };
     throw error;
   }
   return { newly, rerun: true };
@@ -199,21 +205,48 @@ async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, 
   }
 }
 
-async function deleteRegistration(ports: OrchestratorPorts, installationId: number, scope: RunnerScope, runnerId: number): Promise<void> {
+async function deleteRegistration(ports: OrchestratorPorts, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
   try {
-    await ports.github.deleteRunner(installationId, scope, runnerId);
+    return await ports.github.deleteRunner(installationId, scope, runnerId);
   } catch (error) {
     if (!(error instanceof RunnerBusyError)) throw error;
+    return 'busy';
+  }
+}
+
+/**
+ * Removes the record's runner registration unless GitHub says it is busy — the one atomic "is it idle" check: a
+ * runner without a registration can take no job, so what follows (freeing the slot, requeueing) cannot race a job.
+ * `none`: it has no registration (never made, or gone).
+ */
+export async function retireRegistration(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<'deleted' | 'none' | 'busy'> {
+  if (job.launchedRunnerId === undefined || job.job.owner === undefined) return 'none';
+  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
+  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
+  try {
+    return (await ports.github.deleteRunner(installationId, scope, job.launchedRunnerId)) === 'deleted' ? 'deleted' : 'none';
+  } catch (error) {
+    if (!(error instanceof RunnerBusyError)) throw error;
+    return 'busy';
   }
 }
 
 export async function teardown(message: TeardownMessage, ports: OrchestratorPorts, findings: TeardownFindings = {}): Promise<TeardownOutcome> {
-  const { launches, github, host, config } = ports;
+  const { launches, config } = ports;
   const job = await launches.job(message.jobId);
-  // The job failed on a host that was told it would be reclaimed: not the build's fault.
-  if (message.reason === 'job-failed' && job?.hostInterruption?.kind === 'spot-interruption' && message.finishedJobId !== undefined) {
+  const outcome = await removeRunner(message, job, ports);
+  // The job failed on this very runner's host, which was told it would be reclaimed: not the build's fault. After the
+  // teardown, so that a re-run GitHub refuses never keeps a host or a registration.
+  const interruption = job?.hostInterruption;
+  if (message.reason === 'job-failed' && interruption?.kind === 'spot-interruption' && interruption.runnerName === message.runnerName && message.finishedJobId !== undefined) {
     findings.interrupted = await classifyInterrupted(message.finishedJobId, message.runnerName, poolOf(config, message.pool), ports);
   }
+  return outcome;
+}
+
+/** The teardown proper: the registration (unless busy or gone by itself), the slot of an idle runner, the host. */
+async function removeRunner(message: TeardownMessage, job: JobRecord | undefined, ports: OrchestratorPorts): Promise<TeardownOutcome> {
+  const { github, host, config } = ports;
   const owner = job?.job.owner;
   const repo = job?.job.repo;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job

@@ -1,5 +1,5 @@
 import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
-import { registeredRunnerOf, teardown, type OrchestratorPorts } from './orchestrate';
+import { registeredRunnerOf, retireRegistration, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
  * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
@@ -102,18 +102,20 @@ async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, port
   if (job.hostCreatedAt === undefined) return false;
   const age = ports.now() - Date.parse(job.hostCreatedAt);
   if (age < pool.maxLifetimeHours * 3600_000) return false;
-  if ((await tearDown(runnerName, job.jobId, pool, ports)) === 'torn-down') {
-    // Its job still waited for it (an idle limit above the lifetime): given up, not left dispatched without a slot.
-    if (job.state === 'dispatched' && !isWarmJobId(job.jobId)) {
-      await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), { kind: 'permanent', reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` });
-    }
-    report.pastLifetimeRemoved++;
+  // The registration first: GitHub refuses while the runner is busy, and once it is gone no job can start on it.
+  if ((await retireRegistration(job, ports)) === 'busy') {
+    if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
+      await ports.host.delete(runnerName);
+      report.pastLifetimeRemoved++;
+    } else report.busyRunnersKept++;
     return true;
   }
-  if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
-    await ports.host.delete(runnerName);
-    report.pastLifetimeRemoved++;
-  } else report.busyRunnersKept++;
+  // Its job still waited for it (an idle limit above the lifetime): given up, not left dispatched without a slot.
+  if (job.state === 'dispatched' && !isWarmJobId(job.jobId)) {
+    await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), { kind: 'permanent', reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` });
+  }
+  await tearDown(runnerName, job.jobId, pool, ports);
+  report.pastLifetimeRemoved++;
   return true;
 }
 
@@ -122,6 +124,8 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
   if (isWarmJobId(job.jobId) || job.launchState !== 'created' || job.hostCreatedAt === undefined) return false;
   const idleMinutes = (ports.now() - Date.parse(job.hostCreatedAt)) / 60_000;
   if (idleMinutes < pool.idleLimitMinutes || !(await isOnline(job, ports, { idleOnly: true }))) return false;
+  // The registration first: if GitHub gave it a job this instant it refuses, and the runner keeps its slot.
+  if ((await retireRegistration(job, ports)) === 'busy') return false;
   const failure = { kind: 'permanent' as const, reason: 'never-assigned', message: `GitHub gave no job to ${runnerName} in ${Math.round(idleMinutes)} minutes online while its job waited: check the runner group's repository access, public-repository policy and labels` };
   if (!(await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), failure))) return false;
   await tearDown(runnerName, job.jobId, pool, ports);

@@ -39,7 +39,8 @@ export async function redeliverLost(ports: RedeliverPorts): Promise<RedeliverRep
   const report = { examined: deliveries.length, lost: lost.length, redelivered: 0, waiting: 0, expired: 0, failed: 0 };
   const backoff: RedeliveryBackoff = { baseMs: ports.retryBaseMs ?? 5 * 60_000, maxMs: Math.max(60_000, ports.lookbackMs - 2 * ports.settleMs) };
   for (const delivery of lost) {
-    if (report.redelivered >= ports.maxRedeliveries) break;
+    // Refusals count too: a GitHub that refuses every redelivery costs at most this many calls a pass.
+    if (report.redelivered + report.failed >= ports.maxRedeliveries) break;
     const claim = await ports.log.claim(delivery.guid, Number(delivery.id), ports.now(), backoff);
     if (claim !== 'claimed') {
       report[claim]++;

@@ -36,9 +36,10 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
             nextRedeliveryAt: { N: String(next) },
             [JOBS_TABLE.ttlAttribute]: { N: String(Math.floor(now.getTime() / 1000) + KEEP_SECONDS) },
           },
-          ConditionExpression: item ? '#attempts = :attempts' : 'attribute_not_exists(#pk)',
+          // An entry written before attempts were counted has none: it counts as 0.
+          ConditionExpression: item ? (item.attempts ? '#attempts = :attempts' : 'attribute_not_exists(#attempts)') : 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: item ? { '#attempts': 'attempts' } : { '#pk': PK },
-          ...(item ? { ExpressionAttributeValues: { ':attempts': { N: String(attempts) } } } : {}),
+          ...(item?.attempts ? { ExpressionAttributeValues: { ':attempts': { N: String(attempts) } } } : {}),
         }),
       );
       return 'claimed';

@@ -113,7 +113,8 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set(SLOTS.sortKey.name, dispatch.runnerName)
       // Out of the queue index; the sort key stays, so that a requeue restores the job's place. A new runner: the
       // orchestrator's progress with an earlier one (requeued job) starts over.
-      .remove(QUEUE.partitionKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId');
+      // A new runner: nothing of the last one's host (its creation time, an interruption) carries over.
+      .remove(QUEUE.partitionKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'hostCreatedAt', 'hostInterruption');
     // Only a job still queued: a second publisher, a late in_progress or completed, all make this a no-op.
     return this.table.conditionalUpdate(jobId, update, {
       expression: '#stateRank = :queuedRank',
@@ -193,7 +194,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       .set(QUEUE.partitionKey.name, slot.pool)
       // After every job of the pool ('~' sorts after the jobs' timestamps): jobs first, warm runners from what is left.
       .set(QUEUE.sortKey.name, `~warm#${String(slot.jobId).padStart(20, '0')}`)
-      .remove('launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'warmBusyWith', 'notBefore', 'launchFailures', SLOTS.sortKey.name);
+      .remove('launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'hostCreatedAt', 'hostInterruption', 'warmBusyWith', 'notBefore', 'launchFailures', SLOTS.sortKey.name);
     // A slot that is queued or holds a runner is in use; one whose launches failed waits out its back-off (warmRetryAt,
     // growing with each give-up), or, given up before there was one, the cool-down.
     return this.table.conditionalUpdate(slot.jobId, update, {

@@ -59,7 +59,7 @@ export interface JobRecord {
   /** When the launch recorded its host (ISO): its age for the pool's idle limit and lifetime. */
   readonly hostCreatedAt?: string;
   /** Its host was told it will be reclaimed (EC2 spot interruption warning, rebalance recommendation). */
-  readonly hostInterruption?: { readonly kind: HostInterruptionKind; readonly at: string };
+  readonly hostInterruption?: { readonly kind: HostInterruptionKind; readonly runnerName: string; readonly at: string };
   /** Why the job failed, when it was not the build's fault: `interrupted`, its runner's host was reclaimed. */
   readonly failureClass?: 'interrupted';
   /** When this failed job was re-run through GitHub's API (once at most). */

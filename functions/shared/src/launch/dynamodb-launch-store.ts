@@ -91,8 +91,19 @@ export class DynamoDbLaunchStore implements LaunchStore {
   }
 
   markHostInterrupted(jobId: number, runnerName: string, kind: HostInterruptionKind, nowMs: number): Promise<boolean> {
-    const update = new UpdateBuilder().set('hostInterruption', { kind, at: new Date(nowMs).toISOString() });
-    return this.table.conditionalUpdate(jobId, update, { expression: '#launchedRunner = :runner', names: { '#launchedRunner': SLOTS.sortKey.name }, values: { ':runner': runnerName } }, 'marking a host interrupted');
+    const update = new UpdateBuilder().set('hostInterruption', { kind, runnerName, at: new Date(nowMs).toISOString() });
+    // EventBridge does not order events: a rebalance recommendation after the interruption warning does not undo it.
+    const notDowngrade = kind === 'spot-interruption' ? '' : ' AND NOT (#hostInterruption.#kind = :spot AND #hostInterruption.#runnerName = :runner)';
+    return this.table.conditionalUpdate(
+      jobId,
+      update,
+      {
+        expression: `#launchedRunner = :runner${notDowngrade}`,
+        names: { '#launchedRunner': SLOTS.sortKey.name, ...(notDowngrade ? { '#kind': 'kind', '#runnerName': 'runnerName' } : {}) },
+        values: { ':runner': runnerName, ...(notDowngrade ? { ':spot': 'spot-interruption' } : {}) },
+      },
+      'marking a host interrupted',
+    );
   }
 
   classifyInterrupted(jobId: number, runnerName: string, nowMs: number): Promise<boolean> {
