@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbJobStore, parseWorkflowJobEvent, type GitHubClient } from '@runners/shared';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
 import type { HostRef, HostSpec } from '../../functions/orchestrators/src/hosts/host';
+import { DEFAULT_LIMITS, launch, type OrchestratorPorts } from '../../functions/orchestrators/src/orchestrate';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
@@ -166,4 +167,33 @@ describe('launch and teardown of one runner in one batch', () => {
     for (const name of names) expect(await left(name)).toEqual({ hosts: 0, registrations: 0 });
     for (const jobId of jobs) expect((await getJob(h.dynamodb, h.tableName, jobId))!.slotPool).toBeUndefined();
   }, 120_000);
+
+  it('a takeover never kills a live attempt: the stale one, come back, finds the claim not its own and removes nothing', async () => {
+    const jobId = 90_000_200;
+    const runnerName = await dispatched(jobId);
+    const t0 = Date.now();
+    let reached!: () => void;
+    let release!: () => void;
+    const atRegistration = new Promise<void>((r) => (reached = r));
+    const held = new Promise<void>((r) => (release = r));
+    // Attempt A stalls just before registering (a slow Lambda); B is the message delivered again after the stale window.
+    const stalled = Object.assign(Object.create(h.client) as GitHubClient, {
+      generateJitConfig: async (...args: Parameters<GitHubClient['generateJitConfig']>) => {
+        reached();
+        await held;
+        return h.client.generateJitConfig(...args);
+      },
+    });
+    const portsAt = (now: number, github: GitHubClient): OrchestratorPorts => ({ config, host, github, launches: h.launches, slots: h.dispatch, now: () => now, sleep: async () => undefined, limits: DEFAULT_LIMITS });
+    const a = launch(launchMessage(POOL, jobId), portsAt(t0, stalled));
+    await atRegistration;
+
+    expect(await launch(launchMessage(POOL, jobId), portsAt(t0 + DEFAULT_LIMITS.staleClaimMs + 1, h.client))).toBe('launched');
+    release();
+
+    expect(await a).toBe('lost-ownership');
+    // B's registration and host untouched; the record is B's.
+    expect(await left(runnerName)).toEqual({ hosts: 1, registrations: 1 });
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ launchState: 'created', launchClaimedAt: t0 + DEFAULT_LIMITS.staleClaimMs + 1 });
+  }, 60_000);
 });
