@@ -5,7 +5,7 @@ import { discoverLostJobs, type DiscoverPorts } from '../../functions/reconciler
 import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
 import { reconcilerFixture } from '../helpers/reconciler';
-import { simControl } from '../helpers/simulator';
+import { ORG, simControl } from '../helpers/simulator';
 import { examplePayload } from '../helpers/webhooks';
 
 /*
@@ -75,6 +75,8 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
       knownJobs: (ids) => store.knownJobs(ids),
       markWarmRunnerBusy: (...args) => store.markWarmRunnerBusy(...args),
       openJobs: (pool) => store.openJobs(pool),
+      strandedJobs: (ids, pools) => store.strandedJobs(ids, pools),
+      reroute: (...args) => ((writes += 1), store.reroute(...args)),
     };
     const report = await discoverLostJobs({ ...ports, store: counting });
     expect(report).toMatchObject({ queuedOnGitHub: 3, recorded: 0 });
@@ -104,5 +106,19 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     // app's jobs were known already; not-allowed's one job and app2's one job are new.
     expect(recorded).toBe(2);
     expect(await getJob(dynamodb, tableName, elsewhere!)).toMatchObject({ state: 'queued' });
+  }, 30_000);
+
+  it('routes again a job queued in a pool the config no longer has (renamed): into the pool its labels fit now', async () => {
+    const [stranded] = await queueRun('app', 1);
+    const payload = examplePayload('queued', { jobId: stranded!, labels: ['self-hosted', 'docker'], repo: 'octo-org/app' });
+    payload.installation = { id: await env.client.installationId(ORG) };
+    // Recorded while the config had a pool "docker-old" (since renamed docker-linux).
+    await ports.store.recordWebhook(parseWorkflowJobEvent(payload, 'd-stranded'), { pool: 'docker-old' }, new Date());
+
+    const report = await discoverLostJobs(ports);
+
+    expect(report.rerouted).toBe(1);
+    expect(await getJob(dynamodb, tableName, stranded!)).toMatchObject({ state: 'queued', queueKey: 'docker-linux', job: expect.objectContaining({ pool: 'docker-linux' }) });
+    expect((await discoverLostJobs(ports)).rerouted).toBe(0);
   }, 30_000);
 });

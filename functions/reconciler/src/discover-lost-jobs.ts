@@ -27,10 +27,13 @@ export interface DiscoverReport {
   readonly queuedOnGitHub: number;
   /** Queued on GitHub, unknown to the table: recorded now. */
   readonly recorded: number;
+  /** Queued on GitHub in a pool no longer configured: routed to a pool of the config now (or out of every queue). */
+  readonly rerouted: number;
 }
 
 export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverReport> {
-  const report = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0 };
+  const report = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0, rerouted: 0 };
+  const configuredPools = new Set(ports.config.pools.map((p) => p.name));
   const settledBefore = ports.now().getTime() - ports.settleMs;
   // More repositories than one pass looks at: each pass takes the next ones, round the list.
   const repositories = nextWindow(await installedRepositories(ports.github, ports.config), ports.maxRepositories, ports.cursor);
@@ -50,6 +53,12 @@ export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverRe
       // Read before writing: most of them are known (queued here too), and a read costs a quarter of a write.
       const known = await ports.store.knownJobs(queued.map((job) => Number(job.id)));
       for (const job of queued.filter((j) => !known.has(Number(j.id)))) if (await record(job, { owner, repo, installationId }, ports)) report.recorded++;
+      // Known, but queued in a pool the config no longer has (renamed, removed): routed again, as a webhook would be now.
+      for (const stranded of await ports.store.strandedJobs([...known], configuredPools)) {
+        const route = ports.router.route(stranded.labels);
+        const routing = route.kind === 'pool' ? { pool: route.pool.name } : { pool: undefined, reason: route.reason };
+        if (await ports.store.reroute(stranded.jobId, stranded.pool, routing, ports.now())) report.rerouted++;
+      }
     }
   }
   return report;

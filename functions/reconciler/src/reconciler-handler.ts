@@ -40,6 +40,7 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     const discovery = await discoverLostJobs({ ...ports, settleMs: ports.lostJobSettleMs });
     logger.info('lost-job pass', { ...discovery });
     metrics.addMetric('LostJobsRecorded', MetricUnit.Count, discovery.recorded);
+    metrics.addMetric('StrandedJobsRerouted', MetricUnit.Count, discovery.rerouted);
     tracer.putAnnotation('lostJobsRecorded', discovery.recorded);
     const openJobs = await syncOpenJobs({ ...ports, settleMs: ports.lostJobSettleMs });
     logger.info('open-job pass', { ...openJobs });

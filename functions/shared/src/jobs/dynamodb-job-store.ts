@@ -7,7 +7,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../errors';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
-import type { JobDescription, JobRecord, JobRouting, JobStore, OpenJob, RecordOutcome } from './job-store';
+import type { JobDescription, JobRecord, JobRouting, JobStore, OpenJob, RecordOutcome, StrandedJob } from './job-store';
 import { JOBS_TABLE, jobKey } from './jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
 import { UpdateBuilder } from './update-builder';
@@ -118,6 +118,28 @@ export class DynamoDbJobStore implements JobStore {
     const open: OpenJob[] = [];
     await this.table.batchGet(slots.map((s) => s.jobId), ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt'], (item) => open.push(item as OpenJob));
     return open.sort((a, b) => a.jobId - b.jobId);
+  }
+
+  async strandedJobs(jobIds: readonly number[], pools: ReadonlySet<string>): Promise<StrandedJob[]> {
+    const stranded: StrandedJob[] = [];
+    await this.table.batchGet([...new Set(jobIds)], ['jobId', 'state', 'job'], (raw) => {
+      const item = raw as Pick<JobRecord, 'jobId' | 'state' | 'job'>;
+      if (item.state === 'queued' && item.job.pool !== undefined && !pools.has(item.job.pool)) stranded.push({ jobId: item.jobId, pool: item.job.pool, labels: item.job.labels });
+    });
+    return stranded;
+  }
+
+  reroute(jobId: number, fromPool: string, routing: JobRouting, now: Date): Promise<boolean> {
+    const update = new UpdateBuilder().set('updatedAt', now.toISOString());
+    // Into the new pool's queue, keeping its place (the sort key is its creation time); or out of every queue.
+    if (routing.pool !== undefined) update.setPath(['job', 'pool'], routing.pool).set(QUEUE.partitionKey.name, routing.pool);
+    else update.removePath(['job', 'pool']).setPath(['job', 'unroutableReason'], `pool ${fromPool} is no longer configured; ${routing.reason}`).remove(QUEUE.partitionKey.name, QUEUE.sortKey.name);
+    return this.table.conditionalUpdate(
+      jobId,
+      update,
+      { expression: '#state = :queued AND #job.#pool = :from', names: { '#state': 'state', '#job': 'job', '#pool': 'pool' }, values: { ':queued': 'queued', ':from': fromPool } },
+      'rerouting a job of a pool no longer configured',
+    );
   }
 
   async markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {

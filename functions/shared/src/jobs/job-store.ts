@@ -86,7 +86,14 @@ export interface JobStore {
   markWarmRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void>;
   /** The records holding a slot of `pool` (dispatched or running as far as we know): one index query, batch reads. */
   openJobs(pool: string): Promise<OpenJob[]>;
+  /** Of these jobs, those still queued in a pool not among `pools` (renamed or removed since): batch reads. */
+  strandedJobs(jobIds: readonly number[], pools: ReadonlySet<string>): Promise<StrandedJob[]>;
+  /** Moves a job queued in `fromPool` to the pool its labels route to now (or out of every queue): conditional. */
+  reroute(jobId: number, fromPool: string, routing: JobRouting, now: Date): Promise<boolean>;
 }
+
+/** A job queued in a pool the config no longer has. */
+export type StrandedJob = { readonly jobId: number; readonly pool: string; readonly labels: readonly string[] };
 
 export type HostInterruptionKind = 'spot-interruption' | 'rebalance-recommendation';
 

@@ -14,6 +14,23 @@ export class UpdateBuilder {
     return this;
   }
 
+  /** SET of a nested attribute (`job.pool`), each part of the path a name of its own. */
+  setPath(path: readonly string[], value: unknown): this {
+    if (value === undefined) return this;
+    for (const part of path) this.names[`#${part}`] = part;
+    const placeholder = `:${path.join('_')}`;
+    this.values[placeholder] = value;
+    this.sets.push(`${path.map((part) => `#${part}`).join('.')} = ${placeholder}`);
+    return this;
+  }
+
+  /** REMOVE of a nested attribute. */
+  removePath(path: readonly string[]): this {
+    for (const part of path) this.names[`#${part}`] = part;
+    this.removes.push(path.map((part) => `#${part}`).join('.'));
+    return this;
+  }
+
   remove(...attributes: string[]): this {
     for (const attribute of attributes) {
       this.names[`#${attribute}`] = attribute;
