@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { deploymentLabel, DynamoDbDispatchStore, DynamoDbLaunchStore, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import { deploymentLabel, DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore, parseWorkflowJobEvent, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,8 @@ import { ensureSimRunnerImage } from '../../sim/runner/image';
 import { motoTarget } from './aws';
 import { enforcedIam } from './iam';
 import { quietPowertools } from './handler-ports';
-import { simulatorWithClient } from './simulator';
+import { ORG, simulatorWithClient } from './simulator';
+import { examplePayload } from './webhooks';
 
 /*
  * An orchestrator on real parts: its middy stack, the Jobs table on moto, the real GitHub client against the
@@ -75,9 +76,26 @@ export async function orchestratorHarness(options: {
     };
     return handler(event, lambdaContext('orchestrator'));
   };
+  /** Puts job `jobId` where the publisher leaves it: recorded from a `queued` webhook, dispatched, its slot held. */
+  const dispatched = async (jobId: number, pool = options.config.pools[0]!.name): Promise<string> => {
+    const payload = examplePayload('queued', { jobId, labels: ['docker'], repo: 'octo-org/app' });
+    payload.installation = { id: await env.client.installationId(ORG) };
+    await new DynamoDbJobStore(dynamodb, tableName).recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}`), { pool }, new Date());
+    const runnerName = `gha-${pool}-${jobId}-1`;
+    await dispatch.markDispatched(jobId, { pool, runnerName, attempt: 1, at: new Date() });
+    return runnerName;
+  };
+  /** Removes what the harness left on the engine and stops the simulator and the IAM proxy; the denied calls. */
+  const stop = async () => {
+    for (const container of await host.list()) await host.delete(container.runnerName);
+    await env.sim.stop();
+    const denials = iam.proxy.denials();
+    await iam.stop();
+    return denials;
+  };
   /** Any other event (an EventBridge event), as Lambda would deliver it. */
   const invokeEvent = (event: unknown): Promise<unknown> => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext('orchestrator'));
-  return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, invokeEvent, managedBy };
+  return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, invokeEvent, dispatched, stop, managedBy };
 }
 
 /** The deployment label the harness's orchestrator gives its runners. */

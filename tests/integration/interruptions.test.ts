@@ -25,12 +25,7 @@ describe('host interruptions', () => {
   beforeAll(async () => {
     h = await orchestratorHarness({ config, sim: { actionsPermission: 'write' } });
   }, 120_000);
-  afterAll(async () => {
-    for (const container of await h.host.list()) await h.host.delete(container.runnerName);
-    await h.sim.stop();
-    await h.iam.stop();
-    expect(h.iam.proxy.denials()).toEqual([]);
-  });
+  afterAll(async () => expect(await h.stop()).toEqual([]));
 
   const store = () => new DynamoDbJobStore(h.dynamodb, h.tableName);
   async function record(action: 'queued' | 'completed', jobId: number, extra: { runnerName?: string; conclusion?: string } = {}) {
@@ -38,12 +33,7 @@ describe('host interruptions', () => {
     payload.installation = { id: await h.client.installationId(ORG) };
     await store().recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}-${action}`), { pool: POOL }, new Date());
   }
-  async function dispatched(jobId: number): Promise<string> {
-    await record('queued', jobId);
-    const runnerName = `gha-${POOL}-${jobId}-1`;
-    await h.dispatch.markDispatched(jobId, { pool: POOL, runnerName, attempt: 1, at: new Date() });
-    return runnerName;
-  }
+  const dispatched = (jobId: number) => h.dispatched(jobId, POOL);
 
   it('a warning for an idle runner’s host: torn down now, its job back to the publisher for a fresh host', async () => {
     const jobId = 97_000_001;

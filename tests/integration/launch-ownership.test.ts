@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDbJobStore, parseWorkflowJobEvent, type GitHubClient } from '@runners/shared';
+import type { GitHubClient } from '@runners/shared';
 import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
 import type { HostRef, HostSpec } from '../../functions/orchestrators/src/hosts/host';
 import { DEFAULT_LIMITS, launch, type OrchestratorPorts } from '../../functions/orchestrators/src/orchestrate';
@@ -7,8 +7,6 @@ import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';
-import { ORG } from '../helpers/simulator';
-import { examplePayload } from '../helpers/webhooks';
 
 /*
  * A launch never outlives its ownership of the slot. Powertools' batch processor runs an SQS batch's records
@@ -103,22 +101,9 @@ describe('launch and teardown of one runner in one batch', () => {
     runnerNameOf = (runnerId) => h.sim.model.runners.get(runnerId)?.name;
     // No queued job on the simulator: a runner that came up would idle, so what is left is what the system left.
   }, 120_000);
-  afterAll(async () => {
-    for (const container of await h.host.list()) await h.host.delete(container.runnerName);
-    await h.sim.stop();
-    await h.iam.stop();
-    expect(h.iam.proxy.denials()).toEqual([]);
-  });
+  afterAll(async () => expect(await h.stop()).toEqual([]));
 
-  async function dispatched(jobId: number): Promise<string> {
-    const store = new DynamoDbJobStore(h.dynamodb, h.tableName);
-    const payload = examplePayload('queued', { jobId, labels: ['docker'], repo: 'octo-org/app' });
-    payload.installation = { id: await h.client.installationId(ORG) };
-    await store.recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}`), { pool: POOL }, new Date());
-    const runnerName = `gha-${POOL}-${jobId}-1`;
-    await h.dispatch.markDispatched(jobId, { pool: POOL, runnerName, attempt: 1, at: new Date() });
-    return runnerName;
-  }
+  const dispatched = (jobId: number) => h.dispatched(jobId, POOL);
 
   const cancelled = (jobId: number, runnerName: string) => ({ action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-cancelled', onlyIfIdle: true, jobId });
   const left = async (runnerName: string) => ({
