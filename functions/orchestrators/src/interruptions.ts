@@ -1,7 +1,7 @@
-import { isWarmJobId, type HostInterruptionKind } from '@runners/shared';
+import type { HostInterruptionKind } from '@runners/shared';
 import { INTERRUPTION_DETAIL_TYPES, INTERRUPTION_KINDS } from './interruption-events';
 import { z } from 'zod';
-import { retireRegistration, teardown, type OrchestratorPorts } from './orchestrate';
+import { retireIdleRunner, type OrchestratorPorts } from './orchestrate';
 
 /*
  * EC2 tells a spot instance two minutes ahead that it will be reclaimed ("EC2 Spot Instance Interruption Warning"),
@@ -46,14 +46,9 @@ export async function handleInterruption(interruption: Interruption, ports: Orch
   const pool = ports.config.pools.find((p) => p.name === host.pool);
   if (!pool) return { kind: interruption.kind, found: true, runnerName: host.runnerName, tornDown: false };
   const job = await ports.launches.job(host.jobId);
-  // The registration first (GitHub refuses while the runner is busy: it runs on until the reclaim); once it is gone
-  // no job can start on the doomed host.
-  if (!job || (await retireRegistration(job, ports)) === 'busy') return { kind: interruption.kind, found: true, runnerName: host.runnerName, tornDown: false };
-  // Idle while its job still waits for it: the job goes back to the publisher for a fresh host at once (this frees the
-  // slot; the teardown then removes the host).
-  if (job.state === 'dispatched' && !isWarmJobId(job.jobId)) {
-    await ports.launches.failLaunch(host.jobId, host.runnerName, { retryAtMs: ports.now() }, ports.now(), { kind: 'transient', reason: interruption.kind, message: `host ${interruption.hostId} is being reclaimed` });
-  }
-  const outcome = await teardown({ action: 'teardown', reason: 'host-interrupted', onlyIfIdle: true, pool: pool.name, host: pool.host, os: pool.os, runnerName: host.runnerName, jobId: host.jobId }, ports);
-  return { kind: interruption.kind, found: true, runnerName: host.runnerName, tornDown: outcome === 'torn-down' };
+  // A busy runner runs on until the reclaim; an idle one goes now, and the job still waiting for it goes back to the
+  // publisher for a fresh host at once.
+  const failure = { kind: 'transient' as const, reason: interruption.kind, message: `host ${interruption.hostId} is being reclaimed` };
+  const retired = job ? await retireIdleRunner(job, host.runnerName, pool, 'host-interrupted', { outcome: { retryAtMs: ports.now() }, failure }, ports) : 'busy';
+  return { kind: interruption.kind, found: true, runnerName: host.runnerName, tornDown: retired !== 'busy' };
 }

@@ -1,7 +1,9 @@
 import {
   defaultRunnerLabels,
+  isWarmJobId,
   ownsLaunch,
   RunnerBusyError,
+  runnerScopeOf,
   type LaunchAttempt,
   type LaunchFailure,
   type DispatchStore,
@@ -67,14 +69,19 @@ export interface TeardownFindings {
 }
 
 export function scopeOf(config: PoolsConfig, owner: string, repo: string): RunnerScope {
-  return config.github.scope === 'org' ? { kind: 'org', org: owner } : { kind: 'repo', owner, repo };
+  return runnerScopeOf(config.github.scope, owner, repo);
+}
+
+/** Where a recorded job's runners register, and the installation to ask (the webhook's, else looked up once). */
+async function runnersOf(job: JobRecord['job'], ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<{ scope: RunnerScope; installationId: number }> {
+  const scope = scopeOf(ports.config, job.owner, job.repo);
+  return { scope, installationId: job.installationId ?? (await ports.github.installationId(scope)) };
 }
 
 /** The record's runner as GitHub shows it (undefined: not registered, or gone). */
 export async function registeredRunnerOf(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<Runner | undefined> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return undefined;
-  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
-  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
+  const { scope, installationId } = await runnersOf(job.job, ports);
   return ports.github.getRunner(installationId, scope, job.launchedRunnerId);
 }
 
@@ -169,10 +176,9 @@ async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool
   if (finished?.failureClass !== 'interrupted') return undefined;
   // Once per job: a re-run is a new job (a new id, the run's next attempt); one that is interrupted in turn is not re-run.
   if (!pool.rerunInterruptedJobs || (finished.job.runAttempt ?? 1) > 1 || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
-  const { owner, repo } = finished.job;
-  const installationId = finished.job.installationId ?? (await ports.github.installationId(scopeOf(ports.config, owner, repo)));
+  const { installationId } = await runnersOf(finished.job, ports);
   try {
-    await ports.github.rerunJob(installationId, owner, repo, jobId);
+    await ports.github.rerunJob(installationId, finished.job.owner, finished.job.repo, jobId);
   } catch (error) {
     await ports.launches.releaseRerun(jobId);
     // GitHub re-runs a job only once its run has finished ("already running" while other jobs run: try again with the
@@ -205,7 +211,7 @@ async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, 
   }
 }
 
-async function deleteRegistration(ports: OrchestratorPorts, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
+async function deleteRegistration(ports: Pick<OrchestratorPorts, 'github'>, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
   try {
     return await ports.github.deleteRunner(installationId, scope, runnerId);
   } catch (error) {
@@ -221,14 +227,29 @@ async function deleteRegistration(ports: OrchestratorPorts, installationId: numb
  */
 export async function retireRegistration(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<'deleted' | 'none' | 'busy'> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return 'none';
-  const scope = scopeOf(ports.config, job.job.owner, job.job.repo);
-  const installationId = job.job.installationId ?? (await ports.github.installationId(scope));
-  try {
-    return (await ports.github.deleteRunner(installationId, scope, job.launchedRunnerId)) === 'deleted' ? 'deleted' : 'none';
-  } catch (error) {
-    if (!(error instanceof RunnerBusyError)) throw error;
-    return 'busy';
-  }
+  const { scope, installationId } = await runnersOf(job.job, ports);
+  const outcome = await deleteRegistration(ports, installationId, scope, job.launchedRunnerId);
+  return outcome === 'absent' ? 'none' : outcome;
+}
+
+/**
+ * Retires a runner that should go while idle (past its lifetime, never given its job, on a host being reclaimed): its
+ * registration first (GitHub refuses while it is busy: then nothing is done), then — if the job it was launched for
+ * still waits for it — that job is handed on (`handOn`: requeued or given up, with the reason), then the one teardown
+ * (slot, host). `handedOn`: the job's record took it (it had not moved on meanwhile).
+ */
+export async function retireIdleRunner(
+  job: JobRecord,
+  runnerName: string,
+  pool: Pick<Pool, 'name' | 'host' | 'os'>,
+  reason: TeardownMessage['reason'],
+  handOn: { readonly outcome: { readonly retryAtMs: number } | 'give-up'; readonly failure: LaunchFailure },
+  ports: OrchestratorPorts,
+): Promise<'busy' | { readonly handedOn: boolean }> {
+  if ((await retireRegistration(job, ports)) === 'busy') return 'busy';
+  const handedOn = job.state === 'dispatched' && !isWarmJobId(job.jobId) && (await ports.launches.failLaunch(job.jobId, runnerName, handOn.outcome, ports.now(), handOn.failure));
+  await teardown({ action: 'teardown', reason, onlyIfIdle: true, pool: pool.name, host: pool.host, os: pool.os, runnerName, jobId: job.jobId }, ports);
+  return { handedOn };
 }
 
 export async function teardown(message: TeardownMessage, ports: OrchestratorPorts, findings: TeardownFindings = {}): Promise<TeardownOutcome> {
@@ -246,16 +267,15 @@ export async function teardown(message: TeardownMessage, ports: OrchestratorPort
 
 /** The teardown proper: the registration (unless busy or gone by itself), the slot of an idle runner, the host. */
 async function removeRunner(message: TeardownMessage, job: JobRecord | undefined, ports: OrchestratorPorts): Promise<TeardownOutcome> {
-  const { github, host, config } = ports;
+  const { github, host } = ports;
   const owner = job?.job.owner;
   const repo = job?.job.repo;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job
   // ends. Asking would cost a call per job for a 404. A failed job may have failed because its host died (GitHub fails
   // the job of a runner that stopped renewing it, and keeps the dead runner's registration): its registration is
   // deleted now — one call per failed job — rather than left to the reconciler's next pass.
-  if (owner !== undefined && repo !== undefined && message.reason !== 'finished') {
-    const scope = scopeOf(config, owner, repo);
-    const installationId = job?.job.installationId ?? (await github.installationId(scope));
+  if (job && owner !== undefined && repo !== undefined && message.reason !== 'finished') {
+    const { scope, installationId } = await runnersOf(job.job, ports);
     const runnerId =
       job?.launchedRunner === message.runnerName && job.launchedRunnerId !== undefined
         ? job.launchedRunnerId

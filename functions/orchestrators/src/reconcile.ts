@@ -1,5 +1,5 @@
 import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
-import { registeredRunnerOf, retireRegistration, teardown, type OrchestratorPorts } from './orchestrate';
+import { registeredRunnerOf, retireIdleRunner, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
  * The reconciler's host rules, run by each host kind's orchestrator on a schedule: what the event-driven path missed
@@ -102,20 +102,14 @@ async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, port
   if (job.hostCreatedAt === undefined) return false;
   const age = ports.now() - Date.parse(job.hostCreatedAt);
   if (age < pool.maxLifetimeHours * 3600_000) return false;
-  // The registration first: GitHub refuses while the runner is busy, and once it is gone no job can start on it.
-  if ((await retireRegistration(job, ports)) === 'busy') {
-    if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
-      await ports.host.delete(runnerName);
-      report.pastLifetimeRemoved++;
-    } else report.busyRunnersKept++;
-    return true;
-  }
-  // Its job still waited for it (an idle limit above the lifetime): given up, not left dispatched without a slot.
-  if (job.state === 'dispatched' && !isWarmJobId(job.jobId)) {
-    await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), { kind: 'permanent', reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` });
-  }
-  await tearDown(runnerName, job.jobId, pool, ports);
-  report.pastLifetimeRemoved++;
+  // Its job still waiting for it (an idle limit above the lifetime) is given up, not left dispatched without a slot.
+  const failure = { kind: 'permanent' as const, reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` };
+  if ((await retireIdleRunner(job, runnerName, pool, 'job-ran-elsewhere', { outcome: 'give-up', failure }, ports)) !== 'busy') {
+    report.pastLifetimeRemoved++;
+  } else if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
+    await ports.host.delete(runnerName);
+    report.pastLifetimeRemoved++;
+  } else report.busyRunnersKept++;
   return true;
 }
 
@@ -124,11 +118,10 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
   if (isWarmJobId(job.jobId) || job.launchState !== 'created' || job.hostCreatedAt === undefined) return false;
   const idleMinutes = (ports.now() - Date.parse(job.hostCreatedAt)) / 60_000;
   if (idleMinutes < pool.idleLimitMinutes || !(await isOnline(job, ports, { idleOnly: true }))) return false;
-  // The registration first: if GitHub gave it a job this instant it refuses, and the runner keeps its slot.
-  if ((await retireRegistration(job, ports)) === 'busy') return false;
   const failure = { kind: 'permanent' as const, reason: 'never-assigned', message: `GitHub gave no job to ${runnerName} in ${Math.round(idleMinutes)} minutes online while its job waited: check the runner group's repository access, public-repository policy and labels` };
-  if (!(await ports.launches.failLaunch(job.jobId, runnerName, 'give-up', ports.now(), failure))) return false;
-  await tearDown(runnerName, job.jobId, pool, ports);
+  // If GitHub gave it a job this instant, it refuses to remove the registration, and the runner keeps its slot.
+  const retired = await retireIdleRunner(job, runnerName, pool, 'job-ran-elsewhere', { outcome: 'give-up', failure }, ports);
+  if (retired === 'busy' || !retired.handedOn) return false;
   report.neverAssignedRemoved++;
   return true;
 }

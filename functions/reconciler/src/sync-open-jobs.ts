@@ -1,4 +1,4 @@
-import { acceptJobEvent, isWarmJobId, STATE_RANK, type DispatchStore, type GitHubClient, type IntakePorts, type OpenJob, type PoolsConfig, type RunnerScope } from '@runners/shared';
+import { acceptJobEvent, isWarmJobId, runnerScopeOf, STATE_RANK, type DispatchStore, type GitHubClient, type IntakePorts, type OpenJob, type PoolsConfig } from '@runners/shared';
 import { jobEventFromApi } from './job-event-from-api';
 import { nextWindow } from './repositories';
 
@@ -76,7 +76,7 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
 /** A dispatched record whose runner was made and registered but GitHub no longer has: freed and requeued. */
 async function runnerGone(record: OpenJob, installationId: number, ports: SyncPorts): Promise<boolean> {
   if (record.state !== 'dispatched' || record.launchState !== 'created' || record.launchedRunnerId === undefined || record.launchedRunner === undefined) return false;
-  const scope: RunnerScope = ports.config.github.scope === 'org' ? { kind: 'org', org: record.job.owner } : { kind: 'repo', owner: record.job.owner, repo: record.job.repo };
+  const scope = runnerScopeOf(ports.config.github.scope, record.job.owner, record.job.repo);
   if ((await ports.github.getRunner(installationId, scope, record.launchedRunnerId)) !== undefined) return false;
   return ports.slots.requeue(record.jobId, { pool: record.job.pool!, runnerName: record.launchedRunner, attempt: record.launchAttempt ?? 1, at: ports.now() });
 }

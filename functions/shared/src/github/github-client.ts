@@ -21,6 +21,11 @@ export type WorkflowRun = components['schemas']['workflow-run'];
 
 export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
 
+/** Where a job's runners register: with its organization (org scope) or its repository (repo scope). */
+export function runnerScopeOf(scope: 'org' | 'repo', owner: string, repo: string): RunnerScope {
+  return scope === 'org' ? { kind: 'org', org: owner } : { kind: 'repo', owner, repo };
+}
+
 export interface GitHubAppCredentials {
   readonly appId: number;
   readonly privateKey: string;
