@@ -16,6 +16,7 @@ import { deploymentIdOf } from '../functions/shared/src/deployment/deployment-la
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeploymentContract } from '@runners/shared/deployment';
 import { messengerContract } from '../functions/messenger/src/contract';
+import { notifierContract } from '../functions/notifier/src/contract';
 import { orchestratorContracts } from '../functions/orchestrators/src/contract';
 import { producerContract } from '../functions/producer/src/contract';
 import { publisherContract } from '../functions/publisher/src/contract';
@@ -51,6 +52,8 @@ export interface LocalStackOptions {
   readonly reconcileTickMs?: number;
   /** How often the reconciler runs (redelivery, lost jobs, leftover registrations; AWS: every 5 minutes). */
   readonly reconcilerTickMs?: number;
+  /** How often the notifier looks for long waits (AWS: every minute). */
+  readonly notifierTickMs?: number;
   /** Extra environment for every function. */
   readonly functionEnvironment?: Record<string, string>;
   /** Another pools config (the bundles in `distDir` must have been built with it: POOLS_CONFIG=… OUT_DIR=…). */
@@ -151,8 +154,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const messagesKey = await provisionKey(aws, `alias/${names.messagesKeyAlias}`);
     await provisionWebhookSecret(aws, names.webhookSecretParameter, options.webhookSecret, secretsKey.keyId);
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox, messagesKey.keyId);
-    // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs.
-    const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs) ? 'write' : 'read';
+    // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs or a
+    // policy cancels jobs that cannot run; Checks: write (the notifier's check runs).
+    const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs || p.cancelJobsItCannotRun) || config.notices.cancelUnroutableJobs ? 'write' : 'read';
     if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, ...(options.simTiming ? { timing: options.simTiming } : {}) });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
@@ -232,25 +236,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         LOST_JOB_SETTLE_SECONDS: '30',
       },
     );
+    const notifierDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-notifier-dlq`) };
+    const notifier = await start(notifierContract, { region: aws.region, jobsTable, githubApp, deadLetterQueue: notifierDeadLetters }, { GITHUB_API_URL: github.apiUrl });
     const everyMs = (contract: DeploymentContract<never>, name: string) => {
       const schedule = contract.eventSources.find((e) => e.kind === 'schedule' && e.name === name);
       if (schedule?.kind !== 'schedule') throw new Error(`${contract.function} has no schedule ${name}`);
       return schedule.everyMinutes * 60_000;
     };
     const queueSource = orchestratorContracts.docker.eventSources.find((e) => e.kind === 'sqs-queue');
-    const streamSource = messengerContract.eventSources.find((e) => e.kind === 'dynamodb-stream');
     // The orchestrator's role polls its pools' queues, the messenger's reads the stream (as the mappings do on AWS).
     for (const queue of options.orchestrate === false ? [] : dockerQueues) {
       sources.push(createSqsSource({ target: targets.get('orchestrator-docker')!, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: queueSource?.kind === 'sqs-queue' ? queueSource.batchSize : 10, invoke: (e) => orchestrator.invoke(e) }));
     }
+    // The stream's two consumers, as on AWS: each mapping reads every shard with its own iterators, as its function's role.
+    const streamConsumer = (contract: DeploymentContract<never>, fn: LocalFunction) => {
+      const spec = contract.eventSources.find((e) => e.kind === 'dynamodb-stream');
+      return createStreamSource({ target: aws, reader: targets.get(contract.function)!, tableName: names.jobsTable, invoke: (e) => fn.invoke(e), batchSize: spec?.kind === 'dynamodb-stream' ? spec.batchSize : 100 });
+    };
     sources.push(
-      await createStreamSource({
-        target: aws,
-        reader: targets.get('messenger')!,
-        tableName: names.jobsTable,
-        invoke: (e) => messenger.invoke(e),
-        batchSize: streamSource?.kind === 'dynamodb-stream' ? streamSource.batchSize : 100,
-      }),
+      await streamConsumer(messengerContract as DeploymentContract<never>, messenger),
+      await streamConsumer(notifierContract as DeploymentContract<never>, notifier),
+      createScheduleSource({ name: 'notifier-waiting', everyMs: options.notifierTickMs ?? everyMs(notifierContract, 'waiting'), invoke: (e) => notifier.invoke(e), region: aws.region }),
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
       createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? everyMs(publisherContract, 'tick'), invoke: (e) => publisher.invoke(e), region: aws.region }),
       createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? everyMs(orchestratorContracts.docker, 'reconcile'), invoke: (e) => orchestrator.invoke(e), region: aws.region }),

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { messengerContract } from '../functions/messenger/src/contract';
+import { notifierContract } from '../functions/notifier/src/contract';
 import { orchestratorContracts } from '../functions/orchestrators/src/contract';
 import { runnerInstanceContract } from '../functions/orchestrators/src/hosts/ec2/instance-contract';
 import { producerContract } from '../functions/producer/src/contract';
@@ -28,6 +29,7 @@ const principals: [string, DeploymentContract<never>, Record<string, unknown>?][
   ['orchestrator-eks', orchestratorContracts.eks as DeploymentContract<never>],
   ['orchestrator-lambda', orchestratorContracts.lambda as DeploymentContract<never>],
   ['reconciler', reconcilerContract as DeploymentContract<never>],
+  ['notifier', notifierContract as DeploymentContract<never>],
   ['runner-lambda (one per Lambda pool)', runnerLambdaContract as DeploymentContract<never>],
   ['runner-instance (EC2 instance profile)', runnerInstanceContract as DeploymentContract<never>],
 ];

@@ -1,5 +1,6 @@
 import type { components } from '@octokit/openapi-types';
 import { randomBytes } from 'node:crypto';
+import { headShaOf } from './check-runs';
 
 /*
  * The simulator's GitHub: installations, runners, workflow runs and jobs, and GitHub's assignment rule — an idle
@@ -399,7 +400,7 @@ export function jobBody(job: SimJob, apiUrl: string): JobSchema {
     run_url: `${repoApi}/actions/runs/${job.runId}`,
     run_attempt: job.runAttempt ?? 1,
     node_id: `CR_sim${job.id}`,
-    head_sha: '0000000000000000000000000000000000000000',
+    head_sha: headShaOf(job.runId),
     url: `${repoApi}/actions/jobs/${job.id}`,
     html_url: `https://github.com/${job.owner}/${job.repo}/actions/runs/${job.runId}/job/${job.id}`,
     status: job.status,

@@ -5,6 +5,7 @@ import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verif
 import { Deliveries, deliveryItem, type WebhookFaults } from './deliveries';
 import { error, etagOf, readJson, Router, send, type Reply, type Request } from './http';
 import { jobBody, REALISTIC_TIMING, runnerBody, sameScope, SimModel, type Scope, type SimJob, type SimRunner, type SimTiming } from './model';
+import { checkRunRoutes, headShaOf, type SimCheckRun } from './check-runs';
 import { workflowJobPayload } from './payloads';
 
 /*
@@ -33,6 +34,8 @@ export interface SimulatorOptions {
   readonly limits?: Partial<SimLimits>;
   /** The App's Actions permission (default read): re-running a job needs write. */
   readonly actionsPermission?: 'read' | 'write';
+  /** The App's Checks permission (default write): writing check runs needs it. */
+  readonly checksPermission?: 'write' | 'none';
 }
 
 export interface SimLimits {
@@ -57,6 +60,8 @@ export interface Simulator {
   readonly privateKeyPem: string;
   readonly model: SimModel;
   readonly deliveries: Deliveries;
+  /** Every check run written, with its history. */
+  checkRuns(): readonly SimCheckRun[];
   stats(): SimStats;
   /** Where webhooks go, and the secret they are signed with. */
   setWebhook(url: string, secret: string): void;
@@ -177,7 +182,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const router = new Router();
   const installationBody = (id: number) => {
     const i = model.installations.get(id)!;
-    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read' }, events: ['workflow_job'], repository_selection: 'all' };
+    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read', ...((options.checksPermission ?? 'write') === 'write' ? { checks: 'write' } : {}) }, events: ['workflow_job'], repository_selection: 'all' };
   };
 
   router.on('GET', '/app', (r) => asApp(r) ?? { status: 200, body: { id: appId, slug: 'ephemeral-runners-sim', name: 'ephemeral-runners (simulated)', events: ['workflow_job'] } });
@@ -324,8 +329,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   router.on('POST', '/repos/{owner}/{repo}/actions/runs/{run_id}/cancel', (r) => {
     const auth = asInstallation(r, r.params.owner!);
     if (isReply(auth)) return auth;
+    // "Cancel a workflow run" needs the Actions repository permission (write), as re-running does.
+    if ((options.actionsPermission ?? 'read') !== 'write') return error(403, 'Resource not accessible by integration');
+    if (![...model.jobs.values()].some((j) => j.runId === Number(r.params.run_id) && j.owner.toLowerCase() === r.params.owner!.toLowerCase() && j.repo.toLowerCase() === r.params.repo!.toLowerCase())) return error(404, 'Not Found');
     for (const job of model.jobs.values()) if (job.runId === Number(r.params.run_id)) model.cancelJob(job);
     return { status: 202, body: {} };
+  });
+
+  const checkRuns = checkRunRoutes(router, {
+    url: () => url,
+    asInstallation,
+    permission: () => options.checksPermission ?? 'write',
+    commitExists: (owner, repo, sha) => [...model.jobs.values()].some((j) => headShaOf(j.runId) === sha && j.owner.toLowerCase() === owner.toLowerCase() && j.repo.toLowerCase() === repo.toLowerCase()),
   });
 
   // App webhook deliveries.
@@ -434,6 +449,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   router.on('GET', '/_sim/jobs', () => ({ status: 200, body: [...model.jobs.values()].map((j) => jobBody(j, url)) }));
   router.on('GET', '/_sim/runners', () => ({ status: 200, body: [...model.runners.values()].map(runnerBody) }));
+  router.on('GET', '/_sim/check-runs', () => ({ status: 200, body: checkRuns.all() }));
   router.on('GET', '/_sim/stats', () => ({ status: 200, body: stats() }));
   router.on('PUT', '/_sim/faults', (r) => {
     const body = (r.body ?? {}) as { webhooks?: Partial<WebhookFaults>; rest?: Partial<RestFaults> };
@@ -584,6 +600,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     privateKeyPem: keys.privateKeyPem,
     model,
     deliveries,
+    checkRuns: checkRuns.all,
     stats,
     setWebhook(webhookUrl, secret) {
       webhook.url = webhookUrl;

@@ -17,6 +17,7 @@ import { Network } from './network';
 import { Observability } from './observability';
 import { Orchestrators } from './orchestrators';
 import { Publisher } from './publisher';
+import { Notifier } from './notifier';
 import { Reconciler } from './reconciler';
 import { resourceNames } from './resource-names';
 import { Secrets } from './secrets';
@@ -39,7 +40,7 @@ export interface RunnersStackProps {
 /** The control plane, one construct per function group, in the order of the data flow. */
 export class RunnersStack extends TerraformStack {
   allFunctions(): TracedFunction[] {
-    return [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, ...(this.lambdaRunners?.functions.values() ?? [])];
+    return [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, this.notifier.function, ...(this.lambdaRunners?.functions.values() ?? [])];
   }
 
   readonly network: Network;
@@ -51,6 +52,7 @@ export class RunnersStack extends TerraformStack {
   readonly publisher: Publisher;
   readonly orchestrators: Orchestrators;
   readonly reconciler: Reconciler;
+  readonly notifier: Notifier;
   readonly observability: Observability;
   readonly lambdaRunners?: LambdaRunners;
 
@@ -67,9 +69,9 @@ export class RunnersStack extends TerraformStack {
     const poolsOf = <K extends HostKind>(kind: K) => pools.pools.filter((p): p is Extract<PoolsConfig['pools'][number], { host: K }> => p.host === kind);
 
     this.network = new Network(this, 'network', { prefix, ...(props.network ? { existing: props.network } : {}) });
-    // Who decrypts the secrets: the producer (webhook secret), the reconciler and every orchestrator (the App key).
+    // Who decrypts the secrets: the producer (webhook secret), the reconciler, the notifier and every orchestrator (the App key).
     const orchestratorKinds = [...new Set(pools.pools.map((p) => p.host))].filter((kind) => kind !== 'eks' || props.eksClusterName);
-    const readerRoleNames = ['producer', 'reconciler', ...orchestratorKinds.map((kind) => `orchestrator-${kind}`)].map((fn) => `${prefix}-${fn}`);
+    const readerRoleNames = ['producer', 'reconciler', 'notifier', ...orchestratorKinds.map((kind) => `orchestrator-${kind}`)].map((fn) => `${prefix}-${fn}`);
     this.secrets = new Secrets(this, 'secrets', { names, account, readerRoleNames });
     this.jobs = new JobsTable(this, 'jobs', { name: names.jobsTable });
     const jobsTable = { name: this.jobs.table.name, arn: this.jobs.table.arn, streamArn: this.jobs.table.streamArn };
@@ -107,6 +109,7 @@ export class RunnersStack extends TerraformStack {
     });
 
     this.reconciler = new Reconciler(this, 'reconciler', { prefix, region: account.region, jobsTable, githubApp, deploymentId: deploymentIdOf(prefix, account) });
+    this.notifier = new Notifier(this, 'notifier', { prefix, region: account.region, jobsTable, githubApp });
 
     this.observability = new Observability(this, 'observability', {
       prefix,
@@ -116,6 +119,7 @@ export class RunnersStack extends TerraformStack {
       deadLetterQueues: [
         ...[...this.dispatch.poolQueues].map(([pool, q]) => ({ name: pool, queueName: q.deadLetterQueue.name })),
         { name: 'messenger', queueName: this.messenger.deadLetterQueue.name },
+        { name: 'notifier', queueName: this.notifier.deadLetterQueue.name },
         ...this.allFunctions().flatMap((f) => (f.failures ? [{ name: `${f.functionName}-async`, queueName: f.failures.name }] : [])),
       ],
       functions: this.allFunctions(),

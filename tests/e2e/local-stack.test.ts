@@ -64,7 +64,7 @@ describe('make local', () => {
     expect(stack.aws).toMatchObject({ endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), region: 'us-east-1' });
     expect(stack.tables.jobs).toBe('ephemeral-runners-jobs');
     expect(Object.keys(stack.queues)).toEqual(['docker-linux', 'docker-large', 'eks-linux', 'ec2-linux', 'ec2-windows', 'ec2-macos', 'lambda-linux']);
-    expect(stack.functions).toEqual(['ephemeral-runners-producer', 'ephemeral-runners-messenger', 'ephemeral-runners-publisher', 'ephemeral-runners-orchestrator-docker', 'ephemeral-runners-reconciler']);
+    expect(stack.functions).toEqual(['ephemeral-runners-producer', 'ephemeral-runners-messenger', 'ephemeral-runners-publisher', 'ephemeral-runners-orchestrator-docker', 'ephemeral-runners-reconciler', 'ephemeral-runners-notifier']);
     expect(output).toContain('local stack is up');
   });
 

@@ -177,16 +177,22 @@ describe('producer: sequences of deliveries for one job', () => {
     expect(order).toEqual([b, a]);
   });
 
-  it('ignores (202, nothing written) a job of a repository outside the allowlist', async () => {
+  it('never queues a job of a repository outside the allowlist: one meant for a pool is recorded without a pool (so its author can be told), a GitHub-hosted one is ignored', async () => {
     const allowlisted = producerHarness({ target, tableName, config: testPoolsConfig({ repositories: ['allowed-org/*'] }) });
     const jobId = newJobId();
 
     const refused = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId, labels: ['docker'], repo: 'other-org/repo' })));
+    const hosted = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 2, labels: ['ubuntu-latest'], repo: 'other-org/repo' })));
     const accepted = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 1, labels: ['docker'], repo: 'Allowed-Org/repo' })));
 
     expect(refused.statusCode).toBe(202);
-    expect(allowlisted.body(refused)).toMatchObject({ jobId, ignored: true, reason: expect.stringContaining('allowlist') });
-    expect(await getJob(client, tableName, jobId)).toBeUndefined();
+    expect(allowlisted.body(refused)).toMatchObject({ jobId, pool: 'unroutable', state: 'queued' });
+    const record = await getJob(client, tableName, jobId);
+    expect(record).toMatchObject({ state: 'queued', job: { unroutableReason: expect.stringContaining('allowlist') } });
+    expect(record?.job.pool).toBeUndefined();
+    expect(record?.queueKey).toBeUndefined();
+    expect(allowlisted.body(hosted)).toMatchObject({ jobId: jobId + 2, ignored: true, reason: expect.stringContaining('allowlist') });
+    expect(await getJob(client, tableName, jobId + 2)).toBeUndefined();
     expect(allowlisted.body(accepted)).toMatchObject({ state: 'queued', changed: true });
   });
 

@@ -43,7 +43,7 @@ describe('deployable stack: the data flow is wired', () => {
 
   it('has a function for every part of the data flow', () => {
     expect(Object.keys(functions).sort()).toEqual(
-      ['er-messenger', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-reconciler', 'er-runner-lambda-short'].sort(),
+      ['er-messenger', 'er-notifier', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-reconciler', 'er-runner-lambda-short'].sort(),
     );
   });
 
@@ -56,11 +56,14 @@ describe('deployable stack: the data flow is wired', () => {
     expect(json.output.webhook_url!.value).toMatch(/api_endpoint}\/webhook$/);
   });
 
-  it('feeds the table stream to the messenger with partial batch failures and a failure destination', () => {
-    const stream = of(json, 'aws_lambda_event_source_mapping').map(([, m]) => m).find((m) => String(m.event_source_arn).includes('stream_arn'))!;
-    expect(target(stream.function_name)).toBe(functions['er-messenger']!.id);
-    expect(stream).toMatchObject({ function_response_types: ['ReportBatchItemFailures'], bisect_batch_on_function_error: true, starting_position: 'LATEST' });
-    expect(stream.destination_config).toBeDefined();
+  it('feeds the table stream to the messenger and the notifier, each with partial batch failures and its own failure destination', () => {
+    const streams = of(json, 'aws_lambda_event_source_mapping').map(([, m]) => m).filter((m) => String(m.event_source_arn).includes('stream_arn'));
+    expect(streams.map((m) => target(m.function_name)).sort()).toEqual([functions['er-messenger']!.id, functions['er-notifier']!.id].sort());
+    for (const stream of streams) {
+      expect(stream).toMatchObject({ function_response_types: ['ReportBatchItemFailures'], bisect_batch_on_function_error: true, starting_position: 'LATEST' });
+      expect(stream.destination_config).toBeDefined();
+    }
+    expect(new Set(streams.map((m) => JSON.stringify(m.destination_config))).size).toBe(2);
   });
 
   it('runs one publisher at a time, notified by its topic and ticked every minute', () => {
@@ -170,8 +173,8 @@ describe('deployable stack: invariants over the whole JSON', () => {
       const redrive = JSON.parse(String(queue.redrive_policy)) as { deadLetterTargetArn: string };
       expect(deadLetterIds.has(target(redrive.deadLetterTargetArn)!)).toBe(true);
     }
-    // The messenger's failed stream batches have a DLQ too.
-    expect(queues.map(([, q]) => q.name)).toContain('er-messenger-dlq');
+    // The stream consumers' failed batches have a DLQ too.
+    expect(queues.map(([, q]) => q.name)).toEqual(expect.arrayContaining(['er-messenger-dlq', 'er-notifier-dlq']));
   });
 
   it('launch templates require IMDSv2 and encrypt the root volume', () => {
@@ -208,7 +211,7 @@ describe('deployable stack: invariants over the whole JSON', () => {
     const onlyReaders = keyPolicy.find((st) => st.sid === 'OnlyReadersDecrypt')!;
     expect(onlyReaders).toMatchObject({ effect: 'Deny', actions: ['kms:Decrypt'] });
     expect(onlyReaders.condition![0]).toMatchObject({ test: 'ArnNotEquals', variable: 'aws:PrincipalArn' });
-    expect(onlyReaders.condition![0]!.values.map((v) => v.replace(/.*:role\//, '')).sort()).toEqual(['er-orchestrator-docker', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-reconciler']);
+    expect(onlyReaders.condition![0]!.values.map((v) => v.replace(/.*:role\//, '')).sort()).toEqual(['er-notifier', 'er-orchestrator-docker', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-reconciler']);
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
 
@@ -216,8 +219,8 @@ describe('deployable stack: invariants over the whole JSON', () => {
     const alarms = of(json, 'aws_cloudwatch_metric_alarm').map(([, a]) => `${a.namespace as string}/${a.metric_name as string}`);
     const count = (metric: string) => alarms.filter((a) => a === metric).length;
     const asyncDeadLetters = of(json, 'aws_sqs_queue').filter(([, q]) => String(q.name).endsWith('-async-dlq')).length;
-    expect(asyncDeadLetters).toBe(6); // publisher, reconciler, three orchestrators (schedules), the runner Lambda
-    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(5 + asyncDeadLetters); // four pools + the messenger + those
+    expect(asyncDeadLetters).toBe(7); // publisher, reconciler, notifier, three orchestrators (schedules), the runner Lambda
+    expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(6 + asyncDeadLetters); // four pools + the two stream consumers + those
     expect(count('AWS/SQS/ApproximateAgeOfOldestMessage')).toBe(4);
     expect(count('AWS/Lambda/Errors')).toBe(functions.length);
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);

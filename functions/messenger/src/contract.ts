@@ -1,4 +1,4 @@
-import { defineContract, publishEncrypted, type MessagesKeyResource, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
+import { defineContract, readStream, publishEncrypted, type MessagesKeyResource, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
 import { z } from 'zod';
 
 /** The messenger's deployment contract: the Jobs table's stream → one publisher notification per batch. */
@@ -20,12 +20,7 @@ export const messengerContract = defineContract({
   environment,
   environmentFor: (r: MessengerResources) => ({ PUBLISHER_TOPIC_ARN: r.publisherTopic.arn }),
   permissions: (r: MessengerResources) => [
-    {
-      sid: 'ReadStream',
-      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-      resources: [r.jobsTable.streamArn],
-      why: 'the event source mapping reads the stream with the function role',
-    },
+    readStream(r.jobsTable),
     { sid: 'Notify', actions: ['sns:Publish'], resources: [r.publisherTopic.arn], why: 'one notification per batch' },
     publishEncrypted(r.messagesKey, r.region),
     { sid: 'FailedBatches', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueue.arn], why: 'the mapping sends batches that failed every retry' },

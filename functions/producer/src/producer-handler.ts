@@ -62,7 +62,7 @@ export function createProducerHandler(ports: ProducerPorts) {
       state: result.state,
       changed: result.outcome === 'recorded',
     });
-    if (result.outcome === 'recorded') countTransition(metrics, result.pool, jobEvent.action, result.forGitHubHosted === true);
+    if (result.outcome === 'recorded') countTransition(metrics, result.pool, jobEvent.action, result.forGitHubHosted === true, result.notAllowed === true);
     return jsonResponse(202, { jobId: result.jobId, pool: result.pool, state: result.state, changed: result.outcome === 'recorded' });
   };
 
@@ -81,11 +81,12 @@ export function createProducerHandler(ports: ProducerPorts) {
 }
 
 /** Counted once per job, on the `queued` that recorded it. */
-function countTransition(metrics: Metrics, pool: string, action: string, forGitHubHosted: boolean): void {
+function countTransition(metrics: Metrics, pool: string, action: string, forGitHubHosted: boolean, notAllowed: boolean): void {
   if (action !== 'queued') return;
   if (pool === UNROUTABLE) {
-    // The alarm watches UnroutableJobs: a self-hosted job no pool can run. GitHub-hosted jobs are only counted.
-    metrics.addMetric(forGitHubHosted ? 'GitHubHostedJobs' : 'UnroutableJobs', MetricUnit.Count, 1);
+    // The alarm watches UnroutableJobs: a self-hosted job no pool can run. GitHub-hosted jobs and jobs of repositories
+    // outside the allowlist (told so by a check run) are only counted.
+    metrics.addMetric(forGitHubHosted ? 'GitHubHostedJobs' : notAllowed ? 'JobsNotAllowed' : 'UnroutableJobs', MetricUnit.Count, 1);
     return;
   }
   // Its own dimension set (pool), flushed apart from the invocation's other metrics.

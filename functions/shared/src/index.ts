@@ -32,3 +32,6 @@ export * from './launch/jit-parameters';
 export * from './launch/runner-invocation';
 export * from './deliveries/redelivery';
 export * from './deliveries/dynamodb-delivery-log';
+export * from './notices/job-notice';
+export * from './notices/dynamodb-notice-store';
+export * from './tracing/job-segment';

@@ -105,6 +105,14 @@ export const decryptThroughSsm = (key: KeyResource, region: string, why: string)
   why,
 });
 
+/** A consumer of the Jobs table's stream: the event source mapping reads it with the function's role. */
+export const readStream = (table: StreamTableResource): Permission => ({
+  sid: 'ReadStream',
+  actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+  resources: [table.streamArn],
+  why: 'the event source mapping reads the stream with the function role',
+});
+
 /** The Jobs table and its indexes: every reader of an index needs both ARNs. */
 export const tableAndIndexes = (table: TableResource) => [table.arn, `${table.arn}/index/*`];
 

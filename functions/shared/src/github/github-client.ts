@@ -19,6 +19,15 @@ export type WorkflowJob = components['schemas']['job'];
 export type HookDelivery = components['schemas']['hook-delivery-item'];
 export type WorkflowRun = components['schemas']['workflow-run'];
 
+/** A check run's state and words: in progress, or completed with a conclusion. */
+export type CheckRunInput = { readonly title: string; readonly summary: string } & ({ readonly status: 'in_progress' } | { readonly status: 'completed'; readonly conclusion: 'action_required' | 'success' | 'neutral' });
+
+const checkRunFields = (c: CheckRunInput) => ({
+  status: c.status,
+  ...(c.status === 'completed' ? { conclusion: c.conclusion } : {}),
+  output: { title: c.title.slice(0, 250), summary: c.summary },
+});
+
 export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
 
 /** Where a job's runners register: with its organization (org scope) or its repository (repo scope). */
@@ -91,7 +100,7 @@ export class GitHubClient {
         ? await this.app().request('GET /orgs/{org}/installation', { org: scope.org })
         : await this.app().request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
     this.installationIds.set(key, data.id);
-    return data.id;
+    return Number(data.id);
   }
 
   async generateJitConfig(
@@ -214,6 +223,28 @@ export class GitHubClient {
   /** Re-runs one job of a workflow run (a new attempt: a new job id, queued). The App needs Actions: write. */
   async rerunJob(installationId: number, owner: string, repo: string, jobId: number): Promise<void> {
     await this.installation(installationId).request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: jobId });
+  }
+
+  /** A check run on a commit (the App needs Checks: write); its id. */
+  async createCheckRun(installationId: number, owner: string, repo: string, checkRun: CheckRunInput & { readonly name: string; readonly headSha: string; readonly externalId?: string }): Promise<number> {
+    const { data } = await this.installation(installationId).request('POST /repos/{owner}/{repo}/check-runs', {
+      owner,
+      repo,
+      name: checkRun.name,
+      head_sha: checkRun.headSha,
+      ...(checkRun.externalId ? { external_id: checkRun.externalId } : {}),
+      ...checkRunFields(checkRun),
+    });
+    return Number(data.id);
+  }
+
+  async updateCheckRun(installationId: number, owner: string, repo: string, checkRunId: number, checkRun: CheckRunInput): Promise<void> {
+    await this.installation(installationId).request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { owner, repo, check_run_id: checkRunId, ...checkRunFields(checkRun) });
+  }
+
+  /** Cancels a workflow run (GitHub cancels runs, not single jobs). The App needs Actions: write. */
+  async cancelWorkflowRun(installationId: number, owner: string, repo: string, runId: number): Promise<void> {
+    await this.installation(installationId).request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', { owner, repo, run_id: runId });
   }
 
   async redeliver(deliveryId: number): Promise<void> {

@@ -21,6 +21,8 @@ export type IntakeResult =
       readonly state: JobState;
       /** Unroutable because it is meant for GitHub-hosted runners (not counted as unroutable). */
       readonly forGitHubHosted?: true;
+      /** Recorded without a pool because its repository is not in the allowlist. */
+      readonly notAllowed?: true;
     }
   | { readonly outcome: 'ignored'; readonly jobId: number; readonly reason: string };
 
@@ -32,11 +34,16 @@ export const UNROUTABLE = 'unroutable';
  */
 export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promise<IntakeResult> {
   const fullName = `${event.owner}/${event.repo}`;
-  if (!isRepositoryAllowed(ports.config, fullName)) {
-    return { outcome: 'ignored', jobId: event.jobId, reason: `repository ${fullName} is not in the allowlist` };
-  }
   const route = ports.router.route(event.labels);
-  const routing: JobRouting = route.kind === 'pool' ? { pool: route.pool.name } : { pool: undefined, reason: route.reason };
+  const allowed = isRepositoryAllowed(ports.config, fullName);
+  // A job of a repository outside the allowlist never gets a runner. One meant for a pool is recorded (unroutable,
+  // out of every queue) so that its author is told why it waits; any other (GitHub-hosted) is not ours: ignored.
+  if (!allowed && route.kind !== 'pool') return { outcome: 'ignored', jobId: event.jobId, reason: `repository ${fullName} is not in the allowlist` };
+  const routing: JobRouting = !allowed
+    ? { pool: undefined, reason: `repository ${fullName} is not in the allowlist` }
+    : route.kind === 'pool'
+      ? { pool: route.pool.name }
+      : { pool: undefined, reason: route.reason };
   const recorded = await ports.store.recordWebhook(event, routing, ports.now());
   // A warm runner took this job: it no longer counts as idle (repeated on a duplicate: the write is idempotent).
   if (event.action === 'in_progress' && event.runnerName) {
@@ -49,5 +56,6 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     pool: recorded.pool ?? UNROUTABLE,
     state: recorded.state,
     ...(route.kind === 'unroutable' && route.forGitHubHosted ? { forGitHubHosted: true } : {}),
+    ...(!allowed ? { notAllowed: true } : {}),
   };
 }

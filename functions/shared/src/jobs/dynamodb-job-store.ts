@@ -39,6 +39,7 @@ export class DynamoDbJobStore implements JobStore {
       jobName: event.jobName,
       workflowName: event.workflowName,
       htmlUrl: event.htmlUrl,
+      headSha: event.headSha,
       createdAt: event.createdAt,
       firstSeenAt: nowIso,
       pool: routing.pool,

@@ -1,3 +1,4 @@
+import type { JobNotice } from '../notices/job-notice';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import type { JobState } from './job-state';
 
@@ -15,7 +16,7 @@ export interface RecordOutcome {
 /** What describes a job: written once, by the first of its webhooks to arrive. */
 export type JobDescription = Pick<
   JobEvent,
-  'runId' | 'runAttempt' | 'owner' | 'repo' | 'installationId' | 'labels' | 'jobName' | 'workflowName' | 'htmlUrl' | 'createdAt'
+  'runId' | 'runAttempt' | 'owner' | 'repo' | 'installationId' | 'labels' | 'jobName' | 'workflowName' | 'htmlUrl' | 'createdAt' | 'headSha'
 > & {
   readonly firstSeenAt: string;
   /** The pool it was routed to; absent for an unroutable job, which has a reason instead. */
@@ -74,6 +75,8 @@ export interface JobRecord {
   readonly warmRetryAt?: number;
   /** Warm slots: the job GitHub gave the slot's runner (it is no longer idle). */
   readonly warmBusyWith?: number;
+  /** The check run that tells why this job waits (see notices/job-notice.ts). */
+  readonly notice?: JobNotice;
 }
 
 /** The storage contract of job records; the DynamoDB implementation is the one that ships. */

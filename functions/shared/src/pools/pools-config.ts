@@ -85,6 +85,12 @@ const poolCommon = {
    * once through GitHub's API. The App then needs Actions: write.
    */
   rerunInterruptedJobs: z.boolean().default(false),
+  /**
+   * When this pool gives up launching a job's runner (a permanent failure, or every attempt failed), cancel the job's
+   * workflow run instead of letting it wait for GitHub's 24 h queue timeout. GitHub cancels runs, not single jobs; the
+   * App then needs Actions: write.
+   */
+  cancelJobsItCannotRun: z.boolean().default(false),
 };
 
 /**
@@ -178,6 +184,19 @@ export const poolsConfigSchema = z
     /** Runner names are `<prefix>-<pool>-<job id>-<attempt>`. */
     runnerNamePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/).default('gha'),
     pools: z.array(pool).min(1, 'configure at least one pool'),
+    /**
+     * Why a job waits, told on GitHub: a check run on the job's commit when no pool matches its labels, its
+     * repository is not allowed, its pool gave up launching, or it has waited `waitingMinutes` in its pool's queue;
+     * updated when it gets its runner. Needs the App's Checks: write permission (without it, nothing is written).
+     */
+    notices: z
+      .strictObject({
+        checkRuns: z.boolean().default(true),
+        waitingMinutes: z.int().min(1).max(24 * 60).default(15),
+        /** Cancel the workflow run of a job no pool can run (unknown labels, repository not allowed); Actions: write. */
+        cancelUnroutableJobs: z.boolean().default(false),
+      })
+      .default({ checkRuns: true, waitingMinutes: 15, cancelUnroutableJobs: false }),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -29,6 +29,7 @@ export const workflowJobPayloadSchema = z.object({
     started_at: isoTime.nullish(),
     completed_at: isoTime.nullish(),
     html_url: z.string().nullish(),
+    head_sha: z.string().regex(/^[0-9a-f]{40}$/).nullish(),
   }),
   // owner/name from full_name: in some real payloads `owner.login` disagrees with it (an old name of the owner).
   repository: z.object({ full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected "owner/name"') }),
@@ -49,6 +50,8 @@ export interface JobEvent {
   readonly jobName: string;
   readonly workflowName?: string;
   readonly htmlUrl?: string;
+  /** The commit the job runs on: where a check run about it goes. */
+  readonly headSha?: string;
   /** Set by GitHub once a runner took the job (in_progress, completed); absent for a job cancelled while queued. */
   readonly runnerName?: string;
   readonly runnerId?: number;
@@ -78,6 +81,7 @@ export function parseWorkflowJobEvent(body: unknown, deliveryId: string): JobEve
     jobName: job.name,
     workflowName: job.workflow_name ?? undefined,
     htmlUrl: job.html_url ?? undefined,
+    headSha: job.head_sha ?? undefined,
     // A queued payload may carry a stale runner_name; only an assignment means something.
     runnerName: assigned ? job.runner_name || undefined : undefined,
     runnerId: assigned ? job.runner_id ?? undefined : undefined,
