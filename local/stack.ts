@@ -29,6 +29,7 @@ import type { EventSource } from './event-sources/event-source';
 import { createScheduleSource } from './event-sources/schedule-source';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
+import { acquireStackLock, assertPortFree, localNamespace } from './stack-lock';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
@@ -120,11 +121,22 @@ export async function throwawayStack(root: string, name: string): Promise<Pick<L
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.stackDir, { recursive: true });
+  // Before anything starts: this directory and these ports are this stack's, or nothing is touched.
+  const lock = acquireStackLock(options.stackDir);
+  let config: PoolsConfig;
+  let moto: Awaited<ReturnType<typeof startMotoServer>>;
+  try {
+    await assertPortFree(options.motoPort, 'the AWS emulator', 'MOTO_PORT');
+    await assertPortFree(options.httpPort, 'the webhook API', 'LOCAL_HTTP_PORT');
+    config = options.poolsConfigPath
+      ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
+      : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+    moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const names = resourceNames(DEFAULT_PREFIX);
-  const config = options.poolsConfigPath
-    ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
-    : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
-  const moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
   const aws = awsTarget(moto.endpoint);
   const functions = new Map<string, LocalFunction>();
   const sources: EventSource[] = [];
@@ -132,7 +144,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let sim: Simulator | undefined;
   let iam: IamProxy | undefined;
   const engine = new Docker();
-  const managedBy = DEFAULT_PREFIX;
+  // Its own namespace: another local stack (another directory) never lists, nor removes, this one's runners.
+  const managedBy = localNamespace(options.stackDir);
   const runnerHosts = new DockerHost(engine, managedBy);
 
   const stop = async () => {
@@ -146,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await iam?.stop();
     await moto.stop();
     rmSync(resolve(options.stackDir, 'stack.json'), { force: true });
+    lock.release();
   };
 
   try {

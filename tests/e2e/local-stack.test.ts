@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../local/free-port.mjs';
+import { localNamespace } from '../../local/stack-lock';
 import { getJob } from '../helpers/aws';
 import { examplePayload, signature } from '../helpers/webhooks';
 
@@ -121,7 +122,8 @@ describe('make local', () => {
     await exitCode;
     await expect(fetch(`${stack.aws.endpoint}/moto-api/data.json`)).rejects.toThrow();
     expect(existsSync(join(stackDir, 'stack.json'))).toBe(false);
+    expect(existsSync(join(stackDir, 'lock'))).toBe(false);
     // The runner container it started (idle: the simulator has no such job) went with it.
-    expect(await new Docker().listContainers({ all: true, filters: { label: ['ephemeral-runners.managed-by=ephemeral-runners'] } })).toEqual([]);
+    expect(await new Docker().listContainers({ all: true, filters: { label: [`ephemeral-runners.managed-by=${localNamespace(stackDir)}`] } })).toEqual([]);
   }, 30_000);
 });
