@@ -46,7 +46,7 @@ $(MOTO): local/requirements.txt
 	@touch $@
 
 build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs
-	npx tsx scripts/build-functions.ts
+	@npx tsx scripts/build-functions.ts
 
 typecheck: $(NODE_DEPS) ## tsc --noEmit over functions, stacks, local, tests
 	npx tsc --noEmit -p tsconfig.json
@@ -74,7 +74,7 @@ test-stacks: $(NODE_DEPS) $(ACTIONLINT) build ## synth tests only
 	$(JEST) --selectProjects stacks
 
 local: install build ## run the whole system on this machine until Ctrl-C (writes .local/stack.json)
-	npx tsx local/main.ts
+	@npx tsx local/main.ts
 
 synth: build ## synthesize plain Terraform JSON into cdktf.out/stacks/runners/ (offline, no AWS credentials)
 	npx tsx main.ts
@@ -91,7 +91,7 @@ destroy: synth ## terraform destroy (asks first; AUTO_APPROVE=1 does not). The J
 	$(TERRAFORM) destroy -input=false $(if $(AUTO_APPROVE),-auto-approve,)
 
 demo: install build ## a bounded run of the whole system: DEMO_JOBS (50) jobs, a summary, exit 0 only if all is well
-	npx tsx local/demo-main.ts
+	@npx tsx local/demo-main.ts
 
 sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 	npx tsx sim/main.ts

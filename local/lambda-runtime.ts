@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 
 /*
@@ -26,6 +27,8 @@ export interface LocalFunctionOptions {
   readonly memoryMb?: number;
   /** Execution environments (default 1): concurrent invocations at most. */
   readonly concurrency?: number;
+  /** Each line the function writes (its logs), instead of this process's stdout/stderr (as CloudWatch Logs gets them). */
+  readonly onLog?: (line: string) => void;
 }
 
 export class InvocationError extends Error {
@@ -98,7 +101,11 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   const worker = new Worker(new URL('./lambda-worker.mjs', import.meta.url), {
     workerData: { bundle: options.bundle, functionName: options.name, timeoutMs, memoryMb: options.memoryMb ?? 512 },
     env: { ...process.env, ...options.environment, AWS_LAMBDA_FUNCTION_NAME: options.name },
+    ...(options.onLog ? { stdout: true, stderr: true } : {}),
   });
+  if (options.onLog) {
+    for (const stream of [worker.stdout, worker.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', options.onLog);
+  }
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const failAll = (error: Error) => {

@@ -2,13 +2,15 @@
  * `make local`: the whole system on this machine, until Ctrl-C. See local/stack.ts for what runs.
  *
  * Environment (or .env): WEBHOOK_SECRET (else one is generated and kept in .local/webhook-secret),
- * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (WARN), PUBLISHER_TICK_MS (10000),
- * DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
+ * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (INFO: the functions' log level),
+ * PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
+ * The console shows one line per launch, teardown, notice and failure; <LOCAL_STACK_DIR>/functions.log has every line.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { consoleLine } from './console-log';
 import { formatSummary, runDemo } from './demo';
 import { startLocalStack } from './stack';
 
@@ -27,16 +29,22 @@ function webhookSecret(): string {
 
 async function main(): Promise<void> {
   mkdirSync(stackDir, { recursive: true });
-  for (const name of ['producer', 'messenger', 'publisher', 'orchestrator-docker']) {
+  for (const name of ['producer', 'messenger', 'publisher', 'orchestrator-docker', 'reconciler', 'notifier']) {
     if (!existsSync(resolve(root, 'dist', name, 'index.mjs'))) throw new Error(`dist/${name}/index.mjs is missing: run "make build" first`);
   }
+  const functionsLog = createWriteStream(resolve(stackDir, 'functions.log'), { flags: 'a', mode: 0o600 });
   const local = await startLocalStack({
     root,
     stackDir,
     httpPort: Number(process.env.LOCAL_HTTP_PORT ?? 8787),
     motoPort: Number(process.env.MOTO_PORT ?? 5055),
     webhookSecret: webhookSecret(),
-    logLevel: process.env.LOG_LEVEL ?? 'WARN',
+    logLevel: process.env.LOG_LEVEL ?? 'INFO',
+    functionLog: (fn, line) => {
+      functionsLog.write(`${line}\n`);
+      const readable = consoleLine(line);
+      if (readable) console.log(readable);
+    },
     publisherTickMs: Number(process.env.PUBLISHER_TICK_MS ?? 10_000),
   });
   let stopping = false;
@@ -61,6 +69,7 @@ async function main(): Promise<void> {
       `  functions       ${stack.functions.join(', ')}`,
       `  GitHub          ${stack.github.simulated ? `simulator at ${stack.github.apiUrl} (App ${stack.github.appId})` : stack.github.apiUrl}`,
       `  stack file      ${resolve(stackDir, 'stack.json')}`,
+      `  function logs   ${resolve(stackDir, 'functions.log')} (below: one line per launch, teardown, notice, failure)`,
       'Ctrl-C stops it.',
     ].join('\n'),
   );

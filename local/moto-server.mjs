@@ -15,12 +15,22 @@ const MOTO_BIN = resolve(repoRoot, '.venv/bin/moto_server');
 export async function startMotoServer(port, options = {}) {
   if (!existsSync(MOTO_BIN)) throw new Error(`${MOTO_BIN} not found: run "make install" (creates the moto venv)`);
   const log = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
-  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', log, log] });
+  // Its own process group: a Ctrl-C in the terminal reaches the stack, which stops moto last (after the event sources
+  // that poll it), instead of killing moto under them. If this process exits without stopping it, it goes too.
+  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', log, log], detached: true });
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
   if (typeof log === 'number') closeSync(log);
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise((done) => child.once('exit', (code) => done(code)));
   await waitUntilReady(endpoint, child, exited);
-  return { endpoint, stop: () => stopChild(child, exited) };
+  return {
+    endpoint,
+    stop: async () => {
+      process.off('exit', orphaned);
+      await stopChild(child, exited);
+    },
+  };
 }
 
 async function waitUntilReady(endpoint, child, exited) {

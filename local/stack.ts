@@ -55,6 +55,8 @@ export interface LocalStackOptions {
   readonly reconcilerTickMs?: number;
   /** How often the notifier looks for long waits (AWS: every minute). */
   readonly notifierTickMs?: number;
+  /** Each line a function logs, with the function's name (default: this process's stdout, as it is written). */
+  readonly functionLog?: (functionName: string, line: string) => void;
   /** Extra environment for every function. */
   readonly functionEnvironment?: Record<string, string>;
   /** Another pools config (the bundles in `distDir` must have been built with it: POOLS_CONFIG=… OUT_DIR=…). */
@@ -213,7 +215,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       targets.set(name, target);
       const environment = { ...target.environment, ...common, ...contract.environmentFor(resources), ...local };
       contract.environment.parse(environment);
-      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency });
+      const onLog = options.functionLog ? (line: string) => options.functionLog!(name, line) : undefined;
+      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency, ...(onLog ? { onLog } : {}) });
       functions.set(name, fn);
       return fn;
     };

@@ -4,9 +4,11 @@
  * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts; OUT_DIR=dir writes there.
  */
 import { build, type Plugin } from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parsePoolsConfig } from '../functions/shared/src/pools/pools-config';
 import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -45,10 +47,35 @@ export function functionEntries(): FunctionEntry[] {
   return entries.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** What the bundles are made of: every file under functions/ and the pools config (path, size, time), the lockfile. */
+function inputsFingerprint(): string {
+  const hash = createHash('sha256').update(poolsConfig).update(ESBUILD_TARGET);
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === 'node_modules') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hash.update(`${relative(root, path)} ${statSync(path).size} ${statSync(path).mtimeMs}\n`);
+    }
+  };
+  walk(resolve(root, 'functions'));
+  for (const file of [poolsConfig, resolve(root, 'package-lock.json'), fileURLToPath(import.meta.url)]) hash.update(`${file} ${statSync(file).mtimeMs} ${readFileSync(file).length}\n`);
+  return hash.digest('hex');
+}
+
 async function main(): Promise<void> {
   if (!existsSync(poolsConfig)) throw new Error(`POOLS_CONFIG: no file at ${poolsConfig}`);
+  // The config is bundled in and validated at every cold start: refuse a bad one here, as `make local` and synth do.
+  parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig));
   const wanted = process.argv.slice(2);
   const entries = functionEntries().filter((entry) => wanted.length === 0 || wanted.includes(entry.name));
+  const stamp = resolve(outDir, '.inputs');
+  const fingerprint = inputsFingerprint();
+  const built = entries.every((e) => existsSync(resolve(outDir, e.name, 'index.mjs')));
+  if (wanted.length === 0 && built && existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) {
+    console.log(`bundles in ${relative(root, outDir) || '.'}/ are up to date`);
+    return;
+  }
   await Promise.all(
     entries.map(async ({ name, entryPoint }) => {
       const result = await build({
@@ -83,6 +110,10 @@ async function main(): Promise<void> {
       console.log(`${resolve(outDir, name, 'index.mjs').slice(root.length + 1)}  ${(bundleBytes / 1024).toFixed(0)} KB`);
     }),
   );
+  if (wanted.length === 0) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(stamp, fingerprint);
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -82,7 +82,14 @@ export function synthesizeStack(options: {
     ...(options.eksClusterName ? { eksClusterName: options.eksClusterName } : {}),
     ...(options.network ? { network: options.network } : {}),
   });
-  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+  // cdktf calls the deprecated util.isArray (DEP0044) while synthesizing: its concern, not a user's; kept off the console.
+  const noDeprecation = process.noDeprecation;
+  process.noDeprecation = true;
+  try {
+    return JSON.parse(Testing.synth(stack)) as TerraformJson;
+  } finally {
+    process.noDeprecation = noDeprecation;
+  }
 }
 
 /**

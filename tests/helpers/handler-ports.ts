@@ -13,7 +13,13 @@ export function quietPowertools(serviceName: string) {
 
 /** A logger that keeps what it would print (after Powertools' own formatting of errors and their causes). */
 export class CapturingLogger extends Logger {
-  readonly lines: Record<string, unknown>[] = [];
+  lines: Record<string, unknown>[] = [];
+  /** A child logger (one per batch record) keeps its lines in its parent's list. */
+  protected override createLogger(options?: ConstructorParameters<typeof Logger>[0]): Logger {
+    const child = new CapturingLogger(options);
+    child.lines = this.lines;
+    return child;
+  }
   protected override printLog(_logLevel: number, log: Parameters<Logger['printLog']>[1]): void {
     this.lines.push(JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as Record<string, unknown>);
   }

@@ -60,10 +60,13 @@ export function createNotifierHandler(ports: NotifierPorts) {
   };
 
   const handle = async (event: NotifierEvent, context: Context): Promise<DynamoDBBatchResponse | void> => {
+    // Every invocation counts something, so the metrics flush is never empty (Powertools warns on an empty one).
     if (!('Records' in event)) {
+      metrics.addMetric('NoticeTicks', MetricUnit.Count, 1);
       if (ports.config.notices.checkRuns) await onTick();
       return;
     }
+    metrics.addMetric('StreamRecords', MetricUnit.Count, event.Records.length);
     return processPartialResponse(event, onRecord, new BatchProcessor(EventType.DynamoDBStreams), { context });
   };
 

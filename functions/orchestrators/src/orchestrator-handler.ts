@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { hostMessageSchema, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
+import { hostMessageSchema, inJobSegment, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { classifyLaunchError } from './launch-errors';
 import { handleInterruption, parseInterruption, type Interruption, type InterruptionReport } from './interruptions';
@@ -48,48 +48,49 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
       logger.error('dropping a malformed host message', { messageId: record.messageId, issues: error.issues });
       return;
     }
-    logger.appendKeys({ runnerName: message.runnerName, pool: message.pool, jobId: message.jobId });
-    tracer.putAnnotation('runnerName', message.runnerName);
-    tracer.putAnnotation('pool', message.pool);
-    tracer.putAnnotation('jobId', String(message.jobId));
-    try {
-      if (message.action === 'launch') {
-        const outcome = await launch(message, ports);
-        logger.info('launch', { outcome });
-        if (outcome === 'launched') {
-          count('Launches', message.pool);
-          const perPool = metrics.singleMetric();
-          perPool.addDimension('pool', message.pool);
-          perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.dispatchedAt)) / 1000);
+    // The records of a batch run at once: each gets its own logger (its job's keys on every line) and its own
+    // subsegment (the job's annotations), instead of keys and annotations that the next record would overwrite.
+    const job = { runnerName: message.runnerName, pool: message.pool, jobId: message.jobId };
+    const log = logger.createChild({ persistentKeys: job });
+    const recordPorts = { ...ports, logger: log };
+    await inJobSegment(tracer, message.action, job, async () => {
+      try {
+        if (message.action === 'launch') {
+          const outcome = await launch(message, recordPorts);
+          log.info('launch', { outcome });
+          if (outcome === 'launched') {
+            count('Launches', message.pool);
+            const perPool = metrics.singleMetric();
+            perPool.addDimension('pool', message.pool);
+            perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.dispatchedAt)) / 1000);
+          }
+          // A teardown freed the slot while this launch ran (the job was cancelled or ran elsewhere): it removed what it made.
+          if (outcome === 'lost-ownership') count('LaunchesAbandoned', message.pool);
+          if (outcome === 'retry-later') throw new RetryLater(`launch of ${message.runnerName} is in progress elsewhere`);
+        } else {
+          const findings: TeardownFindings = {};
+          const outcome = await teardown(message, recordPorts, findings);
+          log.info('teardown', { outcome, reason: message.reason, ...findings });
+          if (outcome === 'torn-down') count('Teardowns', message.pool);
+          if (findings.interrupted?.newly) count('InterruptedJobs', message.pool);
+          if (findings.interrupted?.rerun) count('InterruptedJobsRerun', message.pool);
         }
-        // A teardown freed the slot while this launch ran (the job was cancelled or ran elsewhere): it removed what it made.
-        if (outcome === 'lost-ownership') count('LaunchesAbandoned', message.pool);
-        if (outcome === 'retry-later') throw new RetryLater(`launch of ${message.runnerName} is in progress elsewhere`);
-      } else {
-        const findings: TeardownFindings = {};
-        const outcome = await teardown(message, ports, findings);
-        logger.info('teardown', { outcome, reason: message.reason, ...findings });
-        if (outcome === 'torn-down') count('Teardowns', message.pool);
-        if (findings.interrupted?.newly) count('InterruptedJobs', message.pool);
-        if (findings.interrupted?.rerun) count('InterruptedJobsRerun', message.pool);
+      } catch (error) {
+        if (error instanceof LaunchFailedError) {
+          // The job went back to the publisher (or was given up): this message is done.
+          count('LaunchFailures', message.pool);
+          if (error.failure.kind === 'permanent') count('PermanentLaunchFailures', message.pool);
+          if (error.gaveUp && isWarmJobId(message.jobId)) count('WarmSlotsGivenUp', message.pool);
+          log.error('launch failed', { error, gaveUp: error.gaveUp, failure: error.failure });
+          return;
+        }
+        // Retried (the message stays on the queue): logged here with its cause and class, record by record — the batch's
+        // own error says only that records failed.
+        if (error instanceof RetryLater) log.info(error.message);
+        else log.error(`${message.action} failed; the message will be retried`, { error, failure: classifyLaunchError(error) });
+        throw error;
       }
-    } catch (error) {
-      if (error instanceof LaunchFailedError) {
-        // The job went back to the publisher (or was given up): this message is done.
-        count('LaunchFailures', message.pool);
-        if (error.failure.kind === 'permanent') count('PermanentLaunchFailures', message.pool);
-        if (error.gaveUp && isWarmJobId(message.jobId)) count('WarmSlotsGivenUp', message.pool);
-        logger.error('launch failed', { error, gaveUp: error.gaveUp, failure: error.failure });
-        return;
-      }
-      // Retried (the message stays on the queue): logged here with its cause and class, record by record — the batch's
-      // own error says only that records failed.
-      if (error instanceof RetryLater) logger.info(error.message);
-      else logger.error(`${message.action} failed; the message will be retried`, { error, failure: classifyLaunchError(error) });
-      throw error;
-    } finally {
-      logger.removeKeys(['runnerName', 'pool', 'jobId']);
-    }
+    });
   };
 
   /** The schedule's tick (EventBridge): a reconcile pass over this host kind's hosts and in-flight launches. */
