@@ -38,6 +38,9 @@ export interface DemoSummary {
   /** Jobs not cancelled: the ones that must run. */
   readonly jobs: number;
   readonly cancelled: number;
+  /** Faults the simulator injected during the run. */
+  readonly webhookFaults: { readonly dropped: number; readonly duplicated: number; readonly reordered: number };
+  readonly githubApiFaults: number;
   /** Cancelled by stage: while queued, while their runner was launching, while running. */
   readonly cancelledWhile: { readonly queued: number; readonly launching: number; readonly running: number };
   readonly ran: number;
@@ -96,6 +99,8 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const callsBefore = { ...sim.stats().calls };
   const limitedBefore = { secondaryRateLimit: sim.stats().secondaryRateLimited, registrations: sim.stats().registrationsLimited };
   const deliveriesBefore = sim.deliveries.all.length;
+  const webhookFaultsBefore = { ...sim.deliveries.stats };
+  const apiFaultsBefore = sim.stats().faultsInjected;
   const registeredBefore = sim.model.registered;
   // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
   const large = Math.floor(options.jobs / 3);
@@ -181,6 +186,12 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     totalMs: Date.now() - started,
     githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
+    webhookFaults: {
+      dropped: sim.deliveries.stats.dropped - webhookFaultsBefore.dropped,
+      duplicated: sim.deliveries.stats.duplicated - webhookFaultsBefore.duplicated,
+      reordered: sim.deliveries.stats.reordered - webhookFaultsBefore.reordered,
+    },
+    githubApiFaults: sim.stats().faultsInjected - apiFaultsBefore,
     githubLimited: { secondaryRateLimit: sim.stats().secondaryRateLimited - limitedBefore.secondaryRateLimit, registrations: sim.stats().registrationsLimited - limitedBefore.registrations },
     ok: false,
   };
@@ -250,7 +261,10 @@ export function formatSummary(summary: DemoSummary): string {
     `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
     `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
     `  runners per job ${summary.runnersPerJob} (${summary.registrations} registered, ${summary.registeredUnused} never ran a job); left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations, ${summary.slotsLeft} slots`,
-    `  webhooks: ${summary.webhookDeliveries} deliveries received${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
+    `  webhooks: ${summary.webhookDeliveries} deliveries${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
+    ...(summary.webhookFaults.dropped + summary.webhookFaults.duplicated + summary.webhookFaults.reordered + summary.githubApiFaults > 0
+      ? [`  injected by the simulator: webhooks ${summary.webhookFaults.dropped} dropped (lost-for-good included), ${summary.webhookFaults.duplicated} duplicated, ${summary.webhookFaults.reordered} reordered; GitHub API ${summary.githubApiFaults} errors (5xx, secondary rate limit)`]
+      : []),
     ...summary.leftovers.map((l) => `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`),
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,
