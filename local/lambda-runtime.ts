@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import { newInvocationTrace, sendFunctionSegment } from './traces/invocation-trace';
 
 /*
  * Lambda semantics for the local stack: each function runs in worker threads (each its own module instance and
@@ -52,13 +53,21 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
   const retiredCalls: Record<string, number> = {};
 
   const usage = { invocations: 0, durationMs: 0 };
+  // Active tracing, as the Lambda service does it: a trace header per invocation and the function's own segment.
+  const daemon = options.environment.AWS_XRAY_DAEMON_ADDRESS;
   const timed = async (slot: Slot, event: unknown) => {
     const started = performance.now();
+    const trace = daemon ? newInvocationTrace() : undefined;
+    let failed = false;
     try {
-      return await slot.environment.send({ event });
+      return await slot.environment.send({ event, ...(trace ? { traceHeader: trace.header } : {}) });
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       usage.invocations++;
       usage.durationMs += performance.now() - started;
+      if (trace) await sendFunctionSegment(daemon!, trace, options.name, { error: failed });
     }
   };
 
@@ -128,7 +137,7 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   worker.on('error', failAll);
 
   return {
-    send: (message: { event?: unknown; stats?: true }) =>
+    send: (message: { event?: unknown; stats?: true; traceHeader?: string }) =>
       new Promise<unknown>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });

@@ -8,13 +8,15 @@ const { bundle, functionName, timeoutMs, memoryMb } = workerData;
 const module = await import(pathToFileURL(bundle).href);
 if (typeof module.handler !== 'function') throw new Error(`${bundle} exports no handler`);
 
-parentPort.on('message', async ({ id, event, stats }) => {
+parentPort.on('message', async ({ id, event, stats, traceHeader }) => {
   if (stats) {
     // The AWS calls this environment made (see functions/shared/src/aws/call-counter.ts).
     parentPort.postMessage({ id, result: Object.fromEntries(globalThis.__ephemeralRunnersAwsCalls ?? []) });
     return;
   }
   const context = lambdaContext(functionName, { timeoutMs, memoryMb });
+  // Where the Lambda runtime puts the invocation's trace header; the X-Ray SDK reads it for each invocation.
+  if (traceHeader) process.env._X_AMZN_TRACE_ID = traceHeader;
   let timer;
   try {
     const timeout = new Promise((_, reject) => {

@@ -29,6 +29,8 @@ import type { EventSource } from './event-sources/event-source';
 import { createScheduleSource } from './event-sources/schedule-source';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
+import { startTraceCollector, type TraceCollector } from './traces/trace-collector';
+import { FUNCTION_ENVIRONMENT, LAMBDA_RUNTIME } from '../stacks/lambda-runtime';
 import { acquireStackLock, assertPortFree, localNamespace } from './stack-lock';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
 import { freePort } from './free-port.mjs';
@@ -98,6 +100,8 @@ export interface LocalStack {
   targetFor(roleName: string, session?: string): AwsTarget;
   /** The GitHub simulator, unless a real App was configured. */
   readonly sim?: Simulator;
+  /** The X-Ray daemon of the stack: every segment its functions sent. */
+  readonly traces: TraceCollector;
   /** The runner containers of this stack, seen as the Docker orchestrator sees them. */
   readonly runnerHosts: DockerHost;
   /**
@@ -145,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let api: HttpApi | undefined;
   let sim: Simulator | undefined;
   let iam: IamProxy | undefined;
+  let traces: TraceCollector | undefined;
   const engine = new Docker();
   // Its own namespace: another local stack (another directory) never lists, nor removes, this one's runners.
   const managedBy = localNamespace(options.stackDir);
@@ -159,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.all(leftovers.map((host) => runnerHosts.delete(host.runnerName).catch(() => undefined)));
     await sim?.stop();
     await iam?.stop();
+    await traces?.stop();
     await moto.stop();
     rmSync(resolve(options.stackDir, 'stack.json'), { force: true });
     lock.release();
@@ -198,7 +204,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const githubApp = { appId: parameter(names.githubAppIdParameter), privateKey: parameter(names.githubPrivateKeyParameter), secretsKey: { arn: secretsKey.arn } };
     if (dockerPools.some((p) => p.host === 'docker' && p.docker.image === SIM_RUNNER_IMAGE)) await ensureSimRunnerImage(engine);
 
+    // Active tracing as on AWS: the functions' X-Ray SDK (behind Powertools Tracer) sends to the stack's collector.
+    traces = await startTraceCollector({ file: resolve(options.stackDir, 'traces.jsonl') });
+    rmSync(resolve(options.stackDir, 'traces.jsonl'), { force: true });
     const common = {
+      AWS_EXECUTION_ENV: `AWS_Lambda_${LAMBDA_RUNTIME}`,
+      ...FUNCTION_ENVIRONMENT,
+      AWS_XRAY_DAEMON_ADDRESS: traces.address,
+      // What Lambda sets for a bundle's handler (the stacks deploy index.handler); the tracer names its subsegment so.
+      _HANDLER: 'index.handler',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunners',
       // EMF metric lines are for CloudWatch; locally they are noise.
@@ -213,7 +227,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const name = contract.function;
       const target = targetFor(names.function(name));
       targets.set(name, target);
-      const environment = { ...target.environment, ...common, ...contract.environmentFor(resources), ...local };
+      // LAMBDA_TASK_ROOT: where Lambda unpacks the code; the X-Ray SDK also takes it as "running in Lambda".
+      const environment = { ...target.environment, ...common, LAMBDA_TASK_ROOT: resolve(distDir, name), ...contract.environmentFor(resources), ...local };
       contract.environment.parse(environment);
       const onLog = options.functionLog ? (line: string) => options.functionLog!(name, line) : undefined;
       const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency, ...(onLog ? { onLog } : {}) });
@@ -302,7 +317,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const envelope = { version: '0', id: randomUUID(), account: '123456789012', time: new Date().toISOString(), region: aws.region, resources: [], ...event };
       return Promise.all(matching.map(([, fn]) => fn.invoke(envelope)));
     };
-    return { stack, aws, config, functions, iam: proxy, targetFor, sim, runnerHosts, putEvent, stop };
+    return { stack, aws, config, functions, iam: proxy, targetFor, traces: traces!, sim, runnerHosts, putEvent, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -390,7 +390,8 @@ export function runnerBody(runner: SimRunner): RunnerSchema {
   };
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+/** GitHub's timestamps have whole seconds (`"2019-08-08T08:00:00Z"`: the REST API's and webhooks' examples). */
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z'));
 
 export function jobBody(job: SimJob, apiUrl: string): JobSchema {
   const repoApi = `${apiUrl}/repos/${job.owner}/${job.repo}`;

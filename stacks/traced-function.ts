@@ -10,7 +10,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { ContractRole } from './contract-role';
-import { LAMBDA_RUNTIME } from './lambda-runtime';
+import { FUNCTION_ENVIRONMENT, LAMBDA_RUNTIME } from './lambda-runtime';
 import { DEAD_LETTER_RETENTION_SECONDS } from './dispatch-topology';
 import { resolve } from 'node:path';
 import type { DeploymentContract, EventSourceSpec, Permission } from '@runners/shared/deployment';
@@ -131,6 +131,7 @@ export class TracedFunction extends Construct {
           POWERTOOLS_SERVICE_NAME: props.deployment.function,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
+          ...FUNCTION_ENVIRONMENT,
           ...props.deployment.environment,
         },
       },

@@ -47,7 +47,8 @@ describe('make demo', () => {
     });
 
     const summary = JSON.parse(readFileSync(resolve(root, '.local/demo-summary.json'), 'utf8')) as DemoSummary;
-    expect(stdout).toMatch(/injected: \d+ container creations failed, 1 orchestrator crash\(es\) between JIT config and host/);
+    expect(stdout).toMatch(/injected by the chaos scenario: \d+ container creations failed, 1 orchestrator crash\(es\) between JIT config and host/);
+    expect(stdout).toMatch(/injected by the simulator: webhooks [1-9]\d* dropped \(lost-for-good included\), [1-9]\d* duplicated, [1-9]\d* reordered; GitHub API [1-9]\d* errors/);
     expect(summary.cancelledWhile).toEqual({ queued: expect.any(Number), launching: expect.any(Number), running: expect.any(Number) });
     expect(Object.values(summary.cancelledWhile).every((n) => n > 0)).toBe(true);
     expect(summary.diedWithHost).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { DispatchBus } from '@runners/shared';
+import { recordJobStage, type DispatchBus } from '@runners/shared';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { poolChanges, type ChangeReason } from './stream-changes';
 
@@ -44,6 +44,10 @@ export function createMessengerHandler(ports: MessengerPorts) {
       for (const change of changes) {
         pools.add(change.pool);
         reasons[change.reason] = (reasons[change.reason] ?? 0) + 1;
+        // The job's trace: when the stream brought this change (the table wrote it at ApproximateCreationDateTime).
+        if (change.jobId !== undefined) {
+          recordJobStage(tracer, `stream:${change.reason}`, { jobId: change.jobId, pool: change.pool, traceHeader: change.traceHeader }, Date.now(), { stream: { writtenAt: record.dynamodb?.ApproximateCreationDateTime } });
+        }
       }
       if (changes.length > 0) firstWithWork ??= record.dynamodb?.SequenceNumber;
     };

@@ -17,6 +17,9 @@ export type ChangeReason = 'queued' | 'finished' | 'released';
 export interface PoolChange {
   readonly pool: string;
   readonly reason: ChangeReason;
+  readonly jobId?: number;
+  /** The job's trace: the messenger records its part in it (a stream carries no trace context by itself). */
+  readonly traceHeader?: string;
 }
 
 const { queuedByPool, finishedByPool, slotsByPool } = JOBS_TABLE.indexes;
@@ -30,6 +33,8 @@ const imageSchema = z
     [slotsByPool.partitionKey.name]: z.string().optional(),
     slotReleasedBy: z.string().optional(),
     state: z.string().optional(),
+    jobId: z.number().optional(),
+    traceHeader: z.string().optional(),
   })
   .loose();
 type Image = z.output<typeof imageSchema>;
@@ -58,5 +63,6 @@ export function poolChanges(record: DynamoDBRecord): PoolChange[] {
   if (slot && after && after[slotsByPool.partitionKey.name] === undefined && after.slotReleasedBy !== 'publisher') {
     changes.push({ pool: slot, reason: 'released' });
   }
-  return changes;
+  const job = after ?? before;
+  return changes.map((change) => ({ ...change, ...(job?.jobId !== undefined ? { jobId: job.jobId } : {}), ...(job?.traceHeader ? { traceHeader: job.traceHeader } : {}) }));
 }

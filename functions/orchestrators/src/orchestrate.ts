@@ -44,7 +44,11 @@ export interface OrchestratorPorts {
   readonly limits: OrchestratorLimits;
   /** The label every runner of this deployment carries (deploymentLabel), so no other deployment removes it. */
   readonly deploymentLabel?: string;
+  /** Runs a named step of a launch (`jit-config`, `host-create`) as a subsegment of the job's trace; by default just runs it. */
+  readonly step?: <T>(name: string, work: () => Promise<T>) => Promise<T>;
 }
+
+const untraced = <T>(_name: string, work: () => Promise<T>) => work();
 
 export interface OrchestratorLimits {
   /** Host creation attempts within one launch, with back-off between them. */
@@ -123,7 +127,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
   for (let hostAttempt = 1; hostAttempt <= limits.hostAttempts; hostAttempt++) {
     let created;
     try {
-      created = await host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader });
+      created = await (ports.step ?? untraced)('host-create', () => host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader }));
     } catch (error) {
       const failure = classifyLaunchError(error);
       if (hostAttempt === limits.hostAttempts || failure.kind === 'permanent') {
@@ -199,7 +203,7 @@ async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, 
   const installationId = message.installationId ?? (await github.installationId(scope));
   if (staleRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, staleRunnerId);
   const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels, ...(ports.deploymentLabel ? [ports.deploymentLabel] : [])])];
-  const generate = () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup });
+  const generate = () => (ports.step ?? untraced)('jit-config', () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup }));
   try {
     return { installationId, jit: await generate() };
   } catch (error) {

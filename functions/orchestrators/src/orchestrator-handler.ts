@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { hostMessageSchema, inJobSegment, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
+import { hostMessageSchema, inJobSegment, inSubsegment, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { classifyLaunchError } from './launch-errors';
 import { handleInterruption, parseInterruption, type Interruption, type InterruptionReport } from './interruptions';
@@ -52,8 +52,9 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     // subsegment (the job's annotations), instead of keys and annotations that the next record would overwrite.
     const job = { runnerName: message.runnerName, pool: message.pool, jobId: message.jobId };
     const log = logger.createChild({ persistentKeys: job });
-    const recordPorts = { ...ports, logger: log };
-    await inJobSegment(tracer, message.action, job, async () => {
+    // The steps of the launch (JIT config, host creation) as subsegments of the job's trace, for its timeline.
+    const recordPorts = { ...ports, logger: log, step: <T>(name: string, work: () => Promise<T>) => inSubsegment(tracer, name, work) };
+    await inJobSegment(tracer, message.action, { ...job, traceHeader: message.traceHeader }, async () => {
       try {
         if (message.action === 'launch') {
           const outcome = await launch(message, recordPorts);

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { countAwsCalls, createRouter, DynamoDbJobStore, parsePoolsConfig } from '@runners/shared';
+import { countAwsCalls, createRouter, currentTraceHeader, DynamoDbJobStore, parsePoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment } from './config';
 import { createProducerHandler } from './producer-handler';
@@ -25,6 +25,8 @@ export const handler = createProducerHandler({
   router: createRouter(config.pools),
   store: new DynamoDbJobStore(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
   now: () => new Date(),
+  // The webhook that first records a job starts the job's trace.
+  traceHeader: currentTraceHeader,
   webhookSecret: webhookSecretSource(environment),
   maxBodyBytes: environment.WEBHOOK_MAX_BODY_BYTES,
   logger,

@@ -6,7 +6,7 @@ import { type Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { acceptJobEvent, parseWorkflowJobEvent, UNROUTABLE, type IntakePorts } from '@runners/shared';
+import { acceptJobEvent, parseWorkflowJobEvent, recordJobStage, UNROUTABLE, type IntakePorts } from '@runners/shared';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { formPayload } from './middlewares/form-payload';
 import { githubEventFilter } from './middlewares/github-event-filter';
@@ -47,6 +47,7 @@ export function createProducerHandler(ports: ProducerPorts) {
     logger.setCorrelationId(String(jobEvent.jobId));
     tracer.putAnnotation('jobId', String(jobEvent.jobId));
 
+    const startedMs = Date.now();
     const result = await acceptJobEvent(jobEvent, ports);
     if (result.outcome === 'ignored') {
       logger.info('job ignored', { reason: result.reason });
@@ -55,6 +56,10 @@ export function createProducerHandler(ports: ProducerPorts) {
     }
 
     tracer.putAnnotation('pool', result.pool);
+    // This webhook as a stage of the job's trace (the first one started it), with GitHub's own times of the job.
+    recordJobStage(tracer, `webhook:${jobEvent.action}`, { jobId: jobEvent.jobId, pool: result.pool, runnerName: jobEvent.runnerName, traceHeader: result.traceHeader }, startedMs, {
+      github: { createdAt: jobEvent.createdAt, startedAt: jobEvent.startedAt, completedAt: jobEvent.completedAt, deliveryId },
+    });
     logger.info('job webhook recorded', {
       action: jobEvent.action,
       repository: `${jobEvent.owner}/${jobEvent.repo}`,

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { countAwsCalls, currentTraceHeader, DynamoDbDispatchStore, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
+import { countAwsCalls, currentTraceHeader, DynamoDbDispatchStore, inJobSegment, parsePoolsConfig, SnsDispatchBus } from '@runners/shared';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment } from './config';
 import { DEFAULT_ROUND_LIMITS } from './publish-round';
@@ -21,6 +21,7 @@ export const handler = createPublisherHandler({
   bus: new SnsDispatchBus(tracer.captureAWSv3Client(countAwsCalls(new SNSClient({}))), { jobs: environment.JOBS_TOPIC_ARN, publisher: environment.PUBLISHER_TOPIC_ARN }),
   now: () => new Date(),
   traceHeader: currentTraceHeader,
+  traceJob: (stage, job, work) => inJobSegment(tracer, stage, job, work),
   limits: { ...DEFAULT_ROUND_LIMITS, launchesPerRound: environment.LAUNCHES_PER_ROUND, queueWindow: environment.QUEUE_WINDOW },
   logger: new Logger({ serviceName: 'publisher' }),
   tracer,

@@ -12,6 +12,7 @@ import {
   selectFairly,
   type DispatchBus,
   type DispatchStore,
+  type JobAnnotations,
   type LaunchMessage,
   type Pool,
   type PoolsConfig,
@@ -62,6 +63,8 @@ export interface PublisherPorts {
   readonly now: () => Date;
   readonly traceHeader: () => string | undefined;
   readonly limits: RoundLimits;
+  /** Runs one job's step as a stage of its trace (tracing/job-segment.ts); by default just runs it. */
+  readonly traceJob?: <T>(stage: string, job: JobAnnotations, work: () => Promise<T>) => Promise<T>;
 }
 
 export interface PoolRound {
@@ -142,7 +145,7 @@ async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: Readon
       const holds = ran.jobId === job.jobId ? job.holdsSlot && job.launchedRunner === job.runnerName : await store.holdsSlot(ran.jobId, job.runnerName);
       if (holds) {
         steps.push({
-          message: { ...hostOf(pools.get(ran.pool)!), action: 'teardown', runnerName: job.runnerName, reason: job.conclusion === 'failure' ? 'job-failed' : 'finished', onlyIfIdle: false, jobId: ran.jobId, finishedJobId: job.jobId, traceHeader: ports.traceHeader() },
+          message: { ...hostOf(pools.get(ran.pool)!), action: 'teardown', runnerName: job.runnerName, reason: job.conclusion === 'failure' ? 'job-failed' : 'finished', onlyIfIdle: false, jobId: ran.jobId, finishedJobId: job.jobId, traceHeader: job.traceHeader ?? ports.traceHeader() },
           finishedJob: job.jobId,
           release: ran,
         });
@@ -157,7 +160,7 @@ async function tearDownFinished(pool: Pool, ports: PublisherPorts, pools: Readon
           reason: job.runnerName ? 'job-ran-elsewhere' : 'job-cancelled',
           onlyIfIdle: true,
           jobId: job.jobId,
-          traceHeader: ports.traceHeader(),
+          traceHeader: job.traceHeader ?? ports.traceHeader(),
         },
         finishedJob: job.jobId,
       });
@@ -232,7 +235,9 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
     chosen,
     async (job, i) => {
       const dispatch = { pool: pool.name, runnerName: names[i]!, attempt: job.nextAttempt, at };
-      return (await store.markDispatched(job.jobId, dispatch)) ? { job, dispatch } : undefined; // else: taken, started or cancelled
+      const traced = ports.traceJob ?? ((_stage, _job, work) => work());
+      const marked = await traced('dispatch', { jobId: job.jobId, pool: pool.name, runnerName: dispatch.runnerName, traceHeader: job.traceHeader }, () => store.markDispatched(job.jobId, dispatch));
+      return marked ? { job, dispatch } : undefined; // else: taken, started or cancelled
     },
     { concurrency: DISPATCH_CONCURRENCY },
   );
@@ -251,7 +256,8 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
         installationId: job.installationId,
         labels: [...job.labels],
         dispatchedAt: at.toISOString(),
-        traceHeader: ports.traceHeader(),
+        // The job's trace goes on to the orchestrator and the host.
+        traceHeader: job.traceHeader ?? ports.traceHeader(),
       },
     });
   }

@@ -15,6 +15,8 @@ export interface QueuedJob {
   readonly seenAt: string;
   /** After a failed launch: not to be launched again before this time (epoch ms). */
   readonly notBefore?: number;
+  /** The job's trace (see tracing/job-segment.ts): its launch continues it. */
+  readonly traceHeader?: string;
 }
 
 /** A completed job the publisher has not dealt with yet. */
@@ -28,6 +30,7 @@ export interface FinishedJob {
   readonly holdsSlot: boolean;
   /** GitHub's conclusion (`success`, `failure`, `cancelled`, …). */
   readonly conclusion?: string;
+  readonly traceHeader?: string;
 }
 
 export interface Dispatch {

@@ -45,6 +45,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       createdAt: item.job.createdAt ?? item.job.firstSeenAt,
       seenAt: item.job.firstSeenAt,
       notBefore: item.notBefore,
+      ...(item.traceHeader ? { traceHeader: item.traceHeader } : {}),
     }));
   }
 
@@ -61,6 +62,7 @@ export class DynamoDbDispatchStore implements DispatchStore {
       launchedRunner: item.launchedRunner,
       holdsSlot: item.slotPool !== undefined,
       ...(item.conclusion !== undefined ? { conclusion: item.conclusion } : {}),
+      ...(item.traceHeader ? { traceHeader: item.traceHeader } : {}),
     }));
   }
 

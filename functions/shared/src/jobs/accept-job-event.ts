@@ -11,6 +11,8 @@ export interface IntakePorts {
   readonly router: Router;
   readonly store: JobStore;
   readonly now: () => Date;
+  /** The current trace (a webhook's): recorded as the job's trace by the event that creates its record. */
+  readonly traceHeader?: () => string | undefined;
 }
 
 export type IntakeResult =
@@ -23,6 +25,8 @@ export type IntakeResult =
       readonly forGitHubHosted?: true;
       /** Recorded without a pool because its repository is not in the allowlist. */
       readonly notAllowed?: true;
+      /** The job's trace, as recorded. */
+      readonly traceHeader?: string;
     }
   | { readonly outcome: 'ignored'; readonly jobId: number; readonly reason: string };
 
@@ -44,7 +48,7 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     : route.kind === 'pool'
       ? { pool: route.pool.name }
       : { pool: undefined, reason: route.reason };
-  const recorded = await ports.store.recordWebhook(event, routing, ports.now());
+  const recorded = await ports.store.recordWebhook(event, routing, ports.now(), ports.traceHeader?.());
   // A warm runner took this job: it no longer counts as idle (repeated on a duplicate: the write is idempotent).
   if (event.action === 'in_progress' && event.runnerName) {
     const ran = parseRunnerName(event.runnerName, ports.config.runnerNamePrefix, new Set(ports.config.pools.map((p) => p.name)));
@@ -57,5 +61,6 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     state: recorded.state,
     ...(route.kind === 'unroutable' && route.forGitHubHosted ? { forGitHubHosted: true } : {}),
     ...(!allowed ? { notAllowed: true } : {}),
+    ...(recorded.traceHeader ? { traceHeader: recorded.traceHeader } : {}),
   };
 }

@@ -25,7 +25,7 @@ export class DynamoDbJobStore implements JobStore {
     this.table = new JobsTableAccess(client, tableName);
   }
 
-  async recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome> {
+  async recordWebhook(event: JobEvent, routing: JobRouting, now: Date, traceHeader?: string): Promise<RecordOutcome> {
     const state = stateOfAction(event.action);
     const nowIso = now.toISOString();
     const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -50,6 +50,8 @@ export class DynamoDbJobStore implements JobStore {
       // (one clause, not thirteen: expression size is what a DynamoDB emulator pays for).
       .set('jobId', event.jobId, 'ifAbsent')
       .set('job', description, 'ifAbsent')
+      // The first webhook's trace is the job's trace; every later hop continues it.
+      .set('traceHeader', traceHeader, 'ifAbsent')
       // The transition itself.
       .set('state', state)
       .set('stateRank', STATE_RANK[state])
@@ -159,7 +161,7 @@ function retentionFor(state: JobState, routing: JobRouting): number {
   return state === 'completed' ? RETENTION_SECONDS.finished : RETENTION_SECONDS.open;
 }
 
-function outcome(changed: boolean, item: Pick<JobRecord, 'state' | 'job'> | undefined): RecordOutcome {
+function outcome(changed: boolean, item: Pick<JobRecord, 'state' | 'job' | 'traceHeader'> | undefined): RecordOutcome {
   if (!item) throw new StorageError('job record missing after a conditional write');
-  return { changed, state: item.state, pool: item.job.pool };
+  return { changed, state: item.state, pool: item.job.pool, ...(item.traceHeader ? { traceHeader: item.traceHeader } : {}) };
 }

@@ -11,6 +11,8 @@ export interface RecordOutcome {
   /** The job's state after the call (the stored one when nothing changed). */
   readonly state: JobState;
   readonly pool?: string;
+  /** The job's trace header (set by the first webhook that recorded it). */
+  readonly traceHeader?: string;
 }
 
 /** What describes a job: written once, by the first of its webhooks to arrive. */
@@ -77,12 +79,14 @@ export interface JobRecord {
   readonly warmBusyWith?: number;
   /** The check run that tells why this job waits (see notices/job-notice.ts). */
   readonly notice?: JobNotice;
+  /** The job's trace: started by the webhook that first recorded it, continued by every later hop. */
+  readonly traceHeader?: string;
 }
 
 /** The storage contract of job records; the DynamoDB implementation is the one that ships. */
 export interface JobStore {
   /** Apply one `workflow_job` webhook to the job's record, atomically and only if it moves the job forward. */
-  recordWebhook(event: JobEvent, routing: JobRouting, now: Date): Promise<RecordOutcome>;
+  recordWebhook(event: JobEvent, routing: JobRouting, now: Date, traceHeader?: string): Promise<RecordOutcome>;
   /** Which of these jobs have a record (of any state): consistent reads, 100 keys per call. */
   knownJobs(jobIds: readonly number[]): Promise<Set<number>>;
   /** A warm runner took a job: its slot's record notes it, so the publisher no longer counts it idle. */

@@ -24,7 +24,7 @@ export interface JobNotice {
   readonly resolvedAt?: string;
 }
 
-export type NoticeImage = Pick<JobRecord, 'jobId' | 'state' | 'job' | 'runnerName' | 'launchError'> & { readonly notice?: JobNotice };
+export type NoticeImage = Pick<JobRecord, 'jobId' | 'state' | 'job' | 'runnerName' | 'launchError' | 'traceHeader'> & { readonly notice?: JobNotice };
 
 export type NoticeAction = { readonly kind: 'open'; readonly reason: NoticeReason } | { readonly kind: 'resolve'; readonly outcome: 'runner' | 'ended' };
 
