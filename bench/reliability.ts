@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { CHAOS_FAULTS, startChaosScenario } from '../local/chaos/scenario';
 import { runDemo, type DemoSummary } from '../local/demo';
 import { percentiles } from '../local/percentiles';
+import { jobTimeline, OWNER, stagePercentiles, STAGES, type StagePercentiles } from '../local/traces/job-timeline';
 import { startLocalStack, throwawayStack } from '../local/stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const resultsDir = resolve(root, 'bench/results');
+const resultsDir = resolve(root, process.env.BENCH_RESULTS_DIR ?? 'bench/results');
 const JOBS = Number(process.env.BENCH_RELIABILITY_JOBS ?? 1_000);
 /** Jobs per burst (one every 10 s): the local stack has 4 producer execution environments, and GitHub gives a
  * webhook 10 s; much bigger bursts make it fail deliveries that the reconciler then has to redeliver. */
@@ -79,6 +80,8 @@ interface ReliabilityResult {
   diedWithHost?: number;
   failedOtherwise?: number;
   totalMs: number;
+  /** Per stage of the jobs' timelines (from the collected traces): ms from the stage before; absent before traces existed. */
+  stagesMs?: StagePercentiles;
   priceTable: typeof PRICES;
   environment: string;
 }
@@ -141,6 +144,7 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
+      stagesMs: stagePercentiles(summary.jobIds.map((id) => jobTimeline(local.traces.store.ofJob(id)))),
       commit: COMMIT,
       iam: summary.iam,
       priceTable: PRICES,
@@ -189,6 +193,15 @@ function markdown(results: ReliabilityResult[]): string {
     'that took no job: a job taken by another job\'s runner (job stealing) gets a new runner, a crashed or failed launch is relaunched.',
     'Chaos loses 1 % of `completed` webhooks for good (every redelivery fails too): only the reconciler\'s open-job pass, asking GitHub, frees',
     'their slots — "slots" counts job slots still held at the end. Failed jobs are listed in each scenario\'s JSON.',
+    '',
+    'Stage timeline per job, from the traces the functions sent (X-Ray segments, collected by the local stack): milliseconds from the stage',
+    'before, p50 / p95 / p99 over the jobs whose trace shows both stages. The control plane\'s own steps are table, messenger, publisher and',
+    'orchestrator; the rest is GitHub\'s, the host\'s or the job\'s (see `make trace`). Locally, SNS → SQS and the stream are polled (up to',
+    '~0.5 s each), where AWS pushes.',
+    '',
+    `| stage | owner of the step | ${results.map((r) => `${r.scenario} p50 / p95 / p99 (jobs)`).join(' | ')} |`,
+    `| --- | --- | ${results.map(() => '---').join(' | ')} |`,
+    ...STAGES.slice(1).map((stage) => `| ${stage} | ${OWNER[stage]} | ${results.map((r) => { const s = r.stagesMs?.[stage]; return s ? `${s.p50} / ${s.p95} / ${s.p99} (${s.jobs})` : 'not measured'; }).join(' | ')} |`),
     '',
     'GitHub calls per job, by endpoint:',
     '',

@@ -38,6 +38,8 @@ export interface DemoSummary {
   /** Jobs not cancelled: the ones that must run. */
   readonly jobs: number;
   readonly cancelled: number;
+  /** The workload's job ids (the first attempt of each). */
+  readonly jobIds: readonly number[];
   /** Faults the simulator injected during the run. */
   readonly webhookFaults: { readonly dropped: number; readonly duplicated: number; readonly reordered: number };
   readonly githubApiFaults: number;
@@ -165,6 +167,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const summary: DemoSummary = {
     jobs: ids.size - cancelled,
     cancelled,
+    jobIds: [...ids],
     cancelledWhile: disruptions?.cancelledWhile ?? { queued: 0, launching: 0, running: 0 },
     ran: ran.length,
     diedWithHost: died.length,

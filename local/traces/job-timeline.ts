@@ -1,3 +1,4 @@
+import { percentiles } from '../percentiles';
 import type { CollectedSegment } from './trace-collector';
 
 /*
@@ -16,7 +17,7 @@ export const OWNER: Record<Stage, string> = {
   webhook: 'GitHub (webhook delivery)',
   table: 'producer',
   messenger: 'DynamoDB stream',
-  publisher: 'publisher (notified by SNS)',
+  publisher: 'publisher, and the wait for a free runner slot',
   orchestrator: 'SNS → SQS → orchestrator',
   'JIT config': 'GitHub (generate-jitconfig)',
   'host created': 'host API',
@@ -72,6 +73,18 @@ export function stepDurations(timeline: Timeline): Partial<Record<Stage, number>
   for (let i = 1; i < STAGES.length; i++) {
     const [before, stage] = [timeline[STAGES[i - 1]!], timeline[STAGES[i]!]];
     if (before !== undefined && stage !== undefined) out[STAGES[i]!] = stage - before;
+  }
+  return out;
+}
+
+export type StagePercentiles = Partial<Record<Stage, { readonly p50: number; readonly p95: number; readonly p99: number; readonly jobs: number }>>;
+
+/** Per step, over many jobs: p50/p95/p99 of the milliseconds from the stage before (jobs that show both stages). */
+export function stagePercentiles(timelines: readonly Timeline[]): StagePercentiles {
+  const out: StagePercentiles = {};
+  for (const stage of STAGES.slice(1)) {
+    const steps = timelines.map((t) => stepDurations(t)[stage]).filter((v): v is number => v !== undefined);
+    if (steps.length > 0) out[stage] = { ...(percentiles(steps) as { p50: number; p95: number; p99: number }), jobs: steps.length };
   }
   return out;
 }

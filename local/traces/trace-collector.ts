@@ -57,7 +57,9 @@ export class TraceStore {
   add(document: SegmentDocument): void {
     for (const segment of flatten(document)) {
       this.segments.push(segment);
-      this.byTrace.set(segment.traceId, [...(this.byTrace.get(segment.traceId) ?? []), segment]);
+      const trace = this.byTrace.get(segment.traceId);
+      if (trace) trace.push(segment);
+      else this.byTrace.set(segment.traceId, [segment]);
       const jobId = segment.annotations?.jobId;
       if (jobId !== undefined) this.tracesOfJob.set(String(jobId), (this.tracesOfJob.get(String(jobId)) ?? new Set()).add(segment.traceId));
     }
