@@ -45,7 +45,8 @@ export class Observability extends Construct {
         namespace: spec.namespace,
         metricName: spec.metricName,
         dimensions: spec.dimensions,
-        statistic: spec.statistic,
+        // Percentiles (p95) are extended statistics.
+        ...(/^p\d/.test(spec.statistic) ? { extendedStatistic: spec.statistic } : { statistic: spec.statistic }),
         period: spec.period ?? 60,
         evaluationPeriods: 1,
         threshold: spec.threshold,
@@ -69,6 +70,12 @@ export class Observability extends Construct {
     for (const pool of props.pools) {
       alarm(`${pool.name}-queue-age`, `pool ${pool.name}: a launch or teardown has waited over ${OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes`, {
         namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: props.poolQueues.get(pool.name)!.queue.name }, statistic: 'Maximum', threshold: OLDEST_MESSAGE_ALARM_SECONDS,
+      });
+    }
+    for (const pool of props.pools) {
+      // What users feel: jobs of this pool waited too long for a runner (capacity, launch failures, GitHub).
+      alarm(`${pool.name}-time-to-runner`, `pool ${pool.name}: p95 time from queued to a runner over ${pool.timeToRunnerAlarmMinutes} minutes (maxRunners reached? launches failing?)`, {
+        namespace: METRICS_NAMESPACE, metricName: 'TimeToRunner', dimensions: { service: 'producer', pool: pool.name }, statistic: 'p95', threshold: pool.timeToRunnerAlarmMinutes * 60, period: 900,
       });
     }
     for (const fn of props.functions) {
@@ -96,7 +103,10 @@ export class Observability extends Construct {
       widgets: [
         widget('Jobs queued', perPool('JobsQueued', 'producer')),
         widget('Time to dispatch p50 / p95 (s)', [...perPool('TimeToDispatch', 'publisher', 'p50'), ...perPool('TimeToDispatch', 'publisher', 'p95')]),
-        widget('Time to host p50 / p95 (s)', orchestratorServices.flatMap((service) => [...perPool('TimeToHost', service, 'p50'), ...perPool('TimeToHost', service, 'p95')])),
+        widget('Time to runner: queued → runner p50 / p95 (s)', [...perPool('TimeToRunner', 'producer', 'p50'), ...perPool('TimeToRunner', 'producer', 'p95')], {
+          annotations: { horizontal: props.pools.map((p) => ({ label: `${p.name} alarm`, value: p.timeToRunnerAlarmMinutes * 60 })) },
+        }),
+        widget('Time to host: queued → host created p50 / p95 (s)', orchestratorServices.flatMap((service) => [...perPool('TimeToHost', service, 'p50'), ...perPool('TimeToHost', service, 'p95')])),
         widget('Launches', perPool('Launches', 'publisher')),
         widget('Launch failures', orchestratorServices.flatMap((service) => perPool('LaunchFailures', service))),
         widget('In-flight runners', perPool('InFlightRunners', 'publisher', 'Maximum')),

@@ -163,6 +163,20 @@ describe('producer: sequences of deliveries for one job', () => {
     expect(emf).toContainEqual(expect.objectContaining({ JobsQueued: 1, pool: 'docker-linux' }));
   });
 
+  it('measures time to runner per pool from GitHub\'s timestamps, on the in_progress that records a runner', async () => {
+    const jobId = newJobId();
+    await deliver('queued', jobId);
+    harness.output.length = 0;
+    const started = examplePayload('in_progress', { jobId, labels: ['docker'] });
+    started.workflow_job.created_at = '2030-01-01T00:00:00Z';
+    started.workflow_job.started_at = '2030-01-01T00:01:30Z';
+
+    await harness.invoke(signedDelivery(TEST_SECRET, started));
+
+    const emf = harness.output.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(emf).toContainEqual(expect.objectContaining({ TimeToRunner: 90, pool: 'docker-linux', service: 'producer' }));
+  });
+
   it('keeps FIFO order in the queue index by GitHub creation time', async () => {
     const [a, b] = [newJobId(), newJobId()];
     const late = examplePayload('queued', { jobId: a, labels: ['k8s'] });

@@ -225,9 +225,13 @@ describe('deployable stack: invariants over the whole JSON', () => {
     expect(count('AWS/Lambda/Errors')).toBe(functions.length);
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
     expect(count('EphemeralRunners/WebhookSecretNotConfigured')).toBe(1);
+    // Time to runner, per pool, at p95 over 15 minutes, from the producer's metric (GitHub's timestamps).
+    const timeToRunner = of(json, 'aws_cloudwatch_metric_alarm').map(([, a]) => a).filter((a) => a.metric_name === 'TimeToRunner');
+    expect(timeToRunner).toHaveLength(4);
+    for (const a of timeToRunner) expect(a).toMatchObject({ extended_statistic: 'p95', period: 900, threshold: 15 * 60, dimensions: { service: 'producer', pool: expect.any(String) } });
     const [[, dashboard]] = of(json, 'aws_cloudwatch_dashboard') as [[string, Block]];
     const titles = (JSON.parse(String(dashboard.dashboard_body)) as { widgets: { properties: { title: string } }[] }).widgets.map((w) => w.properties.title);
-    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'Reconciler', 'GitHub rate limit remaining']));
+    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Time to runner: queued → runner p50 / p95 (s)', 'Time to host: queued → host created p50 / p95 (s)', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'Reconciler', 'GitHub rate limit remaining']));
   });
 });
 
@@ -247,6 +251,7 @@ describe('deployable stack: pools and network', () => {
       [
         'aws_cloudwatch_metric_alarm', // dead letters
         'aws_cloudwatch_metric_alarm', // queue age
+        'aws_cloudwatch_metric_alarm', // time to runner
         'aws_lambda_event_source_mapping',
         'aws_launch_template',
         'aws_sns_topic_subscription',

@@ -63,7 +63,8 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
             count('Launches', message.pool);
             const perPool = metrics.singleMetric();
             perPool.addDimension('pool', message.pool);
-            perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.dispatchedAt)) / 1000);
+            // Queued (on GitHub) → host created: what a pool's users wait before their runner boots.
+            perPool.addMetric('TimeToHost', MetricUnit.Seconds, (ports.now() - Date.parse(message.queuedAt ?? message.dispatchedAt)) / 1000);
           }
           // A teardown freed the slot while this launch ran (the job was cancelled or ran elsewhere): it removed what it made.
           if (outcome === 'lost-ownership') count('LaunchesAbandoned', message.pool);

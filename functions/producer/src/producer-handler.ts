@@ -68,6 +68,7 @@ export function createProducerHandler(ports: ProducerPorts) {
       changed: result.outcome === 'recorded',
     });
     if (result.outcome === 'recorded') countTransition(metrics, result.pool, jobEvent.action, result.forGitHubHosted === true, result.notAllowed === true);
+    if (result.outcome === 'recorded') timeToRunner(metrics, result.pool, jobEvent);
     return jsonResponse(202, { jobId: result.jobId, pool: result.pool, state: result.state, changed: result.outcome === 'recorded' });
   };
 
@@ -83,6 +84,19 @@ export function createProducerHandler(ports: ProducerPorts) {
     .use(formPayload())
     .use(httpJsonBodyParser())
     .handler((event) => recordWorkflowJob(event as ParsedEvent));
+}
+
+/**
+ * Queued → a runner took the job, per pool, from GitHub's own timestamps (`created_at`, `started_at` of the
+ * `in_progress` webhook): what a pool's users wait, whatever the reason. Alarmed on at p95 (stacks/observability.ts).
+ */
+function timeToRunner(metrics: Metrics, pool: string, event: ReturnType<typeof parseWorkflowJobEvent>): void {
+  if (event.action !== 'in_progress' || pool === UNROUTABLE || !event.createdAt || !event.startedAt) return;
+  const seconds = (Date.parse(event.startedAt) - Date.parse(event.createdAt)) / 1000;
+  if (!(seconds >= 0)) return;
+  const perPool = metrics.singleMetric();
+  perPool.addDimension('pool', pool);
+  perPool.addMetric('TimeToRunner', MetricUnit.Seconds, seconds);
 }
 
 /** Counted once per job, on the `queued` that recorded it. */

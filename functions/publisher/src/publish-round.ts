@@ -256,6 +256,7 @@ async function launchQueued(pool: Pool, ports: PublisherPorts) {
         installationId: job.installationId,
         labels: [...job.labels],
         dispatchedAt: at.toISOString(),
+        queuedAt: new Date(Date.parse(job.createdAt)).toISOString(),
         // The job's trace goes on to the orchestrator and the host.
         traceHeader: job.traceHeader ?? ports.traceHeader(),
       },

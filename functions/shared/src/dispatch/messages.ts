@@ -8,7 +8,7 @@ import { toIssues } from '../zod-issues';
  */
 
 const poolName = z.string().min(1).max(32);
-/** X-Ray trace header (`Root=…;Parent=…;Sampled=…`) of the function that wrote the message, to continue its trace. */
+/** X-Ray trace header (`Root=…;Parent=…;Sampled=…`): the job's trace (or the writer's), for the reader to continue. */
 const traceHeader = z.string().max(256).optional();
 
 /** Messenger → publisher (and publisher → itself): these pools have work. No list = every pool (the tick). */
@@ -41,6 +41,8 @@ export const launchMessageSchema = z.strictObject({
   installationId: z.int().positive().optional(),
   labels: z.array(z.string()),
   dispatchedAt: z.iso.datetime(),
+  /** When GitHub queued the job (else when we first saw it): the TimeToHost metric counts from here. */
+  queuedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type LaunchMessage = z.output<typeof launchMessageSchema>;
 

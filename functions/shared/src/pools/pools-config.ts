@@ -91,6 +91,8 @@ const poolCommon = {
    * App then needs Actions: write.
    */
   cancelJobsItCannotRun: z.boolean().default(false),
+  /** Alarm when the p95 of the pool's time to runner (queued → a runner took the job, GitHub's times) exceeds this over 15 minutes. */
+  timeToRunnerAlarmMinutes: z.int().min(1).max(24 * 60).default(15),
 };
 
 /**
