@@ -17,7 +17,7 @@ HCLFMT_VERSION := v2.24.0
 TF_DIR := cdktf.out/stacks/runners
 TERRAFORM := terraform -chdir=$(TF_DIR)
 
-.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo trace synth plan ci-deploy destroy sim host-images bench clean
+.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo trace status synth plan ci-deploy destroy sim host-images bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ local: install build ## run the whole system on this machine until Ctrl-C (write
 
 trace: $(NODE_DEPS) ## a job's stage timeline from the local stack's traces: make trace JOB=<job id> (no JOB: the latest)
 	@npx tsx local/trace-main.ts
+
+status: $(NODE_DEPS) ## pools now (in flight, queued, launches, failures), read-only: the local stack, or JOBS_TABLE=… AWS_REGION=… for a deployed one
+	@npx tsx local/status-main.ts
 
 synth: build ## synthesize plain Terraform JSON into cdktf.out/stacks/runners/ (offline, no AWS credentials)
 	npx tsx main.ts

@@ -22,9 +22,12 @@ const local = await startLocalStack({
   ...(await throwawayStack(root, 'demo')),
   logLevel: process.env.LOG_LEVEL ?? 'ERROR',
   publisherTickMs: 10_000,
+  // The status page, on LOCAL_STATUS_PORT or a free port: open it while the demo runs.
+  statusPort: Number(process.env.LOCAL_STATUS_PORT ?? 0),
   ...faults?.stackOptions,
 });
 faults?.attach(local);
+if (local.status) console.log(`status page: ${local.status.url}`);
 let code = 1;
 try {
   const summary = await runDemo(local, {

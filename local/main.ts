@@ -3,7 +3,7 @@
  *
  * Environment (or .env): WEBHOOK_SECRET (else one is generated and kept in .local/webhook-secret),
  * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (INFO: the functions' log level),
- * PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
+ * LOCAL_STATUS_PORT (8790: the status page), PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
  * The console shows one line per launch, teardown, notice and failure; <LOCAL_STACK_DIR>/functions.log has every line.
  */
 import { randomBytes } from 'node:crypto';
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       if (readable) console.log(readable);
     },
     publisherTickMs: Number(process.env.PUBLISHER_TICK_MS ?? 10_000),
+    statusPort: Number(process.env.LOCAL_STATUS_PORT ?? 8790),
   });
   let stopping = false;
   const stop = async () => {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   console.log(
     [
       'local stack is up',
+      `  status page     ${local.status?.url ?? ''}  (pools, jobs and their stage timeline, runners, reconcile passes; live)`,
       `  webhook URL     ${stack.webhookUrl}  (POST, signed with the secret in ${stackDir}/stack.json)`,
       `  AWS endpoint    ${stack.aws.endpoint}  region ${stack.aws.region}, credentials test/test`,
       `  Jobs table      ${stack.tables.jobs}`,

@@ -30,6 +30,8 @@ import { createScheduleSource } from './event-sources/schedule-source';
 import { createSqsSource } from './event-sources/sqs-source';
 import { startHttpApi, type HttpApi } from './http-api';
 import { startTraceCollector, type TraceCollector } from './traces/trace-collector';
+import { startStatusPage, type StatusPage } from './status/status-page';
+import { PassLog, statusSnapshot, type StatusSnapshot } from './status/status-snapshot';
 import { FUNCTION_ENVIRONMENT, LAMBDA_RUNTIME } from '../stacks/lambda-runtime';
 import { acquireStackLock, assertPortFree, localNamespace } from './stack-lock';
 import { startLocalFunction, type LocalFunction } from './lambda-runtime';
@@ -55,6 +57,8 @@ export interface LocalStackOptions {
   readonly reconcileTickMs?: number;
   /** How often the reconciler runs (redelivery, lost jobs, leftover registrations; AWS: every 5 minutes). */
   readonly reconcilerTickMs?: number;
+  /** The status page's port on 127.0.0.1 (0: any free one); none when absent. */
+  readonly statusPort?: number;
   /** How often the notifier looks for long waits (AWS: every minute). */
   readonly notifierTickMs?: number;
   /** Each line a function logs, with the function's name (default: this process's stdout, as it is written). */
@@ -102,6 +106,10 @@ export interface LocalStack {
   readonly sim?: Simulator;
   /** The X-Ray daemon of the stack: every segment its functions sent. */
   readonly traces: TraceCollector;
+  /** What the status page shows, now. */
+  snapshot(): Promise<StatusSnapshot>;
+  /** The status page, if a port was given. */
+  readonly status?: StatusPage;
   /** The runner containers of this stack, seen as the Docker orchestrator sees them. */
   readonly runnerHosts: DockerHost;
   /**
@@ -134,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     await assertPortFree(options.motoPort, 'the AWS emulator', 'MOTO_PORT');
     await assertPortFree(options.httpPort, 'the webhook API', 'LOCAL_HTTP_PORT');
+    if (options.statusPort) await assertPortFree(options.statusPort, 'the status page', 'LOCAL_STATUS_PORT');
     config = options.poolsConfigPath
       ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
       : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
@@ -150,12 +159,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let sim: Simulator | undefined;
   let iam: IamProxy | undefined;
   let traces: TraceCollector | undefined;
+  let status: StatusPage | undefined;
+  const passLog = new PassLog();
   const engine = new Docker();
   // Its own namespace: another local stack (another directory) never lists, nor removes, this one's runners.
   const managedBy = localNamespace(options.stackDir);
   const runnerHosts = new DockerHost(engine, managedBy);
 
   const stop = async () => {
+    await status?.stop();
     await api?.stop();
     await Promise.all(sources.map((s) => s.stop()));
     await Promise.all([...functions.values()].map((f) => f.stop()));
@@ -230,8 +242,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // LAMBDA_TASK_ROOT: where Lambda unpacks the code; the X-Ray SDK also takes it as "running in Lambda".
       const environment = { ...target.environment, ...common, LAMBDA_TASK_ROOT: resolve(distDir, name), ...contract.environmentFor(resources), ...local };
       contract.environment.parse(environment);
-      const onLog = options.functionLog ? (line: string) => options.functionLog!(name, line) : undefined;
-      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency, ...(onLog ? { onLog } : {}) });
+      // Every line a function writes: seen by the status page's pass log, then shown (or handed to functionLog).
+      const onLog = (line: string) => {
+        passLog.observe(name, line);
+        if (options.functionLog) options.functionLog(name, line);
+        else process.stdout.write(`${line}\n`);
+      };
+      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency, onLog });
       functions.set(name, fn);
       return fn;
     };
@@ -317,7 +334,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const envelope = { version: '0', id: randomUUID(), account: '123456789012', time: new Date().toISOString(), region: aws.region, resources: [], ...event };
       return Promise.all(matching.map(([, fn]) => fn.invoke(envelope)));
     };
-    return { stack, aws, config, functions, iam: proxy, targetFor, traces: traces!, sim, runnerHosts, putEvent, stop };
+    const collected = traces;
+    const snapshot = () =>
+      statusSnapshot({
+        dynamodb: new DynamoDBClient(aws.clientConfig),
+        tableName: names.jobsTable,
+        config,
+        traces: collected.store,
+        hosts: async () => (await runnerHosts.list()).map((h) => ({ runnerName: h.runnerName, pool: h.pool })),
+        runners: () => [...(sim?.model.runners.values() ?? [])].map((r) => ({ name: r.name, status: r.status, busy: r.busy })),
+        passes: () => passLog.passes(),
+      });
+    if (options.statusPort !== undefined) status = await startStatusPage(options.statusPort, snapshot);
+    return { stack, aws, config, functions, iam: proxy, targetFor, traces: collected, snapshot, ...(status ? { status } : {}), sim, runnerHosts, putEvent, stop };
   } catch (error) {
     await stop();
     throw error;
