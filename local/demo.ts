@@ -4,7 +4,7 @@
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
+import { createRouter, DynamoDbDispatchStore, DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
 import { percentiles } from './percentiles';
 import type { SimJob } from '../sim/model';
 import type { LocalStack } from './stack';
@@ -58,6 +58,8 @@ export interface DemoSummary {
   readonly neverRun: number;
   readonly failed: number;
   readonly timeToRunnerMs: { readonly p50: number; readonly p95: number; readonly max: number };
+  /** The same per pool (the pool each job's labels route to), as the TimeToRunner metric is on AWS. */
+  readonly timeToRunnerByPool: Record<string, { readonly p50: number; readonly p95: number; readonly jobs: number }>;
   readonly runnersPerJob: number;
   /** Runners registered on GitHub during the run, and how many of them never ran a job (relaunches, stolen slots). */
   readonly registrations: number;
@@ -176,6 +178,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     neverRun: finished.filter((j) => !j.runnerName && j.conclusion !== 'cancelled').length,
     failed: failedOtherwise.length,
     timeToRunnerMs: { ...(percentiles(waits, [50, 95]) as { p50: number; p95: number }), max: waits.at(-1) ?? 0 },
+    timeToRunnerByPool: byPool(ran, createRouter(local.config.pools)),
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     registrations,
     registeredUnused: Math.max(0, registrations - runnersThatRan.size),
@@ -225,6 +228,17 @@ export function judgeRuns(workload: readonly SimJob[], all: readonly SimJob[], k
   };
 }
 
+/** Time to runner (queued → started) per pool the jobs' labels route to. */
+function byPool(ran: readonly SimJob[], router: ReturnType<typeof createRouter>): DemoSummary['timeToRunnerByPool'] {
+  const waits = new Map<string, number[]>();
+  for (const job of ran) {
+    const route = router.route(job.labels);
+    const pool = route.kind === 'pool' ? route.pool.name : 'unroutable';
+    waits.set(pool, [...(waits.get(pool) ?? []), job.startedAt! - job.createdAt]);
+  }
+  return Object.fromEntries([...waits].sort().map(([pool, w]) => [pool, { ...(percentiles(w, [50, 95]) as { p50: number; p95: number }), jobs: w.length }]));
+}
+
 /** Hosts and registrations still there, each with the record of the job its runner was launched for. */
 async function leftBehind(local: LocalStack): Promise<Leftover[]> {
   const launches = new DynamoDbLaunchStore(new DynamoDBClient(local.aws.clientConfig), local.stack.tables.jobs);
@@ -262,7 +276,7 @@ export function formatSummary(summary: DemoSummary): string {
   return [
     `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.ranMoreThanOnce} more than once, ${summary.diedWithHost} failed because their host was killed mid-job, ${summary.neverRun} never ran, ${summary.failed} failed otherwise`,
     `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
-    `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms`,
+    `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms; per pool: ${Object.entries(summary.timeToRunnerByPool).map(([pool, t]) => `${pool} p50 ${t.p50} / p95 ${t.p95} ms (${t.jobs} jobs)`).join(', ')}`,
     `  runners per job ${summary.runnersPerJob} (${summary.registrations} registered, ${summary.registeredUnused} never ran a job); left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations, ${summary.slotsLeft} slots`,
     `  webhooks: ${summary.webhookDeliveries} deliveries${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
     ...(summary.webhookFaults.dropped + summary.webhookFaults.duplicated + summary.webhookFaults.reordered + summary.githubApiFaults > 0

@@ -3,7 +3,7 @@
  *
  * Environment (or .env): WEBHOOK_SECRET (else one is generated and kept in .local/webhook-secret),
  * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (INFO: the functions' log level),
- * LOCAL_STATUS_PORT (8790: the status page), PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
+ * LOCAL_SIM_PORT (8789: the GitHub simulator), LOCAL_STATUS_PORT (8790: the status page), PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
  * The console shows one line per launch, teardown, notice and failure; <LOCAL_STACK_DIR>/functions.log has every line.
  */
 import { randomBytes } from 'node:crypto';
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     },
     publisherTickMs: Number(process.env.PUBLISHER_TICK_MS ?? 10_000),
     statusPort: Number(process.env.LOCAL_STATUS_PORT ?? 8790),
+    // A fixed port, so that the README's and the status page's commands work from one start to the next.
+    simPort: Number(process.env.LOCAL_SIM_PORT ?? 8789),
   });
   let stopping = false;
   const stop = async () => {

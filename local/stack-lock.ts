@@ -17,7 +17,7 @@ export class LocalStackBusyError extends Error {
   }
 }
 
-const BESIDE = 'to run a second stack beside it, give it its own directory and ports, e.g. LOCAL_STACK_DIR=.local-2 LOCAL_HTTP_PORT=8788 MOTO_PORT=5056 LOCAL_STATUS_PORT=8791 make local';
+const BESIDE = 'to run a second stack beside it, give it its own directory and ports, e.g. LOCAL_STACK_DIR=.local-2 LOCAL_HTTP_PORT=8797 MOTO_PORT=5056 LOCAL_SIM_PORT=8798 LOCAL_STATUS_PORT=8799 make local';
 
 interface LockContent {
   readonly pid: number;

@@ -57,6 +57,8 @@ export interface LocalStackOptions {
   readonly reconcileTickMs?: number;
   /** How often the reconciler runs (redelivery, lost jobs, leftover registrations; AWS: every 5 minutes). */
   readonly reconcilerTickMs?: number;
+  /** The GitHub simulator's port on 127.0.0.1 (default: any free one). */
+  readonly simPort?: number;
   /** The status page's port on 127.0.0.1 (0: any free one); none when absent. */
   readonly statusPort?: number;
   /** How often the notifier looks for long waits (AWS: every minute). */
@@ -143,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await assertPortFree(options.motoPort, 'the AWS emulator', 'MOTO_PORT');
     await assertPortFree(options.httpPort, 'the webhook API', 'LOCAL_HTTP_PORT');
     if (options.statusPort) await assertPortFree(options.statusPort, 'the status page', 'LOCAL_STATUS_PORT');
+    if (options.simPort && !options.githubApp) await assertPortFree(options.simPort, 'the GitHub simulator', 'LOCAL_SIM_PORT');
     config = options.poolsConfigPath
       ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
       : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
@@ -191,7 +194,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs or a
     // policy cancels jobs that cannot run; Checks: write (the notifier's check runs).
     const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs || p.cancelJobsItCannotRun) || config.notices.cancelUnroutableJobs ? 'write' : 'read';
-    if (!options.githubApp) sim = await startSimulator({ accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, ...(options.simTiming ? { timing: options.simTiming } : {}) });
+    if (!options.githubApp) sim = await startSimulator({ ...(options.simPort ? { port: options.simPort } : {}), accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, ...(options.simTiming ? { timing: options.simTiming } : {}) });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
     const dockerPools = config.pools.filter((p) => p.host === 'docker');

@@ -1,8 +1,8 @@
 /*
- * The README's permissions table, generated from the deployment contracts (functions/<function>/src/contract.ts): every
- * statement of every role the stacks synthesize beyond logs and traces, on its logical resources, and why.
- * `npx tsx scripts/permissions-table.ts --write` updates README.md between its markers; tests/unit/permissions-table
- * fails when the README says anything else.
+ * The permissions table of docs/security.md, generated from the deployment contracts (functions/<function>/src/contract.ts):
+ * every statement of every role the stacks synthesize beyond logs and traces, on its logical resources, and why.
+ * `npx tsx scripts/permissions-table.ts --write` updates docs/security.md between its markers;
+ * tests/unit/permissions-table fails when that page says anything else.
  */
 import { symbolicResources, type DeploymentContract, type Permission } from '@runners/shared/deployment';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -57,15 +57,18 @@ export function permissionsTable(): string {
   ].join('\n');
 }
 
-export function readmeWithTable(readme: string): string {
-  const begin = readme.indexOf(PERMISSIONS_BEGIN);
-  const end = readme.indexOf(PERMISSIONS_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md has no permissions table markers (${PERMISSIONS_BEGIN} … ${PERMISSIONS_END})`);
-  return readme.slice(0, begin) + permissionsTable() + readme.slice(end + PERMISSIONS_END.length);
+/** The page where the table lives, relative to the repository root. */
+export const PERMISSIONS_PAGE = 'docs/security.md';
+
+export function pageWithTable(page: string): string {
+  const begin = page.indexOf(PERMISSIONS_BEGIN);
+  const end = page.indexOf(PERMISSIONS_END);
+  if (begin < 0 || end < begin) throw new Error(`${PERMISSIONS_PAGE} has no permissions table markers (${PERMISSIONS_BEGIN} … ${PERMISSIONS_END})`);
+  return page.slice(0, begin) + permissionsTable() + page.slice(end + PERMISSIONS_END.length);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const path = resolve(fileURLToPath(new URL('..', import.meta.url)), 'README.md');
-  if (process.argv.includes('--write')) writeFileSync(path, readmeWithTable(readFileSync(path, 'utf8')));
+  const path = resolve(fileURLToPath(new URL('..', import.meta.url)), PERMISSIONS_PAGE);
+  if (process.argv.includes('--write')) writeFileSync(path, pageWithTable(readFileSync(path, 'utf8')));
   else console.log(permissionsTable());
 }

@@ -1,5 +1,4 @@
-import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDispatchStore, JOBS_TABLE, JobsTableAccess, type JobRecord, type PoolsConfig } from '@runners/shared';
 import { jobTimeline, stepDurations, type Timeline } from '../traces/job-timeline';
 import type { TraceStore } from '../traces/trace-collector';
@@ -58,44 +57,26 @@ export interface StatusSources {
 
 const { queuedByPool, slotsByPool } = JOBS_TABLE.indexes;
 
-async function queryAll(sources: StatusSources, index: { name: string; partitionKey: { name: string } }, pool: string, select: 'COUNT' | 'ALL_ATTRIBUTES', limit = 1_000) {
-  let count = 0;
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await sources.dynamodb.send(
-      new QueryCommand({
-        TableName: sources.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#pool = :pool',
-        ExpressionAttributeNames: { '#pool': index.partitionKey.name },
-        ExpressionAttributeValues: { ':pool': { S: pool } },
-        Select: select === 'COUNT' ? 'COUNT' : 'ALL_PROJECTED_ATTRIBUTES',
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += page.Count ?? 0;
-    for (const item of page.Items ?? []) if (items.length < limit) items.push(unmarshall(item));
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return { count, items };
-}
-
 export async function statusSnapshot(sources: StatusSources): Promise<StatusSnapshot> {
   const now = (sources.now ?? (() => new Date()))();
   const dispatch = new DynamoDbDispatchStore(sources.dynamodb, sources.tableName);
+  const table = new JobsTableAccess(sources.dynamodb, sources.tableName);
   const pools = await Promise.all(
     sources.config.pools.map(async (pool): Promise<PoolStatus> => {
-      const [slots, queue, log] = await Promise.all([queryAll(sources, slotsByPool, pool.name, 'COUNT'), queryAll(sources, queuedByPool, pool.name, 'ALL_ATTRIBUTES', 200), dispatch.launchLog(pool.name)]);
-      const queued = queue.items as unknown as JobRecord[];
+      const [inFlight, queuedCount, queued, log] = await Promise.all([
+        table.count(slotsByPool.name, slotsByPool.partitionKey.name, pool.name),
+        table.count(queuedByPool.name, queuedByPool.partitionKey.name, pool.name),
+        table.query<JobRecord>(queuedByPool.name, queuedByPool.partitionKey.name, pool.name, 200),
+        dispatch.launchLog(pool.name),
+      ]);
       const failing = queued.filter((j) => j.launchError);
       const oldest = queued.map((j) => Date.parse(j.job.createdAt ?? j.job.firstSeenAt)).sort((a, b) => a - b)[0];
       return {
         pool: pool.name,
         host: pool.host,
         maxRunners: pool.maxRunners,
-        inFlight: slots.count,
-        queued: queue.count,
+        inFlight,
+        queued: queuedCount,
         launchesLastMinute: log.recent.filter((l) => now.getTime() - l.at < 60_000).length,
         launchesPerMinute: pool.launchesPerMinute,
         failingLaunches: failing.length,
@@ -107,7 +88,7 @@ export async function statusSnapshot(sources: StatusSources): Promise<StatusSnap
   const recent = sources.traces?.jobIds().slice(-15).reverse().map(Number) ?? [];
   const records = new Map<number, JobRecord>();
   if (recent.length > 0) {
-    await new JobsTableAccess(sources.dynamodb, sources.tableName).batchGet(recent, ['jobId', 'state', 'job', 'runnerName', 'notice'], (item) => {
+    await table.batchGet(recent, ['jobId', 'state', 'job', 'runnerName', 'notice'], (item) => {
       const record = item as unknown as JobRecord;
       records.set(record.jobId, record);
     });

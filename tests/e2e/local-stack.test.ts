@@ -44,7 +44,7 @@ describe('make local', () => {
     child = spawn('make', ['--no-print-directory', 'local'], {
       cwd: root,
       detached: true, // its own process group, so that SIGINT reaches make and everything under it, like Ctrl-C
-      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), LOCAL_STATUS_PORT: String(await freePort()), WEBHOOK_SECRET: '', DEMO_JOBS: '0' },
+      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), LOCAL_STATUS_PORT: String(await freePort()), LOCAL_SIM_PORT: String(await freePort()), WEBHOOK_SECRET: '', DEMO_JOBS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

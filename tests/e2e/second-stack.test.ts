@@ -61,7 +61,7 @@ describe('a second local stack', () => {
   };
 
   it('in the same directory: refuses, naming the running one and how to run beside it; the first is untouched', async () => {
-    const second = await makeLocal({ LOCAL_STACK_DIR: place.stackDir, LOCAL_HTTP_PORT: String(await freePort()), MOTO_PORT: String(await freePort()), LOCAL_STATUS_PORT: String(await freePort()), WEBHOOK_SECRET: 'another-secret' });
+    const second = await makeLocal({ LOCAL_STACK_DIR: place.stackDir, LOCAL_HTTP_PORT: String(await freePort()), MOTO_PORT: String(await freePort()), LOCAL_STATUS_PORT: String(await freePort()), LOCAL_SIM_PORT: String(await freePort()), WEBHOOK_SECRET: 'another-secret' });
 
     expect(second.code).toBe(1);
     expect(second.output).toContain(`another local stack (pid ${process.pid}`);

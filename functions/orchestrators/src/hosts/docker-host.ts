@@ -32,13 +32,22 @@ export class DockerHost implements Host {
     private readonly managedBy: string,
   ) {}
 
+  /**
+   * The container's name: the installation's namespace and the runner's name. Two installations on one engine (two
+   * local stacks; two deployments sharing a Docker machine) may have runners of the same name (job ids of different
+   * GitHubs, or one job seen by both): by name alone one would take the other's container for its own, and remove it.
+   */
+  private containerName(runnerName: string): string {
+    return `${this.managedBy}.${runnerName}`;
+  }
+
   async create(spec: HostSpec): Promise<HostRef> {
     if (spec.pool.host !== 'docker') throw new Error(`pool ${spec.pool.name} is not a docker pool`);
     const settings = spec.pool.docker;
     await this.checkArchitecture(settings.image, spec.pool.arch, spec.pool.name);
     try {
       const container = await this.docker.createContainer({
-        name: spec.runnerName,
+        name: this.containerName(spec.runnerName),
         Image: settings.image,
         Entrypoint: [settings.runScript],
         Env: [`${JIT_CONFIG_ENV}=${spec.encodedJitConfig}`],
@@ -61,7 +70,7 @@ export class DockerHost implements Host {
     } catch (error) {
       // The name is taken: a previous create of this runner got this far. Idempotent: that is the host.
       if (!isStatus(error, 409)) throw error;
-      const existing = await this.docker.getContainer(spec.runnerName).inspect();
+      const existing = await this.docker.getContainer(this.containerName(spec.runnerName)).inspect();
       if (!existing.State.Running && existing.State.Status === 'created') await this.docker.getContainer(existing.Id).start();
       return { id: existing.Id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
     }
@@ -83,7 +92,7 @@ export class DockerHost implements Host {
 
   async delete(runnerName: string): Promise<'deleted' | 'absent'> {
     try {
-      await this.docker.getContainer(runnerName).remove({ force: true });
+      await this.docker.getContainer(this.containerName(runnerName)).remove({ force: true });
       return 'deleted';
     } catch (error) {
       // 404: gone (it exited and was auto-removed); 409: removal already in progress.

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 /*
  * A function's deployment needs, declared once: the environment it reads (a schema), the AWS actions it performs on
  * which resources, and what invokes it. Resources are logical ("the Jobs table", "this pool's queue"): the stacks bind
- * them to Terraform references, the local stack to the emulator's ARNs, the README's permissions table to their
+ * them to Terraform references, the local stack to the emulator's ARNs, the permissions table (docs/security.md) to their
  * names. The stacks synthesize the role policy, environment and event sources from it; the local stack provisions,
  * wires and starts functions from it and enforces the policy the stacks synthesize; the function parses its
  * environment with it.
@@ -21,7 +21,7 @@ export interface Permission {
   readonly actions: readonly string[];
   readonly resources: readonly string[];
   readonly conditions?: readonly PermissionCondition[];
-  /** Why: which call of the code needs it (the README's permissions table). */
+  /** Why: which call of the code needs it (the permissions table (docs/security.md)). */
   readonly why: string;
 }
 

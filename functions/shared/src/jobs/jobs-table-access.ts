@@ -81,20 +81,37 @@ export class JobsTableAccess {
     const items: T[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const input: QueryCommandInput = {
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: '#key = :value',
-        ExpressionAttributeNames: { '#key': keyName },
-        ExpressionAttributeValues: { ':value': { S: value } },
-        ExclusiveStartKey: start,
-        ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}),
-      };
+      const input: QueryCommandInput = { ...this.keyQuery(indexName, keyName, value, start), ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}) };
       const page = await this.send(`querying ${indexName}`, () => this.client.send(new QueryCommand(input)));
       items.push(...(page.Items ?? []).map((item) => unmarshall(item) as T));
       start = page.LastEvaluatedKey;
     } while (start && items.length < limit);
     return items;
+  }
+
+  /** One page of an index's items under one key. */
+  private keyQuery(indexName: string, keyName: string, value: string, start: Record<string, AttributeValue> | undefined): QueryCommandInput {
+    return {
+      TableName: this.tableName,
+      IndexName: indexName,
+      KeyConditionExpression: '#key = :value',
+      ExpressionAttributeNames: { '#key': keyName },
+      ExpressionAttributeValues: { ':value': { S: value } },
+      ExclusiveStartKey: start,
+    };
+  }
+
+  /** How many items an index holds under one key (Select COUNT: no item is read out). */
+  async count(indexName: string, keyName: string, value: string): Promise<number> {
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const input: QueryCommandInput = { ...this.keyQuery(indexName, keyName, value, start), Select: 'COUNT' };
+      const page = await this.send(`counting ${indexName}`, () => this.client.send(new QueryCommand(input)));
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 
   async send<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -88,26 +88,7 @@ export class DynamoDbNoticeStore {
   }
 
   /** Runner slots the pool has in flight (a count of the slots index). */
-  async inFlight(pool: string): Promise<number> {
-    let count = 0;
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.table.send(`counting ${SLOTS.name}`, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: SLOTS.name,
-            KeyConditionExpression: '#pool = :pool',
-            ExpressionAttributeNames: { '#pool': SLOTS.partitionKey.name },
-            ExpressionAttributeValues: { ':pool': { S: pool } },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      count += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return count;
+  inFlight(pool: string): Promise<number> {
+    return this.table.count(SLOTS.name, SLOTS.partitionKey.name, pool);
   }
 }
