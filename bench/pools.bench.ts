@@ -2,7 +2,7 @@
  * The benchmarks' pools: one pool sized so that flow control never holds a job back, so what is measured is the
  * pipeline itself (webhook → table → stream → messenger → publisher → pool queue).
  */
-import { definePoolsConfig } from '../functions/shared/src/pools/pools-config';
+import { definePoolsConfig } from '@runners/shared';
 
 export default definePoolsConfig({
   github: { scope: 'org' },

@@ -2,7 +2,7 @@
  * The reliability benchmark's pools: the demo's two Docker pools (same names and labels), with limits raised so a
  * 1,000-job burst is not mostly waiting for a slot on a small machine.
  */
-import { definePoolsConfig } from '../functions/shared/src/pools/pools-config';
+import { definePoolsConfig } from '@runners/shared';
 
 const image = 'ephemeral-runners/sim-runner:latest';
 

@@ -1,7 +1,7 @@
 /*
  * The warm-pool benchmark's pools: two identical Docker pools, one keeping 2 idle runners ahead of its jobs.
  */
-import { definePoolsConfig } from '../functions/shared/src/pools/pools-config';
+import { definePoolsConfig } from '@runners/shared';
 
 const image = 'ephemeral-runners/sim-runner:latest';
 const pool = { host: 'docker', os: 'linux', arch: 'x64', maxRunners: 4, launchesPerMinute: 120, docker: { image, cpus: 0.5, memoryMb: 256 } } as const;

@@ -21,7 +21,7 @@ type LogLine = {
   readonly [key: string]: unknown;
 };
 
-const PASSES = new Set(['reconcile pass', 'redelivery pass', 'lost-job pass', 'open-job pass', 'registration pass']);
+const PASSES = new Set(['host rules pass', 'redelivery pass', 'lost-job pass', 'open-job pass', 'registration pass']);
 
 const time = (line: LogLine) => (line.timestamp ?? new Date().toISOString()).slice(11, 19);
 const pad = (text: string, width: number) => text.padEnd(width);

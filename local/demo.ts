@@ -4,7 +4,8 @@
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbDispatchStore, DynamoDbLaunchStore, parseRunnerName } from '@runners/shared';
+import { createRouter, parseRunnerName } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
 import { percentiles } from './percentiles';
 import type { SimJob } from '../sim/model';
 import type { LocalStack } from './stack';

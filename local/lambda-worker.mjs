@@ -10,7 +10,7 @@ if (typeof module.handler !== 'function') throw new Error(`${bundle} exports no 
 
 parentPort.on('message', async ({ id, event, stats, traceHeader }) => {
   if (stats) {
-    // The AWS calls this environment made (see functions/shared/src/aws/call-counter.ts).
+    // The AWS calls this environment made (see functions/shared/src/adapters/aws-calls/call-counter.ts).
     parentPort.postMessage({ id, result: Object.fromEntries(globalThis.__ephemeralRunnersAwsCalls ?? []) });
     return;
   }

@@ -12,15 +12,15 @@ import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
-import { deploymentIdOf } from '../functions/shared/src/deployment/deployment-label';
+import { deploymentIdOf } from '@runners/shared/deployment';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeploymentContract } from '@runners/shared/deployment';
-import { messengerContract } from '../functions/messenger/src/contract';
-import { notifierContract } from '../functions/notifier/src/contract';
-import { orchestratorContracts } from '../functions/orchestrators/src/contract';
-import { producerContract } from '../functions/producer/src/contract';
-import { publisherContract } from '../functions/publisher/src/contract';
-import { reconcilerContract } from '../functions/reconciler/src/contract';
+import { messengerContract } from '@runners/messenger/contract';
+import { notifierContract } from '@runners/notifier/contract';
+import { orchestratorContracts } from '@runners/orchestrators/contract';
+import { producerContract } from '@runners/producer/contract';
+import { publisherContract } from '@runners/publisher/contract';
+import { reconcilerContract } from '@runners/reconciler/contract';
 import { awsTarget, LOCAL_ACCOUNT_ID, localArns, type AwsTarget } from './aws-target';
 import { startIamProxy, type IamProxy } from './iam/iam-proxy';
 import { synthesizedPolicies, synthesizeStack } from './iam/synthesized-policies';
@@ -39,7 +39,7 @@ import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
 import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionKey, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
-import { DockerHost } from '../functions/orchestrators/src/hosts/docker-host';
+import { DockerHost } from '@runners/orchestrators/hosts';
 import type { SimTiming } from '../sim/model';
 import { startSimulator, type Simulator } from '../sim/server';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
@@ -53,8 +53,8 @@ export interface LocalStackOptions {
   readonly logLevel?: string;
   /** How often the publisher's scheduled tick fires (AWS: every minute). */
   readonly publisherTickMs?: number;
-  /** How often the Docker orchestrator's reconcile pass (host rules) runs (AWS: every 5 minutes). */
-  readonly reconcileTickMs?: number;
+  /** How often the Docker orchestrator's host rules run (AWS: every 5 minutes). */
+  readonly hostRulesTickMs?: number;
   /** How often the reconciler runs (redelivery, lost jobs, leftover registrations; AWS: every 5 minutes). */
   readonly reconcilerTickMs?: number;
   /** The GitHub simulator's port on 127.0.0.1 (default: any free one). */
@@ -311,7 +311,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createScheduleSource({ name: 'notifier-waiting', everyMs: options.notifierTickMs ?? everyMs(notifierContract, 'waiting'), invoke: (e) => notifier.invoke(e), region: aws.region }),
       createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
       createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? everyMs(publisherContract, 'tick'), invoke: (e) => publisher.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'reconcile-tick', everyMs: options.reconcileTickMs ?? everyMs(orchestratorContracts.docker, 'reconcile'), invoke: (e) => orchestrator.invoke(e), region: aws.region }),
+      createScheduleSource({ name: 'host-rules-tick', everyMs: options.hostRulesTickMs ?? everyMs(orchestratorContracts.docker, 'host-rules'), invoke: (e) => orchestrator.invoke(e), region: aws.region }),
       createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcilerTickMs ?? everyMs(reconcilerContract, 'tick'), invoke: (e) => reconciler.invoke(e), region: aws.region }),
     );
     for (const source of sources) source.start();

@@ -1,5 +1,5 @@
 /*
- * Bundles every function (functions/<name>/src/index.ts, except the shared core) into dist/<name>/index.mjs:
+ * Bundles every function (its Lambda entry, functions/<name>/src/lambda.ts) into dist/<name>/index.mjs:
  * ESM for nodejs22.x, AWS SDK bundled (pinned with our code, not the runtime's), minified, with sourcemaps.
  * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts; OUT_DIR=dir writes there.
  */
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parsePoolsConfig } from '../functions/shared/src/pools/pools-config';
+import { parsePoolsConfig } from '@runners/shared';
 import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -29,15 +29,16 @@ export interface FunctionEntry {
 }
 
 /**
- * Every function: functions/<dir>/src/index.ts → <dir>; a package with one entry per variant (the orchestrators,
- * one per host kind) has functions/<dir>/src/entries/<kind>.ts → <dir without the plural s>-<kind>.
+ * Every function: its Lambda entry functions/<dir>/src/lambda.ts → <dir>; a package with one entry per variant (the
+ * orchestrators, one per host kind) has functions/<dir>/src/entries/<kind>.ts → <dir without the plural s>-<kind>.
+ * A package's src/index.ts is its API (what tests and the local stack import), not an entry.
  */
 export function functionEntries(): FunctionEntry[] {
   const entries: FunctionEntry[] = [];
   for (const dir of readdirSync(resolve(root, 'functions'), { withFileTypes: true })) {
     if (!dir.isDirectory() || dir.name === 'shared') continue;
     const src = resolve(root, 'functions', dir.name, 'src');
-    if (existsSync(resolve(src, 'index.ts'))) entries.push({ name: dir.name, entryPoint: resolve(src, 'index.ts') });
+    if (existsSync(resolve(src, 'lambda.ts'))) entries.push({ name: dir.name, entryPoint: resolve(src, 'lambda.ts') });
     if (existsSync(resolve(src, 'entries'))) {
       for (const file of readdirSync(resolve(src, 'entries')).filter((f) => f.endsWith('.ts'))) {
         entries.push({ name: `${dir.name.replace(/s$/, '')}-${file.replace(/\.ts$/, '')}`, entryPoint: resolve(src, 'entries', file) });

@@ -1,6 +1,6 @@
 import { encodeJitConfig } from './jit-config';
 import { createServer, type Server } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
 import { Deliveries, deliveryItem, type WebhookFaults } from './deliveries';
 import { error, etagOf, readJson, Router, send, type Reply, type Request } from './http';

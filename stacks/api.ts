@@ -6,7 +6,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
 import type { KeyResource, ParameterResource, TableResource } from '@runners/shared/deployment';
-import { producerContract } from '../functions/producer/src/contract';
+import { producerContract } from '@runners/producer/contract';
 import { bindContract, LOG_RETENTION_DAYS, TracedFunction } from './traced-function';
 
 /* Webhook intake: an HTTP API with one route (the producer contract's, POST /webhook) → the producer. */

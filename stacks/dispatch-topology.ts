@@ -1,5 +1,5 @@
 import type { PoolsConfig } from '@runners/shared';
-import { ORCHESTRATOR_TIMEOUT_SECONDS } from '../functions/orchestrators/src/contract';
+import { ORCHESTRATOR_TIMEOUT_SECONDS } from '@runners/orchestrators/contract';
 import { resourceNames } from './resource-names';
 
 /*

@@ -1,7 +1,7 @@
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { MessagesKeyResource, StreamTableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
-import { messengerContract } from '../functions/messenger/src/contract';
+import { messengerContract } from '@runners/messenger/contract';
 import { streamDeadLetters, streamMapping } from './stream-consumer';
 import { bindContract, TracedFunction } from './traced-function';
 

@@ -1,7 +1,7 @@
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { GitHubAppResources, StreamTableResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
-import { notifierContract } from '../functions/notifier/src/contract';
+import { notifierContract } from '@runners/notifier/contract';
 import { streamDeadLetters, streamMapping } from './stream-consumer';
 import { bindContract, TracedFunction } from './traced-function';
 

@@ -3,11 +3,11 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import type { GitHubAppResources, TableResource } from '@runners/shared/deployment';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Construct } from 'constructs';
-import { orchestratorContracts, type OrchestratorResources } from '../functions/orchestrators/src/contract';
-import type { Ec2HostResources } from '../functions/orchestrators/src/hosts/ec2/contract';
-import type { EksHostResources } from '../functions/orchestrators/src/hosts/eks/contract';
-import type { LambdaHostResources } from '../functions/orchestrators/src/hosts/lambda-contract';
-import { deploymentIdOf } from '@runners/shared/deployment';
+import { orchestratorContracts, type OrchestratorResources } from '@runners/orchestrators/contract';
+import type { Ec2HostResources } from '@runners/orchestrators/contract';
+import type { EksHostResources } from '@runners/orchestrators/contract';
+import type { LambdaHostResources } from '@runners/orchestrators/contract';
+import { deploymentIdOf } from '@runners/shared';
 import type { Account } from './account';
 import { ContractRole } from './contract-role';
 import type { PoolQueueResources } from './dispatch';

@@ -2,7 +2,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import type { MessagesKeyResource, TableResource, TopicResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
-import { publisherContract } from '../functions/publisher/src/contract';
+import { publisherContract } from '@runners/publisher/contract';
 import { bindContract, TracedFunction } from './traced-function';
 
 /*

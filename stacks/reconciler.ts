@@ -1,6 +1,6 @@
 import type { GitHubAppResources, TableResource } from '@runners/shared/deployment';
 import { Construct } from 'constructs';
-import { reconcilerContract } from '../functions/reconciler/src/contract';
+import { reconcilerContract } from '@runners/reconciler/contract';
 import { bindContract, TracedFunction } from './traced-function';
 
 /*

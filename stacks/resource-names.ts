@@ -1,4 +1,4 @@
-import { RECONCILE_EVERY_MINUTES } from '@runners/shared/deployment';
+import { HOST_RULES_EVERY_MINUTES } from '@runners/shared/deployment';
 
 /** Names of the resources, shared by the stacks and the local stack so that both address the same things. */
 export function resourceNames(prefix: string) {
@@ -25,5 +25,5 @@ export function resourceNames(prefix: string) {
 
 export const DEFAULT_PREFIX = 'ephemeral-runners';
 
-/** The reconcile pass of each orchestrator (leaked hosts, stuck launches), on AWS and in the local stack. */
-export const RECONCILE_EVERY_MS = RECONCILE_EVERY_MINUTES * 60_000;
+/** The host rules of each orchestrator (leaked hosts, stuck launches), on AWS and in the local stack. */
+export const HOST_RULES_EVERY_MS = HOST_RULES_EVERY_MINUTES * 60_000;

@@ -2,7 +2,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { deploymentIdOf } from '@runners/shared/deployment';
+import { deploymentIdOf } from '@runners/shared';
 import { Account } from './account';
 import { Api } from './api';
 import { Dispatch } from './dispatch';

@@ -26,7 +26,7 @@ export const CHAOS_SIM_TIMING = { offlineAfterMs: 5_000, jobLockMs: 15_000, rene
 
 export interface ChaosScenario {
   /** What the local stack needs for it. */
-  readonly stackOptions: Pick<LocalStackOptions, 'reconcileTickMs' | 'reconcilerTickMs' | 'orchestratorDockerHost' | 'simTiming'>;
+  readonly stackOptions: Pick<LocalStackOptions, 'hostRulesTickMs' | 'reconcilerTickMs' | 'orchestratorDockerHost' | 'simTiming'>;
   /** Arms the orchestrator crash, once the stack runs. */
   attach(local: LocalStack): void;
   readonly proxy: DockerFaultProxy;
@@ -36,7 +36,7 @@ export interface ChaosScenario {
 export async function startChaosScenario(): Promise<ChaosScenario> {
   const proxy = await startDockerFaultProxy({ createFailureRate: 0.05, crashAtCreates: [20] });
   return {
-    stackOptions: { reconcileTickMs: 5_000, reconcilerTickMs: 30_000, orchestratorDockerHost: proxy.dockerHost, simTiming: CHAOS_SIM_TIMING },
+    stackOptions: { hostRulesTickMs: 5_000, reconcilerTickMs: 30_000, orchestratorDockerHost: proxy.dockerHost, simTiming: CHAOS_SIM_TIMING },
     attach(local) {
       const orchestrator = local.functions.get('orchestrator-docker');
       if (!orchestrator) throw new Error('the local stack has no Docker orchestrator to crash');

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, JOBS_TABLE, JobsTableAccess, type JobRecord, type PoolsConfig } from '@runners/shared';
+import { JOBS_TABLE, type JobRecord, type PoolsConfig } from '@runners/shared';
+import { DynamoDbDispatchStore, JobsTableAccess } from '@runners/shared/dynamodb';
 import { jobTimeline, stepDurations, type Timeline } from '../traces/job-timeline';
 import type { TraceStore } from '../traces/trace-collector';
 

@@ -2,7 +2,7 @@ import { percentiles } from '../percentiles';
 import type { CollectedSegment } from './trace-collector';
 
 /*
- * A job's stage timeline, from the segments of its trace (see functions/shared/src/tracing/job-segment.ts): when
+ * A job's stage timeline, from the segments of its trace (see functions/shared/src/adapters/tracing/job-segment.ts): when
  * GitHub queued it, when each function of ours took it, when GitHub gave it a runner. Each step between two stages is
  * owned by someone — GitHub, us, AWS (a stream, a queue), the host — so the system's own overhead is told apart from
  * GitHub's and the host's time.

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { AMI_CONTRACT } from '../../functions/orchestrators/src/hosts/ec2/ami-contract';
+import { AMI_CONTRACT } from '@runners/orchestrators/contract';
 import { containerOutput, DEBIAN_BASE_IMAGE, ensureImage } from '../images/images';
 import { SIM_RUNNER_LAYOUT } from '../runner/image';
 import { startMetadataService, type InstanceMetadata, type MetadataService } from './imds';

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { cpSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEBIAN_BASE_IMAGE, ensureImage } from '../images/images';
-import { OFFICIAL_RUNNER_IMAGE } from '../../functions/shared/src/pools/official-runner-image';
+import { OFFICIAL_RUNNER_IMAGE } from '@runners/shared';
 
 /*
  * The simulated runner, installed as the real one is: the release's layout (run.sh, run-helper.sh.template,

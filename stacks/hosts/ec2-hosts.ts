@@ -4,8 +4,8 @@ import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
-import type { Ec2HostResources } from '../../functions/orchestrators/src/hosts/ec2/contract';
-import { runnerInstanceContract } from '../../functions/orchestrators/src/hosts/ec2/instance-contract';
+import type { Ec2HostResources } from '@runners/orchestrators/contract';
+import { runnerInstanceContract } from '@runners/orchestrators/contract';
 import { ContractRole } from '../contract-role';
 import type { HostResources } from './host-resources';
 

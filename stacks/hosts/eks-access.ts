@@ -4,7 +4,7 @@ import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
-import type { EksHostResources } from '../../functions/orchestrators/src/hosts/eks/contract';
+import type { EksHostResources } from '@runners/orchestrators/contract';
 import type { HostResources } from './host-resources';
 
 /*

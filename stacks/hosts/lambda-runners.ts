@@ -3,8 +3,8 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import type { Pool } from '@runners/shared';
 import { Construct } from 'constructs';
 import type { Account } from '../account';
-import type { LambdaHostResources } from '../../functions/orchestrators/src/hosts/lambda-contract';
-import { runnerLambdaContract } from '../../functions/runner-lambda/src/contract';
+import type { LambdaHostResources } from '@runners/orchestrators/contract';
+import { runnerLambdaContract } from '@runners/runner-lambda/contract';
 import { bindContract, TracedFunction } from '../traced-function';
 import type { HostResources } from './host-resources';
 

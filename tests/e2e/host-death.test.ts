@@ -20,7 +20,7 @@ type Queued = { jobs: { id: number }[] };
 describe('a runner host killed mid-job', () => {
   let local: LocalStack;
   beforeAll(async () => {
-    local = await startLocalStack({ ...(await throwawayStack(root, 'host-death')), logLevel: 'ERROR', publisherTickMs: 5_000, reconcileTickMs: 5_000, simTiming: CHAOS_SIM_TIMING });
+    local = await startLocalStack({ ...(await throwawayStack(root, 'host-death')), logLevel: 'ERROR', publisherTickMs: 5_000, hostRulesTickMs: 5_000, simTiming: CHAOS_SIM_TIMING });
   }, 120_000);
   afterAll(async () => local?.stop(), 60_000);
 

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Permission } from '@runners/shared/deployment';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { producerContract } from '../../functions/producer/src/contract';
+import { producerContract } from '@runners/producer/contract';
 import { startLocalStack, throwawayStack, type LocalStack } from '../../local/stack';
 import { getJob } from '../helpers/aws';
 import { examplePayload, signature } from '../helpers/webhooks';

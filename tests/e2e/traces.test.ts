@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST_LABELS } from '../../functions/orchestrators/src/hosts/host';
+import { HOST_LABELS } from '@runners/orchestrators/hosts';
 import { jobTimeline, STAGES } from '../../local/traces/job-timeline';
 import type { CollectedSegment } from '../../local/traces/trace-collector';
 import { startLocalStack, throwawayStack, type LocalStack } from '../../local/stack';

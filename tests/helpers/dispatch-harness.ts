@@ -1,20 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DynamoDbDispatchStore,
-  hostMessageSchema,
-  parseMessage,
-  SnsDispatchBus,
-  type HostMessage,
-  type LaunchMessage,
-  type PoolsConfig,
-  type TeardownMessage,
-} from '@runners/shared';
+import { hostMessageSchema, parseMessage, type HostMessage, type LaunchMessage, type PoolsConfig, type TeardownMessage } from '@runners/shared';
+import { DynamoDbDispatchStore } from '@runners/shared/dynamodb';
+import { SnsDispatchBus } from '@runners/shared/sns';
 import { randomUUID } from 'node:crypto';
-import { createMessengerHandler } from '../../functions/messenger/src/messenger-handler';
-import { DEFAULT_ROUND_LIMITS, type RoundLimits } from '../../functions/publisher/src/publish-round';
-import { createPublisherHandler } from '../../functions/publisher/src/publisher-handler';
+import { createMessengerHandler } from '@runners/messenger';
+import { DEFAULT_ROUND_LIMITS, type RoundLimits } from '@runners/publisher';
+import { createPublisherHandler } from '@runners/publisher';
 import { createStreamSource } from '../../local/event-sources/dynamodb-stream-source';
 import type { EventSource } from '../../local/event-sources/event-source';
 import { createSqsSource } from '../../local/event-sources/sqs-source';

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { bootInstance, type BootedInstance } from '../../sim/ec2/instance';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
-import { Ec2Host, type Ec2HostOptions } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { Ec2Host, type Ec2HostOptions } from '@runners/orchestrators/hosts';
 import type { enforcedIam } from './iam';
 import { motoTarget, strictMotoTarget } from './aws';
 

@@ -1,8 +1,8 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { eksToken } from '../../functions/orchestrators/src/hosts/eks/eks-token';
-import { kubernetesApi } from '../../functions/orchestrators/src/hosts/eks/eks-client';
-import { EksHost } from '../../functions/orchestrators/src/hosts/eks/eks-host';
+import { eksToken } from '@runners/orchestrators/hosts';
+import { kubernetesApi } from '@runners/orchestrators/hosts';
+import { EksHost } from '@runners/orchestrators/hosts';
 import { motoTarget } from './aws';
 import { startFakeKubernetes } from './fake-kubernetes';
 

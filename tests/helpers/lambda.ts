@@ -3,7 +3,7 @@ import { CreateFunctionCommand, LambdaClient, type InvokeCommandInput } from '@a
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { RunnerInvocation } from '@runners/shared';
 import { randomUUID } from 'node:crypto';
-import { LambdaHost } from '../../functions/orchestrators/src/hosts/lambda-host';
+import { LambdaHost } from '@runners/orchestrators/hosts';
 import { motoTarget, strictMotoTarget } from './aws';
 
 /** The smallest valid zip (an empty archive): moto stores the code, it does not run it. */

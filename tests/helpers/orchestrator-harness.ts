@@ -1,13 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { deploymentLabel, DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore, parseWorkflowJobEvent, type GitHubClient, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import { deploymentLabel, parseWorkflowJobEvent, type LaunchMessage, type PoolsConfig } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
+import { type GitHubClient } from '@runners/shared/github';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
-import type { Host } from '../../functions/orchestrators/src/hosts/host';
-import { DEFAULT_LIMITS, type OrchestratorLimits } from '../../functions/orchestrators/src/orchestrate';
-import { createOrchestratorHandler } from '../../functions/orchestrators/src/orchestrator-handler';
-import { DEFAULT_RECONCILE_LIMITS } from '../../functions/orchestrators/src/reconcile';
+import { DockerHost } from '@runners/orchestrators/hosts';
+import type { Host } from '@runners/orchestrators/hosts';
+import { DEFAULT_LIMITS, type OrchestratorLimits } from '@runners/orchestrators';
+import { createOrchestratorHandler } from '@runners/orchestrators';
+import { DEFAULT_HOST_RULE_LIMITS } from '@runners/orchestrators';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import { ensureSimRunnerImage } from '../../sim/runner/image';
 import { motoTarget } from './aws';
@@ -57,7 +59,7 @@ export async function orchestratorHarness(options: {
     sleep: async () => undefined,
     deploymentLabel: DEPLOYMENT_LABEL,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
+    hostRuleLimits: DEFAULT_HOST_RULE_LIMITS,
     ...(options.powertools ?? quietPowertools('orchestrator')),
   });
   const invoke = (bodies: unknown[]) => {

@@ -3,9 +3,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { jest } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
+import { createRouter, type PoolsConfig } from '@runners/shared';
+import { DynamoDbJobStore } from '@runners/shared/dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createProducerHandler } from '../../functions/producer/src/producer-handler';
+import { createProducerHandler } from '@runners/producer';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import type { AwsTarget } from '../../local/aws-target';
 

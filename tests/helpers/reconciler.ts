@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbDispatchStore, DynamoDbJobStore, type PoolsConfig } from '@runners/shared';
+import { createRouter, type PoolsConfig } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbJobStore } from '@runners/shared/dynamodb';
 import { motoTarget } from './aws';
 import { enforcedIam } from './iam';
 import { simulatorWithClient } from './simulator';

@@ -1,4 +1,5 @@
-import { GitHubClient, type GitHubClientOptions, type RunnerScope } from '@runners/shared';
+import { type RunnerScope } from '@runners/shared';
+import { GitHubClient, type GitHubClientOptions } from '@runners/shared/github';
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { mkdtempSync } from 'node:fs';

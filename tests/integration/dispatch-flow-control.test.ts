@@ -62,8 +62,8 @@ describe('dispatch flow control', () => {
 
     // Act: a second stream consumer from the start of the stream replays every record to the messenger
     const { createStreamSource } = await import('../../local/event-sources/dynamodb-stream-source');
-    const { createMessengerHandler } = await import('../../functions/messenger/src/messenger-handler');
-    const { SnsDispatchBus } = await import('@runners/shared');
+    const { createMessengerHandler } = await import('@runners/messenger');
+    const { SnsDispatchBus } = await import('@runners/shared/sns');
     const { SNSClient } = await import('@aws-sdk/client-sns');
     const { quietPowertools } = await import('../helpers/handler-ports');
     const { lambdaContext } = await import('../../local/lambda-context.mjs');

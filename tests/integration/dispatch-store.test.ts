@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { parseWorkflowJobEvent } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbJobStore } from '@runners/shared/dynamodb';
 import { createJobsTable, motoTarget } from '../helpers/aws';
 import { examplePayload } from '../helpers/webhooks';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Pool } from '@runners/shared';
 import Docker from 'dockerode';
-import { DockerHost, HostImageMismatchError } from '../../functions/orchestrators/src/hosts/docker-host';
+import { DockerHost, HostImageMismatchError } from '@runners/orchestrators/hosts';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { testPoolsConfig } from '../helpers/pools';
 import { ORG, simulatorWithClient, waitUntil } from '../helpers/simulator';

@@ -3,7 +3,7 @@ import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import Docker from 'dockerode';
-import type { Ec2Host } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import type { Ec2Host } from '@runners/orchestrators/hosts';
 import { ensureSimAmiImage } from '../../sim/ec2/instance';
 import { bootLaunchedInstance, ec2HostUnderIam } from '../helpers/ec2';
 import { motoTarget } from '../helpers/aws';

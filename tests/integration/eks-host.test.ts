@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, KubeConfig, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
-import { EKS_TOKEN_PREFIX, eksToken } from '../../functions/orchestrators/src/hosts/eks/eks-token';
-import { HOST_LABELS } from '../../functions/orchestrators/src/hosts/host';
+import { EKS_TOKEN_PREFIX, eksToken } from '@runners/orchestrators/hosts';
+import { HOST_LABELS } from '@runners/orchestrators/hosts';
 import { eksFixture } from '../helpers/eks';
 import { testPoolsConfig } from '../helpers/pools';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Pool } from '@runners/shared';
 import Docker from 'dockerode';
-import { runnerPod } from '../../functions/orchestrators/src/hosts/eks/runner-pod';
+import { runnerPod } from '@runners/orchestrators/hosts';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { startDockerKubelet, type DockerKubelet } from '../helpers/docker-kubelet';
 import { eksFixture } from '../helpers/eks';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigError, GitHubClient, loadGitHubAppCredentials, recordGitHubCalls } from '@runners/shared';
+import { ConfigError } from '@runners/shared';
+import { GitHubClient, loadGitHubAppCredentials, recordGitHubCalls } from '@runners/shared/github';
 import { randomUUID } from 'node:crypto';
 import { motoTarget } from '../helpers/aws';
 import { ORG } from '../helpers/simulator';

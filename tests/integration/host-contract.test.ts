@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
-import type { Host, HostRef } from '../../functions/orchestrators/src/hosts/host';
+import { DockerHost } from '@runners/orchestrators/hosts';
+import type { Host, HostRef } from '@runners/orchestrators/hosts';
 import { ensureSimAmiImage } from '../../sim/ec2/instance';
 import { ensureSimRunnerLambdaImage, startExecutionEnvironment } from '../../sim/lambda/execution-environment';
 import { encodeJitConfig } from '../../sim/jit-config';

@@ -5,7 +5,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { PoolsConfig } from '@runners/shared';
 import type { Permission } from '@runners/shared/deployment';
-import { orchestratorContracts } from '../../functions/orchestrators/src/contract';
+import { orchestratorContracts } from '@runners/orchestrators/contract';
 import { ec2HostUnderIam } from '../helpers/ec2';
 import { motoTarget } from '../helpers/aws';
 import { enforcedIam } from '../helpers/iam';

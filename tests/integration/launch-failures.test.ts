@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDbJobStore, parseWorkflowJobEvent } from '@runners/shared';
+import { parseWorkflowJobEvent } from '@runners/shared';
+import { DynamoDbJobStore } from '@runners/shared/dynamodb';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { capturingPowertools, type CapturingLogger } from '../helpers/handler-ports';

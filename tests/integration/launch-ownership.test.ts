@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { GitHubClient } from '@runners/shared';
-import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
-import type { HostRef, HostSpec } from '../../functions/orchestrators/src/hosts/host';
-import { DEFAULT_LIMITS, launch, type OrchestratorPorts } from '../../functions/orchestrators/src/orchestrate';
+import type { GitHubClient } from '@runners/shared/github';
+import { DockerHost } from '@runners/orchestrators/hosts';
+import type { HostRef, HostSpec } from '@runners/orchestrators/hosts';
+import { DEFAULT_LIMITS, launch, type OrchestratorPorts } from '@runners/orchestrators';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { deploymentLabel, DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore, parseWorkflowJobEvent } from '@runners/shared';
-import { removeLeakedRegistrations, type RegistrationPorts } from '../../functions/reconciler/src/remove-leaked-registrations';
+import { deploymentLabel, parseWorkflowJobEvent } from '@runners/shared';
+import { DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
+import { removeLeakedRegistrations, type RegistrationPorts } from '@runners/reconciler';
 import { createJobsTable, motoTarget } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
 import { ORG, simulatorWithClient } from '../helpers/simulator';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseWorkflowJobEvent } from '@runners/shared';
-import { discoverLostJobs, type DiscoverPorts } from '../../functions/reconciler/src/discover-lost-jobs';
+import { discoverLostJobs, type DiscoverPorts } from '@runners/reconciler';
 import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
 import { reconcilerFixture } from '../helpers/reconciler';

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { createRouter, DynamoDbJobStore, DynamoDbNoticeStore, jobKey, parseWorkflowJobEvent, type PoolsConfig } from '@runners/shared';
+import { createRouter, jobKey, parseWorkflowJobEvent, type PoolsConfig } from '@runners/shared';
+import { DynamoDbJobStore, DynamoDbNoticeStore } from '@runners/shared/dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { createNotifierHandler } from '../../functions/notifier/src/notifier-handler';
+import { createNotifierHandler } from '@runners/notifier';
 import { workflowJobPayload } from '../../sim/payloads';
 import type { SimulatorOptions } from '../../sim/server';
 import { motoTarget } from '../helpers/aws';

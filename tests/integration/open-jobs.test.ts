@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared';
-import { discoverLostJobs } from '../../functions/reconciler/src/discover-lost-jobs';
-import { syncOpenJobs, type SyncPorts } from '../../functions/reconciler/src/sync-open-jobs';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
+import { discoverLostJobs } from '@runners/reconciler';
+import { syncOpenJobs, type SyncPorts } from '@runners/reconciler';
 import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
 import { reconcilerFixture } from '../helpers/reconciler';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseWorkflowJobEvent, DynamoDbJobStore } from '@runners/shared';
-import { DockerHost } from '../../functions/orchestrators/src/hosts/docker-host';
+import { parseWorkflowJobEvent } from '@runners/shared';
+import { DynamoDbJobStore } from '@runners/shared/dynamodb';
+import { DockerHost } from '@runners/orchestrators/hosts';
 import { getJob } from '../helpers/aws';
 import { DEPLOYMENT_LABEL, launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';

@@ -5,8 +5,8 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigError } from '@runners/shared';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { readEnvironment } from '../../functions/producer/src/config';
-import { WEBHOOK_SECRET_PLACEHOLDERS, webhookSecretSource } from '../../functions/producer/src/webhook-secret';
+import { readEnvironment } from '@runners/producer';
+import { WEBHOOK_SECRET_PLACEHOLDERS, webhookSecretSource } from '@runners/producer';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import { createJobsTable, deleteTable, getJob, motoTarget } from '../helpers/aws';
 import { examplePayload, signedDelivery } from '../helpers/webhooks';
@@ -16,7 +16,7 @@ import { examplePayload, signedDelivery } from '../helpers/webhooks';
  * from SSM (moto) through Powertools parameters, the Jobs table on moto.
  */
 
-describe('producer Lambda entry (functions/producer/src/index.ts)', () => {
+describe('producer Lambda entry (functions/producer/src/lambda.ts)', () => {
   const target = motoTarget();
   const client = new DynamoDBClient(target.clientConfig);
   const secret = `entry-${randomUUID()}`;
@@ -34,7 +34,7 @@ describe('producer Lambda entry (functions/producer/src/index.ts)', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
-    ({ handler } = await import('../../functions/producer/src/index'));
+    ({ handler } = await import('../../functions/producer/src/lambda'));
   });
   afterAll(async () => {
     process.env = saved;
@@ -120,11 +120,12 @@ describe('producer before its webhook secret is set', () => {
   beforeAll(async () => {
     tableName = await createJobsTable(target);
     Object.assign(process.env, target.environment, { JOBS_TABLE_NAME: tableName, WEBHOOK_SECRET_PARAMETER: parameterName, POWERTOOLS_METRICS_DISABLED: 'true' });
-    const { createProducerHandler } = await import('../../functions/producer/src/producer-handler');
+    const { createProducerHandler } = await import('@runners/producer');
     const { Logger } = await import('@aws-lambda-powertools/logger');
     const { Metrics } = await import('@aws-lambda-powertools/metrics');
     const { Tracer } = await import('@aws-lambda-powertools/tracer');
-    const { createRouter, DynamoDbJobStore } = await import('@runners/shared');
+    const { createRouter } = await import('@runners/shared');
+    const { DynamoDbJobStore } = await import('@runners/shared/dynamodb');
     const { testPoolsConfig } = await import('../helpers/pools');
     const config = testPoolsConfig();
     const logger = new Logger({ serviceName: 'producer', logLevel: 'ERROR' });

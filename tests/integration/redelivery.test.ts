@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDeliveryLog } from '@runners/shared';
-import { redeliverLost, type RedeliverPorts } from '../../functions/reconciler/src/redeliver';
+import { DynamoDbDeliveryLog } from '@runners/shared/dynamodb';
+import { redeliverLost, type RedeliverPorts } from '@runners/reconciler';
 import { createJobsTable, motoTarget, scanTable } from '../helpers/aws';
 import { simControl, simulatorWithClient } from '../helpers/simulator';
 

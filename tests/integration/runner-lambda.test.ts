@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunnerLambdaHandler } from '../../functions/runner-lambda/src/runner-lambda-handler';
+import { createRunnerLambdaHandler } from '@runners/runner-lambda';
 import { installSimRunner } from '../../sim/runner/image';
 import { ORG, simControl, simulatorWithClient } from '../helpers/simulator';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DynamoDbLaunchStore, warmJobId, type PoolsConfigInput } from '@runners/shared';
+import { warmJobId, type PoolsConfigInput } from '@runners/shared';
+import { DynamoDbLaunchStore } from '@runners/shared/dynamodb';
 import { getJob } from '../helpers/aws';
 import { dispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness';
 import { testPoolsConfig, testPoolsInput } from '../helpers/pools';

@@ -78,15 +78,15 @@ describe('deployable stack: the data flow is wired', () => {
     expect(new Set(permissions)).toEqual(new Set(['apigateway.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']));
   });
 
-  it('ticks each orchestrator every 5 minutes for its reconcile pass', () => {
+  it('ticks each orchestrator every 5 minutes for its host rules', () => {
     const reconciler = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-reconciler-tick')!;
     expect(reconciler[1].schedule_expression).toBe('rate(5 minutes)');
-    const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).endsWith('-reconcile'));
-    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-orchestrator-ec2-reconcile', 'er-orchestrator-eks-reconcile', 'er-orchestrator-lambda-reconcile']);
+    const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).endsWith('-host-rules'));
+    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-orchestrator-ec2-host-rules', 'er-orchestrator-eks-host-rules', 'er-orchestrator-lambda-host-rules']);
     for (const [ruleId, rule] of rules) {
       expect(rule.schedule_expression).toBe('rate(5 minutes)');
       const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
-      expect(target(tick.arn)).toBe(functions[String(rule.name).replace(/-reconcile$/, '')]!.id);
+      expect(target(tick.arn)).toBe(functions[String(rule.name).replace(/-host-rules$/, '')]!.id);
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Testing } from 'cdktf';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { JOBS_TABLE } from '@runners/shared';
-import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
+import { DEFAULT_LIMITS } from '@runners/orchestrators';
 import { LAMBDA_RUNTIME } from '../../stacks/lambda-runtime';
 import { RunnersStack } from '../../stacks/runners-stack';
 import { jobsTableCreateInput } from '../../local/provision';

@@ -12,14 +12,14 @@ describe('consoleLine', () => {
     ['a launch given up', line({ level: 'ERROR', message: 'launch failed', gaveUp: true, failure: { reason: 'no-runner-group', message: 'runner group "x" does not exist' }, pool: 'p', runnerName: 'r' }), '10:11:12 launch failed p              r: no-runner-group runner group "x" does not exist — gave up on the job'],
     ['a notice', line({ message: 'check run written', jobId: 9, title: 'No runner pool has every label of this job: [gpu]' }), '10:11:12 notice    job 9: No runner pool has every label of this job: [gpu]'],
     ['an error with its cause', line({ level: 'ERROR', service: 'publisher', message: 'publishing failed', error: { name: 'StorageError', message: 'writing failed', cause: { name: 'TimeoutError', message: 'socket hang up' } } }), '10:11:12 error     publisher: publishing failed: StorageError: writing failed (cause: TimeoutError: socket hang up)'],
-    ['a pass that did something', line({ message: 'reconcile pass', leakedHostsRemoved: 2, stuckLaunchesRequeued: 0 }), '10:11:12 reconcile pass: leakedHostsRemoved 2'],
+    ['a pass that did something', line({ message: 'host rules pass', leakedHostsRemoved: 2, stuckLaunchesRequeued: 0 }), '10:11:12 host rules pass: leakedHostsRemoved 2'],
     ['a line that is not JSON', 'something a library printed', 'something a library printed'],
   ])('%s', (_what, raw, expected) => {
     expect(consoleLine(raw)).toBe(expected);
   });
 
   it.each([
-    ['an uneventful pass', line({ message: 'reconcile pass', leakedHostsRemoved: 0 })],
+    ['an uneventful pass', line({ message: 'host rules pass', leakedHostsRemoved: 0 })],
     ['a routine info line', line({ message: 'publish round', launched: 3 })],
     ['a launch already done', line({ message: 'launch', outcome: 'already-launched' })],
     ['an empty line', ''],

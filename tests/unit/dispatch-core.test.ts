@@ -1,14 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  EMPTY_LAUNCH_LOG,
-  INDEX_LAG_MS,
-  parseRunnerName,
-  poolCapacity,
-  recordLaunches,
-  runnerName,
-  selectFairly,
-  unconfirmedLaunches,
-} from '@runners/shared';
+import { EMPTY_LAUNCH_LOG, INDEX_LAG_MS, parseRunnerName, poolCapacity, recordLaunches, runnerName, selectFairly, unconfirmedLaunches } from '@runners/shared';
 
 const job = (jobId: number, repository: string) => ({ jobId, repository });
 

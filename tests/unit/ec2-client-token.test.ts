@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { clientToken } from '../../functions/orchestrators/src/hosts/ec2/ec2-host';
+import { clientToken } from '@runners/orchestrators/hosts';
 
 /* RunInstances' ClientToken: ≤ 64 ASCII characters (EC2 API reference), and distinct for every choice of a runner. */
 

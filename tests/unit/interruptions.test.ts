@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseInterruption } from '../../functions/orchestrators/src/interruptions';
+import { parseInterruption } from '@runners/orchestrators';
 
 /* EC2's events as EventBridge delivers them (AWS, "Spot Instance interruption notices": the example event). */
 const warning = {

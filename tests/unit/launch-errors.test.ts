@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { RequestError } from '@octokit/request-error';
 import { RunnerGroupMissingError } from '@runners/shared';
-import { HostImageMismatchError } from '../../functions/orchestrators/src/hosts/docker-host';
-import { classifyLaunchError } from '../../functions/orchestrators/src/launch-errors';
+import { HostImageMismatchError } from '@runners/orchestrators/hosts';
+import { classifyLaunchError } from '@runners/orchestrators';
 
 /** GitHub's errors as Octokit raises them: the status, the request, the response headers. */
 function githubError(status: number, url: string, headers: Record<string, string> = {}, message = 'error'): RequestError {

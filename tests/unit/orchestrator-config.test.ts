@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@runners/shared';
-import { readEnvironment } from '../../functions/orchestrators/src/config';
+import { readEnvironment } from '@runners/orchestrators';
 
 const base = { JOBS_TABLE_NAME: 't', GITHUB_APP_ID_PARAMETER: '/a', GITHUB_PRIVATE_KEY_PARAMETER: '/k', DEPLOYMENT_ID: 'ephemeral-runners:123456789012:us-east-1' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { poolChanges } from '../../functions/messenger/src/stream-changes';
+import { poolChanges } from '@runners/messenger';
 
 function record(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): DynamoDBRecord {
   return {

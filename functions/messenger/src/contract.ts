@@ -1,5 +1,5 @@
 import { defineContract, readStream, publishEncrypted, type MessagesKeyResource, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The messenger's deployment contract: the Jobs table's stream → one publisher notification per batch. */
 

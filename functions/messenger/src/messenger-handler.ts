@@ -6,7 +6,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { recordJobStage, type DispatchBus } from '@runners/shared';
+import { type DispatchBus } from '@runners/shared';
+import { recordJobStage } from '@runners/shared/tracing';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { poolChanges, type ChangeReason } from './stream-changes';
 

@@ -2,7 +2,7 @@ import { JOBS_TABLE } from '@runners/shared';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * What in a Jobs table change the publisher must act on, and for which pool:

@@ -1,6 +1,6 @@
 import { defineContract, readStream, githubAppPermissions, type GitHubAppResources, type QueueResource, type StreamTableResource } from '@runners/shared/deployment';
 import { JOBS_TABLE } from '@runners/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The notifier's deployment contract: Jobs table stream (and a tick) → check runs on the commits of jobs in trouble. */
 

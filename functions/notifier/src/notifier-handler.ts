@@ -7,7 +7,9 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import { inJobSegment, noticeActionOf, type DynamoDbNoticeStore, type NoticeImage, type Router } from '@runners/shared';
+import { noticeActionOf, type NoticeImage, type Router } from '@runners/shared';
+import { type DynamoDbNoticeStore } from '@runners/shared/dynamodb';
+import { inJobSegment } from '@runners/shared/tracing';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { openNotice, resolveNotice, type NoticeOutcome, type NoticePorts } from './notify';
 

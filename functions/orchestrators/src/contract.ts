@@ -1,16 +1,6 @@
-import {
-  defineContract,
-  githubAppPermissions,
-  RECONCILE_EVERY_MINUTES,
-  tableAndIndexes,
-  type DeploymentContract,
-  type GitHubAppResources,
-  type Permission,
-  type QueueResource,
-  type TableResource,
-} from '@runners/shared/deployment';
+import { defineContract, githubAppPermissions, HOST_RULES_EVERY_MINUTES, tableAndIndexes, type DeploymentContract, type GitHubAppResources, type Permission, type QueueResource, type TableResource } from '@runners/shared/deployment';
 import type { HostKind } from '@runners/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ec2HostEnvironment, ec2HostPermissions, type Ec2HostResources } from './hosts/ec2/contract';
 import { eksHostEnvironment, eksHostPermissions, type EksHostResources } from './hosts/eks/contract';
 import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources } from './hosts/lambda-contract';
@@ -109,7 +99,7 @@ const common = {
   timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
   eventSources: [
     { kind: 'sqs-queue', queues: 'poolQueues', batchSize: 10, maximumBatchingWindowSeconds: 1 },
-    { kind: 'schedule', name: 'reconcile', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus' },
+    { kind: 'schedule', name: 'host-rules', everyMinutes: HOST_RULES_EVERY_MINUTES, description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus' },
   ],
 } as const;
 
@@ -145,3 +135,9 @@ export const orchestratorContracts = {
   eks: orchestratorContract<EksHostResources>('eks', { environment: eksHostEnvironment, permissions: eksHostPermissions }),
   lambda: orchestratorContract<LambdaHostResources>('lambda', { environment: lambdaHostEnvironment, permissions: lambdaHostPermissions }),
 } satisfies Record<HostKind, unknown>;
+
+export type { Ec2HostResources } from './hosts/ec2/contract';
+export type { EksHostResources } from './hosts/eks/contract';
+export type { LambdaHostResources } from './hosts/lambda-contract';
+export { runnerInstanceContract } from './hosts/ec2/instance-contract';
+export { AMI_CONTRACT } from './hosts/ec2/ami-contract';

@@ -1,6 +1,6 @@
 import type { HostInterruptionKind } from '@runners/shared';
 import { INTERRUPTION_DETAIL_TYPES, INTERRUPTION_KINDS } from './interruption-events';
-import { z } from 'zod';
+import * as z from 'zod';
 import { retireIdleRunner, type OrchestratorPorts } from './orchestrate';
 
 /*

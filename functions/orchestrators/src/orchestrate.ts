@@ -1,22 +1,5 @@
-import {
-  defaultRunnerLabels,
-  isWarmJobId,
-  ownsLaunch,
-  RunnerBusyError,
-  runnerScopeOf,
-  type LaunchAttempt,
-  type LaunchFailure,
-  type DispatchStore,
-  type GitHubClient,
-  type JobRecord,
-  type Runner,
-  type LaunchMessage,
-  type LaunchStore,
-  type Pool,
-  type PoolsConfig,
-  type RunnerScope,
-  type TeardownMessage,
-} from '@runners/shared';
+import { defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerScope, type TeardownMessage } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
 import { classifyLaunchError } from './launch-errors';

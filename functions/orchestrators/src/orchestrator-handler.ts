@@ -6,14 +6,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { hostMessageSchema, inJobSegment, inSubsegment, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
+import { hostMessageSchema, isWarmJobId, parseMessage, PayloadError } from '@runners/shared';
+import { inJobSegment, inSubsegment } from '@runners/shared/tracing';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { classifyLaunchError } from './launch-errors';
 import { handleInterruption, parseInterruption, type Interruption, type InterruptionReport } from './interruptions';
 import { launch, LaunchFailedError, teardown, type TeardownFindings } from './orchestrate';
-import { reconcileHosts, type ReconcilePorts } from './reconcile';
+import { applyHostRules, type HostRulePorts } from './host-rules';
 
-export interface OrchestratorHandlerPorts extends ReconcilePorts {
+export interface OrchestratorHandlerPorts extends HostRulePorts {
   readonly logger: Logger;
   readonly tracer: Tracer;
   readonly metrics: Metrics;
@@ -95,10 +96,10 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     });
   };
 
-  /** The schedule's tick (EventBridge): a reconcile pass over this host kind's hosts and in-flight launches. */
-  const reconcile = async () => {
-    const report = await reconcileHosts(ports.host.kind, ports);
-    logger.info('reconcile pass', { ...report });
+  /** The schedule's tick (EventBridge): the host rules over this host kind's hosts and in-flight launches. */
+  const hostRules = async () => {
+    const report = await applyHostRules(ports.host.kind, ports);
+    logger.info('host rules pass', { ...report });
     metrics.addMetric('LeakedHostsRemoved', MetricUnit.Count, report.leakedHostsRemoved);
     metrics.addMetric('StuckLaunchesRequeued', MetricUnit.Count, report.stuckLaunchesRequeued);
     metrics.addMetric('IdleWarmRunnersRemoved', MetricUnit.Count, report.idleWarmRemoved);
@@ -116,12 +117,12 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     return report;
   };
 
-  return middy<SQSEvent, SQSBatchResponse | Awaited<ReturnType<typeof reconcile>> | InterruptionReport, Error, Context>()
+  return middy<SQSEvent, SQSBatchResponse | Awaited<ReturnType<typeof hostRules>> | InterruptionReport, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .handler((event, context) => {
-      if (isTick(event)) return reconcile();
+      if (isTick(event)) return hostRules();
       const interruption = parseInterruption(event);
       if (interruption) return interrupted(interruption);
       metrics.addMetric('HostMessages', MetricUnit.Count, event.Records.length);

@@ -2,22 +2,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  countAwsCalls,
-  DynamoDbDispatchStore,
-  DynamoDbLaunchStore,
-  GitHubClient,
-  loadGitHubAppCredentials,
-  parsePoolsConfig,
-  type PoolsConfig,
-  recordGitHubCalls,
-  deploymentLabel,
-} from '@runners/shared';
+import { parsePoolsConfig, type PoolsConfig, deploymentLabel } from '@runners/shared';
+import { countAwsCalls } from '@runners/shared/aws-calls';
+import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
+import { GitHubClient, loadGitHubAppCredentials, recordGitHubCalls } from '@runners/shared/github';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment, type OrchestratorEnvironment } from './config';
 import type { Host } from './hosts/host';
 import { DEFAULT_LIMITS } from './orchestrate';
-import { DEFAULT_RECONCILE_LIMITS } from './reconcile';
+import { DEFAULT_HOST_RULE_LIMITS } from './host-rules';
 import { createOrchestratorHandler } from './orchestrator-handler';
 
 /** The Lambda wiring every host kind's entry shares: environment, pools, stores, GitHub client, Powertools. */
@@ -42,7 +35,7 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
     deploymentLabel: deploymentLabel(environment.DEPLOYMENT_ID),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
+    hostRuleLimits: DEFAULT_HOST_RULE_LIMITS,
     limits: { ...DEFAULT_LIMITS, hostAttempts: environment.HOST_CREATE_ATTEMPTS, maxLaunchAttempts: environment.MAX_LAUNCH_ATTEMPTS },
     logger: new Logger({ serviceName }),
     tracer,

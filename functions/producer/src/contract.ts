@@ -1,5 +1,5 @@
 import { decryptThroughSsm, defineContract, type KeyResource, type ParameterResource, type TableResource } from '@runners/shared/deployment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The producer's deployment contract: webhook intake behind the HTTP API (see shared/deployment-contract.ts). */
 

@@ -1,5 +1,5 @@
 import { defineContract, publishEncrypted, tableAndIndexes, type MessagesKeyResource, type TableResource, type TopicResource } from '@runners/shared/deployment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The publisher's deployment contract: flow control, notified through the Publisher topic and ticked every minute. */
 

@@ -1,25 +1,6 @@
 import pMap from 'p-map';
-import {
-  isWarmJobId,
-  parseRunnerName,
-  wantedIdle,
-  warmJobId,
-  warmSlotOf,
-  poolCapacity,
-  recordLaunches,
-  unconfirmedLaunches,
-  runnerName,
-  selectFairly,
-  type DispatchBus,
-  type DispatchStore,
-  type JobAnnotations,
-  type LaunchMessage,
-  type Pool,
-  type PoolsConfig,
-  type QueuedJob,
-  type RunnerIdentity,
-  type TeardownMessage,
-} from '@runners/shared';
+import { isWarmJobId, parseRunnerName, wantedIdle, warmJobId, warmSlotOf, poolCapacity, recordLaunches, unconfirmedLaunches, runnerName, selectFairly, type DispatchBus, type DispatchStore, type LaunchMessage, type Pool, type PoolsConfig, type QueuedJob, type RunnerIdentity, type TeardownMessage } from '@runners/shared';
+import { type JobAnnotations } from '@runners/shared/tracing';
 
 /*
  * One publisher round. For each pool asked about: deal with finished jobs first (teardown messages, slots freed),

@@ -7,7 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { parseMessage, PayloadError, publisherNotificationSchema } from '@runners/shared';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publishRound, type PoolRound, type PublisherPorts } from './publish-round';
 
 export interface PublisherHandlerPorts extends PublisherPorts {

@@ -1,6 +1,6 @@
-import { defineContract, githubAppPermissions, RECONCILE_EVERY_MINUTES, type GitHubAppResources, type TableResource } from '@runners/shared/deployment';
+import { defineContract, githubAppPermissions, HOST_RULES_EVERY_MINUTES, type GitHubAppResources, type TableResource } from '@runners/shared/deployment';
 import { JOBS_TABLE } from '@runners/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The reconciler's deployment contract: redelivery of lost webhooks, lost jobs, leftover registrations. */
 
@@ -65,7 +65,7 @@ export const reconcilerContract = defineContract({
     ...githubAppPermissions(r.githubApp, r.region),
   ],
   timeoutSeconds: 120,
-  eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: RECONCILE_EVERY_MINUTES, description: 'redelivery, lost-job, open-job and leftover-registration pass' }],
+  eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: HOST_RULES_EVERY_MINUTES, description: 'redelivery, lost-job, open-job and leftover-registration pass' }],
 });
 
 export type ReconcilerEnvironment = z.output<typeof environment>;

@@ -1,4 +1,5 @@
-import { acceptJobEvent, type GitHubClient, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { acceptJobEvent, type IntakePorts, type WorkflowJob } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 import { jobEventFromApi, type JobLocation } from './job-event-from-api';
 import { installedRepositories, nextWindow } from './repositories';
 

@@ -1,4 +1,5 @@
-import { lostDeliveries, type DeliveryLog, type GitHubClient, type RedeliveryBackoff } from '@runners/shared';
+import { lostDeliveries, type DeliveryLog, type RedeliveryBackoff } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 
 /*
  * One redelivery pass: the App's deliveries of the last `lookbackMs`, walked page by page with GitHub's cursor until

@@ -1,4 +1,5 @@
-import { parseRunnerName, RunnerBusyError, wantsRunner, type GitHubClient, type LaunchStore, type PoolsConfig, type RunnerScope } from '@runners/shared';
+import { parseRunnerName, RunnerBusyError, wantsRunner, type LaunchStore, type PoolsConfig, type RunnerScope } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 import { installedRepositories, nextWindow } from './repositories';
 
 /*

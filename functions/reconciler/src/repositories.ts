@@ -1,4 +1,5 @@
-import { isRepositoryAllowed, type GitHubClient, type PoolsConfig } from '@runners/shared';
+import { isRepositoryAllowed, type PoolsConfig } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 
 export interface InstalledRepository {
   readonly owner: string;

@@ -1,4 +1,5 @@
-import { acceptJobEvent, isWarmJobId, runnerScopeOf, STATE_RANK, type DispatchStore, type GitHubClient, type IntakePorts, type OpenJob, type PoolsConfig } from '@runners/shared';
+import { acceptJobEvent, isWarmJobId, runnerScopeOf, STATE_RANK, type DispatchStore, type IntakePorts, type OpenJob, type PoolsConfig } from '@runners/shared';
+import { type GitHubClient } from '@runners/shared/github';
 import { jobEventFromApi } from './job-event-from-api';
 import { nextWindow } from './repositories';
 

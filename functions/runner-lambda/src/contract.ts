@@ -1,5 +1,5 @@
 import { defineContract } from '@runners/shared/deployment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The runner Lambda's deployment contract (one function per Lambda pool): one runner per asynchronous invocation.

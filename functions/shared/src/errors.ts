@@ -49,3 +49,11 @@ export class StorageError extends RunnersError {
     this.name = 'StorageError';
   }
 }
+
+/** GitHub refused to delete a runner that is running a job: its own completion will tear it down. */
+export class RunnerBusyError extends RunnersError {
+  constructor(readonly runnerId: number, options?: ErrorOptions) {
+    super(`runner ${runnerId} is running a job; GitHub refuses to delete it`, options);
+    this.name = 'RunnerBusyError';
+  }
+}

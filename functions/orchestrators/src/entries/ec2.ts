@@ -1,6 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { countAwsCalls } from '@runners/shared';
+import { countAwsCalls } from '@runners/shared/aws-calls';
 import { Ec2Host } from '../hosts/ec2/ec2-host';
 import { orchestratorHandler } from '../wiring';
 

@@ -1,6 +1,6 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { countAwsCalls } from '@runners/shared';
+import { countAwsCalls } from '@runners/shared/aws-calls';
 import { kubernetesApi } from '../hosts/eks/eks-client';
 import { EksHost } from '../hosts/eks/eks-host';
 import { cachedEksToken } from '../hosts/eks/eks-token';

@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { countAwsCalls } from '@runners/shared';
+import { countAwsCalls } from '@runners/shared/aws-calls';
 import { LambdaHost } from '../hosts/lambda-host';
 import { orchestratorHandler } from '../wiring';
 

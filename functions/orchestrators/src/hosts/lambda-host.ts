@@ -1,6 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { RunnerMarkers, type RunnerInvocation } from '@runners/shared';
+import { type RunnerInvocation } from '@runners/shared';
+import { RunnerMarkers } from '@runners/shared/ssm';
 import type { Host, HostRef, HostSpec } from './host';
 
 /*

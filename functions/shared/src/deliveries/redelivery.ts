@@ -1,4 +1,4 @@
-import type { HookDelivery } from '../github/github-client';
+import type { HookDelivery } from '../github/github-model';
 
 /*
  * Which webhook deliveries to ask GitHub to send again. GitHub does not retry a failed delivery by itself; the App's

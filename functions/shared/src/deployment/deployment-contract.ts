@@ -141,7 +141,7 @@ export function symbolicResources<Resources>(overrides: Readonly<Record<string, 
 }
 
 /** The reconcile passes (the reconciler, each orchestrator's host rules), on AWS and in the local stack. */
-export const RECONCILE_EVERY_MINUTES = 5;
+export const HOST_RULES_EVERY_MINUTES = 5;
 
 /** The GitHub App's id and key, read once per cold start by every function that calls GitHub. */
 export const githubAppPermissions = (app: GitHubAppResources, region: string): Permission[] => [

@@ -1,4 +1,4 @@
-import { isWarmJobId, WARM_SLOTS_PER_POOL, warmJobId, warmSlotOf } from '../pools/warm-pool';
+import { isWarmJobId, WARM_SLOTS_PER_POOL, warmJobId, warmSlotOf } from '../pools/warm-slots';
 
 /*
  * A runner's name says which launch it is: `<prefix>-<pool>-<job id>-<attempt>`, or `<prefix>-<pool>-w<slot>-<attempt>`

@@ -1,7 +1,7 @@
 import { parseRunnerName } from '../dispatch/runner-name';
 import { isRepositoryAllowed, type PoolsConfig } from '../pools/pools-config';
 import type { Router } from '../pools/routing';
-import { isWarmJobId } from '../pools/warm-pool';
+import { isWarmJobId } from '../pools/warm-slots';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import type { JobState } from './job-state';
 import type { JobRouting, JobStore } from './job-store';

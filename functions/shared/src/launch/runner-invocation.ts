@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * What the Lambda orchestrator sends the runner Lambda (asynchronous invoke): the runner's single-use JIT config in

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath } from '../zod-issues';
-import { cronProblem, WARM_SLOTS_PER_POOL, warmIdCollision } from './warm-pool';
+import { cronProblem } from './warm-schedule';
+import { WARM_SLOTS_PER_POOL, warmIdCollision } from './warm-slots';
 import { longestRunnerName, MAX_RUNNER_NAME_LENGTH } from '../dispatch/runner-name';
 import { OFFICIAL_RUNNER_IMAGE } from './official-runner-image';
 

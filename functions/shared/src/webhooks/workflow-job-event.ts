@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadError } from '../errors';
 import { toIssues } from '../zod-issues';
 

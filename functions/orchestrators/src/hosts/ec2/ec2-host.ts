@@ -8,7 +8,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { jitChunks, JitParameters } from '@runners/shared';
+import { jitChunks, JitParameters } from '@runners/shared/ssm';
 import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
 import { AMI_CONTRACT, type AmiContract } from './ami-contract';
 import { linuxBootstrap, windowsBootstrap } from './bootstrap';

@@ -1,6 +1,6 @@
-import { INSTANCE_ID_TAG } from '@runners/shared';
+import { INSTANCE_ID_TAG } from '@runners/shared/ssm';
 import { defineContract, type ParameterResource } from '@runners/shared/deployment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The EC2 runners' instance role: a principal of its own. What the bootstrap (bootstrap.ts) calls with the instance

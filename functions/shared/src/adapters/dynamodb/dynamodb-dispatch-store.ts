@@ -6,16 +6,16 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StorageError } from '../errors';
-import { RETENTION_SECONDS, STATE_RANK } from '../jobs/job-state';
-import { JOBS_TABLE, jobKey, poolKey } from '../jobs/jobs-table';
-import { JobsTableAccess } from '../jobs/jobs-table-access';
-import { UpdateBuilder } from '../jobs/update-builder';
-import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from './capacity';
-import { MAX_ATTEMPT } from './runner-name';
-import type { JobRecord } from '../jobs/job-store';
-import { isWarmJobId } from '../pools/warm-pool';
-import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, WarmRunner, WarmSlot } from './dispatch-store';
+import { StorageError } from '../../errors';
+import { RETENTION_SECONDS, STATE_RANK } from '../../jobs/job-state';
+import { JOBS_TABLE, jobKey, poolKey } from '../../jobs/jobs-table';
+import { JobsTableAccess } from './jobs-table-access';
+import { UpdateBuilder } from './update-builder';
+import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from '../../dispatch/capacity';
+import { MAX_ATTEMPT } from '../../dispatch/runner-name';
+import type { JobRecord } from '../../jobs/job-store';
+import { isWarmJobId } from '../../pools/warm-slots';
+import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, WarmRunner, WarmSlot } from '../../dispatch/dispatch-store';
 
 const { queuedByPool: QUEUE, slotsByPool: SLOTS, finishedByPool: FINISHED } = JOBS_TABLE.indexes;
 const PK = JOBS_TABLE.partitionKey.name;

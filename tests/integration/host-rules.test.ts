@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDbJobStore, parseWorkflowJobEvent, warmJobId } from '@runners/shared';
-import { DEFAULT_LIMITS } from '../../functions/orchestrators/src/orchestrate';
-import { DEFAULT_RECONCILE_LIMITS, GITHUB_SELF_HOSTED_JOB_LIMIT_MS, reconcileHosts, type ReconcilePorts } from '../../functions/orchestrators/src/reconcile';
+import { parseWorkflowJobEvent, warmJobId } from '@runners/shared';
+import { DynamoDbJobStore } from '@runners/shared/dynamodb';
+import { DEFAULT_LIMITS } from '@runners/orchestrators';
+import { DEFAULT_HOST_RULE_LIMITS, GITHUB_SELF_HOSTED_JOB_LIMIT_MS, applyHostRules, type HostRulePorts } from '@runners/orchestrators';
 import { SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { getJob } from '../helpers/aws';
 import { launchMessage, orchestratorHarness } from '../helpers/orchestrator-harness';
@@ -14,7 +15,7 @@ import { encodeJitConfig } from '../../sim/jit-config';
 const unreachableJitConfig = (runnerName: string) => encodeJitConfig({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x', runnerGroupId: 1 });
 
 /*
- * The reconciler's host rules on real parts: job records on moto, GitHub as the simulator, runner containers on the
+ * The orchestrators' host rules on real parts: job records on moto, GitHub as the simulator, runner containers on the
  * real dockerd. Its clock is moved past the boot timeout instead of waiting for it.
  */
 
@@ -26,10 +27,10 @@ const config = testPoolsConfig({
 const POOL = 'docker-linux';
 type Harness = Awaited<ReturnType<typeof orchestratorHarness>>;
 
-describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
+describe('host rules on moto + the simulator + dockerd', () => {
   let h: Harness;
   let clock = Date.now();
-  const ports = (): ReconcilePorts => ({
+  const ports = (): HostRulePorts => ({
     config,
     host: h.host,
     github: h.client,
@@ -38,7 +39,7 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     now: () => clock,
     sleep: async () => undefined,
     limits: DEFAULT_LIMITS,
-    reconcileLimits: DEFAULT_RECONCILE_LIMITS,
+    hostRuleLimits: DEFAULT_HOST_RULE_LIMITS,
   });
   const record = async (action: 'queued' | 'completed', jobId: number, runnerName: string | null = null) => {
     const payload = examplePayload(action, { jobId, labels: ['docker'], repo: 'octo-org/app', runnerName, ...(action === 'completed' ? { conclusion: 'success' } : {}) });
@@ -72,9 +73,9 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     await h.host.create(spec(`gha-${POOL}-80000002-1`, 80_000_002));
     await h.host.create(spec(`gha-${POOL}-80000002-2`, 80_000_002));
     // Past the grace period of records just written.
-    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.graceMs + 1_000;
 
-    const report = await reconcileHosts('docker', ports());
+    const report = await applyHostRules('docker', ports());
 
     expect(report).toMatchObject({ leakedHostsRemoved: 2, busyRunnersKept: 0 });
     expect(await containers()).toEqual([`gha-${POOL}-80000002-2`]);
@@ -93,9 +94,9 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     await waitUntil('the runner to take the long job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
     // The job it was launched for ran elsewhere and finished: its record no longer wants this runner.
     await record('completed', jobId, 'some-other-runner');
-    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.graceMs + 1_000;
 
-    const report = await reconcileHosts('docker', ports());
+    const report = await applyHostRules('docker', ports());
 
     expect(report).toMatchObject({ busyRunnersKept: 1, leakedHostsRemoved: 0 });
     expect(await containers()).toContain(`gha-${POOL}-${jobId}-1`);
@@ -118,18 +119,18 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     // A runner that cannot reach GitHub (wrong URL): it stays offline, its container keeps retrying.
     const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: unreachableJitConfig(runnerName) });
     expect(await h.launches.recordHost(attempt, host.id, clock)).toBe(true);
-    const early = await reconcileHosts('docker', ports());
+    const early = await applyHostRules('docker', ports());
     expect(early.stuckLaunchesRequeued).toBe(0);
 
-    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.bootTimeoutMs.docker + 1_000;
-    const report = await reconcileHosts('docker', ports());
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.bootTimeoutMs.docker + 1_000;
+    const report = await applyHostRules('docker', ports());
 
     expect(report.stuckLaunchesRequeued).toBe(2);
     for (const jobId of [lost, dead]) expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'queued', launchFailures: 1 });
     expect(await h.client.getRunner(installationId, ORG, runnerId)).toBeUndefined();
     expect(await containers()).not.toContain(runnerName);
     // A second pass finds nothing more to do.
-    expect(await reconcileHosts('docker', ports())).toMatchObject({ stuckLaunchesRequeued: 0, leakedHostsRemoved: 0 });
+    expect(await applyHostRules('docker', ports())).toMatchObject({ stuckLaunchesRequeued: 0, leakedHostsRemoved: 0 });
   }, 60_000);
 
   it('tears down idle warm runners beyond what the pool wants after its idle timeout, never a busy one', async () => {
@@ -150,12 +151,12 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     const idle = names.find((n) => n !== busy)!;
 
     // Within the idle timeout: both kept
-    expect(await reconcileHosts('docker', ports())).toMatchObject({ idleWarmRemoved: 0 });
+    expect(await applyHostRules('docker', ports())).toMatchObject({ idleWarmRemoved: 0 });
     expect(await containers()).toEqual(expect.arrayContaining(names));
 
     // Act: past it
     clock = Date.now() + 11 * 60_000;
-    const report = await reconcileHosts('docker', ports());
+    const report = await applyHostRules('docker', ports());
 
     // Assess: the idle one gone (registration, container, slot), the busy one untouched
     expect(report).toMatchObject({ idleWarmRemoved: 1, busyRunnersKept: 1 });
@@ -176,9 +177,9 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
     await waitUntil('the runner online', () => [...h.sim.model.runners.values()].some((r) => r.name === runnerName && r.status === 'online'), 30_000);
 
-    expect(await reconcileHosts('docker', ports())).toMatchObject({ neverAssignedRemoved: 0 });
+    expect(await applyHostRules('docker', ports())).toMatchObject({ neverAssignedRemoved: 0 });
     clock = Date.now() + (config.pools[0]!.idleLimitMinutes + 1) * 60_000;
-    const report = await reconcileHosts('docker', ports());
+    const report = await applyHostRules('docker', ports());
 
     expect(report).toMatchObject({ neverAssignedRemoved: 1 });
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'launch_failed', launchError: { kind: 'permanent', reason: 'never-assigned' } });
@@ -197,11 +198,11 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
 
     clock = Date.now() + (config.pools[0]!.maxLifetimeHours + 1) * 3600_000;
     // (Hosts of earlier tests that are idle and as old go now too.)
-    expect((await reconcileHosts('docker', ports())).busyRunnersKept).toBeGreaterThanOrEqual(1);
+    expect((await applyHostRules('docker', ports())).busyRunnersKept).toBeGreaterThanOrEqual(1);
     expect(await containers()).toContain(runnerName);
 
     clock = Date.now() + GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 2 * 3600_000;
-    expect((await reconcileHosts('docker', ports())).pastLifetimeRemoved).toBeGreaterThanOrEqual(1);
+    expect((await applyHostRules('docker', ports())).pastLifetimeRemoved).toBeGreaterThanOrEqual(1);
     expect(await containers()).not.toContain(runnerName);
   }, 60_000);
 
@@ -214,7 +215,7 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
     await waitUntil('the runner online', () => [...h.sim.model.runners.values()].some((r) => r.name === runnerName && r.status === 'online'), 30_000);
 
     clock = Date.now() + (config.pools[0]!.maxLifetimeHours + 1) * 3600_000;
-    await reconcileHosts('docker', ports());
+    await applyHostRules('docker', ports());
 
     const record = await getJob(h.dynamodb, h.tableName, jobId);
     expect(record).toMatchObject({ state: 'launch_failed', launchError: { reason: 'past-lifetime' } });
@@ -224,13 +225,13 @@ describe('reconciler (host rules) on moto + the simulator + dockerd', () => {
   }, 60_000);
 
   it('drains a pool no longer in the config: its idle host is torn down like a leaked one', async () => {
-    clock = Date.now() + DEFAULT_RECONCILE_LIMITS.graceMs + 1_000;
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.graceMs + 1_000;
     const retired = { ...config.pools[0]!, name: 'retired' } as (typeof config.pools)[number];
     const runnerName = 'gha-retired-80000040-1';
     await h.host.create({ runnerName, pool: retired, jobId: 80_000_040, encodedJitConfig: unreachableJitConfig(runnerName) });
     expect(await containers()).toContain(runnerName);
 
-    const report = await reconcileHosts('docker', ports());
+    const report = await applyHostRules('docker', ports());
 
     expect(report.leakedHostsRemoved).toBeGreaterThanOrEqual(1);
     expect(await containers()).not.toContain(runnerName);

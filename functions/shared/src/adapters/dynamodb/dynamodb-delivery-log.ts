@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { JOBS_TABLE } from '../jobs/jobs-table';
-import { nextRedeliveryAt, REDELIVERY_LIMIT_MS, type DeliveryLog, type RedeliveryBackoff } from './redelivery';
+import { JOBS_TABLE } from '../../jobs/jobs-table';
+import { nextRedeliveryAt, REDELIVERY_LIMIT_MS, type DeliveryLog, type RedeliveryBackoff } from '../../deliveries/redelivery';
 
 /* The DeliveryLog in the Jobs table: an item per redelivered GUID (`DELIVERY#<guid>`) with its attempts and the time
  * its next redelivery may go, gone with the TTL after GitHub has forgotten the delivery too (it keeps three days). */

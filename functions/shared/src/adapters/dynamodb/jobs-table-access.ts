@@ -10,9 +10,9 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StorageError } from '../errors';
-import type { JobRecord } from './job-store';
-import { JOBS_TABLE, jobKey } from './jobs-table';
+import { StorageError } from '../../errors';
+import type { JobRecord } from '../../jobs/job-store';
+import { JOBS_TABLE, jobKey } from '../../jobs/jobs-table';
 import type { UpdateBuilder } from './update-builder';
 
 const PK = JOBS_TABLE.partitionKey.name;

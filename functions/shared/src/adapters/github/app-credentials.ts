@@ -1,5 +1,5 @@
 import { getParametersByName } from '@aws-lambda-powertools/parameters/ssm';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../../errors';
 import type { GitHubAppCredentials } from './github-client';
 
 /**

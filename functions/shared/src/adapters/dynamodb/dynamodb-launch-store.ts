@@ -1,11 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { STATE_RANK } from '../jobs/job-state';
-import { isWarmJobId } from '../pools/warm-pool';
-import type { HostInterruptionKind, JobRecord } from '../jobs/job-store';
-import { JOBS_TABLE } from '../jobs/jobs-table';
-import { JobsTableAccess } from '../jobs/jobs-table-access';
-import { UpdateBuilder } from '../jobs/update-builder';
-import type { ClaimOutcome, LaunchAttempt, LaunchFailure, LaunchStore } from './launch-store';
+import { STATE_RANK } from '../../jobs/job-state';
+import { isWarmJobId } from '../../pools/warm-slots';
+import type { HostInterruptionKind, JobRecord } from '../../jobs/job-store';
+import { JOBS_TABLE } from '../../jobs/jobs-table';
+import { JobsTableAccess } from './jobs-table-access';
+import { UpdateBuilder } from './update-builder';
+import type { ClaimOutcome, LaunchAttempt, LaunchFailure, LaunchStore } from '../../launch/launch-store';
 
 const { slotsByPool: SLOTS, queuedByPool: QUEUE } = JOBS_TABLE.indexes;
 const OURS = {

@@ -4,11 +4,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StorageError } from '../errors';
-import type { JobEvent } from '../webhooks/workflow-job-event';
-import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from './job-state';
-import type { JobDescription, JobRecord, JobRouting, JobStore, OpenJob, RecordOutcome, StrandedJob } from './job-store';
-import { JOBS_TABLE, jobKey } from './jobs-table';
+import { StorageError } from '../../errors';
+import type { JobEvent } from '../../webhooks/workflow-job-event';
+import { RETENTION_SECONDS, STATE_RANK, stateOfAction, type JobState } from '../../jobs/job-state';
+import type { JobDescription, JobRecord, JobRouting, JobStore, OpenJob, RecordOutcome, StrandedJob } from '../../jobs/job-store';
+import { JOBS_TABLE, jobKey } from '../../jobs/jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
 import { UpdateBuilder } from './update-builder';
 

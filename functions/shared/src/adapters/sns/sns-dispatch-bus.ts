@@ -1,6 +1,6 @@
 import { PublishBatchCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { StorageError } from '../errors';
-import type { DispatchBus } from './dispatch-bus';
+import { StorageError } from '../../errors';
+import type { DispatchBus } from '../../dispatch/dispatch-bus';
 import {
   checkedMessage,
   hostMessageAttributes,
@@ -8,7 +8,7 @@ import {
   publisherNotificationSchema,
   type HostMessage,
   type PublisherNotification,
-} from './messages';
+} from '../../dispatch/messages';
 
 /** SNS PublishBatch takes at most 10 entries. */
 const BATCH = 10;

@@ -1,5 +1,3 @@
-import { CronExpressionParser } from 'cron-parser';
-
 /*
  * Warm pools: a pool may keep `minIdle` runners registered and idle ahead of its jobs (more inside cron windows), so a
  * job gets a runner in seconds instead of a boot. A warm runner holds a slot like any launched runner (in flight counts
@@ -11,50 +9,8 @@ import { CronExpressionParser } from 'cron-parser';
  * 1,000 from a hash of its name. Runner names show `w<k>` instead of the id.
  */
 
-export interface WarmWindow {
-  /** When the window opens (5-field cron, in `timezone`). */
-  readonly cron: string;
-  readonly durationMinutes: number;
-  readonly minIdle: number;
-  readonly timezone: string;
-}
-
-export interface WarmPoolSettings {
-  /** Whose runners they are: the organization (org scope) or the repository's owner (repo scope). */
-  readonly owner: string;
-  /** Repo scope: the repository the warm runners register on. */
-  readonly repo?: string;
-  readonly minIdle: number;
-  /** A warm runner beyond what is wanted now (a window closed) is torn down once idle this long. */
-  readonly idleTimeoutMinutes: number;
-  readonly windows: readonly WarmWindow[];
-}
-
 export const WARM_SLOTS_PER_POOL = 1_000;
 const WARM_JOB_ID_BASE = 2 ** 52;
-
-/** How many idle runners the pool should have at `now`: the base, or the largest of the open windows. */
-export function wantedIdle(settings: WarmPoolSettings | undefined, now: Date): number {
-  if (!settings) return 0;
-  let wanted = settings.minIdle;
-  for (const window of settings.windows) {
-    if (window.minIdle <= wanted) continue;
-    const opened = CronExpressionParser.parse(window.cron, { currentDate: new Date(now.getTime() + 1), tz: window.timezone }).prev().getTime();
-    if (now.getTime() - opened < window.durationMinutes * 60_000) wanted = window.minIdle;
-  }
-  return wanted;
-}
-
-/** The cron problem of an expression, or undefined when it parses. */
-export function cronProblem(expression: string, timezone: string): string | undefined {
-  if (expression.trim().split(/\s+/).length !== 5) return 'expected 5 cron fields: minute hour day-of-month month day-of-week';
-  try {
-    CronExpressionParser.parse(expression, { tz: timezone });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 function poolCode(pool: string): number {
   // FNV-1a, 32 bits: stable across deploys and runtimes.

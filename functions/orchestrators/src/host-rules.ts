@@ -22,23 +22,23 @@ import { registeredRunnerOf, retireIdleRunner, teardown, type OrchestratorPorts 
  * tore them down when it finished), so they are what the queue needs.
  */
 
-export interface ReconcileLimits {
+export interface HostRuleLimits {
   /** From dispatch to a runner that GitHub shows online, per host kind (VMs boot slower than containers). */
   readonly bootTimeoutMs: Record<Pool['host'], number>;
   /** A host younger than this may still be waiting for its record to be written: left alone. */
   readonly graceMs: number;
 }
 
-export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
+export const DEFAULT_HOST_RULE_LIMITS: HostRuleLimits = {
   bootTimeoutMs: { docker: 5 * 60_000, lambda: 5 * 60_000, eks: 8 * 60_000, ec2: 15 * 60_000 },
   graceMs: 2 * 60_000,
 };
 
-export interface ReconcilePorts extends OrchestratorPorts {
-  readonly reconcileLimits: ReconcileLimits;
+export interface HostRulePorts extends OrchestratorPorts {
+  readonly hostRuleLimits: HostRuleLimits;
 }
 
-export interface ReconcileReport {
+export interface HostRulesReport {
   readonly hostsSeen: number;
   readonly leakedHostsRemoved: number;
   readonly busyRunnersKept: number;
@@ -51,7 +51,7 @@ export interface ReconcileReport {
 /** "Each job in a workflow can run for up to 5 days of execution time" on a self-hosted runner (docs.github.com, Actions limits). */
 export const GITHUB_SELF_HOSTED_JOB_LIMIT_MS = 5 * 24 * 3600_000;
 
-export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts): Promise<ReconcileReport> {
+export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): Promise<HostRulesReport> {
   const pools = ports.config.pools.filter((p) => p.host === kind);
   const poolNames = new Set(pools.map((p) => p.name));
   const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0, neverAssignedRemoved: 0, pastLifetimeRemoved: 0 };
@@ -79,7 +79,7 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
       if (job.state !== 'dispatched') continue;
       if (await neverAssigned(job, runnerName, pool, ports, report)) continue;
       const since = Date.parse(job.dispatchedAt ?? job.updatedAt);
-      if (ports.now() - since < ports.reconcileLimits.bootTimeoutMs[kind]) continue;
+      if (ports.now() - since < ports.hostRuleLimits.bootTimeoutMs[kind]) continue;
       if (await isOnline(job, ports)) continue;
       // Requeue first, conditional on the job still waiting for this runner (it may have started this instant); it
       // frees the slot and counts a failed launch, so a pool that never boots gives up in time. Then the teardown
@@ -98,7 +98,7 @@ export async function reconcileHosts(kind: Pool['host'], ports: ReconcilePorts):
 }
 
 /** Past the pool's lifetime: torn down once idle; a busy one only past GitHub's job limit (its host, the registration stays busy). */
-async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, ports: ReconcilePorts, report: { pastLifetimeRemoved: number; busyRunnersKept: number }): Promise<boolean> {
+async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, ports: HostRulePorts, report: { pastLifetimeRemoved: number; busyRunnersKept: number }): Promise<boolean> {
   if (job.hostCreatedAt === undefined) return false;
   const age = ports.now() - Date.parse(job.hostCreatedAt);
   if (age < pool.maxLifetimeHours * 3600_000) return false;
@@ -114,7 +114,7 @@ async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, port
 }
 
 /** Online, idle past the pool's idle limit, its job still waiting for it: GitHub will not give it the job. */
-async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, ports: ReconcilePorts, report: { neverAssignedRemoved: number }): Promise<boolean> {
+async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, ports: HostRulePorts, report: { neverAssignedRemoved: number }): Promise<boolean> {
   if (isWarmJobId(job.jobId) || job.launchState !== 'created' || job.hostCreatedAt === undefined) return false;
   const idleMinutes = (ports.now() - Date.parse(job.hostCreatedAt)) / 60_000;
   if (idleMinutes < pool.idleLimitMinutes || !(await isOnline(job, ports, { idleOnly: true }))) return false;
@@ -127,7 +127,7 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
 }
 
 /** The idle warm runners beyond what the pool wants now that have been idle past its idle timeout, newest first. */
-async function idleWarmSurplus(pool: Pool, ports: ReconcilePorts) {
+async function idleWarmSurplus(pool: Pool, ports: HostRulePorts) {
   const idle = (await ports.slots.warmRunners(pool.name)).filter((r) => r.busyWith === undefined);
   const surplus = idle.length - wantedIdle(pool.warm, new Date(ports.now()));
   if (surplus <= 0) return [];
@@ -139,19 +139,19 @@ async function idleWarmSurplus(pool: Pool, ports: ReconcilePorts) {
     .slice(0, surplus);
 }
 
-function isRecent(job: JobRecord, ports: ReconcilePorts): boolean {
-  return ports.now() - Date.parse(job.updatedAt) < ports.reconcileLimits.graceMs;
+function isRecent(job: JobRecord, ports: HostRulePorts): boolean {
+  return ports.now() - Date.parse(job.updatedAt) < ports.hostRuleLimits.graceMs;
 }
 
 /** Whether GitHub shows the record's runner online (or busy); `idleOnly`: online and not busy. */
-async function isOnline(job: JobRecord, ports: ReconcilePorts, options: { idleOnly?: boolean } = {}): Promise<boolean> {
+async function isOnline(job: JobRecord, ports: HostRulePorts, options: { idleOnly?: boolean } = {}): Promise<boolean> {
   const runner = await registeredRunnerOf(job, ports);
   if (options.idleOnly) return runner !== undefined && runner.status === 'online' && !runner.busy;
   return runner !== undefined && (runner.status === 'online' || runner.busy);
 }
 
 /** The one teardown procedure, asked only if GitHub says the runner is idle. A host without a job id has job 0. */
-function tearDown(runnerName: string, jobId: number, pool: Pick<Pool, 'name' | 'host' | 'os'>, ports: ReconcilePorts) {
+function tearDown(runnerName: string, jobId: number, pool: Pick<Pool, 'name' | 'host' | 'os'>, ports: HostRulePorts) {
   const message: TeardownMessage = {
     action: 'teardown',
     reason: 'job-ran-elsewhere',

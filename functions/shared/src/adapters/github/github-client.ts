@@ -4,8 +4,8 @@ import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { RequestError } from '@octokit/request-error';
-import type { components } from '@octokit/openapi-types';
-import { RunnerGroupMissingError, RunnersError } from '../errors';
+import { RunnerBusyError, RunnerGroupMissingError } from '../../errors';
+import type { CheckRunInput, HookDelivery, Runner, RunnerScope, WorkflowJob, WorkflowRun } from '../../github/github-model';
 
 /*
  * Everything the control plane says to GitHub, through Octokit: App auth (JWT → installation token, cached by
@@ -14,26 +14,11 @@ import { RunnerGroupMissingError, RunnersError } from '../errors';
  * configurable base URL (github.com, GHES, the simulator), and a hook that counts every call per operation.
  */
 
-export type Runner = components['schemas']['runner'];
-export type WorkflowJob = components['schemas']['job'];
-export type HookDelivery = components['schemas']['hook-delivery-item'];
-export type WorkflowRun = components['schemas']['workflow-run'];
-
-/** A check run's state and words: in progress, or completed with a conclusion. */
-export type CheckRunInput = { readonly title: string; readonly summary: string } & ({ readonly status: 'in_progress' } | { readonly status: 'completed'; readonly conclusion: 'action_required' | 'success' | 'neutral' });
-
 const checkRunFields = (c: CheckRunInput) => ({
   status: c.status,
   ...(c.status === 'completed' ? { conclusion: c.conclusion } : {}),
   output: { title: c.title.slice(0, 250), summary: c.summary },
 });
-
-export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
-
-/** Where a job's runners register: with its organization (org scope) or its repository (repo scope). */
-export function runnerScopeOf(scope: 'org' | 'repo', owner: string, repo: string): RunnerScope {
-  return scope === 'org' ? { kind: 'org', org: owner } : { kind: 'repo', owner, repo };
-}
 
 export interface GitHubAppCredentials {
   readonly appId: number;
@@ -55,14 +40,6 @@ export interface GitHubClientOptions {
    * to stay clear of secondary rate limits (the default); the simulator needs none.
    */
   readonly writeSpacingMs?: number;
-}
-
-/** GitHub refused to delete a runner that is running a job: its own completion will tear it down. */
-export class RunnerBusyError extends RunnersError {
-  constructor(readonly runnerId: number, options?: ErrorOptions) {
-    super(`runner ${runnerId} is running a job; GitHub refuses to delete it`, options);
-    this.name = 'RunnerBusyError';
-  }
 }
 
 const RunnersOctokit = Octokit.plugin(retry, throttling);

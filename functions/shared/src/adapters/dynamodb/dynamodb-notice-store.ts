@@ -1,10 +1,10 @@
 import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { JOBS_TABLE } from '../jobs/jobs-table';
-import { JobsTableAccess } from '../jobs/jobs-table-access';
-import type { JobState } from '../jobs/job-state';
-import { UpdateBuilder } from '../jobs/update-builder';
-import type { JobNotice, NoticeImage, NoticeReason } from './job-notice';
+import { JOBS_TABLE } from '../../jobs/jobs-table';
+import { JobsTableAccess } from './jobs-table-access';
+import type { JobState } from '../../jobs/job-state';
+import { UpdateBuilder } from './update-builder';
+import type { JobNotice, NoticeImage, NoticeReason } from '../../notices/job-notice';
 
 const QUEUE = JOBS_TABLE.indexes.queuedByPool;
 const SLOTS = JOBS_TABLE.indexes.slotsByPool;
