@@ -6,6 +6,8 @@ import { definePoolsConfig } from '@runners/shared';
 
 export default definePoolsConfig({
   github: { scope: 'org' },
+  // The jobs of this benchmark are webhooks only (nothing on the simulator to write a check run on).
+  notices: { checkRuns: false },
   pools: [
     {
       name: 'bench',

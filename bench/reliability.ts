@@ -71,6 +71,10 @@ interface ReliabilityResult {
   githubCallsPerJobTotal: number;
   awsCallsPerJob: Record<string, number>;
   awsCallsPerJobTotal: number;
+  /** Per function: its AWS calls per job, in all and by operation (absent in results written before it existed). */
+  awsCallsPerFunction?: Record<string, { total: number; operations: Record<string, number> }>;
+  /** GitHub answers 304 (a conditional request, not counted by GitHub's rate limit), per job. */
+  githubNotModifiedPerJob?: number;
   costPerJobUsd: number;
   injectedContainerFailures: number;
   /** Absent in results written before the crash fault existed. */
@@ -102,9 +106,13 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
     const waits: number[] = [];
     const summary = await runDemo(local, { jobs: JOBS, bursts: { size: BURST, everyMs: 10_000 }, timeoutMs: 60 * 60_000, log: () => undefined, onRan: (ms) => waits.push(ms), ...(chaos ? { chaos: CHAOS_FAULTS } : {}) });
     const calls: Record<string, number> = {};
+    const byFunction: Record<string, Record<string, number>> = {};
     let lambdaCost = 0;
-    for (const fn of local.functions.values()) {
-      for (const [operation, count] of Object.entries(await fn.awsCalls())) calls[operation] = (calls[operation] ?? 0) + count;
+    for (const [name, fn] of local.functions) {
+      for (const [operation, count] of Object.entries(await fn.awsCalls())) {
+        calls[operation] = (calls[operation] ?? 0) + count;
+        (byFunction[name] ??= {})[operation] = count;
+      }
       const usage = fn.usage();
       lambdaCost += usage.invocations * PRICES.lambdaRequest + (usage.durationMs / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaGbSecond;
     }
@@ -140,6 +148,8 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       githubCallsPerJobTotal: total(summary.githubCalls),
       awsCallsPerJob: perJob(calls),
       awsCallsPerJobTotal: total(calls),
+      awsCallsPerFunction: Object.fromEntries(Object.entries(byFunction).sort().map(([name, ops]) => [name, { total: total(ops), operations: perJob(ops) }])),
+      githubNotModifiedPerJob: Number((summary.githubNotModified / jobs).toFixed(3)),
       costPerJobUsd: Number(((awsCost + lambdaCost + summary.webhookDeliveries * PRICES.httpApiRequest) / jobs).toFixed(8)),
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
@@ -203,13 +213,19 @@ function markdown(results: ReliabilityResult[]): string {
     `| --- | --- | ${results.map(() => '---').join(' | ')} |`,
     ...STAGES.slice(1).map((stage) => `| ${stage} | ${OWNER[stage]} | ${results.map((r) => { const s = r.stagesMs?.[stage]; return s ? `${s.p50} / ${s.p95} / ${s.p99} (${s.jobs})` : 'not measured'; }).join(' | ')} |`),
     '',
-    'GitHub calls per job, by endpoint:',
+    `GitHub calls per job, by endpoint (every request, 304s included: ${results.map((r) => `${r.scenario} ${r.githubNotModifiedPerJob ?? '?'} of them answered 304, which GitHub's rate limit does not count`).join('; ')}):`,
     '',
     ...breakdown(results, 'endpoint', (r) => r.githubCallsPerJob),
     '',
     'AWS calls per job, by operation:',
     '',
     ...breakdown(results, 'operation', (r) => r.awsCallsPerJob),
+    '',
+    'AWS calls per job, by function (every function of the local stack, end to end; the scheduled passes included):',
+    '',
+    ...breakdown(results, 'function', (r) => Object.fromEntries(Object.entries(r.awsCallsPerFunction ?? {}).map(([name, f]) => [name, f.total]))),
+    '',
+    ...breakdown(results, 'function: operation', (r) => Object.fromEntries(Object.entries(r.awsCallsPerFunction ?? {}).flatMap(([name, f]) => Object.entries(f.operations).map(([op, n]) => [`${name}: ${op}`, n])))),
     '',
     `Cost per job: counted requests × us-east-1 list prices (${JSON.stringify(PRICES)}), Lambda durations as measured`,
     'locally (moto is slower than AWS, so this overstates Lambda time). Runner hosts are not included.',

@@ -80,6 +80,8 @@ export interface DemoSummary {
   readonly totalMs: number;
   /** GitHub API calls during the run, by route (the simulator counts them). */
   readonly githubCalls: Record<string, number>;
+  /** Of them, answered 304 (conditional requests: GitHub's rate limit does not count them). */
+  readonly githubNotModified: number;
   /** Webhook deliveries the producer received (redeliveries and duplicates included). */
   readonly webhookDeliveries: number;
   /** Requests GitHub (the simulator) refused for its secondary rate limit or its registration limit. */
@@ -102,6 +104,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const log = options.log ?? ((line: string) => console.log(line));
   const started = Date.now();
   const callsBefore = { ...sim.stats().calls };
+  const notModifiedBefore = sim.stats().notModified;
   const limitedBefore = { secondaryRateLimit: sim.stats().secondaryRateLimited, registrations: sim.stats().registrationsLimited };
   const deliveriesBefore = sim.deliveries.all.length;
   const webhookFaultsBefore = { ...sim.deliveries.stats };
@@ -192,6 +195,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     iam: { evaluated: local.iam.evaluated(), denied: local.iam.denials().length },
     totalMs: Date.now() - started,
     githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
+    githubNotModified: sim.stats().notModified - notModifiedBefore,
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
     webhookFaults: {
       dropped: sim.deliveries.stats.dropped - webhookFaultsBefore.dropped,

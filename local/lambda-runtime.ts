@@ -14,6 +14,11 @@ export interface LocalFunction {
   awsCalls(): Promise<Record<string, number>>;
   /** Invocations so far and their summed duration: what Lambda bills (with the memory size). */
   usage(): { readonly invocations: number; readonly durationMs: number };
+  /** Each execution environment's init: the bundle's import and its top-level work (Lambda's "Init Duration"), ms. */
+  initDurations(): readonly number[];
+  /** What the function runs with: its bundle and its environment variables. */
+  readonly bundle: string;
+  readonly environment: Readonly<Record<string, string>>;
   /** Kills the execution environment in the middle of what it is doing; the next invocation starts a new one. */
   crash(): Promise<void>;
   stop(): Promise<void>;
@@ -39,7 +44,7 @@ export class InvocationError extends Error {
   }
 }
 
-type WorkerReply = { ready: true } | { id: number; result?: unknown; error?: { name: string; message: string } };
+type WorkerReply = { ready: true; initMs: number } | { id: number; result?: unknown; error?: { name: string; message: string } };
 
 export async function startLocalFunction(options: LocalFunctionOptions): Promise<LocalFunction> {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -71,9 +76,15 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
     }
   };
 
+  /** Init durations of every environment started, crashed ones included. */
+  const inits: number[] = slots.map((slot) => slot.environment.initMs);
+
   return {
     name: options.name,
+    bundle: options.bundle,
+    environment: options.environment,
     usage: () => ({ ...usage }),
+    initDurations: () => [...inits],
     invoke<TResult>(event: unknown): Promise<TResult> {
       const slot = slots.reduce((least, s) => (s.waiting < least.waiting ? s : least));
       slot.waiting++;
@@ -94,6 +105,7 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
       const slot = slots.find((s) => s.waiting > 0) ?? slots[0]!;
       const dead = slot.environment;
       slot.environment = await startEnvironment(options, timeoutMs);
+      inits.push(slot.environment.initMs);
       const calls = (await dead.send({ stats: true })) as Record<string, number>;
       for (const [operation, n] of Object.entries(calls)) retiredCalls[operation] = (retiredCalls[operation] ?? 0) + n;
       await dead.terminate();
@@ -117,6 +129,7 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   }
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;
+  let initMs = 0;
   const failAll = (error: Error) => {
     for (const call of pending.values()) call.reject(error);
     pending.clear();
@@ -125,7 +138,10 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   const ready = new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (reply: WorkerReply) => {
-      if ('ready' in reply) return resolve();
+      if ('ready' in reply) {
+        initMs = reply.initMs;
+        return resolve();
+      }
       const call = pending.get(reply.id);
       pending.delete(reply.id);
       if (!call) return;
@@ -137,6 +153,7 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   worker.on('error', failAll);
 
   return {
+    initMs,
     send: (message: { event?: unknown; stats?: true; traceHeader?: string }) =>
       new Promise<unknown>((resolve, reject) => {
         const id = nextId++;

@@ -2,10 +2,14 @@
 // invocation at a time, as Lambda does, with the function's own environment variables.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { lambdaContext } from './lambda-context.mjs';
 
 const { bundle, functionName, timeoutMs, memoryMb } = workerData;
+// The init phase: the bundle's import and its top-level work (what Lambda reports as Init Duration).
+const initStarted = performance.now();
 const module = await import(pathToFileURL(bundle).href);
+const initMs = performance.now() - initStarted;
 if (typeof module.handler !== 'function') throw new Error(`${bundle} exports no handler`);
 
 parentPort.on('message', async ({ id, event, stats, traceHeader }) => {
@@ -30,4 +34,4 @@ parentPort.on('message', async ({ id, event, stats, traceHeader }) => {
     clearTimeout(timer);
   }
 });
-parentPort.postMessage({ ready: true });
+parentPort.postMessage({ ready: true, initMs });

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parsePoolsConfig, type PoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
@@ -147,8 +147,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.statusPort) await assertPortFree(options.statusPort, 'the status page', 'LOCAL_STATUS_PORT');
     if (options.simPort && !options.githubApp) await assertPortFree(options.simPort, 'the GitHub simulator', 'LOCAL_SIM_PORT');
     config = options.poolsConfigPath
-      ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath)
-      : parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+      ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath, { cron: cronProblem })
+      : parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
     moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
   } catch (error) {
     lock.release();

@@ -5,7 +5,7 @@
  * are the local page's; on AWS see X-Ray (README, "Tracing") and the dashboard.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parsePoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig } from '@runners/shared';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import type { StackFile } from './stack';
 import { statusSnapshot } from './status/status-snapshot';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
 const stackFile = resolve(root, process.env.LOCAL_STACK_DIR ?? '.local', 'stack.json');
 
 function target(): { client: DynamoDBClient; tableName: string; where: string } {

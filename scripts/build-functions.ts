@@ -1,14 +1,17 @@
 /*
  * Bundles every function (its Lambda entry, functions/<name>/src/lambda.ts) into dist/<name>/index.mjs:
- * ESM for nodejs22.x, AWS SDK bundled (pinned with our code, not the runtime's), minified, with sourcemaps.
+ * ESM for nodejs22.x, AWS SDK bundled (pinned with our code, not the runtime's), minified. dist/<name>/ is what ships
+ * (the stacks zip it), so the source maps and esbuild's metafiles go beside it, not in it: dist/.maps/<name>.mjs.map
+ * (to decode a stack trace; Lambda runs without --enable-source-maps, which costs cold-start time) and
+ * dist/.meta/<name>.json (what each bundle is made of: tests/unit/bundle-contents.test.ts reads them).
  * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts; OUT_DIR=dir writes there.
  */
 import { build, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parsePoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig } from '@runners/shared';
 import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -19,6 +22,14 @@ const poolsConfigAlias: Plugin = {
   name: 'pools-config',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /(^|\/)pools\.config(\.ts)?$/ }, () => ({ path: poolsConfig }));
+  },
+};
+
+/** In the bundles, the SDK's credential chain is the environment's (see functions/shared/src/adapters/lambda-credentials.ts). */
+const lambdaCredentials: Plugin = {
+  name: 'lambda-credentials',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: resolve(root, 'functions/shared/src/adapters/lambda-credentials.ts') }));
   },
 };
 
@@ -67,7 +78,7 @@ function inputsFingerprint(): string {
 async function main(): Promise<void> {
   if (!existsSync(poolsConfig)) throw new Error(`POOLS_CONFIG: no file at ${poolsConfig}`);
   // The config is bundled in and validated at every cold start: refuse a bad one here, as `make local` and synth do.
-  parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig));
+  parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig), { cron: cronProblem });
   const wanted = process.argv.slice(2);
   const entries = functionEntries().filter((entry) => wanted.length === 0 || wanted.includes(entry.name));
   const stamp = resolve(outDir, '.inputs');
@@ -88,10 +99,11 @@ async function main(): Promise<void> {
         target: ESBUILD_TARGET,
         mainFields: ['module', 'main'],
         minify: true,
-        sourcemap: 'linked',
+        sourcemap: 'external',
         metafile: true,
+        write: false,
         logLevel: 'warning',
-        plugins: [poolsConfigAlias],
+        plugins: [poolsConfigAlias, lambdaCredentials],
         // ssh2 (dockerode's SSH transport, unused: we talk to the local socket) has optional native parts.
         external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
         // CommonJS dependencies bundled into ESM expect require (aws-xray-sdk-core, pulled in by the Tracer) and
@@ -107,8 +119,12 @@ async function main(): Promise<void> {
           ].join(' '),
         },
       });
-      const bundleBytes = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1].bytes ?? 0;
-      console.log(`${resolve(outDir, name, 'index.mjs').slice(root.length + 1)}  ${(bundleBytes / 1024).toFixed(0)} KB`);
+      const bundle = resolve(outDir, name, 'index.mjs');
+      rmSync(resolve(outDir, name), { recursive: true, force: true });
+      for (const dir of [resolve(outDir, name), resolve(outDir, '.maps'), resolve(outDir, '.meta')]) mkdirSync(dir, { recursive: true });
+      for (const file of result.outputFiles) writeFileSync(file.path.endsWith('.map') ? resolve(outDir, '.maps', `${name}.mjs.map`) : bundle, file.contents);
+      writeFileSync(resolve(outDir, '.meta', `${name}.json`), JSON.stringify(result.metafile));
+      console.log(`${bundle.slice(root.length + 1)}  ${(statSync(bundle).size / 1024).toFixed(0)} KB`);
     }),
   );
   if (wanted.length === 0) {

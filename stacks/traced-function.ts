@@ -130,7 +130,6 @@ export class TracedFunction extends Construct {
           // Powertools service name (logs, traces, metrics dimension) = the contract's function.
           POWERTOOLS_SERVICE_NAME: props.deployment.function,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-          NODE_OPTIONS: '--enable-source-maps',
           ...FUNCTION_ENVIRONMENT,
           ...props.deployment.environment,
         },

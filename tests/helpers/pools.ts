@@ -1,4 +1,4 @@
-import { parsePoolsConfig, type PoolsConfig, type PoolsConfigInput } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, type PoolsConfig, type PoolsConfigInput } from '@runners/shared';
 
 /** A small, valid pools config; tests override parts of it. The example payloads route to these pools. */
 export function testPoolsInput(overrides: Partial<PoolsConfigInput> = {}): PoolsConfigInput {
@@ -43,7 +43,7 @@ export function testPoolsInput(overrides: Partial<PoolsConfigInput> = {}): Pools
 }
 
 export function testPoolsConfig(overrides: Partial<PoolsConfigInput> = {}): PoolsConfig {
-  return parsePoolsConfig(testPoolsInput(overrides), 'test pools config');
+  return parsePoolsConfig(testPoolsInput(overrides), 'test pools config', { cron: cronProblem });
 }
 
 /** A Lambda pool, kept out of the default test config so that the dispatch tests keep their three pools. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_ROUND_LIMITS } from '@runners/publisher';
 import { getJob } from '../helpers/aws';
 import { dispatchHarness, type DispatchHarness } from '../helpers/dispatch-harness';
 import { testPoolsConfig } from '../helpers/pools';
@@ -8,9 +9,16 @@ const newJobId = () => nextJobId++;
 
 describe('dispatch: one job, one launch, on its pool only', () => {
   let h: DispatchHarness;
+  /** How far the publisher's clock is ahead of the real one (past the idle-runner grace, for the spare runners). */
+  let ahead = 0;
+  const pastGrace = async () => {
+    ahead += DEFAULT_ROUND_LIMITS.idleGraceMs + 1_000;
+    await h.tick();
+    await h.settle();
+  };
 
   beforeAll(async () => {
-    h = await dispatchHarness({ config: testPoolsConfig() });
+    h = await dispatchHarness({ config: testPoolsConfig(), now: () => new Date(Date.now() + ahead) });
   });
   afterAll(async () => {
     await h.close();
@@ -78,14 +86,18 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     expect(h.invocations.publisher).toBe(publisherRuns);
   });
 
-  it('cancelled while queued after its runner was launched → teardown of that runner, only if idle', async () => {
+  it('cancelled while queued after its runner was launched → that runner is a spare for a while, then retired only if idle', async () => {
     const jobId = newJobId();
     await h.deliver('queued', jobId, { labels: ['docker'] });
     await h.settle();
 
     await h.deliver('completed', jobId, { labels: ['docker'], runnerName: null, conclusion: 'cancelled' });
     await h.settle();
+    // GitHub would give it the pool's next queued job: kept, not torn down at once.
+    expect(h.teardowns('docker-linux')).not.toContainEqual(expect.objectContaining({ runnerName: `gha-docker-linux-${jobId}-1` }));
 
+    // No job of the pool queued past the grace: retired, only if GitHub says it is idle.
+    await pastGrace();
     expect(h.teardowns('docker-linux')).toContainEqual(
       expect.objectContaining({ runnerName: `gha-docker-linux-${jobId}-1`, reason: 'job-cancelled', onlyIfIdle: true, jobId }),
     );
@@ -93,7 +105,7 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ slotPool: 'docker-linux' });
   });
 
-  it('job stealing: the runner launched for A runs B → that runner goes, A gets a new runner, B\'s own goes if idle', async () => {
+  it('job stealing: the runner launched for A runs B → that runner goes, A waits for B\'s own runner, not a new one', async () => {
     const [a, b] = [newJobId(), newJobId()];
     await h.deliver('queued', a, { labels: ['docker'] });
     await h.deliver('queued', b, { labels: ['docker'] });
@@ -105,10 +117,19 @@ describe('dispatch: one job, one launch, on its pool only', () => {
 
     // The runner that ran B is torn down; its slot (held by A's record) is freed.
     expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfA, reason: 'finished', onlyIfIdle: false, jobId: a }));
-    // A is still queued on GitHub and lost its runner: relaunched, as attempt 2.
+    // A is still queued on GitHub and lost its runner: back in the queue, left to B's own runner (a spare now: GitHub
+    // gives it A within seconds) instead of a new runner that could only end idle.
+    expect(await getJob(h.dynamodb, h.tableName, a)).toMatchObject({ state: 'queued', queueKey: 'docker-linux' });
+    expect(h.launches('docker-linux')).not.toContainEqual(expect.objectContaining({ jobId: a, launchAttempt: 2 }));
+    expect(h.teardowns('docker-linux')).not.toContainEqual(expect.objectContaining({ runnerName: runnerOfB }));
+    expect((await getJob(h.dynamodb, h.tableName, b))!.slotPool).toBe('docker-linux');
+
+    // The spare did not take it within the grace (here nothing runs): A gets a runner of its own, attempt 2.
+    await pastGrace();
     expect(h.launches('docker-linux')).toContainEqual(expect.objectContaining({ jobId: a, launchAttempt: 2, runnerName: `gha-docker-linux-${a}-2` }));
     expect(await getJob(h.dynamodb, h.tableName, a)).toMatchObject({ state: 'dispatched', launchedRunner: `gha-docker-linux-${a}-2` });
-    // B's own runner may sit idle now: torn down only if GitHub says it is idle; its slot stays until then.
+    // No job left for the spare: retired, only if GitHub says it is idle; its slot stays until then.
+    await pastGrace();
     expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfB, reason: 'job-ran-elsewhere', onlyIfIdle: true, jobId: b }));
     expect((await getJob(h.dynamodb, h.tableName, b))!.slotPool).toBe('docker-linux');
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_ROUND_LIMITS } from '@runners/publisher';
 import { describe, expect, it } from '@jest/globals';
 import type { PoolsConfigInput } from '@runners/shared';
 import { getJob } from '../helpers/aws';
@@ -168,7 +169,8 @@ describe('job stealing across pools', () => {
       { ...input.pools[0]!, name: 'pool-a', maxRunners: 5 },
       { ...input.pools[0]!, name: 'pool-b', labels: ['docker', 'big'], maxRunners: 1 },
     ] as PoolsConfigInput['pools'];
-    const h = await dispatchHarness({ config: testPoolsConfig({ pools }) });
+    let clock = Date.now();
+    const h = await dispatchHarness({ config: testPoolsConfig({ pools }), now: () => new Date(clock) });
     const [x, y, z] = [27_000_001, 27_000_002, 27_000_003];
     await h.deliver('queued', x, { labels: ['docker', 'big'] });
     await h.deliver('queued', y, { labels: ['docker', 'big'] });
@@ -182,9 +184,14 @@ describe('job stealing across pools', () => {
     await h.settle();
 
     // Assess: B's runner torn down on B's queue and B's slot freed; x, still queued on GitHub, lost its runner and is
-    // relaunched in B without waiting for the tick (oldest first, before y); z's own runner goes if it is idle.
+    // relaunched in B without waiting for the tick (oldest first, before y); z's own runner is a spare of pool A for a
+    // while (a job of A would take it), then, no job of A queued, retired if it is idle.
     expect(h.teardowns('pool-b')).toEqual([expect.objectContaining({ runnerName: `gha-pool-b-${x}-1`, jobId: x })]);
     expect(h.launches('pool-b').map((m) => m.runnerName)).toEqual([`gha-pool-b-${x}-1`, `gha-pool-b-${x}-2`]);
+    expect(h.teardowns('pool-a')).toEqual([]);
+    clock += DEFAULT_ROUND_LIMITS.idleGraceMs + 1_000;
+    await h.tick();
+    await h.settle();
     expect(h.teardowns('pool-a')).toEqual([expect.objectContaining({ runnerName: `gha-pool-a-${z}-1`, onlyIfIdle: true })]);
     await h.close();
   }, 60_000);

@@ -115,10 +115,9 @@ describe('host rules on moto + the simulator + dockerd', () => {
     const { runnerId } = await h.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'docker'] });
     const attempt = { jobId: dead, runnerName, claimedAtMs: clock };
     await h.launches.claim(attempt, clock - 1);
-    expect(await h.launches.recordRegistration(attempt, runnerId)).toBe(true);
     // A runner that cannot reach GitHub (wrong URL): it stays offline, its container keeps retrying.
     const host = await h.host.create({ runnerName, pool: config.pools[0]!, jobId: dead, encodedJitConfig: unreachableJitConfig(runnerName) });
-    expect(await h.launches.recordHost(attempt, host.id, clock)).toBe(true);
+    expect(await h.launches.recordHost(attempt, runnerId, host.id, clock)).toBe(true);
     const early = await applyHostRules('docker', ports());
     expect(early.stuckLaunchesRequeued).toBe(0);
 

@@ -111,7 +111,7 @@ describe('launch and teardown of one runner in one batch', () => {
     registrations: [...h.sim.model.runners.values()].filter((r) => r.name === runnerName).length,
   });
 
-  it('a teardown between the claim and the registration: the launch removes the registration it then made, and makes no host', async () => {
+  it('a teardown between the claim and the registration: the launch removes the registration and host it then made', async () => {
     const jobId = 90_000_001;
     const runnerName = await dispatched(jobId);
     holdAt.set(runnerName, 'registration');
@@ -119,9 +119,11 @@ describe('launch and teardown of one runner in one batch', () => {
     expect(await h.invoke([launchMessage(POOL, jobId), cancelled(jobId, runnerName)])).toEqual({ batchItemFailures: [] });
 
     expect(await left(runnerName)).toEqual({ hosts: 0, registrations: 0 });
-    // It registered (after the teardown had looked for a registration and found none), then saw the slot gone.
+    // It registered and made its host (after the teardown had looked for a registration and found none), then saw the
+    // slot gone when it recorded both — one write for registration and host: a host made in this rare race is removed
+    // at once, the price of one write less on every launch.
     expect(h.sim.stats().calls['POST /orgs/{owner}/actions/runners/generate-jitconfig']).toBe(1);
-    expect(host.created).not.toContain(runnerName);
+    expect(host.created).toContain(runnerName);
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ slotReleasedBy: 'orchestrator' });
     expect((await getJob(h.dynamodb, h.tableName, jobId))!.slotPool).toBeUndefined();
   }, 60_000);

@@ -73,7 +73,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     const counting: DiscoverPorts['store'] = {
       recordWebhook: (...args) => ((writes += 1), store.recordWebhook(...args)),
       knownJobs: (ids) => store.knownJobs(ids),
-      markWarmRunnerBusy: (...args) => store.markWarmRunnerBusy(...args),
+      markRunnerBusy: (...args) => store.markRunnerBusy(...args),
       openJobs: (pool) => store.openJobs(pool),
       strandedJobs: (ids, pools) => store.strandedJobs(ids, pools),
       reroute: (...args) => ((writes += 1), store.reroute(...args)),

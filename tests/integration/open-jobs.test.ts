@@ -119,8 +119,7 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
     const launches = new DynamoDbLaunchStore(dynamodb, tableName);
     const attempt = { jobId: newer!, runnerName, claimedAtMs: Date.now() };
     await launches.claim(attempt, 0);
-    await launches.recordRegistration(attempt, runnerId);
-    await launches.recordHost(attempt, 'container-1', Date.now());
+    await launches.recordHost(attempt, runnerId, 'container-1', Date.now());
     expect(await runSimulatedRunner(encodedJitConfig).exited).toBe(0);
     expect(env.sim.model.jobs.get(older!)).toMatchObject({ status: 'completed', runnerName });
     expect(env.sim.model.jobs.get(newer!)!.status).toBe('queued');

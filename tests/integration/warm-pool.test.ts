@@ -50,7 +50,7 @@ describe('warm pools', () => {
     await h.deliver('in_progress', 31_000_001, { ...JOB, runnerName: `gha-${POOL}-w1-1` });
     await h.tick();
     await h.settle();
-    expect(await warmRecord(1)).toMatchObject({ warmBusyWith: 31_000_001 });
+    expect(await warmRecord(1)).toMatchObject({ busyWith: 31_000_001 });
     expect(launchedNames(h)).toEqual([1, 2, 3].map((slot) => `gha-${POOL}-w${slot}-1`));
 
     // Three jobs, two idle warm runners (w2, w3): two left to them, the third launched (4 of maxRunners 5)
@@ -111,7 +111,7 @@ describe('warm pools', () => {
 
     // Act: the orchestrator gives up on it (its hosts never start)
     const launches = new DynamoDbLaunchStore(h.dynamodb, h.tableName);
-    expect(await launches.failLaunch(warmJobId(POOL, 1), `gha-${POOL}-w1-1`, 'give-up', clock)).toBe(true);
+    expect(await launches.failLaunch((await launches.job(warmJobId(POOL, 1)))!, `gha-${POOL}-w1-1`, 'give-up', clock)).toBe(true);
     await h.tick();
     await h.settle();
 
@@ -126,7 +126,7 @@ describe('warm pools', () => {
     expect(launchedNames(h)).toEqual([`gha-${POOL}-w1-1`, `gha-${POOL}-w1-2`]);
 
     // Given up a second time: the back-off doubles (20 minutes), so 11 minutes later it is still waiting
-    expect(await launches.failLaunch(warmJobId(POOL, 1), `gha-${POOL}-w1-2`, 'give-up', clock)).toBe(true);
+    expect(await launches.failLaunch((await launches.job(warmJobId(POOL, 1)))!, `gha-${POOL}-w1-2`, 'give-up', clock)).toBe(true);
     expect(await getJob(h.dynamodb, h.tableName, warmJobId(POOL, 1))).toMatchObject({ warmGiveUps: 2, warmRetryAt: clock + 20 * 60_000 });
     clock += 11 * 60_000;
     await h.tick();

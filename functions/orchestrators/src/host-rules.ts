@@ -1,4 +1,4 @@
-import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type TeardownMessage } from '@runners/shared';
+import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type SlotHolder, type TeardownMessage } from '@runners/shared';
 import { registeredRunnerOf, retireIdleRunner, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
@@ -56,11 +56,12 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
   const poolNames = new Set(pools.map((p) => p.name));
   const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0, neverAssignedRemoved: 0, pastLifetimeRemoved: 0 };
 
-  // Every host of this kind that is ours, whether or not its pool is still configured.
+  // Every host of this kind that is ours, whether or not its pool is still configured; their records in batches.
   const hosts = await ports.host.list();
   report.hostsSeen = hosts.length;
+  const hostRecords = await ports.launches.jobs(hosts.flatMap((host) => (host.jobId === undefined ? [] : [host.jobId])));
   for (const host of hosts) {
-    const job = host.jobId === undefined ? undefined : await ports.launches.job(host.jobId);
+    const job = host.jobId === undefined ? undefined : hostRecords.get(host.jobId);
     if (wantsRunner(job, host.runnerName)) continue;
     if (job && isRecent(job, ports)) continue;
     const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool) ?? { name: host.pool, host: kind, os: 'linux' }, ports);
@@ -69,11 +70,13 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
   }
 
   for (const pool of pools) {
-    const runners = await ports.slots.slotRunners(pool.name);
-    for (const runnerName of runners.keys()) {
+    // The pool's slots (one query), then their records in batches (the slots index carries only some attributes).
+    const slots = await ports.slots.slots(pool.name);
+    const slotRecords = await ports.launches.jobs(slots.map((slot) => slot.jobId));
+    for (const { runnerName } of slots) {
       const identity = parseRunnerName(runnerName, ports.config.runnerNamePrefix, poolNames);
       if (!identity) continue;
-      const job = await ports.launches.job(identity.jobId);
+      const job = slotRecords.get(identity.jobId);
       if (!job || job.launchedRunner !== runnerName) continue;
       if (await pastLifetime(job, runnerName, pool, ports, report)) continue;
       if (job.state !== 'dispatched') continue;
@@ -84,12 +87,12 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
       // Requeue first, conditional on the job still waiting for this runner (it may have started this instant); it
       // frees the slot and counts a failed launch, so a pool that never boots gives up in time. Then the teardown
       // (registration unless busy, host).
-      if (!(await ports.launches.failLaunch(identity.jobId, runnerName, { retryAtMs: ports.now() }, ports.now()))) continue;
+      if (!(await ports.launches.failLaunch(job, runnerName, { retryAtMs: ports.now() }, ports.now()))) continue;
       report.stuckLaunchesRequeued++;
       if ((await tearDown(runnerName, identity.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
     }
 
-    for (const runner of await idleWarmSurplus(pool, ports)) {
+    for (const runner of idleWarmSurplus(pool, slots, ports)) {
       if ((await tearDown(runner.runnerName, runner.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
       else report.idleWarmRemoved++;
     }
@@ -127,8 +130,8 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
 }
 
 /** The idle warm runners beyond what the pool wants now that have been idle past its idle timeout, newest first. */
-async function idleWarmSurplus(pool: Pool, ports: HostRulePorts) {
-  const idle = (await ports.slots.warmRunners(pool.name)).filter((r) => r.busyWith === undefined);
+function idleWarmSurplus(pool: Pool, slots: readonly SlotHolder[], ports: HostRulePorts) {
+  const idle = slots.filter((slot) => isWarmJobId(slot.jobId) && slot.busyWith === undefined).map((slot) => ({ jobId: slot.jobId, runnerName: slot.runnerName, dispatchedAt: slot.dispatchedAt }));
   const surplus = idle.length - wantedIdle(pool.warm, new Date(ports.now()));
   if (surplus <= 0) return [];
   // Settings removed from the pool: its warm runners are not wanted at all, idle timeout or not.

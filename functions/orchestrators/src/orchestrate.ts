@@ -1,4 +1,4 @@
-import { defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerScope, type TeardownMessage } from '@runners/shared';
+import { defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerRegistration, type RunnerScope, type TeardownMessage } from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
@@ -6,13 +6,14 @@ import { classifyLaunchError } from './launch-errors';
 import type { Host } from './hosts/host';
 
 /*
- * What an orchestrator does with one message. Launch: claim (conditional write) → JIT registration → host, each step
- * recorded on the job record by a write conditional on the attempt still owning it (the slot held, the claim its own),
- * so a redelivered or crashed launch resumes instead of launching twice, and a launch that lost its slot meanwhile (a
- * teardown freed it: the job was cancelled or ran elsewhere) removes what it made instead of running a host no slot
- * counts. Teardown: the registration (unless GitHub says the runner is busy, or it finished its job and is gone
- * already), the slot, then the host; idempotent. Powertools' batch processor runs a batch's records concurrently, so
- * a launch and a teardown of one runner do interleave: whichever order, the slot goes first and the host follows it.
+ * What an orchestrator does with one message. Launch: claim (conditional write, the record returned with it) → JIT
+ * registration → host → one write recording both, conditional on the attempt still owning the record (the slot held,
+ * the claim its own), so a redelivered or crashed launch resumes instead of launching twice (the next delivery finds
+ * the registration of a crashed attempt by its name), and a launch that lost its slot meanwhile (a teardown freed it:
+ * the job was cancelled or ran elsewhere) removes what it made instead of running a host no slot counts. Teardown: the
+ * registration (unless GitHub says the runner is busy — its DELETE is the check — or it finished its job and is gone
+ * already), the slot, then the host; idempotent. Powertools' batch processor runs a batch's records concurrently, so a
+ * launch and a teardown of one runner do interleave: whichever order, the slot goes first and the host follows it.
  */
 
 export interface OrchestratorPorts {
@@ -21,7 +22,7 @@ export interface OrchestratorPorts {
   readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob'>;
   readonly launches: LaunchStore;
   /** Slots: freed by teardowns of idle runners; listed by the reconciler. */
-  readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slotRunners' | 'warmRunners'>;
+  readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slots'>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly limits: OrchestratorLimits;
@@ -96,16 +97,11 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     // free. Transient: the message is retried (visibility timeout), the claim taken over once stale.
     const failure = classifyLaunchError(error);
     if (failure.kind === 'transient') throw error;
-    await launches.failLaunch(message.jobId, message.runnerName, 'give-up', ports.now(), failure);
+    await launches.failLaunch(claim.job, message.runnerName, 'give-up', ports.now(), failure);
     throw new LaunchFailedError(message.runnerName, true, failure, { cause: error });
   }
   if (registered === 'lost-ownership') return registered;
   const { installationId, jit } = registered;
-  // Lost between claim and registration: the registration is this attempt's alone to remove.
-  if (!(await launches.recordRegistration(attempt, jit.runnerId))) {
-    await deleteRegistration(ports, installationId, scope, jit.runnerId);
-    return 'lost-ownership';
-  }
 
   for (let hostAttempt = 1; hostAttempt <= limits.hostAttempts; hostAttempt++) {
     let created;
@@ -121,17 +117,17 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
         const failures = (claim.job.launchFailures ?? 0) + 1;
         const giveUp = failure.kind === 'permanent' || failures >= limits.maxLaunchAttempts;
         const outcome = giveUp ? 'give-up' : { retryAtMs: ports.now() + limits.relaunchBaseMs * 2 ** (failures - 1) };
-        await launches.failLaunch(message.jobId, message.runnerName, outcome, ports.now(), failure);
+        await launches.failLaunch(claim.job, message.runnerName, outcome, ports.now(), failure);
         throw new LaunchFailedError(message.runnerName, giveUp, failure, { cause: error });
       }
       await ports.sleep(limits.hostRetryBaseMs * 2 ** (hostAttempt - 1));
       continue;
     }
-    if (await launches.recordHost(attempt, created.id, ports.now())) return 'launched';
-    // The slot went while the host was being made: a teardown ran before there was a host to remove. This attempt
-    // removes it (no two attempts overlap: a claim is taken over only after the function's timeout) — registration
-    // first: if its runner took a job meanwhile, GitHub refuses, and the host stays for that job (the leaked-host rule
-    // removes it after).
+    if (await launches.recordHost(attempt, jit.runnerId, created.id, ports.now())) return 'launched';
+    // The slot went while the registration and host were being made: a teardown ran before there was a host to remove.
+    // This attempt removes them (no two attempts overlap: a claim is taken over only after the function's timeout) —
+    // registration first: if its runner took a job meanwhile, GitHub refuses, and the host stays for that job (the
+    // leaked-host rule removes it after).
     if ((await deleteRegistration(ports, installationId, scope, jit.runnerId)) === 'busy') return 'lost-ownership';
     await host.delete(message.runnerName);
     return 'lost-ownership';
@@ -234,49 +230,48 @@ export async function retireIdleRunner(
   ports: OrchestratorPorts,
 ): Promise<'busy' | { readonly handedOn: boolean }> {
   if ((await retireRegistration(job, ports)) === 'busy') return 'busy';
-  const handedOn = job.state === 'dispatched' && !isWarmJobId(job.jobId) && (await ports.launches.failLaunch(job.jobId, runnerName, handOn.outcome, ports.now(), handOn.failure));
+  const handedOn = job.state === 'dispatched' && !isWarmJobId(job.jobId) && (await ports.launches.failLaunch(job, runnerName, handOn.outcome, ports.now(), handOn.failure));
   await teardown({ action: 'teardown', reason, onlyIfIdle: true, pool: pool.name, host: pool.host, os: pool.os, runnerName, jobId: job.jobId }, ports);
   return { handedOn };
 }
 
 export async function teardown(message: TeardownMessage, ports: OrchestratorPorts, findings: TeardownFindings = {}): Promise<TeardownOutcome> {
-  const { launches, config } = ports;
-  const job = await launches.job(message.jobId);
+  // A failed job's record says whether its host was interrupted; a message without the registration's whereabouts
+  // (older senders, the host rules) reads it too. A finished runner needs neither: nothing to read.
+  const job = message.reason === 'job-failed' || (message.reason !== 'finished' && message.registration === undefined) ? await ports.launches.job(message.jobId) : undefined;
   const outcome = await removeRunner(message, job, ports);
   // The job failed on this very runner's host, which was told it would be reclaimed: not the build's fault. After the
   // teardown, so that a re-run GitHub refuses never keeps a host or a registration.
   const interruption = job?.hostInterruption;
   if (message.reason === 'job-failed' && interruption?.kind === 'spot-interruption' && interruption.runnerName === message.runnerName && message.finishedJobId !== undefined) {
-    findings.interrupted = await classifyInterrupted(message.finishedJobId, message.runnerName, poolOf(config, message.pool), ports);
+    findings.interrupted = await classifyInterrupted(message.finishedJobId, message.runnerName, poolOf(ports.config, message.pool), ports);
   }
   return outcome;
+}
+
+/** Where the runner is registered: from the message, else from the record holding its slot. */
+function registrationOf(message: TeardownMessage, job: JobRecord | undefined): RunnerRegistration | undefined {
+  if (message.registration) return message.registration;
+  if (!job || job.job.owner === undefined || job.job.repo === undefined) return undefined;
+  const runnerId = job.launchedRunner === message.runnerName ? job.launchedRunnerId : undefined;
+  return { owner: job.job.owner, repo: job.job.repo, ...(job.job.installationId !== undefined ? { installationId: job.job.installationId } : {}), ...(runnerId !== undefined ? { runnerId } : {}) };
 }
 
 /** The teardown proper: the registration (unless busy or gone by itself), the slot of an idle runner, the host. */
 async function removeRunner(message: TeardownMessage, job: JobRecord | undefined, ports: OrchestratorPorts): Promise<TeardownOutcome> {
   const { github, host } = ports;
-  const owner = job?.job.owner;
-  const repo = job?.job.repo;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job
   // ends. Asking would cost a call per job for a 404. A failed job may have failed because its host died (GitHub fails
   // the job of a runner that stopped renewing it, and keeps the dead runner's registration): its registration is
   // deleted now — one call per failed job — rather than left to the reconciler's next pass.
-  if (job && owner !== undefined && repo !== undefined && message.reason !== 'finished') {
-    const { scope, installationId } = await runnersOf(job.job, ports);
-    const runnerId =
-      job?.launchedRunner === message.runnerName && job.launchedRunnerId !== undefined
-        ? job.launchedRunnerId
-        : (await github.findRunnerByName(installationId, scope, message.runnerName))?.id;
-    if (runnerId !== undefined) {
-      if (message.onlyIfIdle && (await github.getRunner(installationId, scope, runnerId))?.busy) return 'busy';
-      try {
-        await github.deleteRunner(installationId, scope, runnerId);
-      } catch (error) {
-        // Busy: it took a job meanwhile; that job's completion tears it down.
-        if (error instanceof RunnerBusyError) return 'busy';
-        throw error;
-      }
-    }
+  const registration = message.reason === 'finished' ? undefined : registrationOf(message, job);
+  if (registration) {
+    const scope = scopeOf(ports.config, registration.owner, registration.repo);
+    const installationId = registration.installationId ?? (await github.installationId(scope));
+    const runnerId = registration.runnerId ?? (await github.findRunnerByName(installationId, scope, message.runnerName))?.id;
+    // No look before the delete: GitHub refuses to delete a runner that is running a job — the one atomic "is it
+    // idle" check — and a runner gone already answers 404.
+    if (runnerId !== undefined && (await deleteRegistration(ports, installationId, scope, runnerId)) === 'busy') return 'busy';
   }
   // The publisher freed the slot of a finished runner; an idle runner of a cancelled job is freed here — before its host
   // goes, so that a launch still making that host sees the slot gone when it records it, and removes the host itself.

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parsePoolsConfig, type PoolsConfig, deploymentLabel } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, type PoolsConfig, deploymentLabel } from '@runners/shared';
 import { countAwsCalls } from '@runners/shared/aws-calls';
 import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
 import { GitHubClient, loadGitHubAppCredentials, recordGitHubCalls } from '@runners/shared/github';
@@ -16,7 +16,7 @@ import { createOrchestratorHandler } from './orchestrator-handler';
 /** The Lambda wiring every host kind's entry shares: environment, pools, stores, GitHub client, Powertools. */
 export async function orchestratorHandler(kind: Host['kind'], makeHost: (environment: OrchestratorEnvironment, config: PoolsConfig) => Host | Promise<Host>) {
   const environment = readEnvironment();
-  const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+  const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
   const serviceName = `orchestrator-${kind}`;
   const tracer = new Tracer({ serviceName });
   const metrics = new Metrics({ serviceName });

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { currentTraceHeader, parsePoolsConfig } from '@runners/shared';
+import { currentTraceHeader, cronProblem, parsePoolsConfig } from '@runners/shared';
 import { countAwsCalls } from '@runners/shared/aws-calls';
 import { DynamoDbDispatchStore } from '@runners/shared/dynamodb';
 import { SnsDispatchBus } from '@runners/shared/sns';
@@ -16,7 +16,7 @@ import { createPublisherHandler } from './publisher-handler';
 /* Lambda entry: real ports, wired once per cold start; a bad environment or pools config fails the cold start. */
 
 const environment = readEnvironment();
-const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts');
+const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
 const tracer = new Tracer({ serviceName: 'publisher' });
 
 export const handler = createPublisherHandler({

@@ -44,6 +44,8 @@ export const handler = createReconcilerHandler({
   slots: new DynamoDbDispatchStore(dynamodb, environment.JOBS_TABLE_NAME),
   now: () => new Date(),
   lookbackMs: environment.REDELIVERY_LOOKBACK_MINUTES * 60_000,
+  // Kept while the execution environment lives: the next pass reads only what is new.
+  seen: new Map(),
   settleMs: environment.REDELIVERY_SETTLE_SECONDS * 1_000,
   maxRedeliveries: environment.MAX_REDELIVERIES_PER_PASS,
   logger: new Logger({ serviceName: 'reconciler' }),

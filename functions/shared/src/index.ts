@@ -15,6 +15,7 @@ export * from './pools/official-runner-image';
 export * from './deployment/deployment-label';
 export * from './jobs/job-state';
 export * from './jobs/jobs-table';
+export * from './jobs/job-record';
 export * from './jobs/job-store';
 export * from './jobs/accept-job-event';
 export * from './webhooks/workflow-job-event';

@@ -1,3 +1,4 @@
+import type { JobRecord } from '../jobs/job-record';
 import type { PoolLaunchLog } from './capacity';
 
 /** A job waiting in its pool's queue, with what a launch needs. */
@@ -13,10 +14,21 @@ export interface QueuedJob {
   readonly createdAt: string;
   /** When we first saw it queued. */
   readonly seenAt: string;
+  /** When it (re)entered the queue: a job back from a runner it lost counts from here. */
+  readonly queuedAt: string;
   /** After a failed launch: not to be launched again before this time (epoch ms). */
   readonly notBefore?: number;
   /** The job's trace (see tracing/job-segment.ts): its launch continues it. */
   readonly traceHeader?: string;
+}
+
+/** Where a runner is registered: enough to remove its registration without reading its record. */
+export interface RunnerRegistration {
+  readonly owner: string;
+  readonly repo: string;
+  readonly installationId?: number;
+  /** GitHub's id of the runner, once its launch recorded it. */
+  readonly runnerId?: number;
 }
 
 /** A completed job the publisher has not dealt with yet. */
@@ -24,13 +36,37 @@ export interface FinishedJob {
   readonly jobId: number;
   /** The runner GitHub says ran it; absent when it was cancelled before any runner took it. */
   readonly runnerName?: string;
+  /** GitHub's id of that runner. */
+  readonly runnerId?: number;
   /** The runner we launched for it, if we did. */
   readonly launchedRunner?: string;
   /** Whether that runner still holds its slot. */
   readonly holdsSlot: boolean;
+  /** The job GitHub gave that runner instead, if it gave it one (it is spent). */
+  readonly busyWith?: number;
+  /** Where the job's runners register (its repository or organization), and the launched runner's id. */
+  readonly registration: RunnerRegistration;
   /** GitHub's conclusion (`success`, `failure`, `cancelled`, …). */
   readonly conclusion?: string;
   readonly traceHeader?: string;
+}
+
+/** A runner holding a slot of a pool, as the slots index shows it. */
+export interface SlotHolder {
+  /** The record holding the slot (the job the runner was launched for, or a warm slot). */
+  readonly jobId: number;
+  readonly runnerName: string;
+  /** owner/repo of the record's job: fair sharing counts runners per repository. */
+  readonly repository: string;
+  readonly registration: RunnerRegistration;
+  readonly state: JobRecord['state'];
+  /** The runner that ran the record's job, when one did (another one, if it was stolen). */
+  readonly ranOn?: string;
+  /** The job GitHub gave this runner when not the record's own (job stealing, or a warm slot). */
+  readonly busyWith?: number;
+  readonly dispatchedAt?: string;
+  /** When the record last changed: for a spare runner, about when its job left it. */
+  readonly updatedAt: string;
 }
 
 export interface Dispatch {
@@ -62,6 +98,8 @@ export interface WarmSlot {
 export interface DispatchStore {
   /** The oldest queued jobs of a pool, oldest first. */
   queuedJobs(pool: string, limit: number): Promise<QueuedJob[]>;
+  /** The runners holding a slot of this pool: one query of the slots index. */
+  slots(pool: string): Promise<SlotHolder[]>;
   /** The runners holding a slot of this pool: runner name → repository (owner/repo) it was launched for. */
   slotRunners(pool: string): Promise<Map<string, string>>;
   finishedJobs(pool: string, limit: number): Promise<FinishedJob[]>;
@@ -74,10 +112,15 @@ export interface DispatchStore {
   requeue(jobId: number, dispatch: Dispatch): Promise<boolean>;
   /** Of these runners (name → the job record holding its slot), those whose slot is held, with their repository. */
   slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>>;
-  /** Whether this job record holds the slot of `runnerName`. */
-  holdsSlot(jobId: number, runnerName: string): Promise<boolean>;
   /** Frees the slot of `runnerName` held by job `jobId`. False when it was not held (already freed, or not ours). */
   releaseSlot(jobId: number, runnerName: string, releasedBy: string, at: Date): Promise<boolean>;
+  /**
+   * `runnerName`, launched for job `jobId`, ran another job to its end: its slot is freed; if `jobId` still waited for
+   * it (dispatched), it goes back to its pool's queue. `not-held`: the slot was free already.
+   */
+  releaseLostRunner(jobId: number, pool: string, runnerName: string, at: Date): Promise<'requeued' | 'released' | 'not-held'>;
+  /** A completed job that ran on its own runner: slot freed and dealt with, in one write. False when the slot was free already. */
+  releaseFinished(jobId: number, runnerName: string, at: Date): Promise<boolean>;
   /** The publisher has dealt with this completed job. */
   clearFinished(jobId: number): Promise<void>;
   /** The runners holding a warm slot of this pool. */

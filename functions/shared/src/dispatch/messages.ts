@@ -64,6 +64,10 @@ export const teardownMessageSchema = z.strictObject({
   jobId: z.int().positive(),
   /** The job the runner ran, when it ran one (with job stealing not always `jobId`): a failure there may be classified. */
   finishedJobId: z.int().positive().optional(),
+  /** Where the runner is registered, so that its registration goes without reading its record. */
+  registration: z
+    .strictObject({ owner: z.string().min(1), repo: z.string(), installationId: z.int().positive().optional(), runnerId: z.int().positive().optional() })
+    .optional(),
 });
 export type TeardownMessage = z.output<typeof teardownMessageSchema>;
 

@@ -1,7 +1,6 @@
 import { parseRunnerName } from '../dispatch/runner-name';
 import { isRepositoryAllowed, type PoolsConfig } from '../pools/pools-config';
 import type { Router } from '../pools/routing';
-import { isWarmJobId } from '../pools/warm-slots';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import type { JobState } from './job-state';
 import type { JobRouting, JobStore } from './job-store';
@@ -49,10 +48,11 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
       ? { pool: route.pool.name }
       : { pool: undefined, reason: route.reason };
   const recorded = await ports.store.recordWebhook(event, routing, ports.now(), ports.traceHeader?.());
-  // A warm runner took this job: it no longer counts as idle (repeated on a duplicate: the write is idempotent).
+  // A runner launched for another job (job stealing) or a warm slot took this job: it is spent, not idle, and its
+  // record must not count it as a spare runner or tear it down (repeated on a duplicate: the write is idempotent).
   if (event.action === 'in_progress' && event.runnerName) {
     const ran = parseRunnerName(event.runnerName, ports.config.runnerNamePrefix, new Set(ports.config.pools.map((p) => p.name)));
-    if (ran && isWarmJobId(ran.jobId)) await ports.store.markWarmRunnerBusy(ran.jobId, event.runnerName, event.jobId);
+    if (ran && ran.jobId !== event.jobId) await ports.store.markRunnerBusy(ran.jobId, event.runnerName, event.jobId);
   }
   return {
     outcome: recorded.changed ? 'recorded' : 'unchanged',

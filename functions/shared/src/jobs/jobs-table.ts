@@ -36,13 +36,14 @@ export const JOBS_TABLE = {
      * Sparse: the runner slots a pool has in flight. A job record holds the slot of the runner launched for it from
      * dispatch until that runner is finished or torn down; in-flight is derived from this index, never a counter.
      * The job's description comes along, so fair sharing can count in-flight runners per repository; and what the
-     * publisher needs to count a pool's idle warm runners.
+     * publisher needs to tell the pool's idle runners (warm, or spare: their job ran elsewhere) and to retire one
+     * without reading its record (state, the runner that ran the job, busyWith, the registration's id).
      */
     slotsByPool: {
       name: 'slots-by-pool',
       partitionKey: { name: 'slotPool', type: 'S' },
       sortKey: { name: 'launchedRunner', type: 'S' },
-      projection: { include: ['job', 'jobId', 'warmBusyWith', 'dispatchedAt'] },
+      projection: { include: ['job', 'jobId', 'state', 'runnerName', 'busyWith', 'dispatchedAt', 'updatedAt', 'launchedRunnerId'] },
     },
     /** Sparse: completed jobs whose runner the publisher has not dealt with yet (teardown, slot release). */
     finishedByPool: {

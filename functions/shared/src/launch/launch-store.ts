@@ -1,4 +1,4 @@
-import type { HostInterruptionKind, JobRecord } from '../jobs/job-store';
+import type { HostInterruptionKind, JobRecord } from '../jobs/job-record';
 
 export type ClaimOutcome =
   /** This delivery may launch (first time, or taking over an attempt that crashed). */
@@ -10,14 +10,9 @@ export type ClaimOutcome =
   /** The job no longer waits for this runner (requeued, cancelled, taken): nothing to launch. */
   | { readonly kind: 'not-ours' };
 
-/** Whether this record still wants `runnerName`: its slot's runner, launching or running (else the runner is left over). */
 /** Whether the record still belongs to this launch attempt (its slot held, its claim not taken over). */
 export function ownsLaunch(job: JobRecord | undefined, attempt: LaunchAttempt): boolean {
   return job !== undefined && job.slotPool !== undefined && job.launchedRunner === attempt.runnerName && job.launchClaimedAt === attempt.claimedAtMs;
-}
-
-export function wantsRunner(job: JobRecord | undefined, runnerName: string): boolean {
-  return job !== undefined && job.launchedRunner === runnerName && (job.state === 'dispatched' || job.state === 'in_progress');
 }
 
 /** Why a launch failed, kept on the record: a class the on-call can act on, and GitHub's or the cloud's own words. */
@@ -42,12 +37,19 @@ export interface LaunchAttempt {
 export interface LaunchStore {
   /** Claims the launch of `attempt.runnerName` at its `claimedAtMs`; a claim older than `staleBeforeMs` may be taken over. */
   claim(attempt: LaunchAttempt, staleBeforeMs: number): Promise<ClaimOutcome>;
-  /** Each step of an attempt is a conditional write: false when the attempt no longer owns the record. */
-  recordRegistration(attempt: LaunchAttempt, runnerId: number): Promise<boolean>;
-  recordHost(attempt: LaunchAttempt, hostId: string, nowMs: number): Promise<boolean>;
-  /** Gives the job back to the publisher (not before `retryAtMs`), or gives up on it for good. Frees the slot. */
-  failLaunch(jobId: number, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean>;
+  /**
+   * The attempt made its runner's registration (`runnerId`) and host: recorded in one conditional write, false when the
+   * attempt no longer owns the record (its slot freed, or its claim taken over).
+   */
+  recordHost(attempt: LaunchAttempt, runnerId: number, hostId: string, nowMs: number): Promise<boolean>;
+  /**
+   * Gives the job back to the publisher (not before `retryAtMs`), or gives up on it for good. Frees the slot. `job` is
+   * the record as last read (its pool, its failures so far); written only while it still waits for `runnerName`.
+   */
+  failLaunch(job: JobRecord, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean>;
   job(jobId: number): Promise<JobRecord | undefined>;
+  /** These records (those that exist), read in batches: consistent reads. */
+  jobs(jobIds: readonly number[]): Promise<Map<number, JobRecord>>;
   /** Notes on the record holding `runnerName`'s slot that its host is to be reclaimed. */
   markHostInterrupted(jobId: number, runnerName: string, kind: HostInterruptionKind, nowMs: number): Promise<boolean>;
   /**

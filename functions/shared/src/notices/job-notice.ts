@@ -1,6 +1,6 @@
 import { isRepositoryAllowed, type Pool, type PoolsConfig } from '../pools/pools-config';
 import { defaultRunnerLabels, type Router } from '../pools/routing';
-import type { JobRecord } from '../jobs/job-store';
+import type { JobRecord } from '../jobs/job-record';
 
 /*
  * Why a job waits, told on GitHub. A job that cannot get a runner waits silently in GitHub's queue for 24 hours; the

@@ -7,15 +7,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../../errors';
-import { RETENTION_SECONDS, STATE_RANK } from '../../jobs/job-state';
 import { JOBS_TABLE, jobKey, poolKey } from '../../jobs/jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
-import { UpdateBuilder } from './update-builder';
+import * as writes from './job-record-writes';
 import { EMPTY_LAUNCH_LOG, type PoolLaunchLog } from '../../dispatch/capacity';
 import { MAX_ATTEMPT } from '../../dispatch/runner-name';
-import type { JobRecord } from '../../jobs/job-store';
+import type { JobRecord } from '../../jobs/job-record';
 import { isWarmJobId } from '../../pools/warm-slots';
-import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, WarmRunner, WarmSlot } from '../../dispatch/dispatch-store';
+import type { Dispatch, DispatchStore, FinishedJob, QueuedJob, RunnerRegistration, SlotHolder, WarmRunner, WarmSlot } from '../../dispatch/dispatch-store';
 
 const { queuedByPool: QUEUE, slotsByPool: SLOTS, finishedByPool: FINISHED } = JOBS_TABLE.indexes;
 const PK = JOBS_TABLE.partitionKey.name;
@@ -23,6 +22,12 @@ const PK = JOBS_TABLE.partitionKey.name;
 type JobItem = JobRecord;
 
 const repositoryOf = (item: Pick<JobItem, 'job'>): string => `${item.job.owner}/${item.job.repo}`;
+const registrationOf = (item: Pick<JobItem, 'job' | 'launchedRunnerId'>): RunnerRegistration => ({
+  owner: item.job.owner,
+  repo: item.job.repo,
+  ...(item.job.installationId !== undefined ? { installationId: item.job.installationId } : {}),
+  ...(item.launchedRunnerId !== undefined ? { runnerId: item.launchedRunnerId } : {}),
+});
 
 export class DynamoDbDispatchStore implements DispatchStore {
   private readonly table: JobsTableAccess;
@@ -44,14 +49,30 @@ export class DynamoDbDispatchStore implements DispatchStore {
       nextAttempt: ((item.launchAttempt ?? 0) % MAX_ATTEMPT) + 1,
       createdAt: item.job.createdAt ?? item.job.firstSeenAt,
       seenAt: item.job.firstSeenAt,
+      queuedAt: item.updatedAt,
       notBefore: item.notBefore,
       ...(item.traceHeader ? { traceHeader: item.traceHeader } : {}),
     }));
   }
 
+  async slots(pool: string): Promise<SlotHolder[]> {
+    type Projected = Pick<JobItem, 'jobId' | 'job' | 'launchedRunner' | 'state' | 'runnerName' | 'busyWith' | 'dispatchedAt' | 'updatedAt' | 'launchedRunnerId'>;
+    const items = await this.table.query<Projected>(SLOTS.name, SLOTS.partitionKey.name, pool);
+    return items.map((item) => ({
+      jobId: item.jobId,
+      runnerName: item.launchedRunner!,
+      repository: repositoryOf(item),
+      registration: registrationOf(item),
+      state: item.state,
+      ...(item.runnerName !== undefined ? { ranOn: item.runnerName } : {}),
+      ...(item.busyWith !== undefined ? { busyWith: item.busyWith } : {}),
+      ...(item.dispatchedAt !== undefined ? { dispatchedAt: item.dispatchedAt } : {}),
+      updatedAt: item.updatedAt,
+    }));
+  }
+
   async slotRunners(pool: string): Promise<Map<string, string>> {
-    const items = await this.table.query<Pick<JobItem, 'launchedRunner' | 'job'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
-    return new Map(items.map((item) => [item.launchedRunner!, repositoryOf(item)]));
+    return new Map((await this.slots(pool)).map((slot) => [slot.runnerName, slot.repository]));
   }
 
   async finishedJobs(pool: string, limit: number): Promise<FinishedJob[]> {
@@ -59,8 +80,11 @@ export class DynamoDbDispatchStore implements DispatchStore {
     return items.map((item) => ({
       jobId: item.jobId,
       runnerName: item.runnerName,
+      ...(item.runnerId !== undefined ? { runnerId: item.runnerId } : {}),
       launchedRunner: item.launchedRunner,
       holdsSlot: item.slotPool !== undefined,
+      ...(item.busyWith !== undefined ? { busyWith: item.busyWith } : {}),
+      registration: registrationOf(item),
       ...(item.conclusion !== undefined ? { conclusion: item.conclusion } : {}),
       ...(item.traceHeader ? { traceHeader: item.traceHeader } : {}),
     }));
@@ -104,42 +128,12 @@ export class DynamoDbDispatchStore implements DispatchStore {
     }
   }
 
-  async markDispatched(jobId: number, dispatch: Dispatch): Promise<boolean> {
-    const update = new UpdateBuilder()
-      .set('state', 'dispatched')
-      .set('stateRank', STATE_RANK.dispatched)
-      .set('dispatchedAt', dispatch.at.toISOString())
-      .set('updatedAt', dispatch.at.toISOString())
-      .set('launchAttempt', dispatch.attempt)
-      .set(SLOTS.partitionKey.name, dispatch.pool)
-      .set(SLOTS.sortKey.name, dispatch.runnerName)
-      // Out of the queue index; the sort key stays, so that a requeue restores the job's place. A new runner: the
-      // orchestrator's progress with an earlier one (requeued job) starts over.
-      // A new runner: nothing of the last one's host (its creation time, an interruption) carries over.
-      .remove(QUEUE.partitionKey.name, 'launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'hostCreatedAt', 'hostInterruption');
-    // Only a job still queued: a second publisher, a late in_progress or completed, all make this a no-op.
-    return this.table.conditionalUpdate(jobId, update, {
-      expression: '#stateRank = :queuedRank',
-      names: { '#stateRank': 'stateRank' },
-      values: { ':queuedRank': STATE_RANK.queued },
-    }, 'dispatching');
+  markDispatched(jobId: number, dispatch: Dispatch): Promise<boolean> {
+    return this.table.apply(jobId, writes.dispatch(dispatch));
   }
 
-  async requeue(jobId: number, dispatch: Dispatch): Promise<boolean> {
-    const update = new UpdateBuilder()
-      .set('state', 'queued')
-      .set('stateRank', STATE_RANK.queued)
-      .set('updatedAt', dispatch.at.toISOString())
-      .set(QUEUE.partitionKey.name, dispatch.pool)
-      .set('slotReleasedAt', dispatch.at.toISOString())
-      .set('slotReleasedBy', 'publisher')
-      .remove(SLOTS.partitionKey.name, SLOTS.sortKey.name, 'warmBusyWith');
-    // Only this very dispatch: if the job moved on (in_progress, completed), it stays where it is.
-    return this.table.conditionalUpdate(jobId, update, {
-      expression: '#stateRank = :dispatchedRank AND #launchedRunner = :runner',
-      names: { '#launchedRunner': SLOTS.sortKey.name },
-      values: { ':dispatchedRank': STATE_RANK.dispatched, ':runner': dispatch.runnerName },
-    }, 'requeueing');
+  requeue(jobId: number, dispatch: Dispatch): Promise<boolean> {
+    return this.table.apply(jobId, writes.requeue(dispatch.pool, dispatch.runnerName, dispatch.at, 'publisher'));
   }
 
   async slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>> {
@@ -152,59 +146,35 @@ export class DynamoDbDispatchStore implements DispatchStore {
     return new Map([...held].filter(([name]) => runners.some((r) => r.runnerName === name)));
   }
 
-  async holdsSlot(jobId: number, runnerName: string): Promise<boolean> {
-    const item = await this.table.getJob(jobId);
-    return item?.launchedRunner === runnerName && item.slotPool !== undefined;
+  releaseSlot(jobId: number, runnerName: string, releasedBy: string, at: Date): Promise<boolean> {
+    return this.table.apply(jobId, writes.releaseSlot(runnerName, releasedBy, at));
   }
 
-  async releaseSlot(jobId: number, runnerName: string, releasedBy: string, at: Date): Promise<boolean> {
-    const update = new UpdateBuilder()
-      .set('slotReleasedAt', at.toISOString())
-      .set('slotReleasedBy', releasedBy)
-      .remove(SLOTS.partitionKey.name);
-    // Exactly once per runner: the slot attribute is removed by whichever release comes first.
-    return this.table.conditionalUpdate(jobId, update, {
-      expression: 'attribute_exists(#slotPool) AND #launchedRunner = :runner',
-      names: { '#slotPool': SLOTS.partitionKey.name, '#launchedRunner': SLOTS.sortKey.name },
-      values: { ':runner': runnerName },
-    }, 'releasing a slot');
+  async releaseLostRunner(jobId: number, pool: string, runnerName: string, at: Date): Promise<'requeued' | 'released' | 'not-held'> {
+    // Release first (one write, the record comes back): the job usually started on another runner meanwhile, and
+    // then that is all. Only a job still waiting for this runner takes a second write, back to the queue.
+    const { written, record } = await this.table.applyReturning(jobId, writes.releaseSlot(runnerName, 'publisher', at));
+    if (!written) return 'not-held';
+    if (record?.state !== 'dispatched') return 'released';
+    return (await this.table.apply(jobId, writes.requeueAfterLoss(pool, runnerName, at))) ? 'requeued' : 'released';
+  }
+
+  releaseFinished(jobId: number, runnerName: string, at: Date): Promise<boolean> {
+    return this.table.apply(jobId, writes.releaseFinished(runnerName, at));
   }
 
   async clearFinished(jobId: number): Promise<void> {
-    const update = new UpdateBuilder().remove(FINISHED.partitionKey.name);
-    await this.table.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#pk)', names: { '#pk': PK }, values: {} }, 'clearing a finished job');
+    await this.table.apply(jobId, writes.clearFinished());
   }
 
   async warmRunners(pool: string): Promise<WarmRunner[]> {
-    const items = await this.table.query<Pick<JobItem, 'jobId' | 'launchedRunner' | 'warmBusyWith' | 'dispatchedAt'>>(SLOTS.name, SLOTS.partitionKey.name, pool);
-    return items
-      .filter((item) => isWarmJobId(item.jobId))
-      .map((item) => ({ jobId: item.jobId, runnerName: item.launchedRunner!, busyWith: item.warmBusyWith, dispatchedAt: item.dispatchedAt }));
+    return (await this.slots(pool))
+      .filter((slot) => isWarmJobId(slot.jobId))
+      .map((slot) => ({ jobId: slot.jobId, runnerName: slot.runnerName, busyWith: slot.busyWith, dispatchedAt: slot.dispatchedAt }));
   }
 
-  async openWarmSlot(slot: WarmSlot, at: Date, failedBefore: Date): Promise<boolean> {
-    const nowIso = at.toISOString();
-    const description: JobItem['job'] = { runId: 0, runAttempt: 1, owner: slot.owner, repo: slot.repo, labels: [...slot.labels], jobName: 'warm runner', firstSeenAt: nowIso, pool: slot.pool };
-    const update = new UpdateBuilder()
-      .set('jobId', slot.jobId)
-      .set('job', description)
-      .set('state', 'queued')
-      .set('stateRank', STATE_RANK.queued)
-      .set('updatedAt', nowIso)
-      .set('lastDeliveryId', 'warm-pool')
-      .set('expiresAt', Math.floor(at.getTime() / 1000) + RETENTION_SECONDS.open)
-      .set(QUEUE.partitionKey.name, slot.pool)
-      // After every job of the pool ('~' sorts after the jobs' timestamps): jobs first, warm runners from what is left.
-      .set(QUEUE.sortKey.name, `~warm#${String(slot.jobId).padStart(20, '0')}`)
-      .remove('launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'hostCreatedAt', 'hostInterruption', 'warmBusyWith', 'notBefore', 'launchFailures', SLOTS.sortKey.name);
-    // A slot that is queued or holds a runner is in use; one whose launches failed waits out its back-off (warmRetryAt,
-    // growing with each give-up), or, given up before there was one, the cool-down.
-    return this.table.conditionalUpdate(slot.jobId, update, {
-      expression:
-        'attribute_not_exists(#pk) OR (attribute_not_exists(#slotPool) AND attribute_not_exists(#queueKey) AND (#stateRank <> :failed OR #warmRetryAt < :now OR (attribute_not_exists(#warmRetryAt) AND #updatedAt < :failedBefore)))',
-      names: { '#pk': PK, '#slotPool': SLOTS.partitionKey.name, '#queueKey': QUEUE.partitionKey.name, '#warmRetryAt': 'warmRetryAt' },
-      values: { ':failed': STATE_RANK.launch_failed, ':failedBefore': failedBefore.toISOString(), ':now': at.getTime() },
-    }, 'opening a warm slot');
+  openWarmSlot(slot: WarmSlot, at: Date, failedBefore: Date): Promise<boolean> {
+    return this.table.apply(slot.jobId, writes.openWarmSlot(slot, at, failedBefore));
   }
 
   async closeWarmSlot(jobId: number): Promise<boolean> {

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { JOBS_TABLE } from '../../jobs/jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
 import type { JobState } from '../../jobs/job-state';
-import { UpdateBuilder } from './update-builder';
+import * as writes from './job-record-writes';
 import type { JobNotice, NoticeImage, NoticeReason } from '../../notices/job-notice';
 
 const QUEUE = JOBS_TABLE.indexes.queuedByPool;
@@ -26,36 +26,25 @@ export class DynamoDbNoticeStore {
 
   /** Takes the job on for a notice, while it is still in one of `states` and has none: false if someone else did. */
   claim(jobId: number, reason: NoticeReason, states: readonly JobState[], now: Date): Promise<boolean> {
-    const values = Object.fromEntries(states.map((s, i) => [`:s${i}`, s]));
-    return this.table.conditionalUpdate(jobId, new UpdateBuilder().set('notice', { reason, at: now.toISOString() } satisfies JobNotice), {
-      expression: `attribute_not_exists(#notice) AND #state IN (${Object.keys(values).join(', ')})`,
-      names: { '#notice': 'notice', '#state': 'state' },
-      values,
-    }, 'claiming a notice');
+    return this.table.apply(jobId, writes.claimNotice(reason, states, now));
   }
 
   /** What came of the claim: the check run's id, or why there is none; and whether the run was cancelled. */
   async settle(jobId: number, outcome: Pick<JobNotice, 'checkRunId' | 'failed' | 'cancelledRun'>): Promise<void> {
-    const update = new UpdateBuilder();
-    for (const [key, value] of Object.entries(outcome)) update.setPath(['notice', key], value);
-    await this.table.conditionalUpdate(jobId, update, { expression: 'attribute_exists(#notice)', names: { '#notice': 'notice' }, values: {} }, 'recording a notice');
+    await this.table.apply(jobId, writes.settleNotice(outcome));
   }
 
   /** GitHub could not be reached: the next delivery of the change tries again. */
   async release(jobId: number): Promise<void> {
-    await this.table.conditionalUpdate(jobId, new UpdateBuilder().remove('notice'), { expression: 'attribute_exists(#notice) AND attribute_not_exists(#notice.#checkRunId)', names: { '#notice': 'notice', '#checkRunId': 'checkRunId' }, values: {} }, 'releasing a notice');
+    await this.table.apply(jobId, writes.releaseNotice());
   }
 
   claimResolution(jobId: number, now: Date): Promise<boolean> {
-    return this.table.conditionalUpdate(jobId, new UpdateBuilder().setPath(['notice', 'resolvedAt'], now.toISOString()), {
-      expression: 'attribute_exists(#notice.#checkRunId) AND attribute_not_exists(#notice.#resolvedAt)',
-      names: { '#notice': 'notice', '#checkRunId': 'checkRunId', '#resolvedAt': 'resolvedAt' },
-      values: {},
-    }, 'claiming a notice resolution');
+    return this.table.apply(jobId, writes.claimNoticeResolution(now));
   }
 
   async releaseResolution(jobId: number): Promise<void> {
-    await this.table.conditionalUpdate(jobId, new UpdateBuilder().removePath(['notice', 'resolvedAt']), { expression: 'attribute_exists(#notice)', names: { '#notice': 'notice' }, values: {} }, 'releasing a notice resolution');
+    await this.table.apply(jobId, writes.releaseNoticeResolution());
   }
 
   /**

@@ -11,17 +11,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../../errors';
-import type { JobRecord } from '../../jobs/job-store';
+import type { JobRecord } from '../../jobs/job-record';
 import { JOBS_TABLE, jobKey } from '../../jobs/jobs-table';
-import type { UpdateBuilder } from './update-builder';
+import type { JobWrite } from './job-record-writes';
 
 const PK = JOBS_TABLE.partitionKey.name;
-
-export interface Condition {
-  readonly expression: string;
-  readonly names: Record<string, string>;
-  readonly values: Record<string, unknown>;
-}
 
 /** What the Jobs table stores share: conditional updates of job records, consistent reads, index queries. */
 export class JobsTableAccess {
@@ -30,10 +24,23 @@ export class JobsTableAccess {
     readonly tableName: string,
   ) {}
 
-  /** True when written; false when the condition did not hold (nothing written). */
-  async conditionalUpdate(jobId: number, update: UpdateBuilder, condition: Condition, what: string): Promise<boolean> {
+  /** One transition of a job record (job-record-writes.ts): true when written, false when its condition did not hold. */
+  async apply(jobId: number, write: JobWrite): Promise<boolean> {
+    return (await this.send_(jobId, write, false)).written;
+  }
+
+  /**
+   * The same, returning the record as it is after the call: as written, or as it was when the condition did not hold
+   * (DynamoDB returns both with the write: no read before or after it).
+   */
+  applyReturning(jobId: number, write: JobWrite): Promise<{ readonly written: boolean; readonly record: JobRecord | undefined }> {
+    return this.send_(jobId, write, true);
+  }
+
+  private async send_(jobId: number, { update, condition, what }: JobWrite, returning: boolean): Promise<{ written: boolean; record: JobRecord | undefined }> {
+    const values = { ...update.values, ...condition.values };
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: { S: jobKey(jobId) } },
@@ -41,14 +48,13 @@ export class JobsTableAccess {
           ConditionExpression: condition.expression,
           ExpressionAttributeNames: { ...update.names, ...condition.names },
           // DynamoDB refuses an empty value map.
-          ...(Object.keys(update.values).length + Object.keys(condition.values).length > 0
-            ? { ExpressionAttributeValues: marshall({ ...update.values, ...condition.values }) }
-            : {}),
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }) } : {}),
+          ...(returning ? { ReturnValues: 'ALL_NEW' as const, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
-      return true;
+      return { written: true, record: result.Attributes ? (unmarshall(result.Attributes) as JobRecord) : undefined };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return { written: false, record: error.Item ? (unmarshall(error.Item) as JobRecord) : undefined };
       throw new StorageError(`${what} for job ${jobId} failed`, { cause: error });
     }
   }
@@ -61,15 +67,16 @@ export class JobsTableAccess {
   }
 
   /**
-   * Consistent reads of these jobs' records (those that exist), only `attributes` of each: 100 keys per call (the
+   * Consistent reads of these jobs' records (those that exist), only `attributes` of each (all when undefined): 100 keys per call (the
    * API's limit; it refuses duplicates), unprocessed keys asked again.
    */
-  async batchGet(jobIds: readonly number[], attributes: readonly string[], onItem: (item: Record<string, unknown>) => void): Promise<void> {
-    const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
+  async batchGet(jobIds: readonly number[], attributes: readonly string[] | undefined, onItem: (item: Record<string, unknown>) => void): Promise<void> {
+    const names = Object.fromEntries((attributes ?? []).map((a, i) => [`#a${i}`, a]));
+    const projection = attributes ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {};
     for (let start = 0; start < jobIds.length; start += 100) {
       let keys: Record<string, AttributeValue>[] | undefined = jobIds.slice(start, start + 100).map((jobId) => ({ [PK]: { S: jobKey(jobId) } }));
       while (keys && keys.length > 0) {
-        const request = { Keys: keys, ConsistentRead: true, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+        const request = { Keys: keys, ConsistentRead: true, ...projection };
         const result: BatchGetItemCommandOutput = await this.send('reading jobs', () => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: request } })));
         for (const raw of result.Responses?.[this.tableName] ?? []) onItem(unmarshall(raw));
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys;

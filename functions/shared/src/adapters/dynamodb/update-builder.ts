@@ -1,11 +1,18 @@
-/** Builds one UpdateItem expression from named parts, so each transition says only what it changes. */
-export class UpdateBuilder {
+import type { JobRecord } from '../../jobs/job-record';
+
+type Name<T> = keyof T & string;
+
+/**
+ * Builds one UpdateItem expression from named parts, so each transition says only what it changes. Typed by the
+ * record's attributes: a misspelt name or a value of the wrong type does not compile.
+ */
+export class UpdateBuilder<T = JobRecord> {
   private readonly sets: string[] = [];
   private readonly removes: string[] = [];
   readonly names: Record<string, string> = {};
   readonly values: Record<string, unknown> = {};
 
-  set(attribute: string, value: unknown, mode: 'always' | 'ifAbsent' = 'always'): this {
+  set<K extends Name<T>>(attribute: K, value: T[K] | undefined, mode: 'always' | 'ifAbsent' = 'always'): this {
     if (value === undefined) return this;
     const name = `#${attribute}`;
     this.names[name] = attribute;
@@ -15,7 +22,7 @@ export class UpdateBuilder {
   }
 
   /** SET of a nested attribute (`job.pool`), each part of the path a name of its own. */
-  setPath(path: readonly string[], value: unknown): this {
+  setPath(path: readonly [Name<T>, ...string[]], value: unknown): this {
     if (value === undefined) return this;
     for (const part of path) this.names[`#${part}`] = part;
     const placeholder = `:${path.join('_')}`;
@@ -25,13 +32,13 @@ export class UpdateBuilder {
   }
 
   /** REMOVE of a nested attribute. */
-  removePath(path: readonly string[]): this {
+  removePath(path: readonly [Name<T>, ...string[]]): this {
     for (const part of path) this.names[`#${part}`] = part;
     this.removes.push(path.map((part) => `#${part}`).join('.'));
     return this;
   }
 
-  remove(...attributes: string[]): this {
+  remove(...attributes: readonly Name<T>[]): this {
     for (const attribute of attributes) {
       this.names[`#${attribute}`] = attribute;
       this.removes.push(`#${attribute}`);

@@ -180,8 +180,11 @@ export class GitHubClient {
     }
   }
 
-  /** The App's webhook deliveries, newest first, down to `since` (or `limit` of them): every page GitHub's cursor gives. */
-  async listDeliveries(options: { since?: Date; limit?: number } = {}): Promise<HookDelivery[]> {
+  /**
+   * The App's webhook deliveries, newest first, down to `since` (or `limit` of them, or the first one `stopAt` accepts:
+   * what the caller has read before): every page GitHub's cursor gives.
+   */
+  async listDeliveries(options: { since?: Date; limit?: number; stopAt?: (delivery: HookDelivery) => boolean } = {}): Promise<HookDelivery[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const out: HookDelivery[] = [];
     let cursor: string | undefined;
@@ -189,6 +192,7 @@ export class GitHubClient {
       const response = await this.app().request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
       for (const delivery of response.data) {
         if (options.since && Date.parse(delivery.delivered_at) < options.since.getTime()) return out;
+        if (options.stopAt?.(delivery)) return out;
         out.push(delivery);
       }
       cursor = /[?&]cursor=([^&>]+)[^>]*>;\s*rel="next"/.exec(response.headers.link ?? '')?.[1];
