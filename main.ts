@@ -4,7 +4,7 @@
  */
 import { App, LocalBackend, S3Backend } from 'cdktf';
 import { execFileSync } from 'node:child_process';
-import { ConfigError, cronProblem, parsePoolsConfig, type PoolsConfig } from '@runners/shared';
+import { ConfigError, cronProblem, parsePoolsConfig, poolsConfigWarnings, type PoolsConfig } from '@runners/shared';
 import poolsConfig from './pools.config';
 import { RunnersStack } from './stacks/runners-stack';
 import { DEFAULT_PREFIX } from './stacks/resource-names';
@@ -24,7 +24,9 @@ if (!!env.VPC_ID !== subnetIds.length > 0) throw new Error('set both VPC_ID and 
 /** A bad config is the user's to fix: its message, not a stack trace. */
 function pools(): PoolsConfig {
   try {
-    return parsePoolsConfig(poolsConfig, 'pools.config.ts', { cron: cronProblem });
+    const config = parsePoolsConfig(poolsConfig, 'pools.config.ts', { cron: cronProblem });
+    for (const warning of poolsConfigWarnings(config)) console.warn(`pools.config.ts: warning: ${warning}`);
+    return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

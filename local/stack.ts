@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cronProblem, parsePoolsConfig, type PoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, poolsConfigWarnings, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
@@ -149,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     config = options.poolsConfigPath
       ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath, { cron: cronProblem })
       : parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
+    for (const warning of poolsConfigWarnings(config)) console.warn(`pools config: warning: ${warning}`);
     moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
   } catch (error) {
     lock.release();
@@ -194,9 +195,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs or a
     // policy cancels jobs that cannot run; Checks: write (the notifier's check runs).
     const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs || p.cancelJobsItCannotRun) || config.notices.cancelUnroutableJobs ? 'write' : 'read';
-    if (!options.githubApp) sim = await startSimulator({ ...(options.simPort ? { port: options.simPort } : {}), accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, ...(options.simTiming ? { timing: options.simTiming } : {}) });
+    // The config's other GitHub Apps (github.apps) are the simulator's extra Apps, in order.
+    if (!options.githubApp) sim = await startSimulator({ ...(options.simPort ? { port: options.simPort } : {}), accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, extraApps: config.github.apps.length, ...(options.simTiming ? { timing: options.simTiming } : {}) });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
+    if (config.github.apps.length > 0 && !sim) throw new Error('github.apps with a real GitHub App: the local stack provisions only the one App it is given');
+    for (const [i, name] of config.github.apps.entries()) {
+      const other = names.otherGithubAppParameters(name);
+      await provisionGitHubApp(aws, { appIdName: other.appId, privateKeyName: other.privateKey }, sim!.extraApps[i]!, secretsKey.keyId);
+    }
     const dockerPools = config.pools.filter((p) => p.host === 'docker');
 
     // IAM as on AWS: the roles the stacks synthesize for this pools config, enforced on every function's calls.
@@ -270,7 +277,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dockerQueues = dockerPools.map((pool) => topology.poolQueues.find((q) => q.pool === pool.name)!);
     const orchestrator = await start(
       orchestratorContracts.docker,
-      { prefix: managedBy, deploymentId, region: aws.region, jobsTable, githubApp, poolQueues: dockerQueues.map((q) => ({ arn: q.arn })) },
+      {
+        prefix: managedBy,
+        deploymentId,
+        region: aws.region,
+        jobsTable,
+        githubApp,
+        // As the stacks bind it: the Apps the Docker pools register with.
+        githubApps: [...new Set(dockerPools.map((p) => p.githubApp))].flatMap((name) => {
+          if (!config.github.apps.includes(name)) return [];
+          const other = names.otherGithubAppParameters(name);
+          return [{ name, appId: parameter(other.appId), privateKey: parameter(other.privateKey) }];
+        }),
+        poolQueues: dockerQueues.map((q) => ({ arn: q.arn })),
+      },
       {
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WRITE_SPACING_MS: sim ? '0' : '1000',

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cronProblem, parsePoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, poolsConfigWarnings } from '@runners/shared';
 import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -78,7 +78,8 @@ function inputsFingerprint(): string {
 async function main(): Promise<void> {
   if (!existsSync(poolsConfig)) throw new Error(`POOLS_CONFIG: no file at ${poolsConfig}`);
   // The config is bundled in and validated at every cold start: refuse a bad one here, as `make local` and synth do.
-  parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig), { cron: cronProblem });
+  const config = parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig), { cron: cronProblem });
+  for (const warning of poolsConfigWarnings(config)) console.warn(`${relative(root, poolsConfig)}: warning: ${warning}`);
   const wanted = process.argv.slice(2);
   const entries = functionEntries().filter((entry) => wanted.length === 0 || wanted.includes(entry.name));
   const stamp = resolve(outDir, '.inputs');

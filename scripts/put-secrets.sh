@@ -25,3 +25,17 @@ if [[ -n "${GITHUB_WEBHOOK_SECRET:-}" ]]; then
   printf '%s' "$GITHUB_WEBHOOK_SECRET" >"$scratch/webhook-secret"
   put "/${prefix}/github/webhook-secret" "$scratch/webhook-secret"
 fi
+# The other GitHub Apps of the pools config (github.apps), by name: GITHUB_APP_<NAME>_ID and
+# GITHUB_APP_<NAME>_PRIVATE_KEY_FILE, NAME in capitals with "_" for "-" (App "bulk-2": GITHUB_APP_BULK_2_ID).
+for var in $(compgen -v | grep -E '^GITHUB_APP_[A-Z0-9_]+_ID$' || true); do
+  upper="${var#GITHUB_APP_}"
+  upper="${upper%_ID}"
+  name=$(printf '%s' "$upper" | tr 'A-Z_' 'a-z-')
+  printf '%s' "${!var}" >"$scratch/app-id-$name"
+  put "/${prefix}/github/apps/${name}/app-id" "$scratch/app-id-$name"
+  key_var="GITHUB_APP_${upper}_PRIVATE_KEY_FILE"
+  if [[ -n "${!key_var:-}" ]]; then
+    [[ -r "${!key_var}" ]] || { echo "$key_var=${!key_var} is not readable" >&2; exit 1; }
+    put "/${prefix}/github/apps/${name}/private-key" "${!key_var}"
+  fi
+done

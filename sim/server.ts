@@ -36,6 +36,17 @@ export interface SimulatorOptions {
   readonly actionsPermission?: 'read' | 'write';
   /** The App's Checks permission (default write): writing check runs needs it. */
   readonly checksPermission?: 'write' | 'none';
+  /**
+   * More GitHub Apps, installed on the same accounts: each its own id, key and installations (so its own secondary
+   * rate limit, which GitHub counts per App installation), none sending webhooks. Ids 4243 and up.
+   */
+  readonly extraApps?: number;
+}
+
+/** A GitHub App of the simulator: its id and private key. */
+export interface SimApp {
+  readonly appId: number;
+  readonly privateKeyPem: string;
 }
 
 export interface SimLimits {
@@ -58,6 +69,8 @@ export interface Simulator {
   readonly url: string;
   readonly appId: number;
   readonly privateKeyPem: string;
+  /** The extra Apps (SimulatorOptions.extraApps), in order. */
+  readonly extraApps: readonly SimApp[];
   readonly model: SimModel;
   readonly deliveries: Deliveries;
   /** Every check run written, with its history. */
@@ -130,6 +143,14 @@ const runSpec = z.object({
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const appId = options.appId ?? 4242;
   const keys = options.privateKeyPem ? appKeysFromPem(options.privateKeyPem) : generateAppKeys();
+  // Every App: the one that sends webhooks (its installations are the model's), and the extra ones, whose installation
+  // ids are their own (App k's installation on an account: the model's id + 100,000 × k).
+  const apps = [{ appId, keys }, ...Array.from({ length: options.extraApps ?? 0 }, (_, i) => ({ appId: appId + 1 + i, keys: generateAppKeys() }))];
+  const INSTALLATION_STRIDE = 100_000;
+  const appIndexOf = (installationId: number) => Math.floor(installationId / INSTALLATION_STRIDE);
+  /** The model's installation (its account) behind any App's installation id. */
+  const accountInstallation = (installationId: number) => model.installations.get(installationId % INSTALLATION_STRIDE);
+  const installationOf = (appIndex: number, modelInstallationId: number) => appIndex * INSTALLATION_STRIDE + modelInstallationId;
   const random = seeded(options.seed ?? 1);
   const webhook = { url: options.webhookUrl, secret: options.webhookSecret ?? 'sim-secret' };
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
@@ -158,21 +179,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   // --- authentication ----------------------------------------------------------------------------------------------
   const bearer = (request: Request) => /^(?:bearer|token)\s+(.+)$/i.exec(String(request.headers.authorization ?? ''))?.[1];
-  const asApp = (request: Request): Reply | undefined => {
+  /** The App a JWT is from (its index in `apps`), checked as GitHub checks it; or the 401. */
+  const appOf = (request: Request): number | Reply => {
     const jwt = bearer(request);
     if (!jwt || !jwt.includes('.')) return error(401, 'A JSON web token could not be decoded');
+    let issuer: unknown;
     try {
-      verifyAppJwt(jwt, appId, keys.publicKey, now());
-      return undefined;
+      issuer = (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    } catch {
+      return error(401, 'A JSON web token could not be decoded');
+    }
+    const index = Math.max(0, apps.findIndex((a) => String(a.appId) === String(issuer)));
+    try {
+      verifyAppJwt(jwt, apps[index]!.appId, apps[index]!.keys.publicKey, now());
+      return index;
     } catch (e) {
       return error(401, e instanceof AuthError ? e.message : 'Bad credentials');
     }
+  };
+  const asApp = (request: Request): Reply | undefined => {
+    const app = appOf(request);
+    return typeof app === 'number' ? undefined : app;
   };
   const asInstallation = (request: Request, owner: string): { installationId: number } | Reply => {
     const token = bearer(request);
     const record = token ? tokens.get(token) : undefined;
     if (!record || record.expiresAt <= now()) return error(401, 'Bad credentials');
-    const installation = model.installations.get(record.installationId)!;
+    const installation = accountInstallation(record.installationId)!;
     if (installation.account.login.toLowerCase() !== owner.toLowerCase()) return error(403, 'Resource not accessible by integration');
     return { installationId: record.installationId };
   };
@@ -181,26 +214,39 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // --- routes ------------------------------------------------------------------------------------------------------
   const router = new Router();
   const installationBody = (id: number) => {
-    const i = model.installations.get(id)!;
-    return { id: i.id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read', ...((options.checksPermission ?? 'write') === 'write' ? { checks: 'write' } : {}) }, events: ['workflow_job'], repository_selection: 'all' };
+    const i = accountInstallation(id)!;
+    return { id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: apps[appIndexOf(id)]!.appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read', ...((options.checksPermission ?? 'write') === 'write' ? { checks: 'write' } : {}) }, events: ['workflow_job'], repository_selection: 'all' };
   };
 
-  router.on('GET', '/app', (r) => asApp(r) ?? { status: 200, body: { id: appId, slug: 'ephemeral-runners-sim', name: 'ephemeral-runners (simulated)', events: ['workflow_job'] } });
-  router.on('GET', '/app/installations', (r) => asApp(r) ?? paginate(r, [...model.installations.keys()].map(installationBody), (items) => items));
-  router.on('GET', '/app/installations/{installation_id}', (r) => asApp(r) ?? (model.installations.has(Number(r.params.installation_id)) ? { status: 200, body: installationBody(Number(r.params.installation_id)) } : error(404, 'Not Found')));
+  /** Whether `id` is an installation of App `app` (each App sees only its own). */
+  const isInstallationOf = (app: number, id: number) => appIndexOf(id) === app && model.installations.has(id % INSTALLATION_STRIDE);
+  router.on('GET', '/app', (r) => {
+    const app = appOf(r);
+    return typeof app !== 'number' ? app : { status: 200, body: { id: apps[app]!.appId, slug: `ephemeral-runners-sim${app === 0 ? '' : `-${app}`}`, name: 'ephemeral-runners (simulated)', events: app === 0 ? ['workflow_job'] : [] } };
+  });
+  router.on('GET', '/app/installations', (r) => {
+    const app = appOf(r);
+    return typeof app !== 'number' ? app : paginate(r, [...model.installations.keys()].map((id) => installationBody(installationOf(app, id))), (items) => items);
+  });
+  router.on('GET', '/app/installations/{installation_id}', (r) => {
+    const app = appOf(r);
+    if (typeof app !== 'number') return app;
+    const id = Number(r.params.installation_id);
+    return isInstallationOf(app, id) ? { status: 200, body: installationBody(id) } : error(404, 'Not Found');
+  });
   for (const template of ['/orgs/{owner}/installation', '/users/{owner}/installation', '/repos/{owner}/{repo}/installation']) {
     router.on('GET', template, (r) => {
-      const denied = asApp(r);
-      if (denied) return denied;
+      const app = appOf(r);
+      if (typeof app !== 'number') return app;
       const installation = model.installationFor(r.params.owner!);
-      return installation ? { status: 200, body: installationBody(installation.id) } : error(404, 'Not Found');
+      return installation ? { status: 200, body: installationBody(installationOf(app, installation.id)) } : error(404, 'Not Found');
     });
   }
   router.on('POST', '/app/installations/{installation_id}/access_tokens', (r) => {
-    const denied = asApp(r);
-    if (denied) return denied;
+    const app = appOf(r);
+    if (typeof app !== 'number') return app;
     const id = Number(r.params.installation_id);
-    if (!model.installations.has(id)) return error(404, 'Not Found');
+    if (!isInstallationOf(app, id)) return error(404, 'Not Found');
     const token = newInstallationToken();
     const expiresAt = now() + HOUR;
     tokens.set(token, { installationId: id, expiresAt });
@@ -273,7 +319,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const token = bearer(r);
     const record = token ? tokens.get(token) : undefined;
     if (!record || record.expiresAt <= now()) return error(401, 'Bad credentials');
-    const account = model.installations.get(record.installationId)!.account;
+    const account = accountInstallation(record.installationId)!.account;
     const repositories = model.repositoriesOf(account.login).map((repo) => ({
       id: repo.id,
       node_id: `R_sim${repo.id}`,
@@ -598,6 +644,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url,
     appId,
     privateKeyPem: keys.privateKeyPem,
+    extraApps: apps.slice(1).map((a) => ({ appId: a.appId, privateKeyPem: a.keys.privateKeyPem })),
     model,
     deliveries,
     checkRuns: checkRuns.all,

@@ -3,7 +3,7 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import type { GitHubAppResources, TableResource } from '@runners/shared/deployment';
 import type { HostKind, PoolsConfig } from '@runners/shared';
 import { Construct } from 'constructs';
-import { orchestratorContracts, type OrchestratorResources } from '@runners/orchestrators/contract';
+import { orchestratorContracts, type ExtraGitHubApp, type OrchestratorResources } from '@runners/orchestrators/contract';
 import type { Ec2HostResources } from '@runners/orchestrators/contract';
 import type { EksHostResources } from '@runners/orchestrators/contract';
 import type { LambdaHostResources } from '@runners/orchestrators/contract';
@@ -27,6 +27,8 @@ export interface OrchestratorsProps {
   readonly poolQueues: ReadonlyMap<string, PoolQueueResources>;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
+  /** The other GitHub Apps (github.apps): their id and key parameters, by name. */
+  readonly githubApps: ReadonlyMap<string, ExtraGitHubApp>;
   readonly hosts: { readonly ec2?: HostResources<Ec2HostResources>; readonly eks?: HostResources<EksHostResources>; readonly lambda?: HostResources<LambdaHostResources> };
 }
 
@@ -44,6 +46,8 @@ export class Orchestrators extends Construct {
       region: props.account.region,
       jobsTable: props.jobsTable,
       githubApp: props.githubApp,
+      // Only the Apps this kind's pools register with: an orchestrator reads no other App's key.
+      githubApps: [...new Set(poolsOf(kind).map((p) => p.githubApp))].flatMap((name) => props.githubApps.get(name) ?? []),
       poolQueues: poolsOf(kind).map((p) => ({ arn: props.poolQueues.get(p.name)!.queue.arn })),
     });
     const { ec2, eks, lambda } = props.hosts;

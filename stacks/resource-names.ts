@@ -7,6 +7,8 @@ export function resourceNames(prefix: string) {
     webhookSecretParameter: `/${prefix}/github/webhook-secret`,
     githubAppIdParameter: `/${prefix}/github/app-id`,
     githubPrivateKeyParameter: `/${prefix}/github/private-key`,
+    /** Another GitHub App's id and key (pools.githubApp; the default App's are the two above). */
+    otherGithubAppParameters: (app: string) => ({ appId: `/${prefix}/github/apps/${app}/app-id`, privateKey: `/${prefix}/github/apps/${app}/private-key` }),
     /** The KMS key the secrets are encrypted with (alias name, without `alias/`). */
     secretsKeyAlias: `${prefix}-secrets`,
     /** The KMS key the SNS topics are encrypted with. */

@@ -105,6 +105,12 @@ export class RunnersStack extends TerraformStack {
       poolQueues: this.dispatch.poolQueues,
       jobsTable,
       githubApp,
+      githubApps: new Map(
+        pools.github.apps.map((name) => {
+          const other = names.otherGithubAppParameters(name);
+          return [name, { name, appId: parameter({ name: other.appId }), privateKey: parameter({ name: other.privateKey }) }] as const;
+        }),
+      ),
       hosts,
     });
 

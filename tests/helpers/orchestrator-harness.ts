@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { deploymentLabel, parseWorkflowJobEvent, type LaunchMessage, type PoolsConfig } from '@runners/shared';
 import { DynamoDbDispatchStore, DynamoDbJobStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
-import { type GitHubClient } from '@runners/shared/github';
+import { GitHubClient } from '@runners/shared/github';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +34,8 @@ export async function orchestratorHarness(options: {
   powertools?: ReturnType<typeof quietPowertools>;
   /** The simulator's options (the App's permissions, GitHub's clocks). */
   sim?: Parameters<typeof simulatorWithClient>[0];
+  /** The config's other GitHub Apps (github.apps), given the simulator's extra Apps in order (sim.extraApps ≥ their number). */
+  otherApps?: readonly string[];
 }) {
   const target = motoTarget();
   const docker = new Docker();
@@ -49,10 +51,17 @@ export async function orchestratorHarness(options: {
   const host = options.host?.(docker, managedBy) ?? new DockerHost(docker, managedBy);
   const launches = new DynamoDbLaunchStore(dynamodb, tableName);
   const dispatch = new DynamoDbDispatchStore(dynamodb, tableName);
+  const githubApps = new Map(
+    (options.otherApps ?? []).map((name, i) => {
+      const app = env.sim.extraApps[i]!;
+      return [name, new GitHubClient({ appId: app.appId, privateKey: app.privateKeyPem, baseUrl: env.sim.url }, { retryAfterBaseValue: 50, writeSpacingMs: 0 })] as const;
+    }),
+  );
   const handler = createOrchestratorHandler({
     config: options.config,
     host,
     github: options.github?.(env.client) ?? env.client,
+    githubApps,
     launches: new DynamoDbLaunchStore(asOrchestrator, tableName),
     slots: new DynamoDbDispatchStore(asOrchestrator, tableName),
     now: () => Date.now(),

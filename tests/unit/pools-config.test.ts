@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, isRepositoryAllowed, parsePoolsConfig } from '@runners/shared';
+import { ConfigError, DEFAULT_GITHUB_APP, EC2_INSTANCES_PER_MINUTE, GITHUB_APP_REGISTRATIONS_PER_MINUTE, isRepositoryAllowed, parsePoolsConfig, poolsConfigWarnings } from '@runners/shared';
 import exampleConfig from '../../pools.config';
 import { testPoolsInput } from '../helpers/pools';
 
@@ -103,5 +103,48 @@ describe('repository allowlist', () => {
     expect(isRepositoryAllowed(config, 'OTHER/One')).toBe(true);
     expect(isRepositoryAllowed(config, 'other/two')).toBe(false);
     expect(isRepositoryAllowed(config, 'octo-org-fork/x')).toBe(false);
+  });
+});
+
+describe('GitHub Apps and throughput ceilings', () => {
+  const input = testPoolsInput();
+  const pool = (name: string, extra: Record<string, unknown>) => ({ ...input.pools[0]!, name, ...extra });
+  const issuesWith = (github: Record<string, unknown>, pools: unknown[]) => {
+    try {
+      parsePoolsConfig({ ...input, github: { scope: 'org', ...github }, pools });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+
+  it('gives a pool the default App unless it names one of github.apps', () => {
+    const config = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [pool('a', {}), pool('b', { githubApp: 'bulk' })] });
+
+    expect(config.pools.map((p) => p.githubApp)).toEqual([DEFAULT_GITHUB_APP, 'bulk']);
+  });
+
+  it.each([
+    ['an App the config does not list', {}, [pool('a', { githubApp: 'bulk' })], /pools\[0\]\.githubApp: no GitHub App "bulk"/],
+    ['"default" among the others', { apps: ['default'] }, [pool('a', {})], /github\.apps\[0\]: "default" is the App that sends the webhooks/],
+    ['an App listed twice', { apps: ['bulk', 'bulk'] }, [pool('a', {})], /github\.apps\[1\]: duplicate GitHub App "bulk"/],
+    ['a name no parameter path can carry', { apps: ['Bulk_2'] }, [pool('a', {})], /github\.apps\[0\]: expected 1-20 lowercase letters/],
+  ])('refuses %s', (_what, github, pools, message) => {
+    expect(issuesWith(github, pools).join('\n')).toMatch(message);
+  });
+
+  it('warns when the pools of one App may launch more than it can register a minute, and not when spread', () => {
+    const crowded = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120 })] });
+    const spread = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120, githubApp: 'bulk' })] });
+
+    expect(poolsConfigWarnings(crowded)).toEqual([expect.stringMatching(new RegExp(`pools a, b may launch 240 runners a minute through GitHub App "default", which registers about ${GITHUB_APP_REGISTRATIONS_PER_MINUTE}`))]);
+    expect(poolsConfigWarnings(spread)).toEqual([]);
+  });
+
+  it('warns when the EC2 pools may launch more instances a minute than EC2 launches sustained', () => {
+    const ec2 = testPoolsInput().pools[2]!;
+    const config = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [{ ...ec2, name: 'e1', launchesPerMinute: 100 }, { ...ec2, name: 'e2', launchesPerMinute: 100, githubApp: 'bulk' }] });
+
+    expect(poolsConfigWarnings(config)).toEqual([expect.stringMatching(new RegExp(`EC2 pools e1, e2 may launch 200 instances a minute; EC2 launches about ${EC2_INSTANCES_PER_MINUTE}`))]);
   });
 });

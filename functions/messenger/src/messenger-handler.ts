@@ -31,6 +31,7 @@ export function createMessengerHandler(ports: MessengerPorts) {
     const processor = new BatchProcessor(EventType.DynamoDBStreams);
     const pools = new Set<string>();
     const reasons: Partial<Record<ChangeReason, number>> = {};
+    const finished = new Set<string>();
     let firstWithWork: string | undefined;
 
     const classify = (record: DynamoDBRecord): void => {
@@ -45,6 +46,7 @@ export function createMessengerHandler(ports: MessengerPorts) {
       for (const change of changes) {
         pools.add(change.pool);
         reasons[change.reason] = (reasons[change.reason] ?? 0) + 1;
+        if (change.reason === 'finished') finished.add(change.pool);
         // The job's trace: when the stream brought this change (the table wrote it at ApproximateCreationDateTime).
         if (change.jobId !== undefined) {
           recordJobStage(tracer, `stream:${change.reason}`, { jobId: change.jobId, pool: change.pool, traceHeader: change.traceHeader }, Date.now(), { stream: { writtenAt: record.dynamodb?.ApproximateCreationDateTime } });
@@ -59,7 +61,7 @@ export function createMessengerHandler(ports: MessengerPorts) {
     if (pools.size === 0) return processor.response();
 
     try {
-      await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: [...pools].sort(), reasons, traceHeader: ports.traceHeader() });
+      await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: [...pools].sort(), reasons, finished: [...finished].sort(), traceHeader: ports.traceHeader() });
     } catch (error) {
       logger.error('notifying the publisher failed; the batch will be retried', { error });
       return { batchItemFailures: [{ itemIdentifier: firstWithWork! }] };

@@ -24,8 +24,17 @@ export interface OrchestratorResources {
   readonly region: string;
   readonly jobsTable: TableResource;
   readonly githubApp: GitHubAppResources;
+  /** The other GitHub Apps this kind's pools register their runners with (pools.githubApp), by name. */
+  readonly githubApps?: readonly ExtraGitHubApp[];
   /** The queues of this kind's pools. */
   readonly poolQueues: readonly QueueResource[];
+}
+
+/** Another GitHub App's id and key parameters (SecureStrings under the same key as the default App's). */
+export interface ExtraGitHubApp {
+  readonly name: string;
+  readonly appId: { readonly name: string; readonly arn: string };
+  readonly privateKey: { readonly name: string; readonly arn: string };
 }
 
 /** A JSON object in one variable, keyed by pool. */
@@ -48,6 +57,8 @@ const environment = z.object({
   JOBS_TABLE_NAME: z.string().min(1),
   GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
   GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
+  /** The other Apps of this kind's pools: name → its id and key parameters (JSON). */
+  GITHUB_APPS: jsonRecord(z.strictObject({ appIdParameter: z.string().startsWith('/'), privateKeyParameter: z.string().startsWith('/') })),
   /** Overrides the pools config's github.apiUrl (the local stack points it at the simulator). */
   GITHUB_API_URL: z.url().optional(),
   /** GitHub asks for a second between writes; the simulator needs none. */
@@ -78,6 +89,7 @@ const common = {
     JOBS_TABLE_NAME: r.jobsTable.name,
     GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
+    ...(r.githubApps && r.githubApps.length > 0 ? { GITHUB_APPS: JSON.stringify(Object.fromEntries(r.githubApps.map((a) => [a.name, { appIdParameter: a.appId.name, privateKeyParameter: a.privateKey.name }]))) } : {}),
     STACK_PREFIX: r.prefix,
     DEPLOYMENT_ID: r.deploymentId,
   }),
@@ -86,9 +98,12 @@ const common = {
       sid: 'Launches',
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resources: tableAndIndexes(r.jobsTable),
-      why: 'claim, registration and host of each launch (conditional writes); slots; the host rules read the records',
+      why: 'claim, then registration and host of each launch (two conditional writes); slots; the host rules read the records in batches',
     },
     ...githubAppPermissions(r.githubApp, r.region),
+    ...(r.githubApps && r.githubApps.length > 0
+      ? [{ sid: 'OtherGitHubApps', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: r.githubApps.flatMap((a) => [a.appId.arn, a.privateKey.arn]), why: 'the ids and keys of the other GitHub Apps this kind’s pools register their runners with (once per cold start)' }]
+      : []),
     {
       sid: 'PoolQueues',
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],

@@ -1,4 +1,4 @@
-import { defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerRegistration, type RunnerScope, type TeardownMessage } from '@runners/shared';
+import { DEFAULT_GITHUB_APP, defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerRegistration, type RunnerScope, type TeardownMessage } from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
@@ -16,10 +16,16 @@ import type { Host } from './hosts/host';
  * launch and a teardown of one runner do interleave: whichever order, the slot goes first and the host follows it.
  */
 
+/** What an orchestrator asks of GitHub, as one App. */
+export type OrchestratorGitHub = Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob'>;
+
 export interface OrchestratorPorts {
   readonly config: PoolsConfig;
   readonly host: Host;
-  readonly github: Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob'>;
+  /** The GitHub App that sends the webhooks; it registers the runners of every pool that names no other. */
+  readonly github: OrchestratorGitHub;
+  /** The other Apps pools register their runners with (pools.githubApp), by name. */
+  readonly githubApps?: ReadonlyMap<string, OrchestratorGitHub>;
   readonly launches: LaunchStore;
   /** Slots: freed by teardowns of idle runners; listed by the reconciler. */
   readonly slots: Pick<DispatchStore, 'releaseSlot' | 'slots'>;
@@ -60,17 +66,32 @@ export function scopeOf(config: PoolsConfig, owner: string, repo: string): Runne
   return runnerScopeOf(config.github.scope, owner, repo);
 }
 
-/** Where a recorded job's runners register, and the installation to ask (the webhook's, else looked up once). */
-async function runnersOf(job: JobRecord['job'], ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<{ scope: RunnerScope; installationId: number }> {
+type AppPorts = Pick<OrchestratorPorts, 'config' | 'github' | 'githubApps'>;
+
+/**
+ * The App that registers `pool`'s runners, and its installation for a scope. A webhook carries the installation of
+ * the App that sent it, the default one: only that App may use it; another App looks its own up (cached by its client).
+ */
+export function appFor(ports: AppPorts, pool: string | undefined): { readonly client: OrchestratorGitHub; installation(scope: RunnerScope, known?: number): Promise<number> } {
+  const name = ports.config.pools.find((p) => p.name === pool)?.githubApp ?? DEFAULT_GITHUB_APP;
+  const other = name === DEFAULT_GITHUB_APP ? undefined : ports.githubApps?.get(name);
+  if (name !== DEFAULT_GITHUB_APP && !other) throw new Error(`no client for GitHub App "${name}" of pool ${pool}: GITHUB_APPS lacks it`);
+  const client = other ?? ports.github;
+  return { client, installation: async (scope, known) => (other === undefined && known !== undefined ? known : client.installationId(scope)) };
+}
+
+/** Where a recorded job's runners register, the App that registers them and its installation. */
+async function runnersOf(job: JobRecord['job'], ports: AppPorts): Promise<{ scope: RunnerScope; installationId: number; client: OrchestratorGitHub }> {
   const scope = scopeOf(ports.config, job.owner, job.repo);
-  return { scope, installationId: job.installationId ?? (await ports.github.installationId(scope)) };
+  const app = appFor(ports, job.pool);
+  return { scope, installationId: await app.installation(scope, job.installationId), client: app.client };
 }
 
 /** The record's runner as GitHub shows it (undefined: not registered, or gone). */
-export async function registeredRunnerOf(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<Runner | undefined> {
+export async function registeredRunnerOf(job: JobRecord, ports: AppPorts): Promise<Runner | undefined> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return undefined;
-  const { scope, installationId } = await runnersOf(job.job, ports);
-  return ports.github.getRunner(installationId, scope, job.launchedRunnerId);
+  const { scope, installationId, client } = await runnersOf(job.job, ports);
+  return client.getRunner(installationId, scope, job.launchedRunnerId);
 }
 
 function poolOf(config: PoolsConfig, name: string): Pool {
@@ -101,7 +122,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     throw new LaunchFailedError(message.runnerName, true, failure, { cause: error });
   }
   if (registered === 'lost-ownership') return registered;
-  const { installationId, jit } = registered;
+  const { installationId, jit, client } = registered;
 
   for (let hostAttempt = 1; hostAttempt <= limits.hostAttempts; hostAttempt++) {
     let created;
@@ -113,7 +134,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
         // Out of attempts, or no attempt can succeed: the registration goes, the slot is freed, and the job waits out
         // a growing back-off before the publisher tries again — or, after maxLaunchAttempts or a permanent failure,
         // is given up (no endless paid loop).
-        await deleteRegistration(ports, installationId, scope, jit.runnerId);
+        await deleteRegistration(client, installationId, scope, jit.runnerId);
         const failures = (claim.job.launchFailures ?? 0) + 1;
         const giveUp = failure.kind === 'permanent' || failures >= limits.maxLaunchAttempts;
         const outcome = giveUp ? 'give-up' : { retryAtMs: ports.now() + limits.relaunchBaseMs * 2 ** (failures - 1) };
@@ -128,7 +149,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     // This attempt removes them (no two attempts overlap: a claim is taken over only after the function's timeout) —
     // registration first: if its runner took a job meanwhile, GitHub refuses, and the host stays for that job (the
     // leaked-host rule removes it after).
-    if ((await deleteRegistration(ports, installationId, scope, jit.runnerId)) === 'busy') return 'lost-ownership';
+    if ((await deleteRegistration(client, installationId, scope, jit.runnerId)) === 'busy') return 'lost-ownership';
     await host.delete(message.runnerName);
     return 'lost-ownership';
   }
@@ -159,7 +180,8 @@ async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool
   if (finished?.failureClass !== 'interrupted') return undefined;
   // Once per job: a re-run is a new job (a new id, the run's next attempt); one that is interrupted in turn is not re-run.
   if (!pool.rerunInterruptedJobs || (finished.job.runAttempt ?? 1) > 1 || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
-  const { installationId } = await runnersOf(finished.job, ports);
+  // A re-run is the repository's business, not a runner's: the default App's (its installation is the webhook's).
+  const installationId = finished.job.installationId ?? (await ports.github.installationId({ kind: 'repo', owner: finished.job.owner, repo: finished.job.repo }));
   try {
     await ports.github.rerunJob(installationId, finished.job.owner, finished.job.repo, jobId);
   } catch (error) {
@@ -178,25 +200,26 @@ async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool
  * replaced — unless this attempt was taken over meanwhile, and the registration is the live attempt's.
  */
 async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, attempt: LaunchAttempt, staleRunnerId: number | undefined, ports: OrchestratorPorts) {
-  const { github, config } = ports;
-  const installationId = message.installationId ?? (await github.installationId(scope));
-  if (staleRunnerId !== undefined) await deleteRegistration(ports, installationId, scope, staleRunnerId);
+  const { config } = ports;
+  const { client: github, installation } = appFor(ports, pool.name);
+  const installationId = await installation(scope, message.installationId);
+  if (staleRunnerId !== undefined) await deleteRegistration(github, installationId, scope, staleRunnerId);
   const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels, ...(ports.deploymentLabel ? [ports.deploymentLabel] : [])])];
   const generate = () => (ports.step ?? untraced)('jit-config', () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup }));
   try {
-    return { installationId, jit: await generate() };
+    return { installationId, client: github, jit: await generate() };
   } catch (error) {
     if (!(error instanceof RequestError && error.status === 409)) throw error;
     if (!ownsLaunch(await ports.launches.job(message.jobId), attempt)) return 'lost-ownership' as const;
     const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
-    if (stale) await deleteRegistration(ports, installationId, scope, stale.id);
-    return { installationId, jit: await generate() };
+    if (stale) await deleteRegistration(github, installationId, scope, stale.id);
+    return { installationId, client: github, jit: await generate() };
   }
 }
 
-async function deleteRegistration(ports: Pick<OrchestratorPorts, 'github'>, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
+async function deleteRegistration(github: OrchestratorGitHub, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
   try {
-    return await ports.github.deleteRunner(installationId, scope, runnerId);
+    return await github.deleteRunner(installationId, scope, runnerId);
   } catch (error) {
     if (!(error instanceof RunnerBusyError)) throw error;
     return 'busy';
@@ -208,10 +231,10 @@ async function deleteRegistration(ports: Pick<OrchestratorPorts, 'github'>, inst
  * runner without a registration can take no job, so what follows (freeing the slot, requeueing) cannot race a job.
  * `none`: it has no registration (never made, or gone).
  */
-export async function retireRegistration(job: JobRecord, ports: Pick<OrchestratorPorts, 'config' | 'github'>): Promise<'deleted' | 'none' | 'busy'> {
+export async function retireRegistration(job: JobRecord, ports: AppPorts): Promise<'deleted' | 'none' | 'busy'> {
   if (job.launchedRunnerId === undefined || job.job.owner === undefined) return 'none';
-  const { scope, installationId } = await runnersOf(job.job, ports);
-  const outcome = await deleteRegistration(ports, installationId, scope, job.launchedRunnerId);
+  const { scope, installationId, client } = await runnersOf(job.job, ports);
+  const outcome = await deleteRegistration(client, installationId, scope, job.launchedRunnerId);
   return outcome === 'absent' ? 'none' : outcome;
 }
 
@@ -259,7 +282,7 @@ function registrationOf(message: TeardownMessage, job: JobRecord | undefined): R
 
 /** The teardown proper: the registration (unless busy or gone by itself), the slot of an idle runner, the host. */
 async function removeRunner(message: TeardownMessage, job: JobRecord | undefined, ports: OrchestratorPorts): Promise<TeardownOutcome> {
-  const { github, host } = ports;
+  const { host } = ports;
   // A runner that finished its job has no registration left: GitHub removes an ephemeral runner when its one job
   // ends. Asking would cost a call per job for a 404. A failed job may have failed because its host died (GitHub fails
   // the job of a runner that stopped renewing it, and keeps the dead runner's registration): its registration is
@@ -267,11 +290,12 @@ async function removeRunner(message: TeardownMessage, job: JobRecord | undefined
   const registration = message.reason === 'finished' ? undefined : registrationOf(message, job);
   if (registration) {
     const scope = scopeOf(ports.config, registration.owner, registration.repo);
-    const installationId = registration.installationId ?? (await github.installationId(scope));
+    const { client: github, installation } = appFor(ports, message.pool);
+    const installationId = await installation(scope, registration.installationId);
     const runnerId = registration.runnerId ?? (await github.findRunnerByName(installationId, scope, message.runnerName))?.id;
     // No look before the delete: GitHub refuses to delete a runner that is running a job — the one atomic "is it
     // idle" check — and a runner gone already answers 404.
-    if (runnerId !== undefined && (await deleteRegistration(ports, installationId, scope, runnerId)) === 'busy') return 'busy';
+    if (runnerId !== undefined && (await deleteRegistration(github, installationId, scope, runnerId)) === 'busy') return 'busy';
   }
   // The publisher freed the slot of a finished runner; an idle runner of a cancelled job is freed here — before its host
   // goes, so that a launch still making that host sees the slot gone when it records it, and removes the host itself.

@@ -43,7 +43,13 @@ export interface LaunchRound {
 export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<LaunchRound | 'conflict'> {
   const { store, limits } = ports;
   const nowMs = ports.now().getTime();
-  const [slots, log] = await Promise.all([store.slots(pool.name), store.launchLog(pool.name)]);
+  const slots = await store.slots(pool.name);
+  const idle = idleRunners(slots);
+  // Full by the index alone, no spare to retire: nothing to launch or retire, the launch log and queue need no read.
+  if (slots.length >= pool.maxRunners && idle.spares.length === 0) {
+    return { launched: 0, inFlight: slots.length, available: 0, dispatchDelays: [], failedPublishes: 0, leftToIdle: 0, sparesRetired: 0, queued: 0, moreToLaunch: false };
+  }
+  const log = await store.launchLog(pool.name);
   const indexed = new Map(slots.map((slot) => [slot.runnerName, slot.repository]));
   const poolNames = new Set(ports.config.pools.map((p) => p.name));
   // Launches the log has that the index does not show yet (a GSI is eventually consistent): asked of the table.
@@ -55,7 +61,6 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
   const inFlightByRepository = new Map<string, number>();
   for (const repository of [...indexed.values(), ...confirmed.values()]) inFlightByRepository.set(repository, (inFlightByRepository.get(repository) ?? 0) + 1);
   const capacity = poolCapacity(pool, indexed.size + confirmed.size, log, nowMs);
-  const idle = idleRunners(slots);
   const nothing = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0, leftToIdle: 0, sparesRetired: 0 };
   // Full and no spare to retire: the queue need not be read.
   if (capacity.available === 0 && idle.spares.length === 0) return { ...nothing, queued: 0, moreToLaunch: false };

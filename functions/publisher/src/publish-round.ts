@@ -62,8 +62,11 @@ export interface RoundResult {
 
 export const targetOf = (pool: Pick<Pool, 'name' | 'host' | 'os'>) => ({ pool: pool.name, host: pool.host, os: pool.os });
 
-/** `pools`: names to work on; undefined = every pool (the scheduled tick). Unknown names are skipped. */
-export async function publishRound(pools: readonly string[] | undefined, ports: PublisherPorts): Promise<RoundResult> {
+/**
+ * `pools`: names to work on; undefined = every pool (the scheduled tick). Unknown names are skipped. `finished`: the
+ * pools among them where a job finished (from the messenger); undefined = any may have (their finished index is read).
+ */
+export async function publishRound(pools: readonly string[] | undefined, ports: PublisherPorts, finished?: ReadonlySet<string>): Promise<RoundResult> {
   const byName = new Map(ports.config.pools.map((p) => [p.name, p]));
   const targets = pools === undefined ? ports.config.pools : [...new Set(pools)].flatMap((name) => byName.get(name) ?? []);
   const results: PoolRound[] = [];
@@ -71,7 +74,7 @@ export async function publishRound(pools: readonly string[] | undefined, ports: 
   const pending = new Set(targets.map((p) => p.name));
   for (const pool of targets) {
     pending.delete(pool.name);
-    const { round, freedPools } = await poolRound(pool, ports, byName);
+    const { round, freedPools } = await poolRound(pool, ports, byName, finished === undefined || finished.has(pool.name));
     results.push(round);
     if (round.moreToLaunch) renotify.add(pool.name);
     // A runner of another pool ran one of this pool's jobs (job stealing across pools): that pool has a free slot,
@@ -85,8 +88,9 @@ export async function publishRound(pools: readonly string[] | undefined, ports: 
   return { pools: results, renotified };
 }
 
-async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>): Promise<{ round: PoolRound; freedPools: string[] }> {
-  const { freedPools, ...finished } = await tearDownFinished(pool, ports, pools);
+async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>, anyFinished: boolean): Promise<{ round: PoolRound; freedPools: string[] }> {
+  // No job of the pool finished since its last round (the messenger says so): its finished index is not read.
+  const { freedPools, ...finished } = anyFinished ? await tearDownFinished(pool, ports, pools) : { teardowns: 0, slotsReleased: 0, freedPools: [] };
   for (let attempt = 0; ; attempt++) {
     const launch = await launchQueued(pool, ports);
     if (launch !== 'conflict') return { round: { pool: pool.name, ...finished, ...launch }, freedPools };

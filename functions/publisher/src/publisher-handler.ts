@@ -21,8 +21,8 @@ const snsEventSchema = z.object({
 });
 const scheduledEventSchema = z.object({ source: z.literal('aws.events'), 'detail-type': z.string() });
 
-/** Which pools an invocation is about: those named by the notifications, or every pool for the scheduled tick. */
-function poolsOf(event: unknown, logger: Logger): string[] | undefined | 'nothing' {
+/** What an invocation is about: the pools the notifications name and those with a finished job; every pool for the tick. */
+function workOf(event: unknown, logger: Logger): { pools: string[]; finished?: Set<string> } | undefined | 'nothing' {
   if (scheduledEventSchema.safeParse(event).success) return undefined;
   const sns = snsEventSchema.safeParse(event);
   if (!sns.success) {
@@ -30,16 +30,21 @@ function poolsOf(event: unknown, logger: Logger): string[] | undefined | 'nothin
     return 'nothing';
   }
   const pools = new Set<string>();
+  // A notification without the list (the publisher's own) has every one of its pools read the finished index.
+  let finished: Set<string> | undefined = new Set<string>();
   for (const record of sns.data.Records) {
     try {
-      for (const pool of parseMessage(publisherNotificationSchema, record.Sns.Message).pools) pools.add(pool);
+      const notification = parseMessage(publisherNotificationSchema, record.Sns.Message);
+      for (const pool of notification.pools) pools.add(pool);
+      if (notification.finished === undefined) finished = undefined;
+      else for (const pool of notification.finished) finished?.add(pool);
     } catch (error) {
       // A malformed notification is a bug in its sender; retrying it would fail the same way. The tick covers it.
       if (!(error instanceof PayloadError)) throw error;
       logger.error('ignoring a malformed notification', { messageId: record.Sns.MessageId, issues: error.issues });
     }
   }
-  return [...pools];
+  return { pools: [...pools], ...(finished ? { finished } : {}) };
 }
 
 /** The publisher: SNS notifications (from the messenger, or itself) and a scheduled tick → one publish round. */
@@ -47,9 +52,10 @@ export function createPublisherHandler(ports: PublisherHandlerPorts) {
   const { logger, tracer, metrics } = ports;
 
   const publish = async (event: unknown) => {
-    const pools = poolsOf(event, logger);
-    if (pools === 'nothing') return { pools: [] as PoolRound[], renotified: [] as string[] };
-    const result = await publishRound(pools, ports);
+    const work = workOf(event, logger);
+    if (work === 'nothing') return { pools: [] as PoolRound[], renotified: [] as string[] };
+    const pools = work?.pools;
+    const result = await publishRound(pools, ports, work?.finished);
     for (const round of result.pools) record(round, ports);
     logger.info('publish round', {
       trigger: pools === undefined ? 'tick' : 'notification',

@@ -12,6 +12,7 @@ export * from './pools/routing';
 export * from './pools/warm-slots';
 export * from './pools/warm-schedule';
 export * from './pools/official-runner-image';
+export * from './pools/throughput';
 export * from './deployment/deployment-label';
 export * from './jobs/job-state';
 export * from './jobs/jobs-table';

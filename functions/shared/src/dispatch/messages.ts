@@ -17,6 +17,11 @@ export const publisherNotificationSchema = z.strictObject({
   pools: z.array(poolName).max(1_000),
   /** Why: counts of what the messenger saw, for logs and metrics only. */
   reasons: z.record(z.string(), z.int().nonnegative()).default({}),
+  /**
+   * The pools among `pools` where a job finished (the messenger knows): only their rounds read the finished index.
+   * Absent: every pool's round reads it (the publisher's own re-notifications, older senders).
+   */
+  finished: z.array(poolName).max(1_000).optional(),
   traceHeader,
 });
 export type PublisherNotification = z.output<typeof publisherNotificationSchema>;

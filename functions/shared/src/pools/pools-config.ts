@@ -58,6 +58,12 @@ const warmPool = z.strictObject({
   windows: z.array(warmWindow).default([]),
 });
 
+/** A GitHub App's name in this config (SSM parameter paths and environment variables carry it). */
+const appName = z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'expected 1-20 lowercase letters, digits or "-", starting with a letter');
+
+/** The App that sends the webhooks, and registers the runners of every pool that names no other. */
+export const DEFAULT_GITHUB_APP = 'default';
+
 const poolCommon = {
   /** Used in queue, runner and host names: short, lowercase, DNS-safe. */
   name: z
@@ -71,6 +77,11 @@ const poolCommon = {
   priority: z.int().min(-1_000).max(1_000).default(0),
   /** Org scope only: overrides `github.runnerGroup` for this pool. */
   runnerGroup: z.string().min(1).optional(),
+  /**
+   * The GitHub App that registers this pool's runners (`github.apps`): GitHub limits each App's writes (about 180
+   * registrations a minute), so a fleet beyond that spreads its pools over several Apps.
+   */
+  githubApp: appName.default(DEFAULT_GITHUB_APP),
   warm: warmPool.optional(),
   /**
    * A runner launched for a job that GitHub has not given any job this long after its host came up is removed and
@@ -179,6 +190,12 @@ export const poolsConfigSchema = z
       /** org: organization runners (runner groups available); repo: repository runners. */
       scope: z.enum(['org', 'repo']),
       runnerGroup: z.string().min(1).optional(),
+      /**
+       * More GitHub Apps, besides the one that sends the webhooks ("default"), for pools to register their runners
+       * with (`githubApp`). Each needs the runner permission and an installation where the default App has one, but no
+       * webhook; its id and key go to SSM like the default App's.
+       */
+      apps: z.array(appName.refine((name) => name !== DEFAULT_GITHUB_APP, `"${DEFAULT_GITHUB_APP}" is the App that sends the webhooks: name the others`)).max(20).default([]),
     }),
     /** Repository allowlist; omit it to accept every repository the GitHub App is installed on. */
     repositories: z.array(repositoryPattern).min(1, 'list at least one repository, or omit the field to allow all').optional(),
@@ -212,6 +229,13 @@ export const poolsConfigSchema = z
       const longest = longestRunnerName(config.runnerNamePrefix, p.name);
       // Caught here, not as a launch GitHub refuses (422) on every tick for every job of the pool.
       if (longest > MAX_RUNNER_NAME_LENGTH) ctx.addIssue({ code: 'custom', path: ['pools', index, 'name'], message: `runner names "${config.runnerNamePrefix}-${p.name}-<job id>-<attempt>" can reach ${longest} characters; GitHub allows ${MAX_RUNNER_NAME_LENGTH}: shorten the pool name or the prefix by ${longest - MAX_RUNNER_NAME_LENGTH}` });
+    });
+    const apps = new Set([DEFAULT_GITHUB_APP, ...config.github.apps]);
+    config.github.apps.forEach((app, index) => {
+      if (config.github.apps.indexOf(app) !== index) ctx.addIssue({ code: 'custom', path: ['github', 'apps', index], message: `duplicate GitHub App "${app}"` });
+    });
+    config.pools.forEach((p, index) => {
+      if (!apps.has(p.githubApp)) ctx.addIssue({ code: 'custom', path: ['pools', index, 'githubApp'], message: `no GitHub App "${p.githubApp}": list it in github.apps (${[...apps].join(', ')})` });
     });
     const collision = warmIdCollision(config.pools.map((p) => p.name));
     if (collision) ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
