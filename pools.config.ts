@@ -10,7 +10,9 @@
  * jobs such as `ubuntu-latest` land there; the `UnroutableJobs` metric counts them).
  *
  * Limits per pool: `maxRunners` caps the runners in flight (launching, idle or busy); `launchesPerMinute` caps how
- * fast new hosts are started, so a 256-job matrix does not hit the EC2/EKS/GitHub APIs all at once.
+ * fast new hosts are started, so a 256-job matrix does not hit the EC2/EKS/GitHub APIs all at once. The pools of one
+ * GitHub App share its rate limit, about 180 registrations a minute (these add up to 172): past it, list more Apps in
+ * `github.apps` and give pools their own (`githubApp: 'bulk-1'`); `make build` warns when a sum is over.
  */
 import { definePoolsConfig } from './functions/shared/src/pools/pools-config';
 
@@ -22,6 +24,8 @@ export default definePoolsConfig({
     // 'repo': repository runners (no runner groups), for a personal account or a single repository.
     scope: 'org',
     runnerGroup: 'Default',
+    // More GitHub Apps for pools to register their runners with (each pool's `githubApp`), past one App's rate limit.
+    // apps: ['bulk-1'],
   },
   // Only jobs of these repositories get runners; omit the field to serve every repository the App is installed on.
   // repositories: ['my-org/*', 'other-org/one-repo'],
@@ -36,7 +40,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['docker'],
       maxRunners: 4,
-      launchesPerMinute: 60,
+      launchesPerMinute: 30,
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 1, memoryMb: 1024 },
       // On the local stack a container stands for a spot instance, interruption warnings included (see ec2-linux).
       rerunInterruptedJobs: true,
@@ -50,7 +54,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['docker', 'large'],
       maxRunners: 2,
-      launchesPerMinute: 60,
+      launchesPerMinute: 10,
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 2, memoryMb: 2048 },
     },
     {
@@ -63,7 +67,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['container', 'lint'],
       maxRunners: 200,
-      launchesPerMinute: 120,
+      launchesPerMinute: 60,
       eks: { image: 'ghcr.io/actions/actions-runner:latest', cpu: '2', memory: '4Gi', dockerInDocker: false },
     },
     {
@@ -119,7 +123,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['lambda', 'short'],
       maxRunners: 100,
-      launchesPerMinute: 120,
+      launchesPerMinute: 30,
       priority: 10,
       lambda: { memoryMb: 2048, timeoutSeconds: 900, ephemeralStorageMb: 4096 },
     },
