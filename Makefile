@@ -17,7 +17,7 @@ HCLFMT_VERSION := v2.24.0
 TF_DIR := cdktf.out/stacks/runners
 TERRAFORM := terraform -chdir=$(TF_DIR)
 
-.PHONY: help install tools build check typecheck lint test test-unit test-integration test-e2e test-stacks local demo trace status synth plan ci-deploy destroy sim host-images bench clean
+.PHONY: help install tools build check typecheck lint format test test-unit test-integration test-e2e test-stacks local demo trace status synth plan ci-deploy destroy sim host-images bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,12 +51,16 @@ build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs
 typecheck: $(NODE_DEPS) ## tsc --noEmit over functions, stacks, local, tests
 	npx tsc --noEmit -p tsconfig.json
 
-lint: $(NODE_DEPS) $(ACTIONLINT) $(HCLFMT) ## eslint, actionlint over .github/workflows, hclfmt over the Packer template
+lint: $(NODE_DEPS) $(ACTIONLINT) $(HCLFMT) ## prettier (the code's layout), eslint, actionlint over .github/workflows, hclfmt over the Packer template
+	npx prettier --check --log-level warn .
 	npx eslint --max-warnings 0 .
 	$(ACTIONLINT) -no-color .github/workflows/*.yml
 	$(HCLFMT) -check -require-no-change docs/ami/*.pkr.hcl >/dev/null
 
 check: typecheck lint ## type check and lint
+
+format: $(NODE_DEPS) ## lay the code out as prettier does (make check refuses anything else)
+	npx prettier --write --log-level warn .
 
 test: install tools check build host-images ## every test: unit, integration (moto), e2e (local stack), stacks (synth)
 	$(JEST)

@@ -18,7 +18,10 @@ function commitTag(): string {
     return 'unversioned';
   }
 }
-const subnetIds = (env.SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const subnetIds = (env.SUBNET_IDS ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 if (!!env.VPC_ID !== subnetIds.length > 0) throw new Error('set both VPC_ID and SUBNET_IDS to bring your own network, or neither');
 
 /** A bad config is the user's to fix: its message, not a stack trace. */
@@ -48,7 +51,12 @@ const stack = new RunnersStack(app, 'runners', {
 });
 // Shared state for the plan in pull requests and for deploys from any machine; local state when unset.
 if (env.TF_STATE_BUCKET) {
-  new S3Backend(stack, { bucket: env.TF_STATE_BUCKET, key: `${prefix}/terraform.tfstate`, region: env.TF_STATE_REGION || env.AWS_REGION || 'us-east-1', encrypt: true });
+  new S3Backend(stack, {
+    bucket: env.TF_STATE_BUCKET,
+    key: `${prefix}/terraform.tfstate`,
+    region: env.TF_STATE_REGION || env.AWS_REGION || 'us-east-1',
+    encrypt: true,
+  });
   // S3-native locking (Terraform 1.10+); cdktf's backend type predates the option.
   stack.addOverride('terraform.backend.s3.use_lockfile', true);
 } else {

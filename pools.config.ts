@@ -95,7 +95,12 @@ export default definePoolsConfig({
       labels: ['vm'],
       maxRunners: 10,
       launchesPerMinute: 10,
-      ec2: { instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], market: 'on-demand', image: { ssmParameter: '/ephemeral-runners/ami/windows-x64' }, rootVolumeGb: 100 },
+      ec2: {
+        instanceTypes: ['m7i.xlarge', 'm6i.xlarge'],
+        market: 'on-demand',
+        image: { ssmParameter: '/ephemeral-runners/ami/windows-x64' },
+        rootVolumeGb: 100,
+      },
     },
     {
       // EC2 Mac (iOS builds): mac instances run on dedicated hosts (allocated for 24 h at least, scrubbed for up to

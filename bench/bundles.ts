@@ -21,7 +21,15 @@ const IMPORTS = Number(process.env.BENCH_IMPORTS ?? 11);
 const COMMIT = measuredCommit(root);
 
 /** The goals of issue 16: the dispatch path's bundles small, every orchestrator under 1 MB, the producer's import fast. */
-const SIZE_GOAL_KB: Record<string, number> = { producer: 400, messenger: 400, publisher: 400, 'orchestrator-docker': 1024, 'orchestrator-ec2': 1024, 'orchestrator-eks': 1024, 'orchestrator-lambda': 1024 };
+const SIZE_GOAL_KB: Record<string, number> = {
+  producer: 400,
+  messenger: 400,
+  publisher: 400,
+  'orchestrator-docker': 1024,
+  'orchestrator-ec2': 1024,
+  'orchestrator-eks': 1024,
+  'orchestrator-lambda': 1024,
+};
 const IMPORT_GOAL_MS: Record<string, number> = { producer: 60 };
 
 interface BundleResult {
@@ -36,12 +44,18 @@ interface BundleResult {
 /** One fresh `node` process: the time of the bundle's import, measured inside it. */
 function plainImport(bundle: string, environment: Record<string, string>): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - t); process.exit(0);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...environment, AWS_LAMBDA_FUNCTION_NAME: 'bench' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, ...environment, AWS_LAMBDA_FUNCTION_NAME: 'bench' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return Number(out.trim().split('\n').at(-1));
 }
 
 function largestPackages(name: string): Record<string, number> {
-  const meta = JSON.parse(readFileSync(resolve(root, 'dist', '.meta', `${name}.json`), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+  const meta = JSON.parse(readFileSync(resolve(root, 'dist', '.meta', `${name}.json`), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+  };
   const sizes = new Map<string, number>();
   for (const output of Object.values(meta.outputs)) {
     for (const [path, info] of Object.entries(output.inputs)) {
@@ -49,7 +63,12 @@ function largestPackages(name: string): Record<string, number> {
       sizes.set(key, (sizes.get(key) ?? 0) + info.bytesInOutput);
     }
   }
-  return Object.fromEntries([...sizes].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, Math.round(v / 1024)]));
+  return Object.fromEntries(
+    [...sizes]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, v]) => [k, Math.round(v / 1024)]),
+  );
 }
 
 const local = await startLocalStack({ ...(await throwawayStack(root, 'bench-bundles')), logLevel: 'ERROR' });
@@ -76,7 +95,8 @@ try {
 }
 
 const kb = (bytes: number) => Math.round(bytes / 1024);
-const goal = (value: number, limit: number | undefined) => (limit === undefined ? '' : value <= limit ? ` (goal ≤ ${limit}: met)` : ` (goal ≤ ${limit}: not met)`);
+const goal = (value: number, limit: number | undefined) =>
+  limit === undefined ? '' : value <= limit ? ` (goal ≤ ${limit}: met)` : ` (goal ≤ ${limit}: not met)`;
 const markdown = [
   '# Bundles and cold init',
   '',
@@ -90,7 +110,9 @@ const markdown = [
   ...results.map((r) => {
     const imp = r.plainImportMs ? `${r.plainImportMs.p50} / ${r.plainImportMs.p95}${goal(r.plainImportMs.p50, IMPORT_GOAL_MS[r.function])}` : 'not run locally';
     const init = r.localInitMs ? `${r.localInitMs.p50} / ${r.localInitMs.max}` : 'not run locally';
-    return `| ${r.function} | ${kb(r.bytes)}${goal(kb(r.bytes), SIZE_GOAL_KB[r.function])} | ${imp} | ${init} | ${Object.entries(r.largest).map(([k, v]) => `${k} ${v}`).join(', ')} | ${COMMIT} |`;
+    return `| ${r.function} | ${kb(r.bytes)}${goal(kb(r.bytes), SIZE_GOAL_KB[r.function])} | ${imp} | ${init} | ${Object.entries(r.largest)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} | ${COMMIT} |`;
   }),
   '',
   `Environment: node ${process.version}, ${new Date().toISOString()}; a shared 2-core machine, so times are indicative.`,

@@ -75,7 +75,9 @@ async function run(jobs: number): Promise<DispatchResult> {
         else duplicates.otherRunner++;
       }
       if (Messages.length > 0) {
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+        );
       }
     }
   };
@@ -125,7 +127,11 @@ async function run(jobs: number): Promise<DispatchResult> {
   sqs.destroy();
 
   const latencies = [...launched].filter(([jobId]) => accepted.has(jobId)).map(([jobId, at]) => at - accepted.get(jobId)!);
-  const perJob = Object.fromEntries(Object.entries(calls).sort().map(([op, n]) => [op, Number((n / jobs).toFixed(3))]));
+  const perJob = Object.fromEntries(
+    Object.entries(calls)
+      .sort()
+      .map(([op, n]) => [op, Number((n / jobs).toFixed(3))]),
+  );
   return {
     scenario: `dispatch-${jobs}`,
     jobs,
@@ -148,8 +154,8 @@ function markdown(results: DispatchResult[]): string {
     '`make bench` on the local stack: N signed `queued` webhooks through the producer (8 in flight), until every launch',
     'message is on the pool queue. Latency = webhook accepted (HTTP 202) → launch message received from SQS.',
     '',
-    'The AWS calls counted here are the dispatch path\'s only (producer, messenger, publisher, up to the launch message):',
-    'not the system\'s figure per job, which the reliability benchmark counts over every function end to end.',
+    "The AWS calls counted here are the dispatch path's only (producer, messenger, publisher, up to the launch message):",
+    "not the system's figure per job, which the reliability benchmark counts over every function end to end.",
     '',
     '| N | launches | duplicate messages (same msg / same runner / 2nd runner) | accept→launch p50 / p95 / p99 (ms) | webhook 202 p50 / p99 (ms) | total (ms) | AWS calls per job (dispatch path) | commit |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -162,7 +168,9 @@ function markdown(results: DispatchResult[]): string {
     '',
     '| operation | ' + results.map((r) => `N=${r.jobs}`).join(' | ') + ' |',
     '| --- | ' + results.map(() => '---').join(' | ') + ' |',
-    ...[...new Set(results.flatMap((r) => Object.keys(r.awsCallsPerJob)))].sort().map((op) => `| ${op} | ${results.map((r) => r.awsCallsPerJob[op] ?? 0).join(' | ')} |`),
+    ...[...new Set(results.flatMap((r) => Object.keys(r.awsCallsPerJob)))]
+      .sort()
+      .map((op) => `| ${op} | ${results.map((r) => r.awsCallsPerJob[op] ?? 0).join(' | ')} |`),
     '',
     `Environment: ${results[0]?.environment ?? ''}. moto answers a DynamoDB call in ~15-40 ms; AWS in single-digit ms: read`,
     'the times as the shape of the pipeline (polling intervals, batching), not as AWS latencies.',
@@ -172,7 +180,10 @@ function markdown(results: DispatchResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const results: DispatchResult[] = [];
   mkdirSync(resultsDir, { recursive: true });
   for (const jobs of sizes.length > 0 ? sizes : [100, 1000]) {

@@ -9,7 +9,25 @@ const image = 'ephemeral-runners/sim-runner:latest';
 export default definePoolsConfig({
   github: { scope: 'org', runnerGroup: 'Default' },
   pools: [
-    { name: 'docker-linux', host: 'docker', os: 'linux', arch: 'x64', labels: ['docker'], maxRunners: 8, launchesPerMinute: 120, docker: { image, cpus: 0.5, memoryMb: 256 } },
-    { name: 'docker-large', host: 'docker', os: 'linux', arch: 'x64', labels: ['docker', 'large'], maxRunners: 4, launchesPerMinute: 60, docker: { image, cpus: 0.5, memoryMb: 256 } },
+    {
+      name: 'docker-linux',
+      host: 'docker',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['docker'],
+      maxRunners: 8,
+      launchesPerMinute: 120,
+      docker: { image, cpus: 0.5, memoryMb: 256 },
+    },
+    {
+      name: 'docker-large',
+      host: 'docker',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['docker', 'large'],
+      maxRunners: 4,
+      launchesPerMinute: 60,
+      docker: { image, cpus: 0.5, memoryMb: 256 },
+    },
   ],
 });

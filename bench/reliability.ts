@@ -104,7 +104,14 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
   faults?.attach(local);
   try {
     const waits: number[] = [];
-    const summary = await runDemo(local, { jobs: JOBS, bursts: { size: BURST, everyMs: 10_000 }, timeoutMs: 60 * 60_000, log: () => undefined, onRan: (ms) => waits.push(ms), ...(chaos ? { chaos: CHAOS_FAULTS } : {}) });
+    const summary = await runDemo(local, {
+      jobs: JOBS,
+      bursts: { size: BURST, everyMs: 10_000 },
+      timeoutMs: 60 * 60_000,
+      log: () => undefined,
+      onRan: (ms) => waits.push(ms),
+      ...(chaos ? { chaos: CHAOS_FAULTS } : {}),
+    });
     const calls: Record<string, number> = {};
     const byFunction: Record<string, Record<string, number>> = {};
     let lambdaCost = 0;
@@ -124,7 +131,12 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       return sum;
     }, 0);
     const jobs = summary.jobs;
-    const perJob = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).sort().map(([k, n]) => [k, Number((n / jobs).toFixed(3))]));
+    const perJob = (record: Record<string, number>) =>
+      Object.fromEntries(
+        Object.entries(record)
+          .sort()
+          .map(([k, n]) => [k, Number((n / jobs).toFixed(3))]),
+      );
     const total = (record: Record<string, number>) => Number((Object.values(record).reduce((a, b) => a + b, 0) / jobs).toFixed(3));
     return {
       scenario,
@@ -148,7 +160,11 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
       githubCallsPerJobTotal: total(summary.githubCalls),
       awsCallsPerJob: perJob(calls),
       awsCallsPerJobTotal: total(calls),
-      awsCallsPerFunction: Object.fromEntries(Object.entries(byFunction).sort().map(([name, ops]) => [name, { total: total(ops), operations: perJob(ops) }])),
+      awsCallsPerFunction: Object.fromEntries(
+        Object.entries(byFunction)
+          .sort()
+          .map(([name, ops]) => [name, { total: total(ops), operations: perJob(ops) }]),
+      ),
       githubNotModifiedPerJob: Number((summary.githubNotModified / jobs).toFixed(3)),
       costPerJobUsd: Number(((awsCost + lambdaCost + summary.webhookDeliveries * PRICES.httpApiRequest) / jobs).toFixed(8)),
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
@@ -200,18 +216,26 @@ function markdown(results: ReliabilityResult[]): string {
     `Time to runner (job queued on GitHub → a runner took it) is mostly waiting for a free runner: ${(results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)} jobs arrive within ${Math.ceil(((results[0]?.jobs ?? 0) + (results[0]?.cancelled ?? 0)) / BURST) * 10} s and the two`,
     'pools hold 12 runners, so the queue drains at the pools\' throughput (jobs per minute). "Ran exactly once" and "more than once" come from',
     'the simulator\'s record of every runner it gave each job to (a job and its re-runs are one). "Never ran a job" counts registered runners',
-    'that took no job: a job taken by another job\'s runner (job stealing) gets a new runner, a crashed or failed launch is relaunched.',
-    'Chaos loses 1 % of `completed` webhooks for good (every redelivery fails too): only the reconciler\'s open-job pass, asking GitHub, frees',
+    "that took no job: a job taken by another job's runner (job stealing) gets a new runner, a crashed or failed launch is relaunched.",
+    "Chaos loses 1 % of `completed` webhooks for good (every redelivery fails too): only the reconciler's open-job pass, asking GitHub, frees",
     'their slots — "slots" counts job slots still held at the end. Failed jobs are listed in each scenario\'s JSON.',
     '',
     'Stage timeline per job, from the traces the functions sent (X-Ray segments, collected by the local stack): milliseconds from the stage',
-    'before, p50 / p95 / p99 over the jobs whose trace shows both stages. The control plane\'s own steps are table, messenger, publisher and',
-    'orchestrator; the rest is GitHub\'s, the host\'s or the job\'s (see `make trace`). Locally, SNS → SQS and the stream are polled (up to',
+    "before, p50 / p95 / p99 over the jobs whose trace shows both stages. The control plane's own steps are table, messenger, publisher and",
+    "orchestrator; the rest is GitHub's, the host's or the job's (see `make trace`). Locally, SNS → SQS and the stream are polled (up to",
     '~0.5 s each), where AWS pushes.',
     '',
     `| stage | owner of the step | ${results.map((r) => `${r.scenario} p50 / p95 / p99 (jobs)`).join(' | ')} |`,
     `| --- | --- | ${results.map(() => '---').join(' | ')} |`,
-    ...STAGES.slice(1).map((stage) => `| ${stage} | ${OWNER[stage]} | ${results.map((r) => { const s = r.stagesMs?.[stage]; return s ? `${s.p50} / ${s.p95} / ${s.p99} (${s.jobs})` : 'not measured'; }).join(' | ')} |`),
+    ...STAGES.slice(1).map(
+      (stage) =>
+        `| ${stage} | ${OWNER[stage]} | ${results
+          .map((r) => {
+            const s = r.stagesMs?.[stage];
+            return s ? `${s.p50} / ${s.p95} / ${s.p99} (${s.jobs})` : 'not measured';
+          })
+          .join(' | ')} |`,
+    ),
     '',
     `GitHub calls per job, by endpoint (every request, 304s included: ${results.map((r) => `${r.scenario} ${r.githubNotModifiedPerJob ?? '?'} of them answered 304, which GitHub's rate limit does not count`).join('; ')}):`,
     '',
@@ -225,7 +249,11 @@ function markdown(results: ReliabilityResult[]): string {
     '',
     ...breakdown(results, 'function', (r) => Object.fromEntries(Object.entries(r.awsCallsPerFunction ?? {}).map(([name, f]) => [name, f.total]))),
     '',
-    ...breakdown(results, 'function: operation', (r) => Object.fromEntries(Object.entries(r.awsCallsPerFunction ?? {}).flatMap(([name, f]) => Object.entries(f.operations).map(([op, n]) => [`${name}: ${op}`, n])))),
+    ...breakdown(results, 'function: operation', (r) =>
+      Object.fromEntries(
+        Object.entries(r.awsCallsPerFunction ?? {}).flatMap(([name, f]) => Object.entries(f.operations).map(([op, n]) => [`${name}: ${op}`, n])),
+      ),
+    ),
     '',
     `Cost per job: counted requests × us-east-1 list prices (${JSON.stringify(PRICES)}), Lambda durations as measured`,
     'locally (moto is slower than AWS, so this overstates Lambda time). Runner hosts are not included.',
@@ -256,4 +284,17 @@ if (commits.size > 1) {
 }
 writeFileSync(resolve(resultsDir, 'reliability.md'), markdown(results));
 console.log(markdown(results));
-process.exit(results.every((r) => r.neverRun === 0 && (r.ranMoreThanOnce ?? 0) === 0 && r.leakedHosts === 0 && r.leakedRegistrations === 0 && (r.leakedSlots ?? 0) === 0 && r.ranExactlyOnce + (r.diedWithHost ?? 0) === r.jobs && (r.iam?.denied ?? 0) === 0) ? 0 : 1);
+process.exit(
+  results.every(
+    (r) =>
+      r.neverRun === 0 &&
+      (r.ranMoreThanOnce ?? 0) === 0 &&
+      r.leakedHosts === 0 &&
+      r.leakedRegistrations === 0 &&
+      (r.leakedSlots ?? 0) === 0 &&
+      r.ranExactlyOnce + (r.diedWithHost ?? 0) === r.jobs &&
+      (r.iam?.denied ?? 0) === 0,
+  )
+    ? 0
+    : 1,
+);

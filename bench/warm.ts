@@ -42,7 +42,10 @@ try {
   const ids: Record<string, number[]> = { cold: [], warm: [] };
   for (let i = 0; i < JOBS; i++) {
     for (const label of Object.values(POOLS)) {
-      const response = await fetch(`${sim.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'bench', jobs: [{ labels: ['self-hosted', label], durationMs: 1_000 }] }) });
+      const response = await fetch(`${sim.url}/_sim/runs`, {
+        method: 'POST',
+        body: JSON.stringify({ owner: 'octo-org', repo: 'bench', jobs: [{ labels: ['self-hosted', label], durationMs: 1_000 }] }),
+      });
       ids[label]!.push(...((await response.json()) as { jobs: { id: number }[] }).jobs.map((j) => j.id));
     }
     await sleep(EVERY_MS);
@@ -61,7 +64,16 @@ try {
   );
   const iam = { evaluated: local.iam.evaluated(), denied: local.iam.denials().length };
   const commit = measuredCommit(root);
-  const summary = { ...result, jitConfigsForBothPools: registrations, jobsPerPool: JOBS, everyMs: EVERY_MS, simAssignDelayMs: ASSIGN_DELAY_MS, iam, commit, environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}` };
+  const summary = {
+    ...result,
+    jitConfigsForBothPools: registrations,
+    jobsPerPool: JOBS,
+    everyMs: EVERY_MS,
+    simAssignDelayMs: ASSIGN_DELAY_MS,
+    iam,
+    commit,
+    environment: `local stack (moto, runner containers on dockerd), node ${process.version}, ${new Date().toISOString()}`,
+  };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(resolve(resultsDir, 'warm.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const row = (label: 'cold' | 'warm') => {

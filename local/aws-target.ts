@@ -16,7 +16,11 @@ export const ADMIN_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' 
 /** moto's default account. */
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
-export function awsTarget(endpoint: string, region = 'us-east-1', credentials: { accessKeyId: string; secretAccessKey: string } = ADMIN_CREDENTIALS): AwsTarget {
+export function awsTarget(
+  endpoint: string,
+  region = 'us-east-1',
+  credentials: { accessKeyId: string; secretAccessKey: string } = ADMIN_CREDENTIALS,
+): AwsTarget {
   return {
     endpoint,
     region,

@@ -61,7 +61,9 @@ export function consoleLine(rawLine: string): string | undefined {
       return `${at} interrupt ${runner} ${String(line.kind ?? '')}`;
   }
   if (line.message && PASSES.has(line.message)) {
-    const counts = Object.entries(line).filter(([key, value]) => typeof value === 'number' && value > 0 && !/ms$|Ms$|duration|cold_start|sampling|xray/i.test(key) && key !== 'jobId');
+    const counts = Object.entries(line).filter(
+      ([key, value]) => typeof value === 'number' && value > 0 && !/ms$|Ms$|duration|cold_start|sampling|xray/i.test(key) && key !== 'jobId',
+    );
     return counts.length === 0 ? undefined : `${at} ${line.message}: ${counts.map(([key, value]) => `${key} ${value}`).join(', ')}`;
   }
   if (line.level === 'ERROR' || line.level === 'CRITICAL' || line.level === 'WARN') {

@@ -35,7 +35,10 @@ try {
     // Chaos holds slots longer (20 s jobs whose hosts are killed, GitHub's 15 s job lock, relaunches): more time.
     ...(chaos ? { chaos: { ...CHAOS_FAULTS, ...classic }, timeoutMs: 480_000 } : {}),
   });
-  if (faults) console.log(`  injected by the chaos scenario: ${faults.proxy.injected()} container creations failed, ${faults.proxy.crashes()} orchestrator crash(es) between JIT config and host; hosts killed mid-job and cancels: below`);
+  if (faults)
+    console.log(
+      `  injected by the chaos scenario: ${faults.proxy.injected()} container creations failed, ${faults.proxy.crashes()} orchestrator crash(es) between JIT config and host; hosts killed mid-job and cancels: below`,
+    );
   console.log(formatSummary(summary));
   mkdirSync(resolve(root, '.local'), { recursive: true });
   writeFileSync(resolve(root, '.local/demo-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

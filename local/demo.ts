@@ -95,7 +95,13 @@ export interface Leftover {
   readonly kind: 'host' | 'registration';
   readonly status?: string;
   readonly busy?: boolean;
-  readonly record?: { readonly state: string; readonly launchedRunner?: string; readonly launchState?: string; readonly runnerName?: string; readonly updatedAt: string };
+  readonly record?: {
+    readonly state: string;
+    readonly launchedRunner?: string;
+    readonly launchState?: string;
+    readonly runnerName?: string;
+    readonly updatedAt: string;
+  };
 }
 
 export async function runDemo(local: LocalStack, options: DemoOptions): Promise<DemoSummary> {
@@ -114,7 +120,12 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const large = Math.floor(options.jobs / 3);
   // GitHub caps a matrix at 256 jobs: bigger workloads are several matrix jobs of one run.
   const matrices = (name: string, labels: string[], count: number) =>
-    Array.from({ length: Math.ceil(count / 256) }, (_, i) => ({ name: `${name}-${i + 1}`, labels, durationMs: options.durationMs ?? 300, matrix: Math.min(256, count - i * 256) }));
+    Array.from({ length: Math.ceil(count / 256) }, (_, i) => ({
+      name: `${name}-${i + 1}`,
+      labels,
+      durationMs: options.durationMs ?? 300,
+      matrix: Math.min(256, count - i * 256),
+    }));
   const deaths = options.chaos?.hostDeathFraction ? Math.max(1, Math.round(options.jobs * options.chaos.hostDeathFraction)) : 0;
   const specs = [
     ...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large - deaths),
@@ -136,7 +147,20 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const ids = new Set(jobs.map((j) => j.id));
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
   const hosts = async () => (await local.runnerHosts.list()).length;
-  const disruptions = options.chaos ? startDisruptions(local, jobs, options.chaos.cancelFraction, options.chaos.cancelStages ?? ['queued', 'launching', 'running'], new Set(demoJobs().filter((j) => j.name.startsWith('soak-')).map((j) => j.id)), control) : undefined;
+  const disruptions = options.chaos
+    ? startDisruptions(
+        local,
+        jobs,
+        options.chaos.cancelFraction,
+        options.chaos.cancelStages ?? ['queued', 'launching', 'running'],
+        new Set(
+          demoJobs()
+            .filter((j) => j.name.startsWith('soak-'))
+            .map((j) => j.id),
+        ),
+        control,
+      )
+    : undefined;
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
@@ -157,11 +181,18 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const settleBy = Date.now() + (options.chaos ? 200_000 : 30_000);
   const slots = new DynamoDbDispatchStore(new DynamoDBClient(local.aws.clientConfig), local.stack.tables.jobs);
   // Warm runners hold slots by design: only job slots count.
-  const slotsHeld = async () => (await Promise.all(local.config.pools.map(async (p) => [...(await slots.slotRunners(p.name)).keys()].filter((name) => !/-w\d+-\d+$/.test(name)).length))).reduce((a, b) => a + b, 0);
+  const slotsHeld = async () =>
+    (
+      await Promise.all(local.config.pools.map(async (p) => [...(await slots.slotRunners(p.name)).keys()].filter((name) => !/-w\d+-\d+$/.test(name)).length))
+    ).reduce((a, b) => a + b, 0);
   while (Date.now() < settleBy && ((await hosts()) > 0 || sim.model.runners.size > 0 || (await slotsHeld()) > 0)) await new Promise((r) => setTimeout(r, 250));
 
   // Faults off for the count, so what is left is what the system left, not the last injected error.
-  if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: { drop: 0, duplicate: 0, reorder: 0, loseCompleted: 0 }, rest: { serverError: 0, secondaryRateLimit: 0 } });
+  if (options.chaos)
+    await control('PUT', '/_sim/faults', {
+      webhooks: { drop: 0, duplicate: 0, reorder: 0, loseCompleted: 0 },
+      rest: { serverError: 0, secondaryRateLimit: 0 },
+    });
   const finished = demoJobs();
   const cancelled = finished.filter((j) => j.conclusion === 'cancelled').length;
   const { ran, ranMoreThanOnce, died, failedOtherwise } = judgeRuns(finished, [...sim.model.jobs.values()], disruptions?.killed ?? new Set());
@@ -186,7 +217,9 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     runnersPerJob: Number((registrations / Math.max(1, ids.size - cancelled)).toFixed(2)),
     registrations,
     registeredUnused: Math.max(0, registrations - runnersThatRan.size),
-    failedJobs: finished.filter((j) => j.conclusion === 'failure').map((j) => ({ id: j.id, runnerName: j.runnerName, endedBy: j.endedBy, diedWithHost: died.includes(j) })),
+    failedJobs: finished
+      .filter((j) => j.conclusion === 'failure')
+      .map((j) => ({ id: j.id, runnerName: j.runnerName, endedBy: j.endedBy, diedWithHost: died.includes(j) })),
     hostsLeft: await hosts(),
     registrationsLeft: sim.model.runners.size,
     slotsLeft: await slotsHeld(),
@@ -194,7 +227,11 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     leftovers,
     iam: { evaluated: local.iam.evaluated(), denied: local.iam.denials().length },
     totalMs: Date.now() - started,
-    githubCalls: Object.fromEntries(Object.entries(sim.stats().calls).map(([route, n]) => [route, n - (callsBefore[route] ?? 0)]).filter(([, n]) => (n as number) > 0)),
+    githubCalls: Object.fromEntries(
+      Object.entries(sim.stats().calls)
+        .map(([route, n]) => [route, n - (callsBefore[route] ?? 0)])
+        .filter(([, n]) => (n as number) > 0),
+    ),
     githubNotModified: sim.stats().notModified - notModifiedBefore,
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
     webhookFaults: {
@@ -203,11 +240,23 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
       reordered: sim.deliveries.stats.reordered - webhookFaultsBefore.reordered,
     },
     githubApiFaults: sim.stats().faultsInjected - apiFaultsBefore,
-    githubLimited: { secondaryRateLimit: sim.stats().secondaryRateLimited - limitedBefore.secondaryRateLimit, registrations: sim.stats().registrationsLimited - limitedBefore.registrations },
+    githubLimited: {
+      secondaryRateLimit: sim.stats().secondaryRateLimited - limitedBefore.secondaryRateLimit,
+      registrations: sim.stats().registrationsLimited - limitedBefore.registrations,
+    },
     ok: false,
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
-  return { ...summary, ok: summary.ranExactlyOnce + summary.diedWithHost === summary.jobs && summary.ranMoreThanOnce === 0 && summary.slotsLeft === 0 && summary.hostsLeft === 0 && summary.registrationsLeft === 0 && summary.iam.denied === 0 };
+  return {
+    ...summary,
+    ok:
+      summary.ranExactlyOnce + summary.diedWithHost === summary.jobs &&
+      summary.ranMoreThanOnce === 0 &&
+      summary.slotsLeft === 0 &&
+      summary.hostsLeft === 0 &&
+      summary.registrationsLeft === 0 &&
+      summary.iam.denied === 0,
+  };
 }
 
 /**
@@ -229,7 +278,9 @@ export function judgeRuns(workload: readonly SimJob[], all: readonly SimJob[], k
     ran: once.map((r) => r.tries.find((j) => j.conclusion === 'success')!),
     ranMoreThanOnce: runs.filter((r) => r.twice || r.succeeded > 1).length,
     died,
-    failedOtherwise: workload.filter((j) => j.status === 'completed' && j.runnerName && j.conclusion === 'failure' && !died.includes(j) && !rerunToSuccess.has(j.id)),
+    failedOtherwise: workload.filter(
+      (j) => j.status === 'completed' && j.runnerName && j.conclusion === 'failure' && !died.includes(j) && !rerunToSuccess.has(j.id),
+    ),
   };
 }
 
@@ -254,7 +305,12 @@ async function leftBehind(local: LocalStack): Promise<Leftover[]> {
     return job && { state: job.state, launchedRunner: job.launchedRunner, launchState: job.launchState, runnerName: job.runnerName, updatedAt: job.updatedAt };
   };
   const hosts = (await local.runnerHosts.list()).map((h) => ({ runner: h.runnerName, kind: 'host' as const }));
-  const registrations = [...(local.sim?.model.runners.values() ?? [])].map((r) => ({ runner: r.name, kind: 'registration' as const, status: r.status, busy: r.busy }));
+  const registrations = [...(local.sim?.model.runners.values() ?? [])].map((r) => ({
+    runner: r.name,
+    kind: 'registration' as const,
+    status: r.status,
+    busy: r.busy,
+  }));
   return Promise.all([...hosts, ...registrations].map(async (left) => ({ ...left, record: await recordOf(left.runner) })));
 }
 
@@ -281,13 +337,22 @@ export function formatSummary(summary: DemoSummary): string {
   return [
     `demo: ${summary.ran}/${summary.jobs} jobs ran exactly once, ${summary.ranMoreThanOnce} more than once, ${summary.diedWithHost} failed because their host was killed mid-job, ${summary.neverRun} never ran, ${summary.failed} failed otherwise`,
     `  cancelled ${summary.cancelled}: ${summary.cancelledWhile.queued} while queued, ${summary.cancelledWhile.launching} while their runner launched, ${summary.cancelledWhile.running} while running`,
-    `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms; per pool: ${Object.entries(summary.timeToRunnerByPool).map(([pool, t]) => `${pool} p50 ${t.p50} / p95 ${t.p95} ms (${t.jobs} jobs)`).join(', ')}`,
+    `  time to runner p50 ${summary.timeToRunnerMs.p50} ms, p95 ${summary.timeToRunnerMs.p95} ms, max ${summary.timeToRunnerMs.max} ms; per pool: ${Object.entries(
+      summary.timeToRunnerByPool,
+    )
+      .map(([pool, t]) => `${pool} p50 ${t.p50} / p95 ${t.p95} ms (${t.jobs} jobs)`)
+      .join(', ')}`,
     `  runners per job ${summary.runnersPerJob} (${summary.registrations} registered, ${summary.registeredUnused} never ran a job); left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations, ${summary.slotsLeft} slots`,
     `  webhooks: ${summary.webhookDeliveries} deliveries${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
     ...(summary.webhookFaults.dropped + summary.webhookFaults.duplicated + summary.webhookFaults.reordered + summary.githubApiFaults > 0
-      ? [`  injected by the simulator: webhooks ${summary.webhookFaults.dropped} dropped (lost-for-good included), ${summary.webhookFaults.duplicated} duplicated, ${summary.webhookFaults.reordered} reordered; GitHub API ${summary.githubApiFaults} errors (5xx, secondary rate limit)`]
+      ? [
+          `  injected by the simulator: webhooks ${summary.webhookFaults.dropped} dropped (lost-for-good included), ${summary.webhookFaults.duplicated} duplicated, ${summary.webhookFaults.reordered} reordered; GitHub API ${summary.githubApiFaults} errors (5xx, secondary rate limit)`,
+        ]
       : []),
-    ...summary.leftovers.map((l) => `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`),
+    ...summary.leftovers.map(
+      (l) =>
+        `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`,
+    ),
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
@@ -301,7 +366,14 @@ export function formatSummary(summary: DemoSummary): string {
  * runner stops renewing, GitHub fails the job when its lock expires). Cancels go through the simulator as a user's
  * do (GitHub sends `completed`, cancelled); kills through the engine, behind the system's back.
  */
-function startDisruptions(local: LocalStack, jobs: readonly { id: number }[], cancelFraction: number, stages: readonly ('queued' | 'launching' | 'running')[], doomed: ReadonlySet<number>, control: (method: string, path: string, body: unknown) => Promise<Response>) {
+function startDisruptions(
+  local: LocalStack,
+  jobs: readonly { id: number }[],
+  cancelFraction: number,
+  stages: readonly ('queued' | 'launching' | 'running')[],
+  doomed: ReadonlySet<number>,
+  control: (method: string, path: string, body: unknown) => Promise<Response>,
+) {
   const sim = local.sim!;
   const every = Math.round(1 / cancelFraction);
   const toCancel = new Map(jobs.filter((_, i) => i % every === 7 && !doomed.has(jobs[i]!.id)).map((job, n) => [job.id, stages[n % stages.length]!] as const));
@@ -315,7 +387,11 @@ function startDisruptions(local: LocalStack, jobs: readonly { id: number }[], ca
       const launching = new Set((await local.runnerHosts.list()).map((h) => h.jobId));
       for (const [id, stage] of toCancel) {
         const job = sim.model.jobs.get(id)!;
-        const due = job.status === 'completed' || stage === 'queued' || (stage === 'launching' && job.status === 'queued' && launching.has(id)) || (stage === 'running' && job.status === 'in_progress');
+        const due =
+          job.status === 'completed' ||
+          stage === 'queued' ||
+          (stage === 'launching' && job.status === 'queued' && launching.has(id)) ||
+          (stage === 'running' && job.status === 'in_progress');
         if (!due) continue;
         toCancel.delete(id);
         if (job.status === 'completed') continue;

@@ -38,7 +38,11 @@ export interface LocalFunctionOptions {
 }
 
 export class InvocationError extends Error {
-  constructor(functionName: string, readonly errorName: string, message: string) {
+  constructor(
+    functionName: string,
+    readonly errorName: string,
+    message: string,
+  ) {
     super(`${functionName} failed: ${errorName}: ${message}`);
     this.name = 'InvocationError';
   }
@@ -52,7 +56,11 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
   // concurrency: each of ours has a queue, and an invocation goes to the least busy one.
   type Slot = { environment: Environment; queue: Promise<unknown>; waiting: number };
   const slots: Slot[] = await Promise.all(
-    Array.from({ length: options.concurrency ?? 1 }, async () => ({ environment: await startEnvironment(options, timeoutMs), queue: Promise.resolve(), waiting: 0 })),
+    Array.from({ length: options.concurrency ?? 1 }, async () => ({
+      environment: await startEnvironment(options, timeoutMs),
+      queue: Promise.resolve(),
+      waiting: 0,
+    })),
   );
   /** AWS calls of environments that crashed: still counted. */
   const retiredCalls: Record<string, number> = {};
@@ -95,7 +103,8 @@ export async function startLocalFunction(options: LocalFunctionOptions): Promise
     async awsCalls() {
       const calls = { ...retiredCalls };
       for (const slot of slots) {
-        for (const [operation, n] of Object.entries((await slot.environment.send({ stats: true })) as Record<string, number>)) calls[operation] = (calls[operation] ?? 0) + n;
+        for (const [operation, n] of Object.entries((await slot.environment.send({ stats: true })) as Record<string, number>))
+          calls[operation] = (calls[operation] ?? 0) + n;
       }
       return calls;
     },

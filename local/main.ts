@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   if (local.sim && demoJobs > 0) {
     console.log(`running a demo workload of ${demoJobs} jobs through the simulator (DEMO_JOBS=0 for none)…`);
     console.log(formatSummary(await runDemo(local, { jobs: demoJobs })));
-    console.log(`queue more: curl -X POST ${local.sim.url}/_sim/runs -d '{"owner":"octo-org","repo":"app","jobs":[{"labels":["self-hosted","docker"],"matrix":5}]}'`);
+    console.log(
+      `queue more: curl -X POST ${local.sim.url}/_sim/runs -d '{"owner":"octo-org","repo":"app","jobs":[{"labels":["self-hosted","docker"],"matrix":5}]}'`,
+    );
   }
 }
 

@@ -1,10 +1,4 @@
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
@@ -26,8 +20,7 @@ export function jobsTableCreateInput(tableName: string): CreateTableCommandInput
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection:
-        index.projection === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.include] },
+      Projection: index.projection === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.include] },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: JOBS_TABLE.streamView },
   };
@@ -41,9 +34,7 @@ export async function provisionJobsTable(target: AwsTarget, tableName: string): 
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: JOBS_TABLE.ttlAttribute, Enabled: true } }),
-  );
+  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: JOBS_TABLE.ttlAttribute, Enabled: true } }));
   client.destroy();
 }
 
@@ -90,7 +81,12 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 }
 
 /** Topics, per-pool queues with DLQs and filtered raw subscriptions: the same topology the stacks synthesize. */
-export async function provisionDispatchTopology(target: AwsTarget, topology: DispatchTopology, publisherInboxName: string, messagesKeyId: string): Promise<ProvisionedTopology> {
+export async function provisionDispatchTopology(
+  target: AwsTarget,
+  topology: DispatchTopology,
+  publisherInboxName: string,
+  messagesKeyId: string,
+): Promise<ProvisionedTopology> {
   const sns = new SNSClient(target.clientConfig);
   const sqs = new SQSClient(target.clientConfig);
   // Encrypted with the stack's messages key, as the stacks create them.

@@ -17,7 +17,8 @@ export class LocalStackBusyError extends Error {
   }
 }
 
-const BESIDE = 'to run a second stack beside it, give it its own directory and ports, e.g. LOCAL_STACK_DIR=.local-2 LOCAL_HTTP_PORT=8797 MOTO_PORT=5056 LOCAL_SIM_PORT=8798 LOCAL_STATUS_PORT=8799 make local';
+const BESIDE =
+  'to run a second stack beside it, give it its own directory and ports, e.g. LOCAL_STACK_DIR=.local-2 LOCAL_HTTP_PORT=8797 MOTO_PORT=5056 LOCAL_SIM_PORT=8798 LOCAL_STATUS_PORT=8799 make local';
 
 interface LockContent {
   readonly pid: number;
@@ -52,7 +53,9 @@ export function acquireStackLock(stackDir: string): { release(): void } {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readLock(path);
       if (holder && holder.pid !== process.pid && alive(holder.pid)) {
-        throw new LocalStackBusyError(`another local stack (pid ${holder.pid}, started ${holder.startedAt}) is running from ${stackDir}: nothing was started or changed. Stop it first (Ctrl-C in its terminal); ${BESIDE}`);
+        throw new LocalStackBusyError(
+          `another local stack (pid ${holder.pid}, started ${holder.startedAt}) is running from ${stackDir}: nothing was started or changed. Stop it first (Ctrl-C in its terminal); ${BESIDE}`,
+        );
       }
       // Left by a stack that did not stop cleanly (killed): take it over.
       rmSync(path, { force: true });
@@ -74,7 +77,13 @@ export async function assertPortFree(port: number, what: string, variable: strin
   await new Promise<void>((done, fail) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) =>
-      fail(error.code === 'EADDRINUSE' ? new LocalStackBusyError(`port ${port} (${what}) is in use, maybe by another local stack: nothing was started or changed. Set ${variable} to a free port; ${BESIDE}`) : error),
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new LocalStackBusyError(
+              `port ${port} (${what}) is in use, maybe by another local stack: nothing was started or changed. Set ${variable} to a free port; ${BESIDE}`,
+            )
+          : error,
+      ),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => done()));
   });

@@ -125,7 +125,10 @@ export interface LocalStack {
 const PRODUCER_ENVIRONMENTS = 4;
 
 /** A throwaway stack's place (demo, benchmarks): a temporary directory, free ports, a random webhook secret. */
-export async function throwawayStack(root: string, name: string): Promise<Pick<LocalStackOptions, 'root' | 'stackDir' | 'httpPort' | 'motoPort' | 'webhookSecret'>> {
+export async function throwawayStack(
+  root: string,
+  name: string,
+): Promise<Pick<LocalStackOptions, 'root' | 'stackDir' | 'httpPort' | 'motoPort' | 'webhookSecret'>> {
   return {
     root,
     stackDir: mkdtempSync(join(tmpdir(), `${name}-`)),
@@ -147,7 +150,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.statusPort) await assertPortFree(options.statusPort, 'the status page', 'LOCAL_STATUS_PORT');
     if (options.simPort && !options.githubApp) await assertPortFree(options.simPort, 'the GitHub simulator', 'LOCAL_SIM_PORT');
     config = options.poolsConfigPath
-      ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath, { cron: cronProblem })
+      ? parsePoolsConfig(((await import(pathToFileURL(options.poolsConfigPath).href)) as { default: unknown }).default, options.poolsConfigPath, {
+          cron: cronProblem,
+        })
       : parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cronProblem });
     for (const warning of poolsConfigWarnings(config)) console.warn(`pools config: warning: ${warning}`);
     moto = await startMotoServer(options.motoPort, { logFile: resolve(options.stackDir, 'moto.log') });
@@ -194,9 +199,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const topology = await provisionDispatchTopology(aws, dispatchTopology(DEFAULT_PREFIX, config), names.publisherInbox, messagesKey.keyId);
     // The App's permissions as the README asks for them: Actions: write only if a pool re-runs interrupted jobs or a
     // policy cancels jobs that cannot run; Checks: write (the notifier's check runs).
-    const actionsPermission = config.pools.some((p) => p.rerunInterruptedJobs || p.cancelJobsItCannotRun) || config.notices.cancelUnroutableJobs ? 'write' : 'read';
+    const actionsPermission =
+      config.pools.some((p) => p.rerunInterruptedJobs || p.cancelJobsItCannotRun) || config.notices.cancelUnroutableJobs ? 'write' : 'read';
     // The config's other GitHub Apps (github.apps) are the simulator's extra Apps, in order.
-    if (!options.githubApp) sim = await startSimulator({ ...(options.simPort ? { port: options.simPort } : {}), accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','), actionsPermission, extraApps: config.github.apps.length, ...(options.simTiming ? { timing: options.simTiming } : {}) });
+    if (!options.githubApp)
+      sim = await startSimulator({
+        ...(options.simPort ? { port: options.simPort } : {}),
+        accounts: (process.env.SIM_ACCOUNTS ?? 'octo-org').split(','),
+        actionsPermission,
+        extraApps: config.github.apps.length,
+        ...(options.simTiming ? { timing: options.simTiming } : {}),
+      });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
     if (config.github.apps.length > 0 && !sim) throw new Error('github.apps with a real GitHub App: the local stack provisions only the one App it is given');
@@ -214,16 +227,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       upstream: moto.endpoint,
       region: aws.region,
       accountId: LOCAL_ACCOUNT_ID,
-      ...synthesizedPolicies(synthesized, { accountId: LOCAL_ACCOUNT_ID, region: aws.region, streamArns: { [names.jobsTable]: Table!.LatestStreamArn! }, kmsKeyIds: { [`alias/${names.secretsKeyAlias}`]: secretsKey.keyId, [`alias/${names.messagesKeyAlias}`]: messagesKey.keyId } }),
+      ...synthesizedPolicies(synthesized, {
+        accountId: LOCAL_ACCOUNT_ID,
+        region: aws.region,
+        streamArns: { [names.jobsTable]: Table!.LatestStreamArn! },
+        kmsKeyIds: { [`alias/${names.secretsKeyAlias}`]: secretsKey.keyId, [`alias/${names.messagesKeyAlias}`]: messagesKey.keyId },
+      }),
       adminCredentials: aws.clientConfig.credentials,
       onDenied: (d) => console.error(`[iam] denied ${d.principal}: ${d.action} on ${d.resource} (${d.reason})`),
     });
     const proxy = iam;
-    const targetFor = (roleName: string, session = roleName) => awsTarget(proxy.endpoint, aws.region, proxy.credentialsFor({ name: roleName.replace(`${DEFAULT_PREFIX}-`, ''), roleName, session }));
+    const targetFor = (roleName: string, session = roleName) =>
+      awsTarget(proxy.endpoint, aws.region, proxy.credentialsFor({ name: roleName.replace(`${DEFAULT_PREFIX}-`, ''), roleName, session }));
     const arns = localArns(aws.region);
     const jobsTable = { name: names.jobsTable, arn: arns.table(names.jobsTable), streamArn: Table!.LatestStreamArn! };
     const parameter = (name: string) => ({ name, arn: arns.parameter(name) });
-    const githubApp = { appId: parameter(names.githubAppIdParameter), privateKey: parameter(names.githubPrivateKeyParameter), secretsKey: { arn: secretsKey.arn } };
+    const githubApp = {
+      appId: parameter(names.githubAppIdParameter),
+      privateKey: parameter(names.githubPrivateKeyParameter),
+      secretsKey: { arn: secretsKey.arn },
+    };
     if (dockerPools.some((p) => p.host === 'docker' && p.docker.image === SIM_RUNNER_IMAGE)) await ensureSimRunnerImage(engine);
 
     // Active tracing as on AWS: the functions' X-Ray SDK (behind Powertools Tracer) sends to the stack's collector.
@@ -258,7 +281,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (options.functionLog) options.functionLog(name, line);
         else process.stdout.write(`${line}\n`);
       };
-      const fn = await startLocalFunction({ name: names.function(name), bundle: resolve(distDir, name, 'index.mjs'), environment, timeoutMs, concurrency, onLog });
+      const fn = await startLocalFunction({
+        name: names.function(name),
+        bundle: resolve(distDir, name, 'index.mjs'),
+        environment,
+        timeoutMs,
+        concurrency,
+        onLog,
+      });
       functions.set(name, fn);
       return fn;
     };
@@ -266,9 +296,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const encryption = { region: aws.region, messagesKey: { arn: messagesKey.arn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
-    const producer = await start(producerContract, { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } }, {}, PRODUCER_ENVIRONMENTS);
+    const producer = await start(
+      producerContract,
+      { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } },
+      {},
+      PRODUCER_ENVIRONMENTS,
+    );
     const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
-    const messenger = await start(messengerContract, { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption }, {});
+    const messenger = await start(
+      messengerContract,
+      { jobsTable, publisherTopic: topics.publisherTopic, deadLetterQueue: messengerDeadLetters, ...encryption },
+      {},
+    );
     const publisher = await start(publisherContract, { jobsTable, ...topics, ...encryption }, {});
 
     // As the stacks compute it on AWS (stacks/orchestrators.ts), with moto's account.
@@ -309,7 +348,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     );
     const notifierDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-notifier-dlq`) };
-    const notifier = await start(notifierContract, { region: aws.region, jobsTable, githubApp, deadLetterQueue: notifierDeadLetters }, { GITHUB_API_URL: github.apiUrl });
+    const notifier = await start(
+      notifierContract,
+      { region: aws.region, jobsTable, githubApp, deadLetterQueue: notifierDeadLetters },
+      { GITHUB_API_URL: github.apiUrl },
+    );
     const everyMs = (contract: DeploymentContract<never>, name: string) => {
       const schedule = contract.eventSources.find((e) => e.kind === 'schedule' && e.name === name);
       if (schedule?.kind !== 'schedule') throw new Error(`${contract.function} has no schedule ${name}`);
@@ -318,21 +361,62 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const queueSource = orchestratorContracts.docker.eventSources.find((e) => e.kind === 'sqs-queue');
     // The orchestrator's role polls its pools' queues, the messenger's reads the stream (as the mappings do on AWS).
     for (const queue of options.orchestrate === false ? [] : dockerQueues) {
-      sources.push(createSqsSource({ target: targets.get('orchestrator-docker')!, queueUrl: queue.url, queueArn: queue.arn, mode: 'sqs', batchSize: queueSource?.kind === 'sqs-queue' ? queueSource.batchSize : 10, invoke: (e) => orchestrator.invoke(e) }));
+      sources.push(
+        createSqsSource({
+          target: targets.get('orchestrator-docker')!,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          mode: 'sqs',
+          batchSize: queueSource?.kind === 'sqs-queue' ? queueSource.batchSize : 10,
+          invoke: (e) => orchestrator.invoke(e),
+        }),
+      );
     }
     // The stream's two consumers, as on AWS: each mapping reads every shard with its own iterators, as its function's role.
     const streamConsumer = (contract: DeploymentContract<never>, fn: LocalFunction) => {
       const spec = contract.eventSources.find((e) => e.kind === 'dynamodb-stream');
-      return createStreamSource({ target: aws, reader: targets.get(contract.function)!, tableName: names.jobsTable, invoke: (e) => fn.invoke(e), batchSize: spec?.kind === 'dynamodb-stream' ? spec.batchSize : 100 });
+      return createStreamSource({
+        target: aws,
+        reader: targets.get(contract.function)!,
+        tableName: names.jobsTable,
+        invoke: (e) => fn.invoke(e),
+        batchSize: spec?.kind === 'dynamodb-stream' ? spec.batchSize : 100,
+      });
     };
     sources.push(
       await streamConsumer(messengerContract as DeploymentContract<never>, messenger),
       await streamConsumer(notifierContract as DeploymentContract<never>, notifier),
-      createScheduleSource({ name: 'notifier-waiting', everyMs: options.notifierTickMs ?? everyMs(notifierContract, 'waiting'), invoke: (e) => notifier.invoke(e), region: aws.region }),
-      createSqsSource({ target: aws, queueUrl: topology.publisherInbox.url, queueArn: topology.publisherInbox.arn, mode: 'sns', invoke: (e) => publisher.invoke(e) }),
-      createScheduleSource({ name: 'publisher-tick', everyMs: options.publisherTickMs ?? everyMs(publisherContract, 'tick'), invoke: (e) => publisher.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'host-rules-tick', everyMs: options.hostRulesTickMs ?? everyMs(orchestratorContracts.docker, 'host-rules'), invoke: (e) => orchestrator.invoke(e), region: aws.region }),
-      createScheduleSource({ name: 'reconciler-tick', everyMs: options.reconcilerTickMs ?? everyMs(reconcilerContract, 'tick'), invoke: (e) => reconciler.invoke(e), region: aws.region }),
+      createScheduleSource({
+        name: 'notifier-waiting',
+        everyMs: options.notifierTickMs ?? everyMs(notifierContract, 'waiting'),
+        invoke: (e) => notifier.invoke(e),
+        region: aws.region,
+      }),
+      createSqsSource({
+        target: aws,
+        queueUrl: topology.publisherInbox.url,
+        queueArn: topology.publisherInbox.arn,
+        mode: 'sns',
+        invoke: (e) => publisher.invoke(e),
+      }),
+      createScheduleSource({
+        name: 'publisher-tick',
+        everyMs: options.publisherTickMs ?? everyMs(publisherContract, 'tick'),
+        invoke: (e) => publisher.invoke(e),
+        region: aws.region,
+      }),
+      createScheduleSource({
+        name: 'host-rules-tick',
+        everyMs: options.hostRulesTickMs ?? everyMs(orchestratorContracts.docker, 'host-rules'),
+        invoke: (e) => orchestrator.invoke(e),
+        region: aws.region,
+      }),
+      createScheduleSource({
+        name: 'reconciler-tick',
+        everyMs: options.reconcilerTickMs ?? everyMs(reconcilerContract, 'tick'),
+        invoke: (e) => reconciler.invoke(e),
+        region: aws.region,
+      }),
     );
     for (const source of sources) source.start();
     api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });
@@ -353,7 +437,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(resolve(options.stackDir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
     const contracts: [DeploymentContract<never>, LocalFunction][] = [[orchestratorContracts.docker as DeploymentContract<never>, orchestrator]];
     const putEvent: LocalStack['putEvent'] = (event) => {
-      const matching = contracts.filter(([contract]) => contract.eventSources.some((s) => s.kind === 'event-pattern' && s.source === event.source && s.detailTypes.includes(event['detail-type'])));
+      const matching = contracts.filter(([contract]) =>
+        contract.eventSources.some((s) => s.kind === 'event-pattern' && s.source === event.source && s.detailTypes.includes(event['detail-type'])),
+      );
       const envelope = { version: '0', id: randomUUID(), account: '123456789012', time: new Date().toISOString(), region: aws.region, resources: [], ...event };
       return Promise.all(matching.map(([, fn]) => fn.invoke(envelope)));
     };
@@ -369,7 +455,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         passes: () => passLog.passes(),
       });
     if (options.statusPort !== undefined) status = await startStatusPage(options.statusPort, snapshot);
-    return { stack, aws, config, functions, iam: proxy, targetFor, traces: collected, snapshot, ...(status ? { status } : {}), sim, runnerHosts, putEvent, stop };
+    return {
+      stack,
+      aws,
+      config,
+      functions,
+      iam: proxy,
+      targetFor,
+      traces: collected,
+      snapshot,
+      ...(status ? { status } : {}),
+      sim,
+      runnerHosts,
+      putEvent,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -18,13 +18,18 @@ const config = parsePoolsConfig(poolsConfigFile, 'pools.config.ts', { cron: cron
 const stackFile = resolve(root, process.env.LOCAL_STACK_DIR ?? '.local', 'stack.json');
 
 function target(): { client: DynamoDBClient; tableName: string; where: string } {
-  if (process.env.JOBS_TABLE) return { client: new DynamoDBClient({}), tableName: process.env.JOBS_TABLE, where: `deployed stack (${process.env.AWS_REGION ?? 'default region'})` };
+  if (process.env.JOBS_TABLE)
+    return { client: new DynamoDBClient({}), tableName: process.env.JOBS_TABLE, where: `deployed stack (${process.env.AWS_REGION ?? 'default region'})` };
   if (!existsSync(stackFile)) {
     console.error(`no local stack (${stackFile} is missing): start one with make local, or set JOBS_TABLE (and AWS_REGION) for a deployed stack`);
     process.exit(1);
   }
   const stack = JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile;
-  const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: stack.aws.accessKeyId, secretAccessKey: stack.aws.secretAccessKey } });
+  const client = new DynamoDBClient({
+    endpoint: stack.aws.endpoint,
+    region: stack.aws.region,
+    credentials: { accessKeyId: stack.aws.accessKeyId, secretAccessKey: stack.aws.secretAccessKey },
+  });
   return { client, tableName: stack.tables.jobs, where: `local stack (${stack.aws.endpoint})` };
 }
 
@@ -35,6 +40,19 @@ const widths = [16, 7, 14, 7, 17, 18, 8];
 console.log(`${where}, table ${tableName}, ${snapshot.at}`);
 console.log(pad(['pool', 'host', 'in flight/max', 'queued', 'oldest wait (s)', 'launches/min', 'failing'], widths));
 for (const p of snapshot.pools) {
-  console.log(pad([p.pool, p.host, `${p.inFlight}/${p.maxRunners}`, p.queued, p.oldestWaitSeconds ?? '', `${p.launchesLastMinute}/${p.launchesPerMinute}`, p.failingLaunches], widths) + (p.lastLaunchError ? `  last error: ${p.lastLaunchError}` : ''));
+  console.log(
+    pad(
+      [
+        p.pool,
+        p.host,
+        `${p.inFlight}/${p.maxRunners}`,
+        p.queued,
+        p.oldestWaitSeconds ?? '',
+        `${p.launchesLastMinute}/${p.launchesPerMinute}`,
+        p.failingLaunches,
+      ],
+      widths,
+    ) + (p.lastLaunchError ? `  last error: ${p.lastLaunchError}` : ''),
+  );
 }
 client.destroy();

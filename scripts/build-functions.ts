@@ -29,7 +29,9 @@ const poolsConfigAlias: Plugin = {
 const lambdaCredentials: Plugin = {
   name: 'lambda-credentials',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: resolve(root, 'functions/shared/src/adapters/lambda-credentials.ts') }));
+    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: resolve(root, 'functions/shared/src/adapters/lambda-credentials.ts'),
+    }));
   },
 };
 
@@ -71,14 +73,17 @@ function inputsFingerprint(): string {
     }
   };
   walk(resolve(root, 'functions'));
-  for (const file of [poolsConfig, resolve(root, 'package-lock.json'), fileURLToPath(import.meta.url)]) hash.update(`${file} ${statSync(file).mtimeMs} ${readFileSync(file).length}\n`);
+  for (const file of [poolsConfig, resolve(root, 'package-lock.json'), fileURLToPath(import.meta.url)])
+    hash.update(`${file} ${statSync(file).mtimeMs} ${readFileSync(file).length}\n`);
   return hash.digest('hex');
 }
 
 async function main(): Promise<void> {
   if (!existsSync(poolsConfig)) throw new Error(`POOLS_CONFIG: no file at ${poolsConfig}`);
   // The config is bundled in and validated at every cold start: refuse a bad one here, as `make local` and synth do.
-  const config = parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig), { cron: cronProblem });
+  const config = parsePoolsConfig(((await import(pathToFileURL(poolsConfig).href)) as { default: unknown }).default, relative(root, poolsConfig), {
+    cron: cronProblem,
+  });
   for (const warning of poolsConfigWarnings(config)) console.warn(`${relative(root, poolsConfig)}: warning: ${warning}`);
   const wanted = process.argv.slice(2);
   const entries = functionEntries().filter((entry) => wanted.length === 0 || wanted.includes(entry.name));

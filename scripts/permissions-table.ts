@@ -41,7 +41,10 @@ export function permissionsTable(): string {
   const rows = principals.flatMap(([name, contract, overrides]) => {
     const permissions = contract.permissions(symbolicResources(overrides) as never);
     if (permissions.length === 0) return [`| ${name} | — | nothing beyond its logs and traces | | | |`];
-    return permissions.map((p) => `| ${name} | ${p.sid} | ${p.actions.map((a) => `\`${a}\``).join(' ')} | ${cell(p.resources.map((r) => `\`${r}\``).join(' '))} | ${cell(condition(p))} | ${cell(p.why)} |`);
+    return permissions.map(
+      (p) =>
+        `| ${name} | ${p.sid} | ${p.actions.map((a) => `\`${a}\``).join(' ')} | ${cell(p.resources.map((r) => `\`${r}\``).join(' '))} | ${cell(condition(p))} | ${cell(p.why)} |`,
+    );
   });
   return [
     PERMISSIONS_BEGIN,

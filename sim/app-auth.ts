@@ -46,9 +46,11 @@ export function verifyAppJwt(jwt: string, appId: number, publicKey: KeyObject, n
   const valid = createVerify('RSA-SHA256').update(`${headerPart}.${payloadPart}`).verify(publicKey, b64url(signaturePart));
   if (!valid) throw new AuthError('A JSON web token could not be decoded');
   if (String(payload.iss) !== String(appId)) throw new AuthError("'Issuer' claim ('iss') must be an Integer");
-  if (typeof payload.iat !== 'number' || typeof payload.exp !== 'number') throw new AuthError("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued");
+  if (typeof payload.iat !== 'number' || typeof payload.exp !== 'number')
+    throw new AuthError("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued");
   if (payload.iat > nowSeconds + 60) throw new AuthError("'Issued at' claim ('iat') must be an Integer representing a time in the past");
-  if (payload.exp <= nowSeconds) throw new AuthError("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires");
+  if (payload.exp <= nowSeconds)
+    throw new AuthError("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires");
   if (payload.exp - payload.iat > 600) throw new AuthError("'Expiration time' claim ('exp') is too far in the future");
 }
 

@@ -59,8 +59,13 @@ export function headShaOf(runId: number): string {
 const invalid = (e: z.ZodError) => error(422, `Invalid request: ${e.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
 
 /** `completed` needs a conclusion; a conclusion means completed. */
-function settle(status: SimCheckRun['status'] | undefined, conclusion: SimCheckRun['conclusion'] | undefined, completedAt: string | undefined): { status?: SimCheckRun['status']; error?: Reply } {
-  if ((status === 'completed' || completedAt) && !conclusion) return { error: error(422, 'Invalid request: conclusion is required when status is completed or completed_at is given') };
+function settle(
+  status: SimCheckRun['status'] | undefined,
+  conclusion: SimCheckRun['conclusion'] | undefined,
+  completedAt: string | undefined,
+): { status?: SimCheckRun['status']; error?: Reply } {
+  if ((status === 'completed' || completedAt) && !conclusion)
+    return { error: error(422, 'Invalid request: conclusion is required when status is completed or completed_at is given') };
   return { status: conclusion ? 'completed' : status };
 }
 
@@ -94,7 +99,13 @@ export function checkRunRoutes(
     conclusion: run.conclusion,
     started_at: run.startedAt,
     completed_at: run.completedAt,
-    output: { title: run.output?.title ?? null, summary: run.output?.summary ?? null, text: run.output?.text ?? null, annotations_count: 0, annotations_url: '' },
+    output: {
+      title: run.output?.title ?? null,
+      summary: run.output?.summary ?? null,
+      text: run.output?.text ?? null,
+      annotations_count: 0,
+      annotations_url: '',
+    },
     name: run.name,
     check_suite: { id: 1 },
     app: { id: 4242, slug: 'ephemeral-runners-sim' },
@@ -108,7 +119,9 @@ export function checkRunRoutes(
   };
   const find = (r: Request): SimCheckRun | Reply => {
     const run = runs.get(Number(r.params.check_run_id));
-    return run && run.owner.toLowerCase() === r.params.owner!.toLowerCase() && run.repo.toLowerCase() === r.params.repo!.toLowerCase() ? run : error(404, 'Not Found');
+    return run && run.owner.toLowerCase() === r.params.owner!.toLowerCase() && run.repo.toLowerCase() === r.params.repo!.toLowerCase()
+      ? run
+      : error(404, 'Not Found');
   };
 
   router.on('POST', '/repos/{owner}/{repo}/check-runs', (r) => {
@@ -166,7 +179,9 @@ export function checkRunRoutes(
   router.on('GET', '/repos/{owner}/{repo}/commits/{ref}/check-runs', (r) => {
     const denied = authorized(r, false);
     if (denied) return denied;
-    const found = [...runs.values()].filter((c) => c.headSha === r.params.ref && c.owner.toLowerCase() === r.params.owner!.toLowerCase() && c.repo.toLowerCase() === r.params.repo!.toLowerCase());
+    const found = [...runs.values()].filter(
+      (c) => c.headSha === r.params.ref && c.owner.toLowerCase() === r.params.owner!.toLowerCase() && c.repo.toLowerCase() === r.params.repo!.toLowerCase(),
+    );
     return { status: 200, body: { total_count: found.length, check_runs: found.map(body) } };
   });
   return { all: () => [...runs.values()] };

@@ -23,7 +23,16 @@ function keyParameters(): Record<string, string> {
   if (!rsaParameters) {
     const jwk = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({ format: 'jwk' });
     const b64 = (v: string | undefined) => Buffer.from(v ?? '', 'base64url').toString('base64');
-    rsaParameters = { d: b64(jwk.d), dp: b64(jwk.dp), dq: b64(jwk.dq), exponent: b64(jwk.e), inverseQ: b64(jwk.qi), modulus: b64(jwk.n), p: b64(jwk.p), q: b64(jwk.q) };
+    rsaParameters = {
+      d: b64(jwk.d),
+      dp: b64(jwk.dp),
+      dq: b64(jwk.dq),
+      exponent: b64(jwk.e),
+      inverseQ: b64(jwk.qi),
+      modulus: b64(jwk.n),
+      p: b64(jwk.p),
+      q: b64(jwk.q),
+    };
   }
   return rsaParameters;
 }
@@ -49,7 +58,10 @@ export function encodeJitConfig(runner: JitRunner, minBytes = 0): string {
     Buffer.from(
       JSON.stringify({
         '.runner': file(padding ? { ...settings, padding } : settings),
-        '.credentials': file({ scheme: 'OAuth', data: { clientId: runner.secret, authorizationUrl: `${runner.url}/_runner/oauth2/token`, requireFipsCryptography: 'False' } }),
+        '.credentials': file({
+          scheme: 'OAuth',
+          data: { clientId: runner.secret, authorizationUrl: `${runner.url}/_runner/oauth2/token`, requireFipsCryptography: 'False' },
+        }),
         '.credentials_rsaparams': file(keyParameters()),
       }),
     ).toString('base64');

@@ -178,7 +178,12 @@ export class SimModel {
     return 'deleted';
   }
 
-  queueRun(owner: string, repo: string, workflowName: string, jobs: readonly { name: string; labels: readonly string[]; durationMs: number; outcome: 'success' | 'failure' }[]): SimJob[] {
+  queueRun(
+    owner: string,
+    repo: string,
+    workflowName: string,
+    jobs: readonly { name: string; labels: readonly string[]; durationMs: number; outcome: 'success' | 'failure' }[],
+  ): SimJob[] {
     const installation = this.installationFor(owner);
     if (!installation) throw new Error(`no installation for ${owner}`);
     const runId = this.nextRunId++;
@@ -257,7 +262,8 @@ export class SimModel {
     for (const job of this.jobs.values()) {
       if (job.status !== 'in_progress') continue;
       if (job.cancelRequestedAt !== undefined && t - job.cancelRequestedAt > this.timing.cancelTimeoutMs) this.finish(job, 'cancelled', 'cancel');
-      else if (job.lockedUntil !== undefined && job.lockedUntil <= t) this.finish(job, job.cancelRequestedAt === undefined ? 'failure' : 'cancelled', 'lost-communication');
+      else if (job.lockedUntil !== undefined && job.lockedUntil <= t)
+        this.finish(job, job.cancelRequestedAt === undefined ? 'failure' : 'cancelled', 'lost-communication');
       else continue;
       // The job is over without its runner: the registration stays, no longer busy.
       const runner = job.runnerId === undefined ? undefined : this.runners.get(job.runnerId);
@@ -278,7 +284,8 @@ export class SimModel {
     const job = this.jobs.get(jobId);
     if (!job || runner.jobId !== jobId) return 'not-assigned';
     // A job cancelled while it ran ends cancelled, whatever the runner made of its last steps.
-    if (job.status !== 'completed') this.finish(job, job.cancelRequestedAt === undefined ? conclusion : 'cancelled', job.cancelRequestedAt === undefined ? 'runner' : 'cancel');
+    if (job.status !== 'completed')
+      this.finish(job, job.cancelRequestedAt === undefined ? conclusion : 'cancelled', job.cancelRequestedAt === undefined ? 'runner' : 'cancel');
     runner.busy = false;
     runner.jobId = undefined;
     // Ephemeral: one job, then the registration is gone.
@@ -294,9 +301,30 @@ export class SimModel {
   rerunJob(job: SimJob): SimJob | 'not-completed' | 'run-in-progress' {
     if (job.status !== 'completed') return 'not-completed';
     if ([...this.jobs.values()].some((j) => j.runId === job.runId && j.status !== 'completed')) return 'run-in-progress';
-    const { id: _id, status: _status, conclusion: _conclusion, runnerId: _runnerId, runnerName: _runnerName, runnerGroupId: _group, startedAt: _started, completedAt: _completed, endedBy: _endedBy, cancelRequestedAt: _cancel, lockedUntil: _lock, ...spec } = job;
+    const {
+      id: _id,
+      status: _status,
+      conclusion: _conclusion,
+      runnerId: _runnerId,
+      runnerName: _runnerName,
+      runnerGroupId: _group,
+      startedAt: _started,
+      completedAt: _completed,
+      endedBy: _endedBy,
+      cancelRequestedAt: _cancel,
+      lockedUntil: _lock,
+      ...spec
+    } = job;
     const { assignments: _assignments, ...fresh } = spec;
-    const rerun: SimJob = { ...fresh, id: this.nextJobId++, status: 'queued', conclusion: null, createdAt: this.now(), runAttempt: (job.runAttempt ?? 1) + 1, rerunOf: job.id };
+    const rerun: SimJob = {
+      ...fresh,
+      id: this.nextJobId++,
+      status: 'queued',
+      conclusion: null,
+      createdAt: this.now(),
+      runAttempt: (job.runAttempt ?? 1) + 1,
+      rerunOf: job.id,
+    };
     this.jobs.set(rerun.id, rerun);
     this.onJobEvent({ job: rerun, action: 'queued' });
     this.requestAssignment();

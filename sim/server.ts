@@ -116,13 +116,15 @@ const jitBody = z.object({
   work_folder: z.string().optional(),
 });
 
-const timingSpec = z.strictObject({
-  assignDelayMs: z.int().min(0).max(60_000),
-  offlineAfterMs: z.int().min(100),
-  jobLockMs: z.int().min(100),
-  renewEveryMs: z.int().min(50),
-  cancelTimeoutMs: z.int().min(100),
-}).partial();
+const timingSpec = z
+  .strictObject({
+    assignDelayMs: z.int().min(0).max(60_000),
+    offlineAfterMs: z.int().min(100),
+    jobLockMs: z.int().min(100),
+    renewEveryMs: z.int().min(50),
+    cancelTimeoutMs: z.int().min(100),
+  })
+  .partial();
 
 const runSpec = z.object({
   owner: z.string(),
@@ -155,21 +157,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const webhook = { url: options.webhookUrl, secret: options.webhookSecret ?? 'sim-secret' };
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
   const usage = new Map<number, { used: number; windowStart: number }>();
-  const counters = { calls: {} as Record<string, number>, callsByInstallation: {} as Record<string, number>, notModified: 0, tokensMinted: 0, faultsInjected: 0, secondaryRateLimited: 0, registrationsLimited: 0 };
+  const counters = {
+    calls: {} as Record<string, number>,
+    callsByInstallation: {} as Record<string, number>,
+    notModified: 0,
+    tokensMinted: 0,
+    faultsInjected: 0,
+    secondaryRateLimited: 0,
+    registrationsLimited: 0,
+  };
   const limits: SimLimits = { pointsPerMinute: 900, registrationsPer5Minutes: 1_500, runnersPerGroup: 10_000, ...options.limits };
   const restFaults: RestFaults = { serverError: 0, secondaryRateLimit: 0, retryAfterSeconds: 1, failNext: [] };
   let url = '';
   const jitConfig = { minBytes: 0 };
 
   const deliveries = new Deliveries(() => webhook, random);
-  const model = new SimModel(options.accounts ?? ['octo-org'], ({ job, action }) => {
-    const installation = model.installations.get(job.installationId)!;
-    deliveries.enqueue('workflow_job', action, workflowJobPayload(job, action, url, installation), {
-      installationId: job.installationId,
-      repositoryId: job.repoId,
-      orderKey: String(job.id),
-    });
-  }, Date.now, { ...REALISTIC_TIMING, ...options.timing });
+  const model = new SimModel(
+    options.accounts ?? ['octo-org'],
+    ({ job, action }) => {
+      const installation = model.installations.get(job.installationId)!;
+      deliveries.enqueue('workflow_job', action, workflowJobPayload(job, action, url, installation), {
+        installationId: job.installationId,
+        repositoryId: job.repoId,
+        orderKey: String(job.id),
+      });
+    },
+    Date.now,
+    { ...REALISTIC_TIMING, ...options.timing },
+  );
   const sweeper = setInterval(() => {
     model.expireQueued(options.queueTimeoutMs ?? 24 * HOUR * 1000);
     model.sweep();
@@ -189,7 +204,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     } catch {
       return error(401, 'A JSON web token could not be decoded');
     }
-    const index = Math.max(0, apps.findIndex((a) => String(a.appId) === String(issuer)));
+    const index = Math.max(
+      0,
+      apps.findIndex((a) => String(a.appId) === String(issuer)),
+    );
     try {
       verifyAppJwt(jwt, apps[index]!.appId, apps[index]!.keys.publicKey, now());
       return index;
@@ -215,18 +233,46 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const router = new Router();
   const installationBody = (id: number) => {
     const i = accountInstallation(id)!;
-    return { id, account: { login: i.account.login, id: i.account.id, type: i.account.type }, app_id: apps[appIndexOf(id)]!.appId, target_type: i.account.type, permissions: { organization_self_hosted_runners: 'write', actions: options.actionsPermission ?? 'read', ...((options.checksPermission ?? 'write') === 'write' ? { checks: 'write' } : {}) }, events: ['workflow_job'], repository_selection: 'all' };
+    return {
+      id,
+      account: { login: i.account.login, id: i.account.id, type: i.account.type },
+      app_id: apps[appIndexOf(id)]!.appId,
+      target_type: i.account.type,
+      permissions: {
+        organization_self_hosted_runners: 'write',
+        actions: options.actionsPermission ?? 'read',
+        ...((options.checksPermission ?? 'write') === 'write' ? { checks: 'write' } : {}),
+      },
+      events: ['workflow_job'],
+      repository_selection: 'all',
+    };
   };
 
   /** Whether `id` is an installation of App `app` (each App sees only its own). */
   const isInstallationOf = (app: number, id: number) => appIndexOf(id) === app && model.installations.has(id % INSTALLATION_STRIDE);
   router.on('GET', '/app', (r) => {
     const app = appOf(r);
-    return typeof app !== 'number' ? app : { status: 200, body: { id: apps[app]!.appId, slug: `ephemeral-runners-sim${app === 0 ? '' : `-${app}`}`, name: 'ephemeral-runners (simulated)', events: app === 0 ? ['workflow_job'] : [] } };
+    return typeof app !== 'number'
+      ? app
+      : {
+          status: 200,
+          body: {
+            id: apps[app]!.appId,
+            slug: `ephemeral-runners-sim${app === 0 ? '' : `-${app}`}`,
+            name: 'ephemeral-runners (simulated)',
+            events: app === 0 ? ['workflow_job'] : [],
+          },
+        };
   });
   router.on('GET', '/app/installations', (r) => {
     const app = appOf(r);
-    return typeof app !== 'number' ? app : paginate(r, [...model.installations.keys()].map((id) => installationBody(installationOf(app, id))), (items) => items);
+    return typeof app !== 'number'
+      ? app
+      : paginate(
+          r,
+          [...model.installations.keys()].map((id) => installationBody(installationOf(app, id))),
+          (items) => items,
+        );
   });
   router.on('GET', '/app/installations/{installation_id}', (r) => {
     const app = appOf(r);
@@ -251,7 +297,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const expiresAt = now() + HOUR;
     tokens.set(token, { installationId: id, expiresAt });
     counters.tokensMinted++;
-    return { status: 201, body: { token, expires_at: new Date(expiresAt * 1000).toISOString(), permissions: { organization_self_hosted_runners: 'write', actions: 'read' }, repository_selection: 'all' } };
+    return {
+      status: 201,
+      body: {
+        token,
+        expires_at: new Date(expiresAt * 1000).toISOString(),
+        permissions: { organization_self_hosted_runners: 'write', actions: 'read' },
+        repository_selection: 'all',
+      },
+    };
   });
 
   // Runners, org and repo scope alike.
@@ -277,7 +331,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (limited) return limited;
       const runner = model.registerRunner(s, parsed.data.name, parsed.data.labels, parsed.data.runner_group_id);
       if (runner === 'conflict') return error(409, `Already exists - A runner with the name ${parsed.data.name} already exists.`);
-      const encoded = encodeJitConfig({ url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret, runnerGroupId: parsed.data.runner_group_id }, jitConfig.minBytes);
+      const encoded = encodeJitConfig(
+        { url, runnerId: runner.id, runnerName: runner.name, secret: runner.secret, runnerGroupId: parsed.data.runner_group_id },
+        jitConfig.minBytes,
+      );
       return { status: 201, body: { runner: runnerBody(runner), encoded_jit_config: encoded } };
     });
     router.on('GET', `${prefix}/actions/runners`, (r) => {
@@ -304,7 +361,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   router.on('GET', '/orgs/{owner}/actions/runner-groups', (r) => {
     const auth = asInstallation(r, r.params.owner!);
     if (isReply(auth)) return auth;
-    const groups = model.runnerGroups.map((g) => ({ ...g, visibility: 'all', runners_url: `${url}/orgs/${r.params.owner}/actions/runner-groups/${g.id}/runners`, inherited: false, allows_public_repositories: false }));
+    const groups = model.runnerGroups.map((g) => ({
+      ...g,
+      visibility: 'all',
+      runners_url: `${url}/orgs/${r.params.owner}/actions/runner-groups/${g.id}/runners`,
+      inherited: false,
+      allows_public_repositories: false,
+    }));
     return { status: 200, body: { total_count: groups.length, runner_groups: groups } };
   });
 
@@ -313,7 +376,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const auth = asInstallation(r, r.params.owner!);
     if (isReply(auth)) return auth;
     const job = model.jobs.get(Number(r.params.job_id));
-    return job && job.owner.toLowerCase() === r.params.owner!.toLowerCase() && job.repo.toLowerCase() === r.params.repo!.toLowerCase() ? job : error(404, 'Not Found');
+    return job && job.owner.toLowerCase() === r.params.owner!.toLowerCase() && job.repo.toLowerCase() === r.params.repo!.toLowerCase()
+      ? job
+      : error(404, 'Not Found');
   };
   router.on('GET', '/installation/repositories', (r) => {
     const token = bearer(r);
@@ -361,9 +426,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       byRun.set(job.runId, [...(byRun.get(job.runId) ?? []), job]);
     }
     const runs = [...byRun.entries()]
-      .map(([id, jobs]) => ({ id, jobs, status: jobs.some((j) => j.status === 'in_progress') ? 'in_progress' : jobs.some((j) => j.status === 'queued') ? 'queued' : 'completed' }))
+      .map(([id, jobs]) => ({
+        id,
+        jobs,
+        status: jobs.some((j) => j.status === 'in_progress') ? 'in_progress' : jobs.some((j) => j.status === 'queued') ? 'queued' : 'completed',
+      }))
       .filter((run) => !status || run.status === status)
-      .map((run) => ({ id: run.id, name: run.jobs[0]!.workflowName, status: run.status, conclusion: null, run_attempt: 1, repository: { full_name: `${r.params.owner}/${r.params.repo}` }, jobs_url: `${url}/repos/${r.params.owner}/${r.params.repo}/actions/runs/${run.id}/jobs` }));
+      .map((run) => ({
+        id: run.id,
+        name: run.jobs[0]!.workflowName,
+        status: run.status,
+        conclusion: null,
+        run_attempt: 1,
+        repository: { full_name: `${r.params.owner}/${r.params.repo}` },
+        jobs_url: `${url}/repos/${r.params.owner}/${r.params.repo}/actions/runs/${run.id}/jobs`,
+      }));
     return paginate(r, runs, (items, total) => ({ total_count: total, workflow_runs: items }));
   });
   router.on('GET', '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', (r) => {
@@ -377,7 +454,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (isReply(auth)) return auth;
     // "Cancel a workflow run" needs the Actions repository permission (write), as re-running does.
     if ((options.actionsPermission ?? 'read') !== 'write') return error(403, 'Resource not accessible by integration');
-    if (![...model.jobs.values()].some((j) => j.runId === Number(r.params.run_id) && j.owner.toLowerCase() === r.params.owner!.toLowerCase() && j.repo.toLowerCase() === r.params.repo!.toLowerCase())) return error(404, 'Not Found');
+    if (
+      ![...model.jobs.values()].some(
+        (j) =>
+          j.runId === Number(r.params.run_id) &&
+          j.owner.toLowerCase() === r.params.owner!.toLowerCase() &&
+          j.repo.toLowerCase() === r.params.repo!.toLowerCase(),
+      )
+    )
+      return error(404, 'Not Found');
     for (const job of model.jobs.values()) if (job.runId === Number(r.params.run_id)) model.cancelJob(job);
     return { status: 202, body: {} };
   });
@@ -386,7 +471,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: () => url,
     asInstallation,
     permission: () => options.checksPermission ?? 'write',
-    commitExists: (owner, repo, sha) => [...model.jobs.values()].some((j) => headShaOf(j.runId) === sha && j.owner.toLowerCase() === owner.toLowerCase() && j.repo.toLowerCase() === repo.toLowerCase()),
+    commitExists: (owner, repo, sha) =>
+      [...model.jobs.values()].some(
+        (j) => headShaOf(j.runId) === sha && j.owner.toLowerCase() === owner.toLowerCase() && j.repo.toLowerCase() === repo.toLowerCase(),
+      ),
   });
 
   // App webhook deliveries.
@@ -397,7 +485,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const cursor = r.query.get('cursor');
     // Newest first, cursor = the id to continue below.
     // Only what GitHub attempted is listed: a delivery still held back (reordered, delayed) is not there yet.
-    const sorted = [...deliveries.all].filter((d) => d.status !== 'pending').sort((a, b) => b.id - a.id).filter((d) => !cursor || d.id < Number(cursor));
+    const sorted = [...deliveries.all]
+      .filter((d) => d.status !== 'pending')
+      .sort((a, b) => b.id - a.id)
+      .filter((d) => !cursor || d.id < Number(cursor));
     const page = sorted.slice(0, perPage);
     const headers: Record<string, string> = {};
     if (sorted.length > perPage) headers.link = `<${url}/app/hook/deliveries?per_page=${perPage}&cursor=${page.at(-1)!.id}>; rel="next"`;
@@ -407,7 +498,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const denied = asApp(r);
     if (denied) return denied;
     const delivery = deliveries.all.find((d) => d.id === Number(r.params.delivery_id));
-    return delivery ? { status: 200, body: { ...deliveryItem(delivery), request: { headers: {}, payload: JSON.parse(delivery.body) as unknown }, response: { headers: {}, payload: null }, url: webhook.url } } : error(404, 'Not Found');
+    return delivery
+      ? {
+          status: 200,
+          body: {
+            ...deliveryItem(delivery),
+            request: { headers: {}, payload: JSON.parse(delivery.body) as unknown },
+            response: { headers: {}, payload: null },
+            url: webhook.url,
+          },
+        }
+      : error(404, 'Not Found');
   });
   router.on('POST', '/app/hook/deliveries/{delivery_id}/attempts', (r) => {
     const denied = asApp(r);
@@ -455,7 +556,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         resolve(assigned);
       };
       // The runner's process died or its network went: the connection closes, and from then on it is not seen.
-      r.closed.then(() => done(undefined), () => undefined);
+      r.closed.then(
+        () => done(undefined),
+        () => undefined,
+      );
       model.waitForJob(runner, done);
     }).finally(() => {
       runner.openPolls--;
@@ -463,7 +567,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
     if (!model.runners.has(runner.id)) return error(410, 'runner was removed');
     return job
-      ? { status: 200, body: { id: job.id, name: job.name, repo: job.repo, durationMs: job.durationMs, outcome: job.outcome, renewEveryMs: model.timing.renewEveryMs } }
+      ? {
+          status: 200,
+          body: { id: job.id, name: job.name, repo: job.repo, durationMs: job.durationMs, outcome: job.outcome, renewEveryMs: model.timing.renewEveryMs },
+        }
       : { status: 204 };
   });
   router.on('POST', '/_runner/jobs/{job_id}/renew', (r) => {
@@ -476,7 +583,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const runner = runnerOf(r);
     if (isReply(runner)) return runner;
     const conclusion = (r.body as { conclusion?: string } | undefined)?.conclusion ?? 'success';
-    return model.completeJob(runner, Number(r.params.job_id), conclusion) === 'completed' ? { status: 200, body: {} } : error(409, 'job not assigned to this runner');
+    return model.completeJob(runner, Number(r.params.job_id), conclusion) === 'completed'
+      ? { status: 200, body: {} }
+      : error(409, 'job not assigned to this runner');
   });
 
   // Control and inspection.
@@ -528,7 +637,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const last = Math.max(1, Math.ceil(items.length / perPage));
     const body = wrap(items.slice((page - 1) * perPage, page * perPage), items.length);
     const base = `${url}${r.route.replace(/\{(\w+)\}/g, (_, n: string) => r.params[n]!)}?per_page=${perPage}`;
-    const links = [...(page < last ? [`<${base}&page=${page + 1}>; rel="next"`, `<${base}&page=${last}>; rel="last"`] : []), ...(page > 1 ? [`<${base}&page=1>; rel="first"`, `<${base}&page=${page - 1}>; rel="prev"`] : [])];
+    const links = [
+      ...(page < last ? [`<${base}&page=${page + 1}>; rel="next"`, `<${base}&page=${last}>; rel="last"`] : []),
+      ...(page > 1 ? [`<${base}&page=1>; rel="first"`, `<${base}&page=${page - 1}>; rel="prev"`] : []),
+    ];
     const etag = etagOf(body);
     // Conditional requests: a matching ETag gets 304, which GitHub does not count against the rate limit.
     if (r.headers['if-none-match'] === etag) return { status: 304, headers: { etag } };
@@ -543,7 +655,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       runners[runner.status]++;
       if (runner.status === 'online') runners[runner.busy ? 'busy' : 'idle']++;
     }
-    return { ...counters, calls: { ...counters.calls }, callsByInstallation: { ...counters.callsByInstallation }, jobs, runners, deliveries: { ...deliveries.stats } };
+    return {
+      ...counters,
+      calls: { ...counters.calls },
+      callsByInstallation: { ...counters.callsByInstallation },
+      jobs,
+      runners,
+      deliveries: { ...deliveries.stats },
+    };
   }
 
   const rateHeaders = (installationId: number | undefined): Record<string, string> => {
@@ -552,7 +671,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (now() - window.windowStart >= HOUR) Object.assign(window, { used: 0, windowStart: now() });
     window.used++;
     usage.set(installationId, window);
-    return { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - window.used)), 'x-ratelimit-used': String(window.used), 'x-ratelimit-reset': String(window.windowStart + HOUR), 'x-ratelimit-resource': 'core' };
+    return {
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': String(Math.max(0, 5000 - window.used)),
+      'x-ratelimit-used': String(window.used),
+      'x-ratelimit-reset': String(window.windowStart + HOUR),
+      'x-ratelimit-resource': 'core',
+    };
   };
 
   /*
@@ -568,7 +693,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const cost = ['GET', 'HEAD', 'OPTIONS'].includes(method) ? 1 : 5;
     if (window.used + cost > limits.pointsPerMinute) {
       counters.secondaryRateLimited++;
-      return error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', { 'retry-after': String(Math.max(1, Math.ceil((window.windowStart + 60_000 - Date.now()) / 1000))) });
+      return error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', {
+        'retry-after': String(Math.max(1, Math.ceil((window.windowStart + 60_000 - Date.now()) / 1000))),
+      });
     }
     window.used += cost;
     points.set(installationId, window);
@@ -586,7 +713,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       counters.registrationsLimited++;
       return error(429, 'Too many runner registrations: try again later.', { 'retry-after': String(Math.ceil((recent[0]! + 5 * 60_000 - Date.now()) / 1000)) });
     }
-    if ([...model.runners.values()].filter((r) => sameScope(r.scope, scope)).length >= limits.runnersPerGroup) return error(422, 'The runner group has reached its limit of runners.');
+    if ([...model.runners.values()].filter((r) => sameScope(r.scope, scope)).length >= limits.runnersPerGroup)
+      return error(422, 'The runner group has reached its limit of runners.');
     recent.push(Date.now());
     registrations.set(key, recent);
     return undefined;
@@ -603,7 +731,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (status === undefined) return undefined;
     counters.faultsInjected++;
     return status === 403
-      ? error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', { 'retry-after': String(restFaults.retryAfterSeconds) })
+      ? error(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', {
+          'retry-after': String(restFaults.retryAfterSeconds),
+        })
       : error(status, 'Server Error');
   };
 
@@ -615,7 +745,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const body = await readJson(req);
       if (body === Symbol.for('invalid-json')) return send(res, error(400, 'Problems parsing JSON'));
       const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
-      const request: Request = { method: req.method!, route: found.route.template, params: found.params, query: target.searchParams, headers: req.headers, body, closed };
+      const request: Request = {
+        method: req.method!,
+        route: found.route.template,
+        params: found.params,
+        query: target.searchParams,
+        headers: req.headers,
+        body,
+        closed,
+      };
       const isApi = !found.route.template.startsWith('/_');
       if (isApi) {
         const key = `${req.method} ${found.route.template}`;

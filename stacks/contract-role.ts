@@ -29,7 +29,8 @@ export class ContractRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ContractRoleProps) {
     super(scope, id);
-    const principal = 'service' in props.assumedBy ? { type: 'Service', identifiers: [props.assumedBy.service] } : { type: 'AWS', identifiers: [props.assumedBy.accountArn] };
+    const principal =
+      'service' in props.assumedBy ? { type: 'Service', identifiers: [props.assumedBy.service] } : { type: 'AWS', identifiers: [props.assumedBy.accountArn] };
     const assume = new DataAwsIamPolicyDocument(this, 'assume', { statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [principal] }] });
     this.role = new IamRole(this, 'role', { name: props.name, assumeRolePolicy: assume.json, description: props.description });
     const policy = new DataAwsIamPolicyDocument(this, 'policy', {

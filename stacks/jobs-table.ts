@@ -23,9 +23,7 @@ export class JobsTable extends Construct {
         name: index.name,
         hashKey: index.partitionKey.name,
         rangeKey: index.sortKey.name,
-        ...(index.projection === 'ALL'
-          ? { projectionType: 'ALL' }
-          : { projectionType: 'INCLUDE', nonKeyAttributes: [...index.projection.include] }),
+        ...(index.projection === 'ALL' ? { projectionType: 'ALL' } : { projectionType: 'INCLUDE', nonKeyAttributes: [...index.projection.include] }),
       })),
       streamEnabled: true,
       streamViewType: JOBS_TABLE.streamView,

@@ -18,7 +18,13 @@ export class MessagesKey extends Construct {
     super(scope, id);
     const policy = new DataAwsIamPolicyDocument(this, 'key-policy', {
       statement: [
-        { sid: 'AccountAdministers', effect: 'Allow', principals: [{ type: 'AWS', identifiers: [props.account.arn('iam', 'root', { region: false })] }], actions: ['kms:*'], resources: ['*'] },
+        {
+          sid: 'AccountAdministers',
+          effect: 'Allow',
+          principals: [{ type: 'AWS', identifiers: [props.account.arn('iam', 'root', { region: false })] }],
+          actions: ['kms:*'],
+          resources: ['*'],
+        },
         {
           sid: 'AlarmsPublish',
           effect: 'Allow',
@@ -29,7 +35,12 @@ export class MessagesKey extends Construct {
         },
       ],
     });
-    this.key = new KmsKey(this, 'key', { description: 'SNS topics of the runners stack', enableKeyRotation: true, deletionWindowInDays: 30, policy: policy.json });
+    this.key = new KmsKey(this, 'key', {
+      description: 'SNS topics of the runners stack',
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: policy.json,
+    });
     new KmsAlias(this, 'alias', { name: `alias/${resourceNames(props.prefix).messagesKeyAlias}`, targetKeyId: this.key.keyId });
   }
 }

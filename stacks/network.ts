@@ -44,17 +44,40 @@ export class Network extends Construct {
       const zones = new DataAwsAvailabilityZones(this, 'zones', { state: 'available' });
       const vpc = new Vpc(this, 'vpc', { cidrBlock: '10.0.0.0/16', enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: props.prefix } });
       const gateway = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: props.prefix } });
-      const publicRoutes = new RouteTable(this, 'public-routes', { vpcId: vpc.id, route: [{ cidrBlock: '0.0.0.0/0', gatewayId: gateway.id }], tags: { Name: `${props.prefix}-public` } });
+      const publicRoutes = new RouteTable(this, 'public-routes', {
+        vpcId: vpc.id,
+        route: [{ cidrBlock: '0.0.0.0/0', gatewayId: gateway.id }],
+        tags: { Name: `${props.prefix}-public` },
+      });
       const publicSubnets = [0, 1].map((i) => {
-        const subnet = new Subnet(this, `public-${i}`, { vpcId: vpc.id, cidrBlock: `10.0.${i * 16}.0/20`, availabilityZone: Fn.element(zones.names, i), tags: { Name: `${props.prefix}-public-${i}` } });
+        const subnet = new Subnet(this, `public-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: `10.0.${i * 16}.0/20`,
+          availabilityZone: Fn.element(zones.names, i),
+          tags: { Name: `${props.prefix}-public-${i}` },
+        });
         new RouteTableAssociation(this, `public-${i}-routes`, { subnetId: subnet.id, routeTableId: publicRoutes.id });
         return subnet;
       });
       const natAddress = new Eip(this, 'nat-ip', { domain: 'vpc', tags: { Name: props.prefix } });
-      const nat = new NatGateway(this, 'nat', { allocationId: natAddress.id, subnetId: publicSubnets[0]!.id, tags: { Name: props.prefix }, dependsOn: [gateway] });
-      const privateRoutes = new RouteTable(this, 'private-routes', { vpcId: vpc.id, route: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }], tags: { Name: `${props.prefix}-private` } });
+      const nat = new NatGateway(this, 'nat', {
+        allocationId: natAddress.id,
+        subnetId: publicSubnets[0]!.id,
+        tags: { Name: props.prefix },
+        dependsOn: [gateway],
+      });
+      const privateRoutes = new RouteTable(this, 'private-routes', {
+        vpcId: vpc.id,
+        route: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }],
+        tags: { Name: `${props.prefix}-private` },
+      });
       this.runnerSubnetIds = [0, 1].map((i) => {
-        const subnet = new Subnet(this, `private-${i}`, { vpcId: vpc.id, cidrBlock: `10.0.${128 + i * 64}.0/18`, availabilityZone: Fn.element(zones.names, i), tags: { Name: `${props.prefix}-runners-${i}` } });
+        const subnet = new Subnet(this, `private-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: `10.0.${128 + i * 64}.0/18`,
+          availabilityZone: Fn.element(zones.names, i),
+          tags: { Name: `${props.prefix}-runners-${i}` },
+        });
         new RouteTableAssociation(this, `private-${i}-routes`, { subnetId: subnet.id, routeTableId: privateRoutes.id });
         return subnet.id;
       });
@@ -66,18 +89,38 @@ export class Network extends Construct {
       const assume = new DataAwsIamPolicyDocument(this, 'flow-logs-assume', {
         statement: [{ effect: 'Allow', actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['vpc-flow-logs.amazonaws.com'] }] }],
       });
-      const role = new IamRole(this, 'flow-logs-role', { name: `${props.prefix}-vpc-flow-logs`, assumeRolePolicy: assume.json, description: 'VPC flow logs to their log group' });
+      const role = new IamRole(this, 'flow-logs-role', {
+        name: `${props.prefix}-vpc-flow-logs`,
+        assumeRolePolicy: assume.json,
+        description: 'VPC flow logs to their log group',
+      });
       const write = new DataAwsIamPolicyDocument(this, 'flow-logs-policy', {
-        statement: [{ sid: 'OwnLogGroup', effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [`${flowLogs.arn}:*`] }],
+        statement: [
+          {
+            sid: 'OwnLogGroup',
+            effect: 'Allow',
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            resources: [`${flowLogs.arn}:*`],
+          },
+        ],
       });
       new IamRolePolicy(this, 'flow-logs-role-policy', { name: 'flow-logs', role: role.id, policy: write.json });
-      new FlowLog(this, 'flow-log', { vpcId: vpc.id, trafficType: 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: flowLogs.arn, iamRoleArn: role.arn, maxAggregationInterval: 60 });
+      new FlowLog(this, 'flow-log', {
+        vpcId: vpc.id,
+        trafficType: 'ALL',
+        logDestinationType: 'cloud-watch-logs',
+        logDestination: flowLogs.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+      });
     }
     this.runnerSecurityGroup = new SecurityGroup(this, 'runners', {
       name: `${props.prefix}-runners`,
       description: 'Ephemeral runners: no inbound, any outbound',
       vpcId: this.vpcId,
-      egress: [{ fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'], description: 'GitHub, AWS APIs, package registries' }],
+      egress: [
+        { fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'], description: 'GitHub, AWS APIs, package registries' },
+      ],
     });
   }
 }

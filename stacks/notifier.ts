@@ -24,7 +24,12 @@ export class Notifier extends Construct {
     this.function = new TracedFunction(this, 'notifier', {
       prefix: props.prefix,
       code: { bundle: 'notifier' },
-      deployment: bindContract(notifierContract, { region: props.region, jobsTable: props.jobsTable, githubApp: props.githubApp, deadLetterQueue: { arn: this.deadLetterQueue.arn } }),
+      deployment: bindContract(notifierContract, {
+        region: props.region,
+        jobsTable: props.jobsTable,
+        githubApp: props.githubApp,
+        deadLetterQueue: { arn: this.deadLetterQueue.arn },
+      }),
     });
     streamMapping(this, this.function, { jobsTable: props.jobsTable, eventSources: notifierContract.eventSources, deadLetters: this.deadLetterQueue });
   }

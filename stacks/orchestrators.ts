@@ -29,7 +29,11 @@ export interface OrchestratorsProps {
   readonly githubApp: GitHubAppResources;
   /** The other GitHub Apps (github.apps): their id and key parameters, by name. */
   readonly githubApps: ReadonlyMap<string, ExtraGitHubApp>;
-  readonly hosts: { readonly ec2?: HostResources<Ec2HostResources>; readonly eks?: HostResources<EksHostResources>; readonly lambda?: HostResources<LambdaHostResources> };
+  readonly hosts: {
+    readonly ec2?: HostResources<Ec2HostResources>;
+    readonly eks?: HostResources<EksHostResources>;
+    readonly lambda?: HostResources<LambdaHostResources>;
+  };
 }
 
 export class Orchestrators extends Construct {
@@ -53,7 +57,8 @@ export class Orchestrators extends Construct {
     const { ec2, eks, lambda } = props.hosts;
     if (ec2 && poolsOf('ec2').length > 0) this.deploy('ec2', bindContract(orchestratorContracts.ec2, { ...common('ec2'), ...ec2.resources }), props, ec2);
     if (eks && poolsOf('eks').length > 0) this.deploy('eks', bindContract(orchestratorContracts.eks, { ...common('eks'), ...eks.resources }), props, eks);
-    if (lambda && poolsOf('lambda').length > 0) this.deploy('lambda', bindContract(orchestratorContracts.lambda, { ...common('lambda'), ...lambda.resources }), props, lambda);
+    if (lambda && poolsOf('lambda').length > 0)
+      this.deploy('lambda', bindContract(orchestratorContracts.lambda, { ...common('lambda'), ...lambda.resources }), props, lambda);
     if (poolsOf('docker').length > 0) {
       const docker = bindContract(orchestratorContracts.docker, common('docker'));
       this.dockerRole = new ContractRole(this, 'docker', {

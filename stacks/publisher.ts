@@ -31,6 +31,12 @@ export class Publisher extends Construct {
     });
     const fn = this.function.function;
     new SnsTopicSubscription(this, 'notifications', { topicArn: props.publisherTopic.arn, protocol: 'lambda', endpoint: fn.arn });
-    new LambdaPermission(this, 'topic-invokes', { statementId: 'publisher-topic', action: 'lambda:InvokeFunction', functionName: fn.functionName, principal: 'sns.amazonaws.com', sourceArn: props.publisherTopic.arn });
+    new LambdaPermission(this, 'topic-invokes', {
+      statementId: 'publisher-topic',
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionName,
+      principal: 'sns.amazonaws.com',
+      sourceArn: props.publisherTopic.arn,
+    });
   }
 }

@@ -25,7 +25,12 @@ export class Reconciler extends Construct {
       prefix: props.prefix,
       code: { bundle: 'reconciler' },
       reservedConcurrency: 1,
-      deployment: bindContract(reconcilerContract, { region: props.region, deploymentId: props.deploymentId, jobsTable: props.jobsTable, githubApp: props.githubApp }),
+      deployment: bindContract(reconcilerContract, {
+        region: props.region,
+        deploymentId: props.deploymentId,
+        jobsTable: props.jobsTable,
+        githubApp: props.githubApp,
+      }),
     });
   }
 }

@@ -40,7 +40,15 @@ export interface RunnersStackProps {
 /** The control plane, one construct per function group, in the order of the data flow. */
 export class RunnersStack extends TerraformStack {
   allFunctions(): TracedFunction[] {
-    return [this.api.producer, this.messenger.function, this.publisher.function, ...this.orchestrators.functions.values(), this.reconciler.function, this.notifier.function, ...(this.lambdaRunners?.functions.values() ?? [])];
+    return [
+      this.api.producer,
+      this.messenger.function,
+      this.publisher.function,
+      ...this.orchestrators.functions.values(),
+      this.reconciler.function,
+      this.notifier.function,
+      ...(this.lambdaRunners?.functions.values() ?? []),
+    ];
   }
 
   readonly network: Network;
@@ -78,7 +86,12 @@ export class RunnersStack extends TerraformStack {
     const parameter = (p: { name: string }) => ({ name: p.name, arn: account.parameterArn(p.name) });
     const secretsKey = { arn: this.secrets.key.arn };
     const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey), secretsKey };
-    this.api = new Api(this, 'api', { prefix, region: account.region, jobsTable, webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey } });
+    this.api = new Api(this, 'api', {
+      prefix,
+      region: account.region,
+      jobsTable,
+      webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey },
+    });
     const messagesKey = new MessagesKey(this, 'messages-key', { prefix, account });
     this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools), messagesKey.key.arn);
     const encryption = { region: account.region, messagesKey: { arn: messagesKey.key.arn } };
@@ -88,11 +101,22 @@ export class RunnersStack extends TerraformStack {
 
     const hosts: { ec2?: Ec2Hosts; eks?: EksAccess; lambda?: LambdaRunners } = {};
     if (poolsOf('ec2').length > 0) {
-      hosts.ec2 = new Ec2Hosts(this, 'ec2-hosts', { prefix, account, pools: poolsOf('ec2'), subnetIds: this.network.runnerSubnetIds, securityGroupId: this.network.runnerSecurityGroup.id });
+      hosts.ec2 = new Ec2Hosts(this, 'ec2-hosts', {
+        prefix,
+        account,
+        pools: poolsOf('ec2'),
+        subnetIds: this.network.runnerSubnetIds,
+        securityGroupId: this.network.runnerSecurityGroup.id,
+      });
     }
     if (poolsOf('eks').length > 0) {
       if (props.eksClusterName) hosts.eks = new EksAccess(this, 'eks-access', { account, clusterName: props.eksClusterName, pools: poolsOf('eks') });
-      else Annotations.of(this).addWarning(`pools ${poolsOf('eks').map((p) => p.name).join(', ')} use host "eks" but EKS_CLUSTER_NAME is not set: no EKS orchestrator is deployed`);
+      else
+        Annotations.of(this).addWarning(
+          `pools ${poolsOf('eks')
+            .map((p) => p.name)
+            .join(', ')} use host "eks" but EKS_CLUSTER_NAME is not set: no EKS orchestrator is deployed`,
+        );
     }
     if (poolsOf('lambda').length > 0) {
       this.lambdaRunners = new LambdaRunners(this, 'lambda-runners', { prefix, account, pools: poolsOf('lambda'), imageTag: props.runnerImageTag ?? 'latest' });
@@ -114,7 +138,13 @@ export class RunnersStack extends TerraformStack {
       hosts,
     });
 
-    this.reconciler = new Reconciler(this, 'reconciler', { prefix, region: account.region, jobsTable, githubApp, deploymentId: deploymentIdOf(prefix, account) });
+    this.reconciler = new Reconciler(this, 'reconciler', {
+      prefix,
+      region: account.region,
+      jobsTable,
+      githubApp,
+      deploymentId: deploymentIdOf(prefix, account),
+    });
     this.notifier = new Notifier(this, 'notifier', { prefix, region: account.region, jobsTable, githubApp });
 
     this.observability = new Observability(this, 'observability', {
@@ -141,6 +171,10 @@ export class RunnersStack extends TerraformStack {
     new TerraformOutput(this, 'dashboard_url', { value: this.observability.dashboardUrl });
     new TerraformOutput(this, 'pools', { value: pools.pools.map((p) => p.name) });
     if (this.lambdaRunners) new TerraformOutput(this, 'runner_image_repository', { value: this.lambdaRunners.repository.repositoryUrl });
-    if (this.orchestrators.dockerRole) new TerraformOutput(this, 'docker_orchestrator_role', { value: this.orchestrators.dockerRole.arn, description: 'assume it to run the Docker orchestrator on the Docker machine' });
+    if (this.orchestrators.dockerRole)
+      new TerraformOutput(this, 'docker_orchestrator_role', {
+        value: this.orchestrators.dockerRole.arn,
+        description: 'assume it to run the Docker orchestrator on the Docker machine',
+      });
   }
 }

@@ -45,11 +45,22 @@ export class Secrets extends Construct {
           principals: [{ type: 'AWS', identifiers: ['*'] }],
           actions: ['kms:Decrypt'],
           resources: ['*'],
-          condition: [{ test: 'ArnNotEquals', variable: 'aws:PrincipalArn', values: props.readerRoleNames.map((name) => account.arn('iam', `role/${name}`, { region: false })) }],
+          condition: [
+            {
+              test: 'ArnNotEquals',
+              variable: 'aws:PrincipalArn',
+              values: props.readerRoleNames.map((name) => account.arn('iam', `role/${name}`, { region: false })),
+            },
+          ],
         },
       ],
     });
-    this.key = new KmsKey(this, 'key', { description: 'GitHub App secrets of the runners stack', enableKeyRotation: true, deletionWindowInDays: 30, policy: policy.json });
+    this.key = new KmsKey(this, 'key', {
+      description: 'GitHub App secrets of the runners stack',
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: policy.json,
+    });
     this.keyAlias = `alias/${names.secretsKeyAlias}`;
     new KmsAlias(this, 'alias', { name: this.keyAlias, targetKeyId: this.key.keyId });
   }

@@ -14,7 +14,11 @@ export function streamDeadLetters(scope: Construct, name: string): SqsQueue {
   return new SqsQueue(scope, 'dlq', { name, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true });
 }
 
-export function streamMapping(scope: Construct, fn: TracedFunction, props: { readonly jobsTable: StreamTableResource; readonly eventSources: readonly EventSourceSpec[]; readonly deadLetters: SqsQueue }): LambdaEventSourceMapping {
+export function streamMapping(
+  scope: Construct,
+  fn: TracedFunction,
+  props: { readonly jobsTable: StreamTableResource; readonly eventSources: readonly EventSourceSpec[]; readonly deadLetters: SqsQueue },
+): LambdaEventSourceMapping {
   const stream = props.eventSources.find((s) => s.kind === 'dynamodb-stream');
   if (stream?.kind !== 'dynamodb-stream') throw new Error(`${fn.node.id} has no dynamodb-stream event source`);
   return new LambdaEventSourceMapping(scope, 'stream', {

@@ -85,9 +85,15 @@ export class TracedFunction extends Construct {
     const description = props.deployment.description;
     this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS });
     // Invoked asynchronously (a schedule, SNS, another function): what fails every retry lands in a queue of its own.
-    const asynchronous = props.deployment.eventSources.some((e) => e.kind === 'schedule' || e.kind === 'event-pattern' || e.kind === 'sns-topic' || e.kind === 'async-invoke');
+    const asynchronous = props.deployment.eventSources.some(
+      (e) => e.kind === 'schedule' || e.kind === 'event-pattern' || e.kind === 'sns-topic' || e.kind === 'async-invoke',
+    );
     this.failures = asynchronous
-      ? new SqsQueue(this, 'failures', { name: `${functionName}-async-dlq`, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true })
+      ? new SqsQueue(this, 'failures', {
+          name: `${functionName}-async-dlq`,
+          messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+          sqsManagedSseEnabled: true,
+        })
       : undefined;
     const contractRole = new ContractRole(this, 'access', {
       name: functionName,
@@ -97,7 +103,16 @@ export class TracedFunction extends Construct {
         { sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`], why: 'its own log group' },
         // X-Ray's trace APIs have no resource-level permissions: "*" is the only resource they accept.
         { sid: 'Traces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'], why: 'active tracing' },
-        ...(this.failures ? [{ sid: 'OwnFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn], why: 'its on-failure destination (Lambda sends with the function role)' }] : []),
+        ...(this.failures
+          ? [
+              {
+                sid: 'OwnFailures',
+                actions: ['sqs:SendMessage'],
+                resources: [this.failures.arn],
+                why: 'its on-failure destination (Lambda sends with the function role)',
+              },
+            ]
+          : []),
         ...props.deployment.statements,
       ],
     });
@@ -156,9 +171,19 @@ export class TracedFunction extends Construct {
         source.kind === 'schedule'
           ? { scheduleExpression: source.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${source.everyMinutes} minutes)` }
           : { eventPattern: JSON.stringify({ source: [source.source], 'detail-type': source.detailTypes }) };
-      const rule = new CloudwatchEventRule(this, `${source.name}-rule`, { name: `${this.functionName}-${source.name}`, ...trigger, description: source.description });
+      const rule = new CloudwatchEventRule(this, `${source.name}-rule`, {
+        name: `${this.functionName}-${source.name}`,
+        ...trigger,
+        description: source.description,
+      });
       new CloudwatchEventTarget(this, `${source.name}-target`, { rule: rule.name, arn: this.function.arn });
-      new LambdaPermission(this, `${source.name}-invokes`, { statementId: source.name, action: 'lambda:InvokeFunction', functionName: this.function.functionName, principal: 'events.amazonaws.com', sourceArn: rule.arn });
+      new LambdaPermission(this, `${source.name}-invokes`, {
+        statementId: source.name,
+        action: 'lambda:InvokeFunction',
+        functionName: this.function.functionName,
+        principal: 'events.amazonaws.com',
+        sourceArn: rule.arn,
+      });
       return [rule];
     });
   }

@@ -55,9 +55,7 @@ export async function createStreamSource(options: StreamSourceOptions): Promise<
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
       if (cursors.has(shard.ShardId!)) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: position }),
-      );
+      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: position }));
       cursors.set(shard.ShardId!, { iterator: ShardIterator, retries: 0 });
     }
   };

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { EventSource, Invoke } from './event-source';
 
 /** An EventBridge schedule: invokes with a `Scheduled Event` every `everyMs`. drain() fires it once. */
-export function createScheduleSource(options: { name: string; everyMs: number; invoke: Invoke; region: string; onError?: (error: unknown) => void }): EventSource {
+export function createScheduleSource(options: {
+  name: string;
+  everyMs: number;
+  invoke: Invoke;
+  region: string;
+  onError?: (error: unknown) => void;
+}): EventSource {
   const onError = options.onError ?? ((error) => console.error(`[schedule ${options.name}]`, error));
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();

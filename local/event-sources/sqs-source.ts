@@ -93,9 +93,7 @@ export function createSqsSource(options: SqsSourceOptions): EventSource {
     if (Messages.length === 0) return 0;
     const done = await deliver(Messages);
     if (done.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
-      );
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
     }
     return Messages.length;
   };

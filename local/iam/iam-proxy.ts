@@ -7,7 +7,14 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authorizationsFor, ssmImageParameter, UnmodelledOperationError, type Authorization, type AwsRequest, type ResourceFacts } from './request-authorization';
+import {
+  authorizationsFor,
+  ssmImageParameter,
+  UnmodelledOperationError,
+  type Authorization,
+  type AwsRequest,
+  type ResourceFacts,
+} from './request-authorization';
 import { serviceLimitViolation } from './service-limits';
 import type { PolicyDocument } from './synthesized-policies';
 
@@ -96,7 +103,12 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     if (!policies) return `the synthesized stack has no role ${principal.roleName}`;
     const result = await runSimulation(
       {
-        request: { principal: principal.arn, action: authorization.action, resource: { resource: authorization.resource, accountId: options.accountId }, contextVariables: context },
+        request: {
+          principal: principal.arn,
+          action: authorization.action,
+          resource: { resource: authorization.resource, accountId: options.accountId },
+          contextVariables: context,
+        },
         identityPolicies: policies.map((policy, i) => ({ name: `${principal.roleName}-${i}`, policy })),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
@@ -107,7 +119,9 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     if (result.resultType === 'error') return `the evaluator refused the request: ${result.errors.message}`;
     const outcome = result.overallResult;
     if (outcome === 'Allowed') return undefined;
-    return outcome === 'ExplicitlyDenied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${authorization.action} action`;
+    return outcome === 'ExplicitlyDenied'
+      ? 'with an explicit deny in an identity-based policy'
+      : `because no identity-based policy allows the ${authorization.action} action`;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -122,11 +136,22 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
     const request = parseRequest(service!, region!, req, body);
     const violation = serviceLimitViolation(request);
     if (violation) {
-      return reply(res, violation.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': violation.type }, JSON.stringify({ __type: violation.type, message: violation.message }));
+      return reply(
+        res,
+        violation.status,
+        { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': violation.type },
+        JSON.stringify({ __type: violation.type, message: violation.message }),
+      );
     }
     if (accessKeyId === options.adminCredentials.accessKeyId) return forward(options.upstream, req, body, res);
     const principal = principals.get(accessKeyId!);
-    if (!principal) return reply(res, 403, { 'content-type': 'application/json' }, JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
+    if (!principal)
+      return reply(
+        res,
+        403,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }),
+      );
 
     let authorizations: Authorization[];
     try {
@@ -160,7 +185,13 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
   };
 
   const deny = (res: ServerResponse, request: AwsRequest, principal: Principal, authorization: Pick<Authorization, 'action' | 'resource'>, reason: string) => {
-    const denial: Denial = { principal: principal.name, action: authorization.action, resource: authorization.resource, operation: `${request.service}:${request.operation}`, reason };
+    const denial: Denial = {
+      principal: principal.name,
+      action: authorization.action,
+      resource: authorization.resource,
+      operation: `${request.service}:${request.operation}`,
+      reason,
+    };
     denials.push(denial);
     options.onDenied?.(denial);
     const message = `User: ${principal.arn} is not authorized to perform: ${authorization.action} on resource: ${authorization.resource} ${reason}`;
@@ -231,7 +262,12 @@ function forward(upstream: string, req: IncomingMessage, body: Buffer, res: Serv
 function parseRequest(service: string, region: string, req: IncomingMessage, body: Buffer): AwsRequest {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
-    return { service, region, operation: target.split('.').pop()!, input: body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {} };
+    return {
+      service,
+      region,
+      operation: target.split('.').pop()!,
+      input: body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {},
+    };
   }
   const contentType = String(req.headers['content-type'] ?? '');
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
@@ -276,7 +312,11 @@ function accessDeniedResponse(request: AwsRequest, message: string): { status: n
     // REST JSON (Lambda, EKS): 403 AccessDeniedException.
     case 'lambda':
     case 'eks':
-      return { status: 403, headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ Message: message, message }) };
+      return {
+        status: 403,
+        headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' },
+        body: JSON.stringify({ Message: message, message }),
+      };
     default:
       return xml('AccessDenied', 403);
   }
@@ -299,7 +339,8 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts {
     if (!cache.has(key)) cache.set(key, read());
     return cache.get(key)!;
   };
-  const keyArn = (keyId: string) => once(`key ${keyId}`, async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn);
+  const keyArn = (keyId: string) =>
+    once(`key ${keyId}`, async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => undefined))?.KeyMetadata?.Arn);
   const tags = (list: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   return {
     accountId: options.accountId,
@@ -317,7 +358,9 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts {
         return keyId && !keyId.startsWith('alias/aws/') ? keyArn(keyId) : undefined;
       }),
     async parameterKeyArn(name) {
-      const { Parameters = [] } = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] })).catch(() => ({ Parameters: [] }));
+      const { Parameters = [] } = await ssm
+        .send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }))
+        .catch(() => ({ Parameters: [] }));
       const keyId = Parameters[0]?.Type === 'SecureString' ? Parameters[0].KeyId : undefined;
       if (!keyId || keyId === 'alias/aws/ssm') return undefined;
       return keyArn(keyId);
@@ -337,14 +380,22 @@ function emulatorFacts(options: IamProxyOptions): ResourceFacts {
     },
     async launchTemplate(reference) {
       const { LaunchTemplateVersions = [] } = await ec2.send(
-        new DescribeLaunchTemplateVersionsCommand({ ...(reference.id ? { LaunchTemplateId: reference.id } : { LaunchTemplateName: reference.name }), Versions: ['$Latest'] }),
+        new DescribeLaunchTemplateVersionsCommand({
+          ...(reference.id ? { LaunchTemplateId: reference.id } : { LaunchTemplateName: reference.name }),
+          Versions: ['$Latest'],
+        }),
       );
       const version = LaunchTemplateVersions[0];
       if (!version?.LaunchTemplateId) return undefined;
       const data = version.LaunchTemplateData ?? {};
       const profile = data.IamInstanceProfile?.Name ?? data.IamInstanceProfile?.Arn?.split('/').pop();
       const roleArn = profile ? (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profile }))).InstanceProfile?.Roles?.[0]?.Arn : undefined;
-      return { id: version.LaunchTemplateId, ...(data.ImageId ? { imageId: data.ImageId } : {}), securityGroupIds: data.SecurityGroupIds ?? [], ...(roleArn ? { instanceProfileRoleArn: roleArn } : {}) };
+      return {
+        id: version.LaunchTemplateId,
+        ...(data.ImageId ? { imageId: data.ImageId } : {}),
+        securityGroupIds: data.SecurityGroupIds ?? [],
+        ...(roleArn ? { instanceProfileRoleArn: roleArn } : {}),
+      };
     },
   };
 }

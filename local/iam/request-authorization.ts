@@ -33,7 +33,10 @@ export interface ResourceFacts {
   imageOwner(imageId: string): Promise<string | undefined>;
   /** A parameter's value (what `resolve:ssm:` resolves to). */
   parameterValue(name: string): Promise<string | undefined>;
-  launchTemplate(reference: { id?: string; name?: string }): Promise<{ id: string; imageId?: string; securityGroupIds: string[]; instanceProfileRoleArn?: string } | undefined>;
+  launchTemplate(reference: {
+    id?: string;
+    name?: string;
+  }): Promise<{ id: string; imageId?: string; securityGroupIds: string[]; instanceProfileRoleArn?: string } | undefined>;
 }
 
 export class UnmodelledOperationError extends Error {
@@ -49,7 +52,8 @@ export function ssmImageParameter(imageId: string): string | undefined {
 }
 
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
-const tagContext = (prefix: string, tags: Record<string, string> | undefined) => Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`${prefix}/${k}`, v]));
+const tagContext = (prefix: string, tags: Record<string, string> | undefined) =>
+  Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`${prefix}/${k}`, v]));
 
 export async function authorizationsFor(request: AwsRequest, facts: ResourceFacts): Promise<Authorization[]> {
   const { region } = request;
@@ -59,14 +63,21 @@ export async function authorizationsFor(request: AwsRequest, facts: ResourceFact
   switch (request.service) {
     case 'dynamodb': {
       const table = (name: unknown) => arn('dynamodb', `table/${str(name)}`);
-      if (['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'DescribeTable'].includes(op)) return [{ action: `dynamodb:${op}`, resource: table(input.TableName) }];
+      if (['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'DescribeTable'].includes(op))
+        return [{ action: `dynamodb:${op}`, resource: table(input.TableName) }];
       if (op === 'Query' || op === 'Scan') {
         return [{ action: `dynamodb:${op}`, resource: input.IndexName ? `${table(input.TableName)}/index/${str(input.IndexName)}` : table(input.TableName) }];
       }
-      if (op === 'BatchGetItem' || op === 'BatchWriteItem') return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({ action: `dynamodb:${op}`, resource: table(name) }));
+      if (op === 'BatchGetItem' || op === 'BatchWriteItem')
+        return Object.keys((input.RequestItems ?? {}) as object).map((name) => ({ action: `dynamodb:${op}`, resource: table(name) }));
       if (op === 'TransactWriteItems') {
         // Each item is authorized as the single-item action it stands for.
-        const actions: Record<string, string> = { ConditionCheck: 'dynamodb:ConditionCheckItem', Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem' };
+        const actions: Record<string, string> = {
+          ConditionCheck: 'dynamodb:ConditionCheckItem',
+          Put: 'dynamodb:PutItem',
+          Update: 'dynamodb:UpdateItem',
+          Delete: 'dynamodb:DeleteItem',
+        };
         return ((input.TransactItems ?? []) as Record<string, { TableName?: string }>[]).flatMap((item) =>
           Object.entries(item).map(([kind, body]) => ({ action: actions[kind] ?? `dynamodb:${kind}`, resource: table(body.TableName) })),
         );
@@ -84,7 +95,12 @@ export async function authorizationsFor(request: AwsRequest, facts: ResourceFact
         const context = { 'kms:ViaService': `sns.${region}.amazonaws.com` };
         return [
           { action: 'sns:Publish', resource: str(input.TopicArn) },
-          ...(key ? [{ action: 'kms:GenerateDataKey', resource: key, context }, { action: 'kms:Decrypt', resource: key, context }] : []),
+          ...(key
+            ? [
+                { action: 'kms:GenerateDataKey', resource: key, context },
+                { action: 'kms:Decrypt', resource: key, context },
+              ]
+            : []),
         ];
       }
       break;
@@ -116,11 +132,20 @@ export async function authorizationsFor(request: AwsRequest, facts: ResourceFact
         return key ? [{ action: 'kms:Decrypt', resource: key, context: { 'kms:ViaService': `ssm.${region}.amazonaws.com` } }] : [];
       };
       if (op === 'DeleteParameter') return [{ action: 'ssm:DeleteParameter', resource: parameter(str(input.Name)), context: await existing(str(input.Name)) }];
-      if (op === 'GetParameter') return [{ action: 'ssm:GetParameter', resource: parameter(str(input.Name)), context: await existing(str(input.Name)) }, ...(await decrypt(str(input.Name)))];
+      if (op === 'GetParameter')
+        return [
+          { action: 'ssm:GetParameter', resource: parameter(str(input.Name)), context: await existing(str(input.Name)) },
+          ...(await decrypt(str(input.Name))),
+        ];
       if (op === 'GetParameters' || op === 'DeleteParameters') {
         const names = (input.Names ?? []) as string[];
         return (
-          await Promise.all(names.map(async (name) => [{ action: `ssm:${op}`, resource: parameter(name), context: await existing(name) }, ...(op === 'GetParameters' ? await decrypt(name) : [])]))
+          await Promise.all(
+            names.map(async (name) => [
+              { action: `ssm:${op}`, resource: parameter(name), context: await existing(name) },
+              ...(op === 'GetParameters' ? await decrypt(name) : []),
+            ]),
+          )
         ).flat();
       }
       if (op === 'PutParameter') {
@@ -168,12 +193,20 @@ async function ec2Authorizations(request: AwsRequest, facts: ResourceFacts, arn:
   if (op.startsWith('Describe')) return [{ action: `ec2:${op}`, resource: '*' }];
   if (op === 'TerminateInstances') {
     return Promise.all(
-      queryList(input, 'InstanceId').map(async (id) => ({ action: 'ec2:TerminateInstances', resource: ec2(`instance/${id}`), context: tagContext('aws:ResourceTag', await facts.instanceTags(id)) })),
+      queryList(input, 'InstanceId').map(async (id) => ({
+        action: 'ec2:TerminateInstances',
+        resource: ec2(`instance/${id}`),
+        context: tagContext('aws:ResourceTag', await facts.instanceTags(id)),
+      })),
     );
   }
   if (op === 'RunInstances') {
-    const template = await facts.launchTemplate({ id: str(input['LaunchTemplate.LaunchTemplateId']) || undefined, name: str(input['LaunchTemplate.LaunchTemplateName']) || undefined });
-    if ((input['LaunchTemplate.LaunchTemplateId'] || input['LaunchTemplate.LaunchTemplateName']) && !template) throw new Error('RunInstances names a launch template the emulator does not have');
+    const template = await facts.launchTemplate({
+      id: str(input['LaunchTemplate.LaunchTemplateId']) || undefined,
+      name: str(input['LaunchTemplate.LaunchTemplateName']) || undefined,
+    });
+    if ((input['LaunchTemplate.LaunchTemplateId'] || input['LaunchTemplate.LaunchTemplateName']) && !template)
+      throw new Error('RunInstances names a launch template the emulator does not have');
     const tagSpecs = new Map<string, Record<string, string>>();
     for (const [key, type] of Object.entries(input)) {
       const m = /^TagSpecification\.(\d+)\.ResourceType$/.exec(key);
@@ -197,7 +230,12 @@ async function ec2Authorizations(request: AwsRequest, facts: ResourceFacts, arn:
     if (imageParameter) {
       out.push({ action: 'ssm:GetParameters', resource: arn('ssm', `parameter${imageParameter.startsWith('/') ? imageParameter : `/${imageParameter}`}`) });
     }
-    const launch = (resource: string, context: Record<string, string | string[]> = {}) => out.push({ action: 'ec2:RunInstances', resource, context: { ...context, ...(template ? { 'ec2:LaunchTemplate': ec2(`launch-template/${template.id}`) } : {}) } });
+    const launch = (resource: string, context: Record<string, string | string[]> = {}) =>
+      out.push({
+        action: 'ec2:RunInstances',
+        resource,
+        context: { ...context, ...(template ? { 'ec2:LaunchTemplate': ec2(`launch-template/${template.id}`) } : {}) },
+      });
     // Resource types RunInstances is authorized on (service authorization reference, Amazon EC2, RunInstances).
     const resolvedImage = imageParameter ? await facts.parameterValue(imageParameter) : imageId;
     const owner = resolvedImage ? await facts.imageOwner(resolvedImage) : undefined;
@@ -210,8 +248,10 @@ async function ec2Authorizations(request: AwsRequest, facts: ResourceFacts, arn:
     if (template) launch(ec2(`launch-template/${template.id}`));
     if (str(input['InstanceMarketOptions.MarketType']) === 'spot') launch(ec2('spot-instances-request/*'), requestTags('spot-instances-request'));
     // Tags given at launch need ec2:CreateTags too, with ec2:CreateAction = RunInstances.
-    for (const type of tagSpecs.keys()) out.push({ action: 'ec2:CreateTags', resource: ec2(`${type}/*`), context: { ...requestTags(type), 'ec2:CreateAction': 'RunInstances' } });
-    if (template?.instanceProfileRoleArn) out.push({ action: 'iam:PassRole', resource: template.instanceProfileRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+    for (const type of tagSpecs.keys())
+      out.push({ action: 'ec2:CreateTags', resource: ec2(`${type}/*`), context: { ...requestTags(type), 'ec2:CreateAction': 'RunInstances' } });
+    if (template?.instanceProfileRoleArn)
+      out.push({ action: 'iam:PassRole', resource: template.instanceProfileRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
     return out;
   }
   throw new UnmodelledOperationError(request);

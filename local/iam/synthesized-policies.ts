@@ -117,7 +117,11 @@ export function rolePolicies(json: TerraformJson, facts: LocalFacts): (roleName:
   return (roleName) => {
     const documents = roles.get(roleName);
     if (!documents) return undefined;
-    if (!resolved.has(roleName)) resolved.set(roleName, documents.map((d) => d()));
+    if (!resolved.has(roleName))
+      resolved.set(
+        roleName,
+        documents.map((d) => d()),
+      );
     return resolved.get(roleName);
   };
 }

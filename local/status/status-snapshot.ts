@@ -126,8 +126,15 @@ export class PassLog {
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (typeof entry.message !== 'string' || !entry.message.endsWith(' pass')) return;
-      const counts = Object.fromEntries(Object.entries(entry).filter(([key, v]) => typeof v === 'number' && !['sampling_rate', 'jobId'].includes(key) && !key.startsWith('function_'))) as Record<string, number>;
-      this.latest.set(`${functionName} ${entry.message}`, { function: functionName, message: entry.message, at: String(entry.timestamp ?? new Date().toISOString()), counts });
+      const counts = Object.fromEntries(
+        Object.entries(entry).filter(([key, v]) => typeof v === 'number' && !['sampling_rate', 'jobId'].includes(key) && !key.startsWith('function_')),
+      ) as Record<string, number>;
+      this.latest.set(`${functionName} ${entry.message}`, {
+        function: functionName,
+        message: entry.message,
+        at: String(entry.timestamp ?? new Date().toISOString()),
+        counts,
+      });
     } catch {
       // not a structured line
     }

@@ -17,7 +17,9 @@ export interface InvocationTrace {
 }
 
 export function newInvocationTrace(now = Date.now()): InvocationTrace {
-  const traceId = `1-${Math.floor(now / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+  const traceId = `1-${Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
   const segmentId = randomBytes(8).toString('hex');
   return { traceId, segmentId, header: `Root=${traceId};Parent=${segmentId};Sampled=1`, startTime: now / 1000 };
 }

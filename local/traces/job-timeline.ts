@@ -8,7 +8,18 @@ import type { CollectedSegment } from './trace-collector';
  * GitHub's and the host's time.
  */
 
-export const STAGES = ['queued on GitHub', 'webhook', 'table', 'messenger', 'publisher', 'orchestrator', 'JIT config', 'host created', 'job started', 'completed'] as const;
+export const STAGES = [
+  'queued on GitHub',
+  'webhook',
+  'table',
+  'messenger',
+  'publisher',
+  'orchestrator',
+  'JIT config',
+  'host created',
+  'job started',
+  'completed',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Who the time from the previous stage to this one belongs to. */
@@ -47,10 +58,15 @@ export function jobTimeline(all: readonly CollectedSegment[]): Timeline {
   // When we learned of it: GitHub's own times have whole seconds only, too coarse to order against ours.
   const startedAt = ms(started?.start_time);
   // The launch whose runner ran the job: the last one that began before the job started (earlier ones failed).
-  const launches = segments.filter((s) => stageOf(s) === 'launch' && (startedAt === undefined || s.start_time * 1000 <= startedAt)).sort((a, b) => a.start_time - b.start_time);
+  const launches = segments
+    .filter((s) => stageOf(s) === 'launch' && (startedAt === undefined || s.start_time * 1000 <= startedAt))
+    .sort((a, b) => a.start_time - b.start_time);
   const launch = launches.at(-1);
-  const inLaunch = (name: string) => (launch ? segments.find((s) => s.name === `### ${name}` && s.parent_id === launch.id && s.traceId === launch.traceId) : undefined);
-  const dispatches = segments.filter((s) => stageOf(s) === 'dispatch' && (!launch || s.start_time <= launch.start_time)).sort((a, b) => a.start_time - b.start_time);
+  const inLaunch = (name: string) =>
+    launch ? segments.find((s) => s.name === `### ${name}` && s.parent_id === launch.id && s.traceId === launch.traceId) : undefined;
+  const dispatches = segments
+    .filter((s) => stageOf(s) === 'dispatch' && (!launch || s.start_time <= launch.start_time))
+    .sort((a, b) => a.start_time - b.start_time);
   const timeline: Timeline = {
     // GitHub's creation time (whole seconds): never after the webhook that told of it.
     'queued on GitHub': Math.min(iso(github(queued).createdAt) ?? Number.POSITIVE_INFINITY, ms(queued?.start_time) ?? Number.POSITIVE_INFINITY),
@@ -101,5 +117,9 @@ export function formatTimeline(jobId: number | string, timeline: Timeline): stri
     return `  ${stage.padEnd(18)} ${`+${at - origin} ms`.padStart(11)}  ${step === undefined ? '' : `${`${step} ms`.padStart(9)}  ${OWNER[stage]}`}`;
   });
   const own = OWN_STEPS.reduce((sum, stage) => sum + (steps[stage] ?? 0), 0);
-  return [`job ${jobId}: stage timeline (from GitHub's creation of the job)`, ...rows, `  the control plane's own steps (${OWN_STEPS.join(', ')}): ${own} ms`].join('\n');
+  return [
+    `job ${jobId}: stage timeline (from GitHub's creation of the job)`,
+    ...rows,
+    `  the control plane's own steps (${OWN_STEPS.join(', ')}): ${own} ms`,
+  ].join('\n');
 }

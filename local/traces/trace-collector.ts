@@ -37,7 +37,12 @@ const HEADER = /^\{"format":\s*"json",\s*"version":\s*1\}\n/;
 export function parseDatagram(datagram: string): SegmentDocument {
   if (!HEADER.test(datagram)) throw new Error('not an X-Ray daemon datagram: the header line is missing');
   const document = JSON.parse(datagram.replace(HEADER, '')) as SegmentDocument;
-  if (typeof document.id !== 'string' || typeof document.trace_id !== 'string' || typeof document.name !== 'string' || typeof document.start_time !== 'number') {
+  if (
+    typeof document.id !== 'string' ||
+    typeof document.trace_id !== 'string' ||
+    typeof document.name !== 'string' ||
+    typeof document.start_time !== 'number'
+  ) {
     throw new Error('not a segment document: id, trace_id, name and start_time are required');
   }
   return document;

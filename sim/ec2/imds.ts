@@ -31,7 +31,14 @@ export interface MetadataService {
 export async function startMetadataService(metadata: InstanceMetadata): Promise<MetadataService> {
   const tokens = new Map<string, number>();
   const requests: MetadataService['requests'] = [];
-  const identity = { instanceId: metadata.instanceId, region: metadata.region, imageId: metadata.imageId, instanceType: metadata.instanceType, accountId: '123456789012', architecture: 'x86_64' };
+  const identity = {
+    instanceId: metadata.instanceId,
+    region: metadata.region,
+    imageId: metadata.imageId,
+    instanceType: metadata.instanceType,
+    accountId: '123456789012',
+    architecture: 'x86_64',
+  };
   const paths: Record<string, () => string> = {
     '/latest/user-data': () => metadata.userData,
     '/latest/meta-data/instance-id': () => metadata.instanceId,

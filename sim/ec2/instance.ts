@@ -32,7 +32,9 @@ async function awsCliWheels(): Promise<string> {
   const dir = resolve(repo, '.tools/wheels', `awscli-${pin}`);
   if (existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('awscli-'))) return dir;
   mkdirSync(dir, { recursive: true });
-  await exec(resolve(repo, '.venv/bin/pip'), ['download', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', '-d', dir, `awscli==${pin}`], { maxBuffer: 16 * 1024 * 1024 });
+  await exec(resolve(repo, '.venv/bin/pip'), ['download', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', '-d', dir, `awscli==${pin}`], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return dir;
 }
 
@@ -54,7 +56,13 @@ export async function ensureSimAmiImage(docker: Docker): Promise<void> {
   await ensureImage(docker, {
     image: SIM_AMI_IMAGE,
     dockerfile,
-    context: { node: process.execPath, wheels: await awsCliWheels(), layout: SIM_RUNNER_LAYOUT, 'cloud-init.py': join(here, 'cloud-init.py'), shutdown: join(here, 'shutdown') },
+    context: {
+      node: process.execPath,
+      wheels: await awsCliWheels(),
+      layout: SIM_RUNNER_LAYOUT,
+      'cloud-init.py': join(here, 'cloud-init.py'),
+      shutdown: join(here, 'shutdown'),
+    },
   });
 }
 
@@ -67,7 +75,10 @@ export interface BootedInstance {
 }
 
 /** Boots one instance: its metadata service, then its container; both are gone when it powers off. */
-export async function bootInstance(docker: Docker, options: InstanceMetadata & { readonly awsEndpoint: string; readonly image?: string; readonly labels?: Record<string, string> }): Promise<BootedInstance> {
+export async function bootInstance(
+  docker: Docker,
+  options: InstanceMetadata & { readonly awsEndpoint: string; readonly image?: string; readonly labels?: Record<string, string> },
+): Promise<BootedInstance> {
   const metadata = await startMetadataService(options);
   const container = await docker.createContainer({
     name: `sim-${options.instanceId}`,

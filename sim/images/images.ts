@@ -87,7 +87,8 @@ export async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<
 /** The text of the engine's multiplexed stdout/stderr stream (each chunk behind an 8-byte frame header). */
 export function demultiplexed(raw: Buffer): string {
   let text = '';
-  for (let offset = 0; offset + 8 <= raw.length; offset += 8 + raw.readUInt32BE(offset + 4)) text += raw.subarray(offset + 8, offset + 8 + raw.readUInt32BE(offset + 4)).toString('utf8');
+  for (let offset = 0; offset + 8 <= raw.length; offset += 8 + raw.readUInt32BE(offset + 4))
+    text += raw.subarray(offset + 8, offset + 8 + raw.readUInt32BE(offset + 4)).toString('utf8');
   return text;
 }
 

@@ -40,6 +40,10 @@ for (;;) {
     const result = await handler(event, context);
     await fetch(`${api}/invocation/${requestId}/response`, { method: 'POST', body: JSON.stringify(result ?? null) });
   } catch (error) {
-    await fetch(`${api}/invocation/${requestId}/error`, { method: 'POST', body: errorBody(error), headers: { 'Lambda-Runtime-Function-Error-Type': 'Unhandled' } });
+    await fetch(`${api}/invocation/${requestId}/error`, {
+      method: 'POST',
+      body: errorBody(error),
+      headers: { 'Lambda-Runtime-Function-Error-Type': 'Unhandled' },
+    });
   }
 }

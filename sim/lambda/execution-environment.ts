@@ -66,20 +66,24 @@ export async function startExecutionEnvironment(
     while (queue.length > 0 && waiting.length > 0) {
       const invocation = queue.shift()!;
       open.set(invocation.id, invocation);
-      waiting.shift()!.writeHead(200, {
-        'content-type': 'application/json',
-        'lambda-runtime-aws-request-id': invocation.id,
-        'lambda-runtime-deadline-ms': String(invocation.deadline),
-        'lambda-runtime-invoked-function-arn': `arn:aws:lambda:eu-west-1:123456789012:function:${options.functionName}`,
-        ...(invocation.traceId ? { 'lambda-runtime-trace-id': invocation.traceId } : {}),
-      }).end(JSON.stringify(invocation.event));
+      waiting
+        .shift()!
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'lambda-runtime-aws-request-id': invocation.id,
+          'lambda-runtime-deadline-ms': String(invocation.deadline),
+          'lambda-runtime-invoked-function-arn': `arn:aws:lambda:eu-west-1:123456789012:function:${options.functionName}`,
+          ...(invocation.traceId ? { 'lambda-runtime-trace-id': invocation.traceId } : {}),
+        })
+        .end(JSON.stringify(invocation.event));
     }
   };
-  const body = (req: IncomingMessage) => new Promise<string>((done) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => done(text));
-  });
+  const body = (req: IncomingMessage) =>
+    new Promise<string>((done) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => done(text));
+    });
   const server = createServer(async (req, res) => {
     const path = req.url ?? '';
     if (req.method === 'GET' && path === '/2018-06-01/runtime/invocation/next') {
@@ -124,7 +128,13 @@ export async function startExecutionEnvironment(
     invoke(event, invokeOptions = {}) {
       const id = randomUUID();
       const result = new Promise<Awaited<Invocation['result']>>((settle) => {
-        queue.push({ id, event, deadline: Date.now() + (invokeOptions.timeoutMs ?? 900_000), ...(invokeOptions.traceId ? { traceId: invokeOptions.traceId } : {}), settle });
+        queue.push({
+          id,
+          event,
+          deadline: Date.now() + (invokeOptions.timeoutMs ?? 900_000),
+          ...(invokeOptions.traceId ? { traceId: invokeOptions.traceId } : {}),
+          settle,
+        });
       });
       deliver();
       return { requestId: id, result };

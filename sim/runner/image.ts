@@ -17,7 +17,12 @@ import { OFFICIAL_RUNNER_IMAGE } from '@runners/shared';
 export const SIM_RUNNER_IMAGE = 'ephemeral-runners/sim-runner:latest';
 export const SIM_RUNNER_LAYOUT = resolve(import.meta.dirname, 'layout');
 /** The runner's user in the official image. */
-export const RUNNER_USER = { name: OFFICIAL_RUNNER_IMAGE.user, uid: OFFICIAL_RUNNER_IMAGE.uid, dockerGid: OFFICIAL_RUNNER_IMAGE.dockerGid, home: OFFICIAL_RUNNER_IMAGE.home } as const;
+export const RUNNER_USER = {
+  name: OFFICIAL_RUNNER_IMAGE.user,
+  uid: OFFICIAL_RUNNER_IMAGE.uid,
+  dockerGid: OFFICIAL_RUNNER_IMAGE.dockerGid,
+  home: OFFICIAL_RUNNER_IMAGE.home,
+} as const;
 
 /** Unpacks the simulated runner into `dir`, as the release tarball unpacks (file modes kept). */
 export function installSimRunner(dir: string): void {

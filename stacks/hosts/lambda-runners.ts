@@ -41,7 +41,16 @@ export class LambdaRunners extends Construct implements HostResources<LambdaHost
     });
     new EcrLifecyclePolicy(this, 'keep-recent', {
       repository: this.repository.name,
-      policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the 10 newest images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }] }),
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: 'keep the 10 newest images',
+            selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 },
+            action: { type: 'expire' },
+          },
+        ],
+      }),
     });
     const runnerMarkers = { name: `/${prefix}/lambda-runners/*`, arn: account.parameterArn(`/${prefix}/lambda-runners/*`) };
     for (const pool of props.pools) {

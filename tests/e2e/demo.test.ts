@@ -48,11 +48,22 @@ describe('make demo', () => {
 
     const summary = JSON.parse(readFileSync(resolve(root, '.local/demo-summary.json'), 'utf8')) as DemoSummary;
     expect(stdout).toMatch(/injected by the chaos scenario: \d+ container creations failed, 1 orchestrator crash\(es\) between JIT config and host/);
-    expect(stdout).toMatch(/injected by the simulator: webhooks [1-9]\d* dropped \(lost-for-good included\), [1-9]\d* duplicated, [1-9]\d* reordered; GitHub API [1-9]\d* errors/);
+    expect(stdout).toMatch(
+      /injected by the simulator: webhooks [1-9]\d* dropped \(lost-for-good included\), [1-9]\d* duplicated, [1-9]\d* reordered; GitHub API [1-9]\d* errors/,
+    );
     expect(summary.cancelledWhile).toEqual({ queued: expect.any(Number), launching: expect.any(Number), running: expect.any(Number) });
     expect(Object.values(summary.cancelledWhile).every((n) => n > 0)).toBe(true);
     expect(summary.diedWithHost).toBeGreaterThan(0);
-    expect(summary).toMatchObject({ jobs: 200 - summary.cancelled, ranExactlyOnce: 200 - summary.cancelled - summary.diedWithHost, neverRun: 0, failed: 0, hostsLeft: 0, registrationsLeft: 0, leftovers: [], ok: true });
+    expect(summary).toMatchObject({
+      jobs: 200 - summary.cancelled,
+      ranExactlyOnce: 200 - summary.cancelled - summary.diedWithHost,
+      neverRun: 0,
+      failed: 0,
+      hostsLeft: 0,
+      registrationsLeft: 0,
+      leftovers: [],
+      ok: true,
+    });
     // The reconciler's passes (redelivery, lost jobs, leftover registrations) ran too, all within their roles.
     expect(summary.iam.denied).toBe(0);
     expect(summary.runnersPerJob).toBeLessThanOrEqual(1.3);

@@ -20,12 +20,21 @@ type Queued = { jobs: { id: number }[] };
 describe('a runner host killed mid-job', () => {
   let local: LocalStack;
   beforeAll(async () => {
-    local = await startLocalStack({ ...(await throwawayStack(root, 'host-death')), logLevel: 'ERROR', publisherTickMs: 5_000, hostRulesTickMs: 5_000, simTiming: CHAOS_SIM_TIMING });
+    local = await startLocalStack({
+      ...(await throwawayStack(root, 'host-death')),
+      logLevel: 'ERROR',
+      publisherTickMs: 5_000,
+      hostRulesTickMs: 5_000,
+      simTiming: CHAOS_SIM_TIMING,
+    });
   }, 120_000);
   afterAll(async () => local?.stop(), 60_000);
 
   const queue = async (count: number, durationMs: number) => {
-    const response = await fetch(`${local.sim!.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ name: 'lint', labels: ['self-hosted', 'linux', 'docker'], durationMs, matrix: count }] }) });
+    const response = await fetch(`${local.sim!.url}/_sim/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ name: 'lint', labels: ['self-hosted', 'linux', 'docker'], durationMs, matrix: count }] }),
+    });
     return ((await response.json()) as Queued).jobs.map((j) => j.id);
   };
   const job = (id: number) => local.sim!.model.jobs.get(id)!;
@@ -60,7 +69,11 @@ describe('a runner host killed mid-job', () => {
     const warnedHost = await hostOf(warned!);
 
     // EC2's warning, two minutes ahead of the reclaim, in EventBridge's shape; a container stands for the instance.
-    const reports = await local.putEvent({ source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': warnedHost.id, 'instance-action': 'terminate' } });
+    const reports = await local.putEvent({
+      source: 'aws.ec2',
+      'detail-type': 'EC2 Spot Instance Interruption Warning',
+      detail: { 'instance-id': warnedHost.id, 'instance-action': 'terminate' },
+    });
     expect(reports).toEqual([expect.objectContaining({ kind: 'spot-interruption', found: true, runnerName: warnedHost.runnerName, tornDown: false })]);
     // The reclaim; and another host dying without a warning (a crash: a build failure as far as anyone can tell).
     await local.runnerHosts.delete(warnedHost.runnerName);
@@ -68,7 +81,11 @@ describe('a runner host killed mid-job', () => {
 
     await waitUntil('GitHub failing both', () => job(warned!).status === 'completed' && job(unwarned!).status === 'completed', 30_000);
     const dynamodb = new DynamoDBClient(local.aws.clientConfig);
-    await waitUntil('the warned job classified and re-run', async () => (await getJob(dynamodb, local.stack.tables.jobs, warned!))?.rerunRequestedAt !== undefined, 60_000);
+    await waitUntil(
+      'the warned job classified and re-run',
+      async () => (await getJob(dynamodb, local.stack.tables.jobs, warned!))?.rerunRequestedAt !== undefined,
+      60_000,
+    );
     expect(await getJob(dynamodb, local.stack.tables.jobs, warned!)).toMatchObject({ state: 'completed', conclusion: 'failure', failureClass: 'interrupted' });
     const reruns = () => [...local.sim!.model.jobs.values()].filter((j) => j.rerunOf === warned);
     await waitUntil('the re-run done', () => reruns().length === 1 && reruns()[0]!.status === 'completed', 120_000);

@@ -44,14 +44,28 @@ describe('make local', () => {
     child = spawn('make', ['--no-print-directory', 'local'], {
       cwd: root,
       detached: true, // its own process group, so that SIGINT reaches make and everything under it, like Ctrl-C
-      env: { ...process.env, LOCAL_STACK_DIR: stackDir, LOCAL_HTTP_PORT: String(httpPort), MOTO_PORT: String(motoPort), LOCAL_STATUS_PORT: String(await freePort()), LOCAL_SIM_PORT: String(await freePort()), WEBHOOK_SECRET: '', DEMO_JOBS: '0' },
+      env: {
+        ...process.env,
+        LOCAL_STACK_DIR: stackDir,
+        LOCAL_HTTP_PORT: String(httpPort),
+        MOTO_PORT: String(motoPort),
+        LOCAL_STATUS_PORT: String(await freePort()),
+        LOCAL_SIM_PORT: String(await freePort()),
+        WEBHOOK_SECRET: '',
+        DEMO_JOBS: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     exitCode = new Promise((done) => child.once('exit', (code) => done(code)));
     const stackFile = join(stackDir, 'stack.json');
-    stack = await waitFor('stack.json', () => (existsSync(stackFile) ? (JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile) : undefined), 90_000, () => output);
+    stack = await waitFor(
+      'stack.json',
+      () => (existsSync(stackFile) ? (JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile) : undefined),
+      90_000,
+      () => output,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -65,7 +79,14 @@ describe('make local', () => {
     expect(stack.aws).toMatchObject({ endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), region: 'us-east-1' });
     expect(stack.tables.jobs).toBe('ephemeral-runners-jobs');
     expect(Object.keys(stack.queues)).toEqual(['docker-linux', 'docker-large', 'eks-linux', 'ec2-linux', 'ec2-windows', 'ec2-macos', 'lambda-linux']);
-    expect(stack.functions).toEqual(['ephemeral-runners-producer', 'ephemeral-runners-messenger', 'ephemeral-runners-publisher', 'ephemeral-runners-orchestrator-docker', 'ephemeral-runners-reconciler', 'ephemeral-runners-notifier']);
+    expect(stack.functions).toEqual([
+      'ephemeral-runners-producer',
+      'ephemeral-runners-messenger',
+      'ephemeral-runners-publisher',
+      'ephemeral-runners-orchestrator-docker',
+      'ephemeral-runners-reconciler',
+      'ephemeral-runners-notifier',
+    ]);
     expect(output).toContain('local stack is up');
   });
 
@@ -82,19 +103,34 @@ describe('make local', () => {
 
     // Act
     const { stdout } = await run('curl', [
-      '--silent', '--show-error', '--write-out', '\n%{http_code}', '-X', 'POST', stack.webhookUrl,
-      '-H', 'Content-Type: application/json',
-      '-H', 'X-GitHub-Event: workflow_job',
-      '-H', 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958',
-      '-H', `X-Hub-Signature-256: ${signature(stack.webhookSecret, body)}`,
-      '--data-binary', `@${bodyFile}`,
+      '--silent',
+      '--show-error',
+      '--write-out',
+      '\n%{http_code}',
+      '-X',
+      'POST',
+      stack.webhookUrl,
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      'X-GitHub-Event: workflow_job',
+      '-H',
+      'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      '-H',
+      `X-Hub-Signature-256: ${signature(stack.webhookSecret, body)}`,
+      '--data-binary',
+      `@${bodyFile}`,
     ]);
 
     // Assess
     const [responseBody, status] = stdout.trim().split('\n');
     expect(status).toBe('202');
     expect(JSON.parse(responseBody!)).toEqual({ jobId, pool: 'docker-linux', state: 'queued', changed: true });
-    const client = new DynamoDBClient({ endpoint: stack.aws.endpoint, region: stack.aws.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const client = new DynamoDBClient({
+      endpoint: stack.aws.endpoint,
+      region: stack.aws.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     expect(await getJob(client, stack.tables.jobs, jobId)).toMatchObject({ job: { pool: 'docker-linux' } });
 
     // … and the stream → messenger → publisher → orchestrator chain launches a runner container for it.
@@ -111,7 +147,22 @@ describe('make local', () => {
   }, 60_000);
 
   it('refuses an unsigned curl with 401', async () => {
-    const { stdout } = await run('curl', ['--silent', '--output', '/dev/null', '--write-out', '%{http_code}', '-X', 'POST', stack.webhookUrl, '-H', 'Content-Type: application/json', '-H', 'X-GitHub-Event: workflow_job', '--data', '{}']);
+    const { stdout } = await run('curl', [
+      '--silent',
+      '--output',
+      '/dev/null',
+      '--write-out',
+      '%{http_code}',
+      '-X',
+      'POST',
+      stack.webhookUrl,
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      'X-GitHub-Event: workflow_job',
+      '--data',
+      '{}',
+    ]);
 
     expect(stdout).toBe('401');
   });

@@ -24,11 +24,17 @@ describe('check runs that say why a job waits', () => {
   afterAll(async () => local?.stop(), 60_000);
 
   const queue = async (labels: string[], durationMs = 200) => {
-    const response = await fetch(`${local.sim!.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ name: 'build', labels, durationMs }] }) });
+    const response = await fetch(`${local.sim!.url}/_sim/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ name: 'build', labels, durationMs }] }),
+    });
     return ((await response.json()) as Queued).jobs[0]!;
   };
   const checkRunsOf = (jobId: number): SimCheckRun[] => local.sim!.checkRuns().filter((c) => c.externalId === String(jobId));
-  const checkRunCalls = () => Object.entries(local.sim!.stats().calls).filter(([route]) => route.includes('/check-runs')).reduce((n, [, calls]) => n + calls, 0);
+  const checkRunCalls = () =>
+    Object.entries(local.sim!.stats().calls)
+      .filter(([route]) => route.includes('/check-runs'))
+      .reduce((n, [, calls]) => n + calls, 0);
   const cancel = (jobId: number) => fetch(`${local.sim!.url}/_sim/jobs/${jobId}/cancel`, { method: 'POST' });
 
   // First: the orchestrator looks the runner group up once per cold start, and caches it once found.
@@ -42,8 +48,15 @@ describe('check runs that say why a job waits', () => {
       expect(run!.output!.title).toBe('Pool docker-linux could not start a runner for this job');
       expect(run!.output!.summary).toContain('runner group "Default"');
       const dynamodb = new DynamoDBClient(local.aws.clientConfig);
-      await waitUntil('the check run recorded', async () => (await getJob(dynamodb, local.stack.tables.jobs, job.id))?.notice?.checkRunId !== undefined, 10_000);
-      expect(await getJob(dynamodb, local.stack.tables.jobs, job.id)).toMatchObject({ state: 'launch_failed', notice: { reason: 'launch-gave-up', checkRunId: run!.id } });
+      await waitUntil(
+        'the check run recorded',
+        async () => (await getJob(dynamodb, local.stack.tables.jobs, job.id))?.notice?.checkRunId !== undefined,
+        10_000,
+      );
+      expect(await getJob(dynamodb, local.stack.tables.jobs, job.id)).toMatchObject({
+        state: 'launch_failed',
+        notice: { reason: 'launch-gave-up', checkRunId: run!.id },
+      });
       await cancel(job.id);
       await waitUntil('the check run updated', () => checkRunsOf(job.id)[0]!.history.length === 2, 15_000);
     } finally {
@@ -61,12 +74,17 @@ describe('check runs that say why a job waits', () => {
     expect(seconds).toBeLessThan(15);
     expect(run).toMatchObject({ headSha: headShaOf(job.run_id), status: 'completed', conclusion: 'action_required' });
     expect(run!.output!.title).toBe('No runner pool has every label of this job: [self-hosted, gpu]');
-    for (const pool of local.config.pools) expect(run!.output!.summary).toContain(`- ${pool.name}: [self-hosted, ${pool.os}, ${pool.arch}, ${pool.labels.join(', ')}]`);
+    for (const pool of local.config.pools)
+      expect(run!.output!.summary).toContain(`- ${pool.name}: [self-hosted, ${pool.os}, ${pool.arch}, ${pool.labels.join(', ')}]`);
 
     // The job ends without a runner (its author cancels it): the check run says so, once.
     await cancel(job.id);
     await waitUntil('the check run updated', () => checkRunsOf(job.id)[0]!.history.length === 2, 15_000);
-    expect(checkRunsOf(job.id)[0]).toMatchObject({ status: 'completed', conclusion: 'neutral', output: { title: 'The job ended without a runner of this fleet' } });
+    expect(checkRunsOf(job.id)[0]).toMatchObject({
+      status: 'completed',
+      conclusion: 'neutral',
+      output: { title: 'The job ended without a runner of this fleet' },
+    });
   }, 60_000);
 
   it('a job in no trouble costs no check-run call, and a GitHub-hosted one neither', async () => {

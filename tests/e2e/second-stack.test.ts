@@ -47,9 +47,16 @@ describe('a second local stack', () => {
     place = await throwawayStack(root, 'first');
     first = await startLocalStack({ ...place, logLevel: 'ERROR' });
     // A runner busy with a long job: what a careless second stack would kill on its way out.
-    await fetch(`${first.sim!.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 240_000 }] }) });
+    await fetch(`${first.sim!.url}/_sim/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 240_000 }] }),
+    });
     await waitUntil('a runner container', async () => (await first.runnerHosts.list()).length === 1, 60_000);
-    before = { stackFile: readFileSync(join(place.stackDir, 'stack.json'), 'utf8'), secrets: await secrets(), runners: (await first.runnerHosts.list()).map((h) => h.runnerName) };
+    before = {
+      stackFile: readFileSync(join(place.stackDir, 'stack.json'), 'utf8'),
+      secrets: await secrets(),
+      runners: (await first.runnerHosts.list()).map((h) => h.runnerName),
+    };
   }, 180_000);
   afterAll(async () => first?.stop(), 60_000);
 
@@ -61,7 +68,14 @@ describe('a second local stack', () => {
   };
 
   it('in the same directory: refuses, naming the running one and how to run beside it; the first is untouched', async () => {
-    const second = await makeLocal({ LOCAL_STACK_DIR: place.stackDir, LOCAL_HTTP_PORT: String(await freePort()), MOTO_PORT: String(await freePort()), LOCAL_STATUS_PORT: String(await freePort()), LOCAL_SIM_PORT: String(await freePort()), WEBHOOK_SECRET: 'another-secret' });
+    const second = await makeLocal({
+      LOCAL_STACK_DIR: place.stackDir,
+      LOCAL_HTTP_PORT: String(await freePort()),
+      MOTO_PORT: String(await freePort()),
+      LOCAL_STATUS_PORT: String(await freePort()),
+      LOCAL_SIM_PORT: String(await freePort()),
+      WEBHOOK_SECRET: 'another-secret',
+    });
 
     expect(second.code).toBe(1);
     expect(second.output).toContain(`another local stack (pid ${process.pid}`);
@@ -70,7 +84,12 @@ describe('a second local stack', () => {
   }, 90_000);
 
   it('on the same ports (another directory): refuses before starting anything; the first is untouched', async () => {
-    const second = await makeLocal({ LOCAL_STACK_DIR: mkdtempSync(join(tmpdir(), 'second-')), LOCAL_HTTP_PORT: String(place.httpPort), MOTO_PORT: String(place.motoPort), WEBHOOK_SECRET: 'another-secret' });
+    const second = await makeLocal({
+      LOCAL_STACK_DIR: mkdtempSync(join(tmpdir(), 'second-')),
+      LOCAL_HTTP_PORT: String(place.httpPort),
+      MOTO_PORT: String(place.motoPort),
+      WEBHOOK_SECRET: 'another-secret',
+    });
 
     expect(second.code).toBe(1);
     expect(second.output).toContain(`port ${place.motoPort} (the AWS emulator) is in use`);

@@ -23,7 +23,15 @@ const screenshots = resolve(root, process.env.STATUS_SCREENSHOT_DIR ?? '.local/t
 /** What Chromium renders after the page's script ran (its DOM), and optionally a screenshot of it. */
 async function look(url: string, screenshot?: string): Promise<string> {
   // Root in a container: no sandbox; the virtual time budget lets the page fetch and draw before the dump.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--window-size=1500,1100', '--virtual-time-budget=4000'];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--hide-scrollbars',
+    '--window-size=1500,1100',
+    '--virtual-time-budget=4000',
+  ];
   if (screenshot) await run(CHROMIUM, [...flags, `--screenshot=${screenshot}`, url], { timeout: 60_000 });
   const { stdout } = await run(CHROMIUM, [...flags, '--dump-dom', url], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   return stdout;
@@ -35,7 +43,7 @@ describe('the status page', () => {
   let local: LocalStack;
   let demo: Promise<DemoSummary>;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error('chromium is missing: install Debian\'s chromium (.ci/run does)');
+    if (!existsSync(CHROMIUM)) throw new Error("chromium is missing: install Debian's chromium (.ci/run does)");
     mkdirSync(screenshots, { recursive: true });
     local = await startLocalStack({ ...(await throwawayStack(root, 'status')), logLevel: 'ERROR', statusPort: 0 });
   }, 120_000);

@@ -23,7 +23,10 @@ describe('one trace per job', () => {
   let traceLabel: string | undefined;
   beforeAll(async () => {
     local = await startLocalStack({ ...(await throwawayStack(root, 'traces')), logLevel: 'ERROR' });
-    const response = await fetch(`${local.sim!.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 1_500 }] }) });
+    const response = await fetch(`${local.sim!.url}/_sim/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 1_500 }] }),
+    });
     jobId = ((await response.json()) as { jobs: { id: number }[] }).jobs[0]!.id;
     const job = () => local.sim!.model.jobs.get(jobId)!;
     await waitUntil('the job running', () => job().status === 'in_progress', 60_000);
@@ -67,7 +70,11 @@ describe('one trace per job', () => {
     const under = inJobTrace().filter((s) => s.parent_id === launch.id);
     expect(under.map((s) => s.name)).toEqual(expect.arrayContaining(['### jit-config', '### host-create', 'DynamoDB']));
     const jit = under.find((s) => s.name === '### jit-config')!;
-    expect(inJobTrace().filter((s) => s.parent_id === jit.id).map((s) => s.http?.request?.url)).toEqual(expect.arrayContaining([expect.stringMatching(/\/actions\/runners\/generate-jitconfig$/)]));
+    expect(
+      inJobTrace()
+        .filter((s) => s.parent_id === jit.id)
+        .map((s) => s.http?.request?.url),
+    ).toEqual(expect.arrayContaining([expect.stringMatching(/\/actions\/runners\/generate-jitconfig$/)]));
   });
 
   it('links each invocation that handled the job to the job’s trace, and X-Ray’s annotation.jobId query finds them all', () => {

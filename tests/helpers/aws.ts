@@ -49,7 +49,13 @@ export function strictMotoTarget(): Promise<AwsTarget> {
   strict ??= (async () => {
     const admin = motoTarget();
     // Unreferenced: it lives as long as the test file's process, without holding it open.
-    const proxy = await startIamProxy({ upstream: admin.endpoint, region: admin.region, accountId: LOCAL_ACCOUNT_ID, policies: () => undefined, adminCredentials: admin.clientConfig.credentials});
+    const proxy = await startIamProxy({
+      upstream: admin.endpoint,
+      region: admin.region,
+      accountId: LOCAL_ACCOUNT_ID,
+      policies: () => undefined,
+      adminCredentials: admin.clientConfig.credentials,
+    });
     return awsTarget(proxy.endpoint, admin.region);
   })();
   return strict;

@@ -43,7 +43,12 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
   // Under enforced IAM: each handler's clients act as the role the stacks synthesize for it (tests/helpers/iam.ts).
   const iam = await enforcedIam({ pools: options.config });
   const { prefix, tableName } = iam;
-  const topology: ProvisionedTopology = await provisionDispatchTopology(target, dispatchTopology(prefix, options.config), resourceNames(prefix).publisherInbox, iam.messagesKey.keyId);
+  const topology: ProvisionedTopology = await provisionDispatchTopology(
+    target,
+    dispatchTopology(prefix, options.config),
+    resourceNames(prefix).publisherInbox,
+    iam.messagesKey.keyId,
+  );
   const dynamodb = new DynamoDBClient(target.clientConfig);
   const sqs = new SQSClient(target.clientConfig);
   const producer = producerHarness({ target: iam.as('producer'), tableName, config: options.config });
@@ -57,7 +62,10 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
   const publisher = createPublisherHandler({
     config: options.config,
     store: new DynamoDbDispatchStore(new DynamoDBClient(asPublisher.clientConfig), tableName),
-    bus: new SnsDispatchBus(new SNSClient(asPublisher.clientConfig), { jobs: options.jobsTopicArn ?? topology.jobsTopicArn, publisher: topology.publisherTopicArn }),
+    bus: new SnsDispatchBus(new SNSClient(asPublisher.clientConfig), {
+      jobs: options.jobsTopicArn ?? topology.jobsTopicArn,
+      publisher: topology.publisherTopicArn,
+    }),
     now: options.now ?? (() => new Date()),
     traceHeader: () => 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0',
     limits: { ...DEFAULT_ROUND_LIMITS, ...options.limits },
@@ -92,10 +100,13 @@ export async function dispatchHarness(options: DispatchHarnessOptions) {
         for (const message of Messages) {
           const parsed = parseMessage(hostMessageSchema, message.Body!);
           // The attributes the filter policy routed on must agree with the body.
-          if (message.MessageAttributes?.pool?.StringValue !== parsed.pool) throw new Error(`message for ${parsed.pool} carried pool attribute ${message.MessageAttributes?.pool?.StringValue}`);
+          if (message.MessageAttributes?.pool?.StringValue !== parsed.pool)
+            throw new Error(`message for ${parsed.pool} carried pool attribute ${message.MessageAttributes?.pool?.StringValue}`);
           received.get(queue.pool)!.push(parsed);
         }
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+        );
       }
     }
   };

@@ -62,13 +62,15 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
   const key = (pod: V1Pod) => `${pod.metadata!.namespace}/${pod.metadata!.name}`;
 
   function resolveEnv(pod: V1Pod, container: V1Container): Env {
-    const secret = (name: string) => kubernetes.secrets(pod.metadata!.namespace).find((s) => s.metadata.name === name) as { data?: Record<string, string> } | undefined;
+    const secret = (name: string) =>
+      kubernetes.secrets(pod.metadata!.namespace).find((s) => s.metadata.name === name) as { data?: Record<string, string> } | undefined;
     const env: Env = [];
     for (const from of container.envFrom ?? []) {
       if (!from.secretRef) continue;
       const found = secret(from.secretRef.name!);
       if (!found) throw new ConfigError(`secret "${from.secretRef.name}" not found`);
-      for (const [name, data] of Object.entries(found.data ?? {})) env.push({ name: `${from.prefix ?? ''}${name}`, value: Buffer.from(data, 'base64').toString('utf8') });
+      for (const [name, data] of Object.entries(found.data ?? {}))
+        env.push({ name: `${from.prefix ?? ''}${name}`, value: Buffer.from(data, 'base64').toString('utf8') });
     }
     for (const variable of container.env ?? []) {
       const ref = variable.valueFrom?.secretKeyRef;
@@ -85,9 +87,15 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
 
   async function createContainer(pod: V1Pod, container: V1Container, workDir: string): Promise<Docker.Container> {
     const image = await docker.getImage(container.image!).inspect();
-    if (image.Architecture !== NODE_ARCH) throw new Error(`exec ${container.command?.[0] ?? image.Config.Entrypoint?.[0] ?? ''}: exec format error (image ${image.Architecture}, node ${NODE_ARCH})`);
+    if (image.Architecture !== NODE_ARCH)
+      throw new Error(
+        `exec ${container.command?.[0] ?? image.Config.Entrypoint?.[0] ?? ''}: exec format error (image ${image.Architecture}, node ${NODE_ARCH})`,
+      );
     const env = resolveEnv(pod, container);
-    const security = { ...pod.spec!.securityContext, ...container.securityContext } as NonNullable<V1Container['securityContext']> & { fsGroup?: number; supplementalGroups?: number[] };
+    const security = { ...pod.spec!.securityContext, ...container.securityContext } as NonNullable<V1Container['securityContext']> & {
+      fsGroup?: number;
+      supplementalGroups?: number[];
+    };
     const imageUser = image.Config.User ?? '';
     if (security.runAsNonRoot) {
       if (security.runAsUser === 0) throw new ConfigError('container has runAsNonRoot and image will run as root');
@@ -121,7 +129,9 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
         Privileged: security.privileged ?? false,
         CapDrop: security.capabilities?.drop ?? [],
         SecurityOpt: security.allowPrivilegeEscalation === false ? ['no-new-privileges'] : [],
-        ...(security.fsGroup !== undefined || security.supplementalGroups ? { GroupAdd: [...(security.supplementalGroups ?? []), ...(security.fsGroup !== undefined ? [security.fsGroup] : [])].map(String) } : {}),
+        ...(security.fsGroup !== undefined || security.supplementalGroups
+          ? { GroupAdd: [...(security.supplementalGroups ?? []), ...(security.fsGroup !== undefined ? [security.fsGroup] : [])].map(String) }
+          : {}),
         ...(memory ? { Memory: quantityBytes(memory) } : {}),
       },
     });
@@ -138,7 +148,10 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
       // Scheduling: this node is linux/<this machine's arch>.
       const selector = spec.nodeSelector ?? {};
       if ((selector['kubernetes.io/os'] ?? 'linux') !== 'linux' || (selector['kubernetes.io/arch'] ?? NODE_ARCH) !== NODE_ARCH) {
-        Object.assign(run, { reason: 'Unschedulable', message: `0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector (node is linux/${NODE_ARCH})` });
+        Object.assign(run, {
+          reason: 'Unschedulable',
+          message: `0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector (node is linux/${NODE_ARCH})`,
+        });
         return;
       }
       const sidecars = (spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
@@ -216,7 +229,11 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
     for (const [name, state] of pods) {
       if (present.has(name) || state.stopped) continue;
       state.stopped = true;
-      for (const c of state.containers) void c.stop({ t: graceSeconds }).catch(() => undefined).then(() => c.remove({ force: true }).catch(() => undefined));
+      for (const c of state.containers)
+        void c
+          .stop({ t: graceSeconds })
+          .catch(() => undefined)
+          .then(() => c.remove({ force: true }).catch(() => undefined));
     }
   }, 100);
 
@@ -226,7 +243,14 @@ export function startDockerKubelet(docker: Docker, kubernetes: FakeKubernetes, o
       stopped = true;
       clearInterval(tick);
       const left = await docker.listContainers({ all: true, filters: { label: [KUBELET_LABEL] } });
-      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await Promise.all(
+        left.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      );
       for (const state of pods.values()) rmSync(state.workDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,13 @@
-import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSubnetsCommand, EC2Client, TerminateInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
 import type Docker from 'dockerode';
 import { bootInstance, type BootedInstance } from '../../sim/ec2/instance';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -22,7 +31,10 @@ export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
         const input = (args as { input: RunInstancesCommandInput }).input;
         runs.push(structuredClone(input));
         if (options.failSpot && input.InstanceMarketOptions?.MarketType === 'spot') {
-          throw Object.assign(new Error('There is no Spot capacity available that matches your request.'), { name: 'InsufficientInstanceCapacity', $fault: 'server' });
+          throw Object.assign(new Error('There is no Spot capacity available that matches your request.'), {
+            name: 'InsufficientInstanceCapacity',
+            $fault: 'server',
+          });
         }
       }
       return next(args);
@@ -55,7 +67,12 @@ export async function ec2Fixture(options: { failSpot?: boolean } = {}) {
 export async function bootLaunchedInstance(
   docker: Docker,
   instanceId: string,
-  options: { roleName: string; credentials: { accessKeyId: string; secretAccessKey: string }; awsEndpoint: string; editUserData?: (userData: string) => string },
+  options: {
+    roleName: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    awsEndpoint: string;
+    editUserData?: (userData: string) => string;
+  },
 ): Promise<BootedInstance> {
   const admin = new EC2Client(motoTarget().clientConfig);
   const { UserData } = await admin.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));

@@ -13,7 +13,11 @@ export async function eksFixture(namespaces = ['gha-runners']) {
   const clusterName = 'runners-test';
   const token = () => eksToken({ clusterName, region: target.region, credentials: target.clientConfig.credentials, stsEndpoint: target.endpoint });
   const managedBy = `contract-${randomUUID().slice(0, 8)}`;
-  const host = new EksHost({ api: kubernetesApi({ name: clusterName, endpoint: kubernetes.url, certificateAuthority: kubernetes.certificateAuthority }, token), managedBy, namespaces });
+  const host = new EksHost({
+    api: kubernetesApi({ name: clusterName, endpoint: kubernetes.url, certificateAuthority: kubernetes.certificateAuthority }, token),
+    managedBy,
+    namespaces,
+  });
   /** The API as a client with this cluster's IAM token (what kubectl would be). */
   const api = async () => {
     const kubeConfig = new KubeConfig();

@@ -18,7 +18,10 @@ import { isDeepStrictEqual } from 'node:util';
  * token (k8s-aws-v1.<presigned STS GetCallerIdentity URL signing x-k8s-aws-id = the cluster name).
  */
 
-type KubeObject = { metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; ownerReferences?: { uid: string }[] } } & Record<string, unknown>;
+type KubeObject = { metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; ownerReferences?: { uid: string }[] } } & Record<
+  string,
+  unknown
+>;
 
 export interface FakeKubernetes {
   readonly url: string;
@@ -49,9 +52,11 @@ class Invalid extends Error {
 function checkLabels(labels: Record<string, string> | undefined, errors: string[]) {
   for (const [key, value] of Object.entries(labels ?? {})) {
     const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
-    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) errors.push(`metadata.labels: Invalid value: "${key}": prefix part must be a DNS subdomain`);
+    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+      errors.push(`metadata.labels: Invalid value: "${key}": prefix part must be a DNS subdomain`);
     if (!name || name.length > 63 || !LABEL_NAME.test(name)) errors.push(`metadata.labels: Invalid value: "${key}": name part must be a valid label name`);
-    if (value.length > 63 || (value !== '' && !LABEL_NAME.test(value))) errors.push(`metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
+    if (value.length > 63 || (value !== '' && !LABEL_NAME.test(value)))
+      errors.push(`metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
   }
 }
 
@@ -59,7 +64,8 @@ function checkMetadata(object: KubeObject, namespace: string, errors: string[]) 
   const { name } = object.metadata ?? {};
   if (!name) errors.push('metadata.name: Required value');
   else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) errors.push(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain`);
-  if (object.metadata?.namespace && object.metadata.namespace !== namespace) errors.push('metadata.namespace: Invalid value: does not match the namespace of the request');
+  if (object.metadata?.namespace && object.metadata.namespace !== namespace)
+    errors.push('metadata.namespace: Invalid value: does not match the namespace of the request');
   checkLabels(object.metadata?.labels, errors);
   for (const [i, ref] of (object.metadata?.ownerReferences ?? []).entries()) {
     const r = ref as Record<string, unknown>;
@@ -67,13 +73,20 @@ function checkMetadata(object: KubeObject, namespace: string, errors: string[]) 
   }
 }
 
-type Container = { name?: string; image?: string; restartPolicy?: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }[]; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } };
+type Container = {
+  name?: string;
+  image?: string;
+  restartPolicy?: string;
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+};
 
 function checkPod(pod: KubeObject, errors: string[]) {
   const spec = pod.spec as { containers?: Container[]; initContainers?: Container[]; restartPolicy?: string; volumes?: { name: string }[] } | undefined;
   if (!spec) return void errors.push('spec: Required value');
   if (!spec.containers?.length) errors.push('spec.containers: Required value');
-  if (spec.restartPolicy && !['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy)) errors.push(`spec.restartPolicy: Unsupported value: "${spec.restartPolicy}"`);
+  if (spec.restartPolicy && !['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy))
+    errors.push(`spec.restartPolicy: Unsupported value: "${spec.restartPolicy}"`);
   const names = new Set<string>();
   const all = [...(spec.containers ?? []).map((c) => ['containers', c] as const), ...(spec.initContainers ?? []).map((c) => ['initContainers', c] as const)];
   for (const [i, [kind, container]] of all.entries()) {
@@ -83,7 +96,8 @@ function checkPod(pod: KubeObject, errors: string[]) {
     names.add(container.name ?? '');
     if (!container.image) errors.push(`${at}.image: Required value`);
     if (kind === 'containers' && container.restartPolicy) errors.push(`${at}.restartPolicy: Forbidden: may not be set for non-init containers`);
-    if (kind === 'initContainers' && container.restartPolicy && container.restartPolicy !== 'Always') errors.push(`${at}.restartPolicy: Unsupported value: "${container.restartPolicy}"`);
+    if (kind === 'initContainers' && container.restartPolicy && container.restartPolicy !== 'Always')
+      errors.push(`${at}.restartPolicy: Unsupported value: "${container.restartPolicy}"`);
     for (const [j, env] of (container.env ?? []).entries()) {
       if (!ENV_NAME.test(env.name)) errors.push(`${at}.env[${j}].name: Invalid value: "${env.name}"`);
       if (env.value !== undefined && env.valueFrom) errors.push(`${at}.env[${j}].valueFrom: Invalid value: may not be specified when value is not empty`);
@@ -92,7 +106,8 @@ function checkPod(pod: KubeObject, errors: string[]) {
     }
     for (const [kindOf, quantities] of Object.entries(container.resources ?? {})) {
       for (const [resource, quantity] of Object.entries(quantities ?? {})) {
-        if (!QUANTITY.test(String(quantity))) errors.push(`${at}.resources.${kindOf}[${resource}]: Invalid value: "${quantity}": quantities must match the regular expression`);
+        if (!QUANTITY.test(String(quantity)))
+          errors.push(`${at}.resources.${kindOf}[${resource}]: Invalid value: "${quantity}": quantities must match the regular expression`);
       }
     }
   }
@@ -155,7 +170,10 @@ export async function startFakeKubernetes(options: { namespaces: string[] }): Pr
       if (kind === 'Pod') checkPod(object, errors);
       if (errors.length > 0) throw new Invalid(422, 'Invalid', `${kind} "${object.metadata?.name}" is invalid: ${errors.join(', ')}`);
       if (objects.has(key(namespace, object.metadata.name))) throw new Invalid(409, 'AlreadyExists', `${resource} "${object.metadata.name}" already exists`);
-      const stored = { ...object, metadata: { ...object.metadata, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString(), resourceVersion: '1' } } as KubeObject;
+      const stored = {
+        ...object,
+        metadata: { ...object.metadata, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString(), resourceVersion: '1' },
+      } as KubeObject;
       if (kind === 'Pod') stored.status = { phase: 'Pending' };
       if (kind === 'Secret' && stored.stringData) {
         // The API server moves stringData into data (base64) and never returns stringData.
@@ -166,7 +184,10 @@ export async function startFakeKubernetes(options: { namespaces: string[] }): Pr
       return [201, stored];
     }
     if (request.method === 'GET' && !name) {
-      const selector = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((term) => term.split('=') as [string, string]);
+      const selector = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((term) => term.split('=') as [string, string]);
       const items = [...objects.values()].filter((o) => o.metadata.namespace === namespace && selector.every(([k, v]) => o.metadata.labels?.[k] === v));
       return [200, { apiVersion: 'v1', kind: `${kind}List`, metadata: { resourceVersion: '1' }, items }];
     }
@@ -190,7 +211,9 @@ export async function startFakeKubernetes(options: { namespaces: string[] }): Pr
       ([status, body]) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
       (error: unknown) => {
         const e = error instanceof Invalid ? error : new Invalid(500, 'InternalError', String(error));
-        response.writeHead(e.code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, code: e.code }));
+        response
+          .writeHead(e.code, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: e.message, reason: e.reason, code: e.code }));
       },
     );
   });
@@ -215,8 +238,27 @@ export async function startFakeKubernetes(options: { namespaces: string[] }): Pr
 function selfSignedCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-kubernetes-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=kubernetes',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,11 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
  * Jobs table (and the EC2 pools' launch templates, as Terraform would create them) on the shared moto, and the IAM
  * proxy in front of it. `as(function)` is the emulator as that function's role sees it.
  */
-export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateImage?: (pool: string) => string; otherRoles?: Record<string, PolicyDocument[]> }) {
+export async function enforcedIam(options: {
+  pools: PoolsConfig;
+  launchTemplateImage?: (pool: string) => string;
+  otherRoles?: Record<string, PolicyDocument[]>;
+}) {
   const admin = motoTarget();
   const prefix = `iam-${randomUUID().slice(0, 8)}`;
   const tableName = `${prefix}-jobs`;
@@ -28,7 +32,9 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
     if (pool.host !== 'ec2') continue;
     const name = `${prefix}-${pool.name}`;
     const image = options.launchTemplateImage?.(pool.name) ?? ('amiId' in pool.ec2.image ? pool.ec2.image.amiId : `resolve:ssm:${pool.ec2.image.ssmParameter}`);
-    const { LaunchTemplate } = await new EC2Client(admin.clientConfig).send(new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: { ImageId: image } }));
+    const { LaunchTemplate } = await new EC2Client(admin.clientConfig).send(
+      new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: { ImageId: image } }),
+    );
     launchTemplateIds[name] = LaunchTemplate!.LaunchTemplateId!;
   }
   const secretsKey = await provisionKey(admin, `alias/${prefix}-secrets`);
@@ -36,12 +42,27 @@ export async function enforcedIam(options: { pools: PoolsConfig; launchTemplateI
   // The emulator's default VPC stands for the user's own network: its subnets are the pools' subnets.
   const { Subnets = [] } = await new EC2Client(admin.clientConfig).send(new DescribeSubnetsCommand({}));
   const subnetIds = Subnets.slice(0, 2).map((s) => s.SubnetId!);
-  const json = synthesizeStack({ prefix, region: admin.region, pools: options.pools, bundleDir: resolve(root, 'dist'), network: { vpcId: Subnets[0]!.VpcId!, subnetIds } });
+  const json = synthesizeStack({
+    prefix,
+    region: admin.region,
+    pools: options.pools,
+    bundleDir: resolve(root, 'dist'),
+    network: { vpcId: Subnets[0]!.VpcId!, subnetIds },
+  });
   const proxy: IamProxy = await startIamProxy({
     upstream: admin.endpoint,
     region: admin.region,
     accountId: LOCAL_ACCOUNT_ID,
-    ...withOtherRoles(options.otherRoles ?? {}, synthesizedPolicies(json, { accountId: LOCAL_ACCOUNT_ID, region: admin.region, streamArns: { [tableName]: Table!.LatestStreamArn! }, launchTemplateIds, kmsKeyIds: { [`alias/${prefix}-secrets`]: secretsKey.keyId, [`alias/${prefix}-messages`]: messagesKey.keyId } })),
+    ...withOtherRoles(
+      options.otherRoles ?? {},
+      synthesizedPolicies(json, {
+        accountId: LOCAL_ACCOUNT_ID,
+        region: admin.region,
+        streamArns: { [tableName]: Table!.LatestStreamArn! },
+        launchTemplateIds,
+        kmsKeyIds: { [`alias/${prefix}-secrets`]: secretsKey.keyId, [`alias/${prefix}-messages`]: messagesKey.keyId },
+      }),
+    ),
     adminCredentials: admin.clientConfig.credentials,
   });
   return {

@@ -19,11 +19,19 @@ export async function lambdaFixture() {
   await fetch(`${target.endpoint}/moto-api/config`, { method: 'POST', body: JSON.stringify({ lambda: { use_docker: false } }) });
   const id = randomUUID().slice(0, 8);
   const { Role } = await new IAMClient(target.clientConfig).send(
-    new CreateRoleCommand({ RoleName: `runner-${id}`, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }),
+    new CreateRoleCommand({
+      RoleName: `runner-${id}`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    }),
   );
   const lambda = new LambdaClient(target.clientConfig);
   const functionName = `runner-${id}`;
-  await lambda.send(new CreateFunctionCommand({ FunctionName: functionName, Role: Role!.Arn, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: EMPTY_ZIP } }));
+  await lambda.send(
+    new CreateFunctionCommand({ FunctionName: functionName, Role: Role!.Arn, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: EMPTY_ZIP } }),
+  );
   const invocations: (Omit<InvokeCommandInput, 'Payload'> & { payload: RunnerInvocation })[] = [];
   lambda.middlewareStack.add(
     (next, context) => async (args) => {

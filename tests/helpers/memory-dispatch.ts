@@ -32,7 +32,17 @@ export class MemoryDispatchStore implements DispatchStore {
   put(record: Partial<Rec> & Pick<Rec, 'jobId'>): Rec {
     const full: Rec = {
       pk: `JOB#${record.jobId}`,
-      job: { runId: 1, runAttempt: 1, owner: 'octo-org', repo: 'app', labels: ['self-hosted'], jobName: 'build', firstSeenAt: new Date(0).toISOString(), installationId: 7, pool: 'docker-linux' },
+      job: {
+        runId: 1,
+        runAttempt: 1,
+        owner: 'octo-org',
+        repo: 'app',
+        labels: ['self-hosted'],
+        jobName: 'build',
+        firstSeenAt: new Date(0).toISOString(),
+        installationId: 7,
+        pool: 'docker-linux',
+      },
       state: 'queued',
       stateRank: STATE_RANK.queued,
       updatedAt: new Date(0).toISOString(),
@@ -79,7 +89,12 @@ export class MemoryDispatchStore implements DispatchStore {
         jobId: r.jobId,
         runnerName: r.launchedRunner!,
         repository: `${r.job.owner}/${r.job.repo}`,
-        registration: { owner: r.job.owner, repo: r.job.repo, installationId: r.job.installationId, ...(r.launchedRunnerId !== undefined ? { runnerId: r.launchedRunnerId } : {}) },
+        registration: {
+          owner: r.job.owner,
+          repo: r.job.repo,
+          installationId: r.job.installationId,
+          ...(r.launchedRunnerId !== undefined ? { runnerId: r.launchedRunnerId } : {}),
+        },
         state: r.state,
         ...(r.runnerName !== undefined ? { ranOn: r.runnerName } : {}),
         ...(r.busyWith !== undefined ? { busyWith: r.busyWith } : {}),
@@ -103,7 +118,12 @@ export class MemoryDispatchStore implements DispatchStore {
         launchedRunner: r.launchedRunner,
         holdsSlot: r.slotPool !== undefined,
         ...(r.busyWith !== undefined ? { busyWith: r.busyWith } : {}),
-        registration: { owner: r.job.owner, repo: r.job.repo, installationId: r.job.installationId, ...(r.launchedRunnerId !== undefined ? { runnerId: r.launchedRunnerId } : {}) },
+        registration: {
+          owner: r.job.owner,
+          repo: r.job.repo,
+          installationId: r.job.installationId,
+          ...(r.launchedRunnerId !== undefined ? { runnerId: r.launchedRunnerId } : {}),
+        },
         conclusion: r.conclusion,
       }));
   }
@@ -122,7 +142,15 @@ export class MemoryDispatchStore implements DispatchStore {
     const r = this.records.get(jobId);
     if (!r || r.stateRank !== STATE_RANK.queued) return false;
     this.writes.push(`markDispatched ${jobId}`);
-    Object.assign(r, { state: 'dispatched', stateRank: STATE_RANK.dispatched, dispatchedAt: d.at.toISOString(), updatedAt: d.at.toISOString(), launchAttempt: d.attempt, slotPool: d.pool, launchedRunner: d.runnerName });
+    Object.assign(r, {
+      state: 'dispatched',
+      stateRank: STATE_RANK.dispatched,
+      dispatchedAt: d.at.toISOString(),
+      updatedAt: d.at.toISOString(),
+      launchAttempt: d.attempt,
+      slotPool: d.pool,
+      launchedRunner: d.runnerName,
+    });
     delete r.queueKey;
     delete r.busyWith;
     return true;
@@ -139,7 +167,11 @@ export class MemoryDispatchStore implements DispatchStore {
   }
 
   async slotsHeld(runners: readonly { readonly jobId: number; readonly runnerName: string }[]): Promise<Map<string, string>> {
-    return new Map(runners.flatMap((x) => (this.holds(x.jobId, x.runnerName) ? [[x.runnerName, `${this.records.get(x.jobId)!.job.owner}/${this.records.get(x.jobId)!.job.repo}`] as const] : [])));
+    return new Map(
+      runners.flatMap((x) =>
+        this.holds(x.jobId, x.runnerName) ? [[x.runnerName, `${this.records.get(x.jobId)!.job.owner}/${this.records.get(x.jobId)!.job.repo}`] as const] : [],
+      ),
+    );
   }
 
   async releaseSlot(jobId: number, runnerName: string): Promise<boolean> {
@@ -183,7 +215,24 @@ export class MemoryDispatchStore implements DispatchStore {
     const r = this.records.get(slot.jobId);
     if (r && (r.slotPool !== undefined || r.queueKey !== undefined)) return false;
     this.writes.push(`openWarmSlot ${slot.jobId}`);
-    this.put({ jobId: slot.jobId, state: 'queued', stateRank: STATE_RANK.queued, updatedAt: at.toISOString(), queueKey: slot.pool, queueSortKey: `~warm#${slot.jobId}`, job: { runId: 0, runAttempt: 1, owner: slot.owner, repo: slot.repo, labels: [...slot.labels], jobName: 'warm runner', firstSeenAt: at.toISOString(), pool: slot.pool } });
+    this.put({
+      jobId: slot.jobId,
+      state: 'queued',
+      stateRank: STATE_RANK.queued,
+      updatedAt: at.toISOString(),
+      queueKey: slot.pool,
+      queueSortKey: `~warm#${slot.jobId}`,
+      job: {
+        runId: 0,
+        runAttempt: 1,
+        owner: slot.owner,
+        repo: slot.repo,
+        labels: [...slot.labels],
+        jobName: 'warm runner',
+        firstSeenAt: at.toISOString(),
+        pool: slot.pool,
+      },
+    });
     return true;
   }
 

@@ -54,7 +54,10 @@ export async function orchestratorHarness(options: {
   const githubApps = new Map(
     (options.otherApps ?? []).map((name, i) => {
       const app = env.sim.extraApps[i]!;
-      return [name, new GitHubClient({ appId: app.appId, privateKey: app.privateKeyPem, baseUrl: env.sim.url }, { retryAfterBaseValue: 50, writeSpacingMs: 0 })] as const;
+      return [
+        name,
+        new GitHubClient({ appId: app.appId, privateKey: app.privateKeyPem, baseUrl: env.sim.url }, { retryAfterBaseValue: 50, writeSpacingMs: 0 }),
+      ] as const;
     }),
   );
   const handler = createOrchestratorHandler({
@@ -105,7 +108,8 @@ export async function orchestratorHarness(options: {
     return denials;
   };
   /** Any other event (an EventBridge event), as Lambda would deliver it. */
-  const invokeEvent = (event: unknown): Promise<unknown> => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext('orchestrator'));
+  const invokeEvent = (event: unknown): Promise<unknown> =>
+    (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)(event, lambdaContext('orchestrator'));
   return { ...env, iam, docker, host, tableName, dynamodb, launches, dispatch, invoke, invokeEvent, dispatched, stop, managedBy };
 }
 

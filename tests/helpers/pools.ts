@@ -49,7 +49,18 @@ export function testPoolsConfig(overrides: Partial<PoolsConfigInput> = {}): Pool
 /** A Lambda pool, kept out of the default test config so that the dispatch tests keep their three pools. */
 export function lambdaTestPool(): Extract<PoolsConfig['pools'][number], { host: 'lambda' }> {
   const config = testPoolsConfig({
-    pools: [{ name: 'lambda-short', host: 'lambda', os: 'linux', arch: 'x64', labels: ['lambda'], maxRunners: 20, launchesPerMinute: 120, lambda: { timeoutSeconds: 600 } }],
+    pools: [
+      {
+        name: 'lambda-short',
+        host: 'lambda',
+        os: 'linux',
+        arch: 'x64',
+        labels: ['lambda'],
+        maxRunners: 20,
+        launchesPerMinute: 120,
+        lambda: { timeoutSeconds: 600 },
+      },
+    ],
   });
   return config.pools[0] as Extract<PoolsConfig['pools'][number], { host: 'lambda' }>;
 }

@@ -10,7 +10,7 @@ import { createProducerHandler } from '@runners/producer';
 import { lambdaContext } from '../../local/lambda-context.mjs';
 import type { AwsTarget } from '../../local/aws-target';
 
-export const TEST_SECRET = 'It\'s a Secret to Everybody';
+export const TEST_SECRET = "It's a Secret to Everybody";
 
 /**
  * The producer's real middy stack (logger, tracer, metrics, every middleware) over a real DynamoDB store on moto.

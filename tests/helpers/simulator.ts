@@ -29,7 +29,11 @@ export async function simulatorWithClient(options: SimulatorOptions = {}, client
 
 /** Control API of the simulator. */
 export async function simControl<T = unknown>(sim: Simulator, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${sim.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${sim.url}${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -66,7 +70,10 @@ export async function webhookReceiver(status = 202) {
  * This process runs as root here, so it sets RUNNER_ALLOW_RUNASROOT as an operator who means it would (the runner
  * refuses root otherwise). Resolves with run.sh's exit code.
  */
-export function runSimulatedRunner(encodedJitConfig: string, env: Record<string, string> = {}): { exited: Promise<number | null>; output: () => string; dir: string; kill: (signal?: NodeJS.Signals) => void } {
+export function runSimulatedRunner(
+  encodedJitConfig: string,
+  env: Record<string, string> = {},
+): { exited: Promise<number | null>; output: () => string; dir: string; kill: (signal?: NodeJS.Signals) => void } {
   let output = '';
   const dir = mkdtempSync(join(tmpdir(), 'sim-runner-'));
   installSimRunner(dir);

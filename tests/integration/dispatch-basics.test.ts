@@ -24,7 +24,7 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     await h.close();
   });
 
-  it('1 queued job → exactly 1 launch message, on that pool\'s queue only', async () => {
+  it("1 queued job → exactly 1 launch message, on that pool's queue only", async () => {
     // Prepare
     const jobId = newJobId();
 
@@ -34,7 +34,18 @@ describe('dispatch: one job, one launch, on its pool only', () => {
 
     // Assess
     expect(h.launches('eks-k8s')).toEqual([
-      expect.objectContaining({ action: 'launch', pool: 'eks-k8s', host: 'eks', os: 'linux', jobId, launchAttempt: 1, runnerName: `gha-eks-k8s-${jobId}-1`, owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'k8s'] }),
+      expect.objectContaining({
+        action: 'launch',
+        pool: 'eks-k8s',
+        host: 'eks',
+        os: 'linux',
+        jobId,
+        launchAttempt: 1,
+        runnerName: `gha-eks-k8s-${jobId}-1`,
+        owner: 'octo-org',
+        repo: 'app',
+        labels: ['self-hosted', 'k8s'],
+      }),
     ]);
     expect(h.launches('eks-k8s')[0]!.traceHeader).toMatch(/^Root=/);
     expect(h.received.get('docker-linux')).toEqual([]);
@@ -105,7 +116,7 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ slotPool: 'docker-linux' });
   });
 
-  it('job stealing: the runner launched for A runs B → that runner goes, A waits for B\'s own runner, not a new one', async () => {
+  it("job stealing: the runner launched for A runs B → that runner goes, A waits for B's own runner, not a new one", async () => {
     const [a, b] = [newJobId(), newJobId()];
     await h.deliver('queued', a, { labels: ['docker'] });
     await h.deliver('queued', b, { labels: ['docker'] });
@@ -130,7 +141,9 @@ describe('dispatch: one job, one launch, on its pool only', () => {
     expect(await getJob(h.dynamodb, h.tableName, a)).toMatchObject({ state: 'dispatched', launchedRunner: `gha-docker-linux-${a}-2` });
     // No job left for the spare: retired, only if GitHub says it is idle; its slot stays until then.
     await pastGrace();
-    expect(h.teardowns('docker-linux')).toContainEqual(expect.objectContaining({ runnerName: runnerOfB, reason: 'job-ran-elsewhere', onlyIfIdle: true, jobId: b }));
+    expect(h.teardowns('docker-linux')).toContainEqual(
+      expect.objectContaining({ runnerName: runnerOfB, reason: 'job-ran-elsewhere', onlyIfIdle: true, jobId: b }),
+    );
     expect((await getJob(h.dynamodb, h.tableName, b))!.slotPool).toBe('docker-linux');
   });
 });

@@ -68,8 +68,17 @@ describe('dispatch flow control', () => {
     const { SNSClient } = await import('@aws-sdk/client-sns');
     const { quietPowertools } = await import('../helpers/handler-ports');
     const { lambdaContext } = await import('../../local/lambda-context.mjs');
-    const messenger = createMessengerHandler({ bus: new SnsDispatchBus(new SNSClient(h.target.clientConfig), { publisher: h.topology.publisherTopicArn }), traceHeader: () => undefined, ...quietPowertools('messenger') });
-    const replay = await createStreamSource({ target: h.target, tableName: h.tableName, startingPosition: 'TRIM_HORIZON', invoke: (e) => messenger(e as never, lambdaContext('messenger')) });
+    const messenger = createMessengerHandler({
+      bus: new SnsDispatchBus(new SNSClient(h.target.clientConfig), { publisher: h.topology.publisherTopicArn }),
+      traceHeader: () => undefined,
+      ...quietPowertools('messenger'),
+    });
+    const replay = await createStreamSource({
+      target: h.target,
+      tableName: h.tableName,
+      startingPosition: 'TRIM_HORIZON',
+      invoke: (e) => messenger(e as never, lambdaContext('messenger')),
+    });
     expect(await replay.drain()).toBeGreaterThan(0);
     await h.settle();
 
@@ -88,7 +97,12 @@ describe('dispatch flow control', () => {
 
     expect(launchedIds(h)).toHaveLength(5);
     expect(launchedIds(h)).toContain(bJob);
-    expect(h.launches('docker-linux').filter((m) => m.repo === 'monorepo').map((m) => m.jobId)).toEqual([22_000_000, 22_000_001, 22_000_002, 22_000_003]);
+    expect(
+      h
+        .launches('docker-linux')
+        .filter((m) => m.repo === 'monorepo')
+        .map((m) => m.jobId),
+    ).toEqual([22_000_000, 22_000_001, 22_000_002, 22_000_003]);
     await h.close();
   }, 120_000);
 
@@ -146,7 +160,11 @@ describe('dispatch flow control', () => {
 
   it('a launch that cannot be published puts its job back in the queue, slot freed', async () => {
     // A topic that is not the stack's: the publisher's role may not publish there (AuthorizationError, as on AWS).
-    const h = await dispatchHarness({ config: dockerPoolLimits(5, 1_000), jobsTopicArn: 'arn:aws:sns:us-east-1:000000000000:no-such-topic', expectDenied: ['sns:Publish'] });
+    const h = await dispatchHarness({
+      config: dockerPoolLimits(5, 1_000),
+      jobsTopicArn: 'arn:aws:sns:us-east-1:000000000000:no-such-topic',
+      expectDenied: ['sns:Publish'],
+    });
     const [jobId] = await queueJobs(h, 26_000_000, 1);
 
     await h.settle();
@@ -161,7 +179,7 @@ describe('dispatch flow control', () => {
 });
 
 describe('job stealing across pools', () => {
-  it('a runner of pool B that ran a job of pool A frees B\'s slot, and B gets a round without waiting for the tick', async () => {
+  it("a runner of pool B that ran a job of pool A frees B's slot, and B gets a round without waiting for the tick", async () => {
     // Prepare: A = [docker], B = [docker, big] with room for one runner; a [docker] job routes to A (fewest extra
     // labels), but B's runners can run it too.
     const input = testPoolsInput();

@@ -6,14 +6,15 @@ import { createJobsTable, motoTarget } from '../helpers/aws';
 import { examplePayload } from '../helpers/webhooks';
 
 describe('dispatch store: confirming recent launches by consistent reads', () => {
-  it('confirms only the runner that holds its job\'s slot, when two launches of one job are asked about', async () => {
+  it("confirms only the runner that holds its job's slot, when two launches of one job are asked about", async () => {
     // Prepare: job 1 dispatched to its second runner; job 2 dispatched; job 3 never dispatched
     const target = motoTarget();
     const client = new DynamoDBClient(target.clientConfig);
     const tableName = await createJobsTable(target);
     const jobs = new DynamoDbJobStore(client, tableName);
     const store = new DynamoDbDispatchStore(client, tableName);
-    for (const jobId of [1, 2, 3]) await jobs.recordWebhook(parseWorkflowJobEvent(examplePayload('queued', { jobId, repo: 'o/r' }), 'd'), { pool: 'p' }, new Date());
+    for (const jobId of [1, 2, 3])
+      await jobs.recordWebhook(parseWorkflowJobEvent(examplePayload('queued', { jobId, repo: 'o/r' }), 'd'), { pool: 'p' }, new Date());
     await store.markDispatched(1, { pool: 'p', runnerName: 'gha-p-1-2', attempt: 2, at: new Date() });
     await store.markDispatched(2, { pool: 'p', runnerName: 'gha-p-2-1', attempt: 1, at: new Date() });
 

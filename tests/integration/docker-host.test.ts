@@ -18,10 +18,16 @@ describe('Docker host and the image architecture', () => {
   it('fails the create with a clear error when the image is for another architecture than the pool', async () => {
     const host = new DockerHost(docker, 'arch-test');
     const native = process.arch === 'arm64' ? 'arm64' : 'x64';
-    const pool = { ...testPoolsConfig().pools[0]!, arch: native === 'arm64' ? 'x64' : 'arm64', docker: { image: SIM_RUNNER_IMAGE, runScript: '/home/runner/run.sh' } } as Pool;
+    const pool = {
+      ...testPoolsConfig().pools[0]!,
+      arch: native === 'arm64' ? 'x64' : 'arm64',
+      docker: { image: SIM_RUNNER_IMAGE, runScript: '/home/runner/run.sh' },
+    } as Pool;
 
     await expect(host.create({ runnerName: 'gha-arch-1-1', pool, jobId: 1, encodedJitConfig: 'e30=' })).rejects.toThrow(HostImageMismatchError);
-    await expect(host.create({ runnerName: 'gha-arch-1-1', pool, jobId: 1, encodedJitConfig: 'e30=' })).rejects.toThrow(/is built for (amd64|arm64).*exec format error/);
+    await expect(host.create({ runnerName: 'gha-arch-1-1', pool, jobId: 1, encodedJitConfig: 'e30=' })).rejects.toThrow(
+      /is built for (amd64|arm64).*exec format error/,
+    );
     expect(await host.list()).toEqual([]);
   });
 
@@ -33,7 +39,11 @@ describe('Docker host and the image architecture', () => {
     // token (a 401), to be looked into with several Apps per fleet (issue 16).
     const envs = [await simulatorWithClient(), await simulatorWithClient()];
     const jits: string[] = [];
-    for (const { client } of envs) jits.push((await client.generateJitConfig(await client.installationId(ORG), ORG, { name: 'gha-docker-linux-7-1', labels: ['self-hosted', 'docker'] })).encodedJitConfig);
+    for (const { client } of envs)
+      jits.push(
+        (await client.generateJitConfig(await client.installationId(ORG), ORG, { name: 'gha-docker-linux-7-1', labels: ['self-hosted', 'docker'] }))
+          .encodedJitConfig,
+      );
     const [first, second] = [new DockerHost(docker, 'ns-test-a'), new DockerHost(docker, 'ns-test-b')];
     try {
       const a = await first.create({ runnerName: 'gha-docker-linux-7-1', pool, jobId: 7, encodedJitConfig: jits[0]! });

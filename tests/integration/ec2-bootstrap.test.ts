@@ -27,14 +27,29 @@ const AWS_CLI_DIR = resolve('.venv/bin');
 
 function run(file: string, args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(file, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => done({ status: error ? Number((error as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr }));
+    execFile(file, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) =>
+      done({ status: error ? Number((error as { code?: unknown }).code ?? 1) || 1 : 0, stdout, stderr }),
+    );
   });
 }
 const config: PoolsConfig = testPoolsConfig({
-  pools: [...testPoolsInput().pools.filter((p) => p.host !== 'ec2'), { name: 'ec2-linux', host: 'ec2', os: 'linux', arch: 'x64', labels: ['vm'], maxRunners: 4, launchesPerMinute: 10, ec2: { instanceTypes: ['m7g.large'], image: { amiId: 'ami-0123456789abcdef0' } } }],
+  pools: [
+    ...testPoolsInput().pools.filter((p) => p.host !== 'ec2'),
+    {
+      name: 'ec2-linux',
+      host: 'ec2',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['vm'],
+      maxRunners: 4,
+      launchesPerMinute: 10,
+      ec2: { instanceTypes: ['m7g.large'], image: { amiId: 'ami-0123456789abcdef0' } },
+    },
+  ],
 });
 const pool = config.pools.find((p) => p.name === 'ec2-linux')!;
-const jitConfig = (runnerName: string, minBytes: number) => encodeJitConfig({ url: 'https://github.example', runnerId: 1, runnerName, secret: 'runner-credential', runnerGroupId: 1 }, minBytes);
+const jitConfig = (runnerName: string, minBytes: number) =>
+  encodeJitConfig({ url: 'https://github.example', runnerId: 1, runnerName, secret: 'runner-credential', runnerGroupId: 1 }, minBytes);
 
 describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
   let iam: Awaited<ReturnType<typeof enforcedIam>>;
@@ -43,7 +58,8 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
   const admin = motoTarget();
 
   beforeAll(async () => {
-    if (!existsSync(join(AWS_CLI_DIR, 'aws'))) throw new Error(`${AWS_CLI_DIR}/aws is missing: "make install" puts the aws CLI in the venv (local/requirements.txt)`);
+    if (!existsSync(join(AWS_CLI_DIR, 'aws')))
+      throw new Error(`${AWS_CLI_DIR}/aws is missing: "make install" puts the aws CLI in the venv (local/requirements.txt)`);
     // An AMI the emulator has, owned by Amazon (the role may launch only images of the allowed owners).
     const { Images = [] } = await new EC2Client(admin.clientConfig).send(new DescribeImagesCommand({ Owners: ['amazon'] }));
     iam = await enforcedIam({ pools: config, launchTemplateImage: () => Images[0]!.ImageId! });
@@ -52,7 +68,9 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
 
   const setup = () => {
     runnerDir = mkdtempSync(join(tmpdir(), 'ec2-runner-'));
-    host = ec2HostUnderIam(iam, 'ec2-linux', { ami: { linux: { runnerDir, runnerUser: 'runner' }, macos: { runnerDir, runnerUser: 'runner' }, windows: { runnerDir: 'C:\\actions-runner' } } });
+    host = ec2HostUnderIam(iam, 'ec2-linux', {
+      ami: { linux: { runnerDir, runnerUser: 'runner' }, macos: { runnerDir, runnerUser: 'runner' }, windows: { runnerDir: 'C:\\actions-runner' } },
+    });
   };
 
   /** The instance's user data, run once as root would run it, with the instance's credentials. */
@@ -69,12 +87,21 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
     tool(join(bin, 'shutdown'), 'exit 0');
     tool(join(bin, 'sleep'), 'exit 0');
     // sudo: records the user it switches to and runs the command after `--`, keeping the variables it was told to.
-    tool(join(bin, 'sudo'), 'user="$(printf "%s\\n" "$@" | sed -n "/^-u$/{n;p}")"; echo "as $user" >> \'' + log + '\'; while [ "$1" != "--" ]; do shift; done; shift; exec "$@"');
+    tool(
+      join(bin, 'sudo'),
+      'user="$(printf "%s\\n" "$@" | sed -n "/^-u$/{n;p}")"; echo "as $user" >> \'' + log + '\'; while [ "$1" != "--" ]; do shift; done; shift; exec "$@"',
+    );
     tool(join(runnerDir, 'run.sh'), `printf '%s' "$ACTIONS_RUNNER_INPUT_JITCONFIG" > '${join(dir, 'jitconfig')}'`);
     const script = join(dir, 'user-data.sh');
     writeFileSync(script, Buffer.from(UserData!.Value!, 'base64'));
     const session = iam.as('runner-instance', instanceId, { 'ec2:SourceInstanceARN': `arn:aws:ec2:${admin.region}:123456789012:instance/${instanceId}` });
-    const env = { PATH: `${bin}:${AWS_CLI_DIR}:/usr/bin:/bin`, HOME: dir, AWS_ENDPOINT_URL: session.endpoint, AWS_ACCESS_KEY_ID: session.clientConfig.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: session.clientConfig.credentials.secretAccessKey };
+    const env = {
+      PATH: `${bin}:${AWS_CLI_DIR}:/usr/bin:/bin`,
+      HOME: dir,
+      AWS_ENDPOINT_URL: session.endpoint,
+      AWS_ACCESS_KEY_ID: session.clientConfig.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: session.clientConfig.credentials.secretAccessKey,
+    };
     // Asynchronous: the IAM proxy answering these calls runs in this process.
     const aws = (...args: string[]) => run(join(AWS_CLI_DIR, 'aws'), args, { ...env, AWS_DEFAULT_REGION: admin.region });
     const result = options.awsArgs ? undefined : await run('bash', [script], env);
@@ -91,7 +118,10 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
 
   it('reads its own 8 KB and 16 KB JIT configs, deletes them before the runner starts, runs ONE runner, powers off', async () => {
     setup();
-    for (const [name, size] of [['gha-ec2-linux-1-1', 8 * 1024], ['gha-ec2-linux-2-1', 16 * 1024]] as const) {
+    for (const [name, size] of [
+      ['gha-ec2-linux-1-1', 8 * 1024],
+      ['gha-ec2-linux-2-1', 16 * 1024],
+    ] as const) {
       const config = jitConfig(name, size);
       const instance = await host.create({ runnerName: name, pool, jobId: 1, encodedJitConfig: config });
 
@@ -122,7 +152,17 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
     const remove = await aws('ssm', 'delete-parameter', '--name', other);
     const list = await aws('ssm', 'describe-parameters');
     const overwrite = await aws('ssm', 'put-parameter', '--name', other, '--value', 'x', '--type', 'SecureString', '--overwrite');
-    const own = await aws('ssm', 'get-parameters', '--names', `${host.parameterPrefix('gha-ec2-linux-3-1')}/0`, '--with-decryption', '--query', 'Parameters[0].Value', '--output', 'text');
+    const own = await aws(
+      'ssm',
+      'get-parameters',
+      '--names',
+      `${host.parameterPrefix('gha-ec2-linux-3-1')}/0`,
+      '--with-decryption',
+      '--query',
+      'Parameters[0].Value',
+      '--output',
+      'text',
+    );
 
     for (const refused of [read, readOne, remove, list, overwrite]) {
       expect(refused.status).not.toBe(0);
@@ -148,10 +188,19 @@ describe('EC2 bootstrap, run as the instance under enforced IAM', () => {
   }, 120_000);
 
   it('renders Linux and macOS user data that bash parses and shellcheck passes (macOS runs the same script)', async () => {
-    if (!existsSync('/usr/bin/shellcheck')) throw new Error('shellcheck is missing: install Debian\'s shellcheck (.ci/run does)');
+    if (!existsSync('/usr/bin/shellcheck')) throw new Error("shellcheck is missing: install Debian's shellcheck (.ci/run does)");
     for (const os of ['linux', 'macos'] as const) {
       const script = join(mkdtempSync(join(tmpdir(), 'user-data-')), 'user-data.sh');
-      writeFileSync(script, linuxBootstrap({ parameterPrefix: '/er/runners/gha-x-1-1/jit', chunks: 3, region: 'eu-west-1', ...AMI_CONTRACT[os], runnerUser: AMI_CONTRACT[os].runnerUser! }));
+      writeFileSync(
+        script,
+        linuxBootstrap({
+          parameterPrefix: '/er/runners/gha-x-1-1/jit',
+          chunks: 3,
+          region: 'eu-west-1',
+          ...AMI_CONTRACT[os],
+          runnerUser: AMI_CONTRACT[os].runnerUser!,
+        }),
+      );
       expect(await run('bash', ['-n', script], { PATH: '/usr/bin:/bin' })).toMatchObject({ status: 0, stderr: '' });
       expect(await run('shellcheck', ['--shell=bash', '--severity=style', script], { PATH: '/usr/bin:/bin' })).toMatchObject({ status: 0, stdout: '' });
     }

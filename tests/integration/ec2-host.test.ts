@@ -6,11 +6,14 @@ import { testPoolsConfig } from '../helpers/pools';
 /* What the EC2 host asks of EC2 and SSM (moto), request by request. */
 
 const ec2Pool = testPoolsConfig().pools.find((p) => p.host === 'ec2')!;
-const pool = { ...ec2Pool, ec2: { ...(ec2Pool.host === 'ec2' ? ec2Pool.ec2 : ({} as never)), instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], market: 'spot' as const } } as typeof ec2Pool;
+const pool = {
+  ...ec2Pool,
+  ec2: { ...(ec2Pool.host === 'ec2' ? ec2Pool.ec2 : ({} as never)), instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], market: 'spot' as const },
+} as typeof ec2Pool;
 const spec = (runnerName: string) => ({ runnerName, pool, jobId: 7, encodedJitConfig: 'ENCODED-JIT', traceHeader: 'Root=1-abc' });
 
 describe('EC2 host on moto', () => {
-  it('launches from the pool\'s template (tags, IMDSv2, terminate on shutdown, spot), then stores the JIT config tagged with the instance', async () => {
+  it("launches from the pool's template (tags, IMDSv2, terminate on shutdown, spot), then stores the JIT config tagged with the instance", async () => {
     const { host, ssm, runs, launchTemplateId, subnets } = await ec2Fixture();
 
     const created = await host.create(spec('gha-ec2-gpu-7-1'));
@@ -18,7 +21,9 @@ describe('EC2 host on moto', () => {
     expect(created.id).toMatch(/^i-/);
     const parameter = await ssm.send(new GetParameterCommand({ Name: `${host.parameterPrefix('gha-ec2-gpu-7-1')}/0`, WithDecryption: true }));
     expect(parameter.Parameter).toMatchObject({ Value: 'ENCODED-JIT', Type: 'SecureString' });
-    const { TagList } = await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: `${host.parameterPrefix('gha-ec2-gpu-7-1')}/0` }));
+    const { TagList } = await ssm.send(
+      new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: `${host.parameterPrefix('gha-ec2-gpu-7-1')}/0` }),
+    );
     expect(TagList).toEqual([{ Key: 'InstanceId', Value: created.id }]);
     expect(runs).toHaveLength(1);
     const run = runs[0]!;
@@ -31,7 +36,12 @@ describe('EC2 host on moto', () => {
       InstanceMarketOptions: { MarketType: 'spot' },
     });
     const tags = Object.fromEntries(run.TagSpecifications![0]!.Tags!.map((t) => [t.Key, t.Value]));
-    expect(tags).toMatchObject({ 'ephemeral-runners.pool': 'ec2-gpu', 'ephemeral-runners.runner': 'gha-ec2-gpu-7-1', 'ephemeral-runners.job': '7', 'ephemeral-runners.trace': 'Root=1-abc' });
+    expect(tags).toMatchObject({
+      'ephemeral-runners.pool': 'ec2-gpu',
+      'ephemeral-runners.runner': 'gha-ec2-gpu-7-1',
+      'ephemeral-runners.job': '7',
+      'ephemeral-runners.trace': 'Root=1-abc',
+    });
     // The JIT config itself never rides in user data: only the parameters' names do.
     const userData = Buffer.from(run.UserData!, 'base64').toString();
     expect(userData).toContain(host.parameterPrefix('gha-ec2-gpu-7-1'));
@@ -55,14 +65,21 @@ describe('EC2 host on moto', () => {
 
     expect(await host.delete('gha-ec2-gpu-9-1')).toBe('deleted');
 
-    await expect(ssm.send(new GetParameterCommand({ Name: `${host.parameterPrefix('gha-ec2-gpu-9-1')}/0` }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+    await expect(ssm.send(new GetParameterCommand({ Name: `${host.parameterPrefix('gha-ec2-gpu-9-1')}/0` }))).rejects.toMatchObject({
+      name: 'ParameterNotFound',
+    });
     expect(await host.list()).toEqual([]);
   });
 
-  it('puts macOS runners on dedicated hosts of the pool\'s host resource group, on-demand only', async () => {
+  it("puts macOS runners on dedicated hosts of the pool's host resource group, on-demand only", async () => {
     const { host, runs } = await ec2Fixture();
     const groupArn = 'arn:aws:resource-groups:us-east-1:123456789012:group/mac-hosts';
-    const macPool = { ...pool, name: 'ec2-macos', os: 'macos', ec2: { ...(pool.host === 'ec2' ? pool.ec2 : ({} as never)), instanceTypes: ['mac2.metal'], market: 'spot', hostResourceGroupArn: groupArn } } as typeof pool;
+    const macPool = {
+      ...pool,
+      name: 'ec2-macos',
+      os: 'macos',
+      ec2: { ...(pool.host === 'ec2' ? pool.ec2 : ({} as never)), instanceTypes: ['mac2.metal'], market: 'spot', hostResourceGroupArn: groupArn },
+    } as typeof pool;
 
     await host.create({ ...spec('gha-ec2-macos-11-1'), pool: macPool });
 

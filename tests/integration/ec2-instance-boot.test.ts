@@ -19,7 +19,19 @@ import { ORG, simControl, simulatorWithClient, waitUntil } from '../helpers/simu
  */
 
 const config: PoolsConfig = testPoolsConfig({
-  pools: [...testPoolsInput().pools.filter((p) => p.host !== 'ec2'), { name: 'ec2-linux', host: 'ec2', os: 'linux', arch: 'x64', labels: ['vm'], maxRunners: 4, launchesPerMinute: 10, ec2: { instanceTypes: ['m7i.large'], image: { amiId: 'ami-0123456789abcdef0' } } }],
+  pools: [
+    ...testPoolsInput().pools.filter((p) => p.host !== 'ec2'),
+    {
+      name: 'ec2-linux',
+      host: 'ec2',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['vm'],
+      maxRunners: 4,
+      launchesPerMinute: 10,
+      ec2: { instanceTypes: ['m7i.large'], image: { amiId: 'ami-0123456789abcdef0' } },
+    },
+  ],
 });
 const pool = config.pools.find((p) => p.name === 'ec2-linux')!;
 type Jobs = { jobs: { id: number }[] };
@@ -46,11 +58,20 @@ describe('an EC2 instance boots from the shipped user data and runs a job', () =
   /** Launches a runner for a queued job through the EC2 host; boots its instance with `userData` (default: what EC2 has). */
   async function launchAndBoot(runnerName: string, edit: (userData: string) => string = (u) => u, durationMs = 1_500) {
     const installationId = await github.client.installationId(ORG);
-    const { jobs } = await simControl<Jobs>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'vm'], durationMs }] });
+    const { jobs } = await simControl<Jobs>(github.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'vm'], durationMs }],
+    });
     const jit = await github.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'linux', 'x64', 'vm'] });
     const instance = await host.create({ runnerName, pool, jobId: jobs[0]!.id, encodedJitConfig: jit.encodedJitConfig });
     const session = iam.as('runner-instance', instance.id, { 'ec2:SourceInstanceARN': `arn:aws:ec2:${admin.region}:123456789012:instance/${instance.id}` });
-    const booted = await bootLaunchedInstance(docker, instance.id, { roleName: `${iam.prefix}-runner-instance`, credentials: session.clientConfig.credentials, awsEndpoint: session.endpoint, editUserData: edit });
+    const booted = await bootLaunchedInstance(docker, instance.id, {
+      roleName: `${iam.prefix}-runner-instance`,
+      credentials: session.clientConfig.credentials,
+      awsEndpoint: session.endpoint,
+      editUserData: edit,
+    });
     const job = () => github.sim.model.jobs.get(jobs[0]!.id)!;
     return { instance, booted, job, runnerId: jit.runnerId };
   }
@@ -71,7 +92,13 @@ describe('an EC2 instance boots from the shipped user data and runs a job', () =
     expect(output).toContain('shutdown -h now: powering off');
     // The credentials came from the metadata service, IMDSv2 only: a token first, then the role's document.
     expect(booted.metadata.requests.filter((r) => r.status === 401)).toEqual([]);
-    expect(booted.metadata.requests.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /latest/api/token', 'GET /latest/user-data', `GET /latest/meta-data/iam/security-credentials/${iam.prefix}-runner-instance`]));
+    expect(booted.metadata.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining([
+        'PUT /latest/api/token',
+        'GET /latest/user-data',
+        `GET /latest/meta-data/iam/security-credentials/${iam.prefix}-runner-instance`,
+      ]),
+    );
     expect(await exists(`${host.parameterPrefix('gha-ec2-linux-boot-1')}/0`)).toBe(false);
     expect(iam.proxy.denials()).toEqual([]);
   }, 180_000);

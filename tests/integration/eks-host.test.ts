@@ -48,7 +48,13 @@ describe('EKS host', () => {
     expect(secret.metadata!.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'gha-eks-k8s-101-1', uid: pod.metadata!.uid }]);
     expect(pod.spec!.initContainers).toBeUndefined();
     // The runner: not root, nothing to escalate to; the pod ends at the pool's deadline whatever it does.
-    expect(pod.spec!.containers[0]!.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1001, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec!.containers[0]!.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1001,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(pod.spec!.activeDeadlineSeconds).toBe(390 * 60);
   });
 
@@ -91,7 +97,9 @@ describe('EKS host', () => {
     ['a namespace that does not exist', { pool: { ...basePool, eks: { ...basePool.eks, namespace: 'nowhere' } } }, /namespaces .*nowhere.* not found/],
   ])('the fake API rejects what the API server rejects: %s', async (_case, override, message) => {
     const before = fixture.kubernetes.pods().length;
-    await expect(fixture.host.create({ runnerName: 'gha-eks-k8s-104-1', pool: basePool, jobId: 104, encodedJitConfig: jit, ...override } as never)).rejects.toThrow(message);
+    await expect(
+      fixture.host.create({ runnerName: 'gha-eks-k8s-104-1', pool: basePool, jobId: 104, encodedJitConfig: jit, ...override } as never),
+    ).rejects.toThrow(message);
     expect(fixture.kubernetes.pods()).toHaveLength(before);
   });
 
@@ -124,7 +132,11 @@ describe('EKS IAM token', () => {
 
     expect(token.startsWith(EKS_TOKEN_PREFIX)).toBe(true);
     const ours = Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString();
-    const reference = execFileSync('.venv/bin/python', ['tests/fixtures/eks-token-reference.py', 'runners-prod', 'eu-west-1', credentials.accessKeyId, credentials.secretAccessKey, '20261128T010203Z'], { encoding: 'utf8' }).trim();
+    const reference = execFileSync(
+      '.venv/bin/python',
+      ['tests/fixtures/eks-token-reference.py', 'runners-prod', 'eu-west-1', credentials.accessKeyId, credentials.secretAccessKey, '20261128T010203Z'],
+      { encoding: 'utf8' },
+    ).trim();
     expect(ours).toBe(reference);
     const url = new URL(ours);
     expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
@@ -138,7 +150,12 @@ describe('EKS IAM token', () => {
   });
 
   it('signs for the regional STS endpoint by default', async () => {
-    const token = await eksToken({ clusterName: 'runners', region: 'eu-west-1', credentials: { accessKeyId: 'AKIA', secretAccessKey: 's' }, now: () => new Date('2026-11-28T00:00:00Z') });
+    const token = await eksToken({
+      clusterName: 'runners',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIA', secretAccessKey: 's' },
+      now: () => new Date('2026-11-28T00:00:00Z'),
+    });
     const url = new URL(Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString());
     expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
     expect(url.searchParams.get('X-Amz-Date')).toBe('20261128T000000Z');
@@ -151,7 +168,11 @@ async function rawRequest(fixture: Awaited<ReturnType<typeof eksFixture>>, metho
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const request = httpsRequest(
       url,
-      { method, ca: Buffer.from(fixture.kubernetes.certificateAuthority, 'base64'), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      {
+        method,
+        ca: Buffer.from(fixture.kubernetes.certificateAuthority, 'base64'),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));

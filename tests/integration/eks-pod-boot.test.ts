@@ -17,7 +17,11 @@ import { ORG, simControl, simulatorWithClient, waitUntil } from '../helpers/simu
 
 type EksPool = Extract<Pool, { host: 'eks' }>;
 const basePool = testPoolsConfig().pools.find((p) => p.host === 'eks') as EksPool;
-const pool: EksPool = { ...basePool, arch: process.arch === 'arm64' ? 'arm64' : 'x64', eks: { ...basePool.eks, image: SIM_RUNNER_IMAGE, memory: '512Mi', cpu: '500m' } };
+const pool: EksPool = {
+  ...basePool,
+  arch: process.arch === 'arm64' ? 'arm64' : 'x64',
+  eks: { ...basePool.eks, image: SIM_RUNNER_IMAGE, memory: '512Mi', cpu: '500m' },
+};
 
 describe('an EKS runner pod boots and runs a job', () => {
   const docker = new Docker();
@@ -40,7 +44,11 @@ describe('an EKS runner pod boots and runs a job', () => {
   async function queued(runnerName: string) {
     const installationId = await github.client.installationId(ORG);
     const jit = await github.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'linux', 'x64', 'k8s'] });
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'k8s'], durationMs: 300 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'k8s'], durationMs: 300 }],
+    });
     return { ...jit, jobId: jobs[0]!.id, job: () => github.sim.model.jobs.get(jobs[0]!.id)! };
   }
 
@@ -68,7 +76,10 @@ describe('an EKS runner pod boots and runs a job', () => {
     await fixture.host.create(spec);
 
     await waitUntil('the pod failed', () => kubelet.pod('gha-runners', 'gha-eks-k8s-2-1')?.phase === 'Failed', 30_000);
-    expect(kubelet.pod('gha-runners', 'gha-eks-k8s-2-1')).toMatchObject({ reason: 'StartError', message: expect.stringMatching(/exec: "--jitconfig": executable file not found/) });
+    expect(kubelet.pod('gha-runners', 'gha-eks-k8s-2-1')).toMatchObject({
+      reason: 'StartError',
+      message: expect.stringMatching(/exec: "--jitconfig": executable file not found/),
+    });
     expect(job().status).toBe('queued');
     await simControl(github.sim, 'POST', `/_sim/jobs/${jobId}/cancel`);
   }, 60_000);

@@ -45,7 +45,12 @@ describe('several GitHub Apps', () => {
   });
 
   const launchFive = async (appOfPoolB: string) => {
-    const h = await orchestratorHarness({ config: config(appOfPoolB), host: () => new PaperHost(), sim: { extraApps: 1, limits: { pointsPerMinute: 30 } }, otherApps: ['bulk'] });
+    const h = await orchestratorHarness({
+      config: config(appOfPoolB),
+      host: () => new PaperHost(),
+      sim: { extraApps: 1, limits: { pointsPerMinute: 30 } },
+      otherApps: ['bulk'],
+    });
     stop = h.stop;
     const messages = [];
     for (let i = 0; i < 5; i++) {

@@ -35,7 +35,11 @@ describe('GitHub client against the simulator', () => {
     const installationId = await client.installationId(ORG);
     const repoScope = { kind: 'repo' as const, owner: 'octo-org', repo: 'app' };
 
-    const org = await client.generateJitConfig(installationId, ORG, { name: 'gha-p-1-1', labels: ['self-hosted', 'linux', 'x64', 'docker'], runnerGroup: 'Default' });
+    const org = await client.generateJitConfig(installationId, ORG, {
+      name: 'gha-p-1-1',
+      labels: ['self-hosted', 'linux', 'x64', 'docker'],
+      runnerGroup: 'Default',
+    });
     const repo = await client.generateJitConfig(await client.installationId(repoScope), repoScope, { name: 'gha-p-2-1', labels: ['self-hosted', 'linux'] });
 
     // GitHub's format (actions/runner Runner.cs): base64 of file name → base64 content; several KB with the RSA key.
@@ -51,7 +55,7 @@ describe('GitHub client against the simulator', () => {
     expect(sim.stats().calls['GET /orgs/{owner}/actions/runner-groups']).toBe(1);
   });
 
-  it('surfaces GitHub\'s refusal to delete a busy runner; absent counts as deleted', async () => {
+  it("surfaces GitHub's refusal to delete a busy runner; absent counts as deleted", async () => {
     const { sim, client } = await setup();
     const installationId = await client.installationId(ORG);
     const { runnerId, encodedJitConfig } = await client.generateJitConfig(installationId, ORG, { name: 'busy-1', labels: ['self-hosted', 'docker'] });
@@ -116,7 +120,7 @@ describe('GitHub client against the simulator', () => {
     expect(sim.stats().notModified - before).toBe(3);
   });
 
-  it('lists the App\'s webhook deliveries and redelivers one', async () => {
+  it("lists the App's webhook deliveries and redelivers one", async () => {
     const receiver = await webhookReceiver(503);
     const { sim, client } = await setup({ webhookUrl: receiver.url });
     await simControl(sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'] }] });

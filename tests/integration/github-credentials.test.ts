@@ -40,14 +40,19 @@ describe('GitHub App credentials from SSM (Powertools parameters, moto)', () => 
     const attempt = loadGitHubAppCredentials({ appIdParameter: `${prefix}/bad-id`, privateKeyParameter: `${prefix}/missing`, baseUrl: sim.url });
 
     await expect(attempt).rejects.toBeInstanceOf(ConfigError);
-    await expect(attempt).rejects.toMatchObject({ issues: [expect.objectContaining({ path: `${prefix}/bad-id` }), expect.objectContaining({ path: `${prefix}/missing` })] });
+    await expect(attempt).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: `${prefix}/bad-id` }), expect.objectContaining({ path: `${prefix}/missing` })],
+    });
   });
 
   it('records GitHub calls per operation and status class as metrics', async () => {
     const lines: string[] = [];
     const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(chunk.toString()), true));
     const metricsSink = new Metrics({ namespace: 'Test', serviceName: 'test' });
-    const client = new GitHubClient({ appId: sim.appId, privateKey: sim.privateKeyPem, baseUrl: sim.url }, { writeSpacingMs: 0, onCall: recordGitHubCalls(metricsSink) });
+    const client = new GitHubClient(
+      { appId: sim.appId, privateKey: sim.privateKeyPem, baseUrl: sim.url },
+      { writeSpacingMs: 0, onCall: recordGitHubCalls(metricsSink) },
+    );
     try {
       const installationId = await client.installationId(ORG);
       await client.getRunner(installationId, ORG, 12345);
@@ -64,7 +69,9 @@ describe('GitHub App credentials from SSM (Powertools parameters, moto)', () => 
       ]),
     );
     // The installation's remaining rate limit, as GitHub's x-ratelimit-remaining header says (app calls have none).
-    const remaining = lines.map((l) => JSON.parse(l) as { GitHubRateLimitRemaining?: number | number[] }).find((m) => m.GitHubRateLimitRemaining !== undefined)?.GitHubRateLimitRemaining;
+    const remaining = lines
+      .map((l) => JSON.parse(l) as { GitHubRateLimitRemaining?: number | number[] })
+      .find((m) => m.GitHubRateLimitRemaining !== undefined)?.GitHubRateLimitRemaining;
     expect([remaining].flat().every((value) => typeof value === 'number' && value < 5000 && value >= 0)).toBe(true);
     expect(remaining).toBeDefined();
   });

@@ -53,7 +53,15 @@ const hostKinds: [string, Pool, () => Promise<HostUnderTest>][] = [
     async () => {
       await ensureSimAmiImage(docker);
       const moto = motoTarget();
-      return { host: (await ec2Fixture()).host, boot: async (ref) => void (await bootLaunchedInstance(docker, ref.id, { roleName: 'runner-instance', credentials: moto.clientConfig.credentials, awsEndpoint: moto.endpoint })) };
+      return {
+        host: (await ec2Fixture()).host,
+        boot: async (ref) =>
+          void (await bootLaunchedInstance(docker, ref.id, {
+            roleName: 'runner-instance',
+            credentials: moto.clientConfig.credentials,
+            awsEndpoint: moto.endpoint,
+          })),
+      };
     },
   ],
   [
@@ -89,7 +97,12 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
   let close: (() => Promise<void>) | undefined;
   // A JIT config in GitHub's format and size for a runner GitHub does not know: it never connects; the host is what
   // matters. `minBytes` tries the larger configs GitHub issues (every host kind must carry 16 KB).
-  const spec = (runnerName: string, minBytes = 0) => ({ runnerName, pool, jobId: 42, encodedJitConfig: encodeJitConfig({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x', runnerGroupId: 1 }, minBytes) });
+  const spec = (runnerName: string, minBytes = 0) => ({
+    runnerName,
+    pool,
+    jobId: 42,
+    encodedJitConfig: encodeJitConfig({ url: 'http://127.0.0.1:9', runnerId: 1, runnerName, secret: 'x', runnerGroupId: 1 }, minBytes),
+  });
 
   afterAll(async () => {
     for (const name of created) await host.delete(name);
@@ -135,7 +148,11 @@ describe.each(hostKinds)('host contract: %s', (_kind, pool, makeHost) => {
       const name = `contract-${randomUUID().slice(0, 8)}`;
       created.push(name);
       const jit = await github.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'linux', 'contract'] });
-      const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'contract'], durationMs: 300 }] });
+      const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', {
+        owner: 'octo-org',
+        repo: 'app',
+        jobs: [{ labels: ['self-hosted', 'contract'], durationMs: 300 }],
+      });
 
       const ref = await host.create({ runnerName: name, pool, jobId: jobs[0]!.id, encodedJitConfig: jit.encodedJitConfig });
       await boot?.(ref);

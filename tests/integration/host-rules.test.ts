@@ -22,7 +22,10 @@ const unreachableJitConfig = (runnerName: string) => encodeJitConfig({ url: 'htt
 const input = testPoolsInput();
 // Warm settings with no idle runner wanted: any warm runner is surplus once idle for 10 minutes.
 const config = testPoolsConfig({
-  pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE }, warm: { owner: 'octo-org', minIdle: 0, idleTimeoutMinutes: 10 } }, ...input.pools.slice(1)] as typeof input.pools,
+  pools: [
+    { ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE }, warm: { owner: 'octo-org', minIdle: 0, idleTimeoutMinutes: 10 } },
+    ...input.pools.slice(1),
+  ] as typeof input.pools,
 });
 const POOL = 'docker-linux';
 type Harness = Awaited<ReturnType<typeof orchestratorHarness>>;
@@ -42,7 +45,13 @@ describe('host rules on moto + the simulator + dockerd', () => {
     hostRuleLimits: DEFAULT_HOST_RULE_LIMITS,
   });
   const record = async (action: 'queued' | 'completed', jobId: number, runnerName: string | null = null) => {
-    const payload = examplePayload(action, { jobId, labels: ['docker'], repo: 'octo-org/app', runnerName, ...(action === 'completed' ? { conclusion: 'success' } : {}) });
+    const payload = examplePayload(action, {
+      jobId,
+      labels: ['docker'],
+      repo: 'octo-org/app',
+      runnerName,
+      ...(action === 'completed' ? { conclusion: 'success' } : {}),
+    });
     payload.installation = { id: await h.client.installationId(ORG) };
     await new DynamoDbJobStore(h.dynamodb, h.tableName).recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}-${action}`), { pool: POOL }, new Date());
   };
@@ -89,7 +98,11 @@ describe('host rules on moto + the simulator + dockerd', () => {
     const jobId = 80_000_003;
     await dispatched(jobId);
     // A long job on GitHub that the runner takes (GitHub's assignment: any idle runner with matching labels).
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 20_000 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['docker'], durationMs: 20_000 }],
+    });
     expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
     await waitUntil('the runner to take the long job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
     // The job it was launched for ran elsewhere and finished: its record no longer wants this runner.
@@ -142,9 +155,17 @@ describe('host rules on moto + the simulator + dockerd', () => {
       await h.dispatch.markDispatched(jobId, { pool: POOL, runnerName, attempt: 1, at: new Date() });
       expect(await h.invoke([launchMessage(POOL, jobId, { runnerName, repo: '' })])).toEqual({ batchItemFailures: [] });
     }
-    await waitUntil('both warm runners online', () => names.every((n) => [...h.sim.model.runners.values()].some((r) => r.name === n && r.status === 'online')), 30_000);
+    await waitUntil(
+      'both warm runners online',
+      () => names.every((n) => [...h.sim.model.runners.values()].some((r) => r.name === n && r.status === 'online')),
+      30_000,
+    );
     // One of them takes a long job (its in_progress webhook lost: the record still says idle).
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 20_000 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['docker'], durationMs: 20_000 }],
+    });
     await waitUntil('a warm runner to take the job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
     const busy = h.sim.model.jobs.get(jobs[0]!.id)!.runnerName!;
     const idle = names.find((n) => n !== busy)!;
@@ -181,7 +202,10 @@ describe('host rules on moto + the simulator + dockerd', () => {
     const report = await applyHostRules('docker', ports());
 
     expect(report).toMatchObject({ neverAssignedRemoved: 1 });
-    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'launch_failed', launchError: { kind: 'permanent', reason: 'never-assigned' } });
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({
+      state: 'launch_failed',
+      launchError: { kind: 'permanent', reason: 'never-assigned' },
+    });
     expect(await containers()).not.toContain(runnerName);
     expect([...h.sim.model.runners.values()].map((r) => r.name)).not.toContain(runnerName);
   }, 60_000);
@@ -191,7 +215,11 @@ describe('host rules on moto + the simulator + dockerd', () => {
     const jobId = 80_000_030;
     const runnerName = `gha-${POOL}-${jobId}-1`;
     await dispatched(jobId);
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 30_000 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['docker'], durationMs: 30_000 }],
+    });
     expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
     await waitUntil('the runner busy', () => h.sim.model.jobs.get(jobs[0]!.id)?.runnerName === runnerName, 30_000);
 

@@ -20,14 +20,26 @@ const AMI_PARAMETER = '/iam-test/runner-ami';
 const config: PoolsConfig = testPoolsConfig({
   pools: [
     ...testPoolsInput().pools.filter((p) => p.host !== 'ec2'),
-    { name: 'ec2-ssm', host: 'ec2', os: 'linux', arch: 'x64', labels: ['ssm'], maxRunners: 2, launchesPerMinute: 5, ec2: { instanceTypes: ['m7g.large'], image: { ssmParameter: AMI_PARAMETER } } },
+    {
+      name: 'ec2-ssm',
+      host: 'ec2',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['ssm'],
+      maxRunners: 2,
+      launchesPerMinute: 5,
+      ec2: { instanceTypes: ['m7g.large'], image: { ssmParameter: AMI_PARAMETER } },
+    },
     lambdaTestPool(),
   ],
 });
 const pool = config.pools.find((p) => p.name === 'ec2-ssm')!;
 /** A pull-request plan role that reads anything, KMS included (worse than ReadOnlyAccess, which has no kms:Decrypt). */
 const PLAN_ROLE = 'pr-plan';
-const readsEverything = { Version: '2012-10-17' as const, Statement: [{ Effect: 'Allow' as const, Action: ['ssm:Get*', 'ssm:Describe*', 'kms:Decrypt', 'kms:Describe*'], Resource: ['*'] }] };
+const readsEverything = {
+  Version: '2012-10-17' as const,
+  Statement: [{ Effect: 'Allow' as const, Action: ['ssm:Get*', 'ssm:Describe*', 'kms:Decrypt', 'kms:Describe*'], Resource: ['*'] }],
+};
 const spec = (runnerName: string) => ({ runnerName, pool, jobId: 9, encodedJitConfig: 'ENCODED-JIT' });
 
 describe('synthesized roles, enforced', () => {
@@ -60,11 +72,17 @@ describe('synthesized roles, enforced', () => {
     try {
       const target = without.as('orchestrator-ec2');
       const run = new EC2Client(target.clientConfig).send(
-        new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateId: without.launchTemplateIds[`${without.prefix}-ec2-ssm`]!, Version: '$Latest' } }),
+        new RunInstancesCommand({
+          MinCount: 1,
+          MaxCount: 1,
+          LaunchTemplate: { LaunchTemplateId: without.launchTemplateIds[`${without.prefix}-ec2-ssm`]!, Version: '$Latest' },
+        }),
       );
 
       await expect(run).rejects.toMatchObject({ name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
-      expect(without.proxy.denials()).toEqual([expect.objectContaining({ principal: 'orchestrator-ec2', action: 'ssm:GetParameters', resource: expect.stringContaining(`parameter${AMI_PARAMETER}`) })]);
+      expect(without.proxy.denials()).toEqual([
+        expect.objectContaining({ principal: 'orchestrator-ec2', action: 'ssm:GetParameters', resource: expect.stringContaining(`parameter${AMI_PARAMETER}`) }),
+      ]);
     } finally {
       await without.stop();
     }
@@ -102,16 +120,28 @@ describe('synthesized roles, enforced', () => {
     await ec2.create(spec('gha-ec2-ssm-9-2'));
     const ssm = new SSMClient(iam.as(`runner-${lambdaTestPool().name}`).clientConfig);
 
-    await expect(ssm.send(new GetParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0`, WithDecryption: true }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    await expect(ssm.send(new GetParameterCommand({ Name: `/${iam.prefix}/lambda-runners/gha-lambda-short-1-1` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(ssm.send(new GetParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0`, WithDecryption: true }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    await expect(ssm.send(new GetParameterCommand({ Name: `/${iam.prefix}/lambda-runners/gha-lambda-short-1-1` }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
     await expect(ssm.send(new DescribeParametersCommand({}))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    await expect(ssm.send(new DeleteParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0` }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(ssm.send(new DeleteParameterCommand({ Name: `${ec2.parameterPrefix('gha-ec2-ssm-9-2')}/0` }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
   });
 
   it('lets only the roles that read the GitHub App secrets decrypt them: a plan role allowed kms:Decrypt everywhere still cannot', async () => {
     const name = `/${iam.prefix}/github/private-key`;
-    await new SSMClient(admin.clientConfig).send(new PutParameterCommand({ Name: name, Value: 'PEM', Type: 'SecureString', KeyId: `alias/${iam.prefix}-secrets`, Overwrite: true }));
-    const plan = new SSMClient({ ...admin.clientConfig, endpoint: iam.proxy.endpoint, credentials: iam.proxy.credentialsFor({ name: PLAN_ROLE, roleName: PLAN_ROLE, session: 'github-actions' }) });
+    await new SSMClient(admin.clientConfig).send(
+      new PutParameterCommand({ Name: name, Value: 'PEM', Type: 'SecureString', KeyId: `alias/${iam.prefix}-secrets`, Overwrite: true }),
+    );
+    const plan = new SSMClient({
+      ...admin.clientConfig,
+      endpoint: iam.proxy.endpoint,
+      credentials: iam.proxy.credentialsFor({ name: PLAN_ROLE, roleName: PLAN_ROLE, session: 'github-actions' }),
+    });
 
     const read = await new SSMClient(iam.as('orchestrator-ec2').clientConfig).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     const refused = plan.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
@@ -125,13 +155,21 @@ describe('synthesized roles, enforced', () => {
 
   it("refuses a function another function's secret and table access it has no statement for, as each service answers", async () => {
     const producer = iam.as('producer');
-    const secret = () => new SSMClient(producer.clientConfig).send(new GetParameterCommand({ Name: `/${iam.prefix}/github/private-key`, WithDecryption: true }));
+    const secret = () =>
+      new SSMClient(producer.clientConfig).send(new GetParameterCommand({ Name: `/${iam.prefix}/github/private-key`, WithDecryption: true }));
     const read = () => new DynamoDBClient(producer.clientConfig).send(new GetItemCommand({ TableName: iam.tableName, Key: { pk: { S: 'JOB#1' } } }));
-    const publish = () => new SNSClient(producer.clientConfig).send(new PublishCommand({ TopicArn: `arn:aws:sns:${admin.region}:123456789012:${iam.prefix}-jobs`, Message: 'x' }));
+    const publish = () =>
+      new SNSClient(producer.clientConfig).send(new PublishCommand({ TopicArn: `arn:aws:sns:${admin.region}:123456789012:${iam.prefix}-jobs`, Message: 'x' }));
 
     await expect(secret()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
     await expect(read()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
     await expect(publish()).rejects.toMatchObject({ name: 'AuthorizationErrorException', $metadata: { httpStatusCode: 403 } });
-    expect(iam.proxy.denials().slice(-3).map((d) => d.action).sort()).toEqual(['dynamodb:GetItem', 'sns:Publish', 'ssm:GetParameter']);
+    expect(
+      iam.proxy
+        .denials()
+        .slice(-3)
+        .map((d) => d.action)
+        .sort(),
+    ).toEqual(['dynamodb:GetItem', 'sns:Publish', 'ssm:GetParameter']);
   });
 });

@@ -15,11 +15,23 @@ import { examplePayload } from '../helpers/webhooks';
  */
 
 const input = testPoolsInput();
-const config = testPoolsConfig({ pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE }, rerunInterruptedJobs: true }, ...input.pools.slice(1)] as typeof input.pools });
+const config = testPoolsConfig({
+  pools: [{ ...input.pools[0]!, docker: { image: SIM_RUNNER_IMAGE }, rerunInterruptedJobs: true }, ...input.pools.slice(1)] as typeof input.pools,
+});
 const POOL = 'docker-linux';
 type Harness = Awaited<ReturnType<typeof orchestratorHarness>>;
 
-const warning = (instanceId: string) => ({ version: '0', id: 'e', source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: { 'instance-id': instanceId, 'instance-action': 'terminate' } });
+const warning = (instanceId: string) => ({
+  version: '0',
+  id: 'e',
+  source: 'aws.ec2',
+  'detail-type': 'EC2 Spot Instance Interruption Warning',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+});
 
 describe('host interruptions', () => {
   let h: Harness;
@@ -57,14 +69,28 @@ describe('host interruptions', () => {
   });
 
   it('the job its interrupted host then failed: classified interrupted and re-run once, however often its teardown comes', async () => {
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['nobody'], durationMs: 100 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['nobody'], durationMs: 100 }],
+    });
     const jobId = jobs[0]!.id;
     // On GitHub the job is over (here: cancelled while queued); our record says it failed on runner R, whose host was warned.
     await simControl(h.sim, 'POST', `/_sim/jobs/${jobId}/cancel`);
     const runnerName = await dispatched(jobId);
     await record('completed', jobId, { runnerName, conclusion: 'failure' });
     expect(await h.launches.markHostInterrupted(jobId, runnerName, 'spot-interruption', Date.now())).toBe(true);
-    const teardown = { action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId };
+    const teardown = {
+      action: 'teardown',
+      pool: POOL,
+      host: 'docker',
+      os: 'linux',
+      runnerName,
+      reason: 'job-failed',
+      onlyIfIdle: false,
+      jobId,
+      finishedJobId: jobId,
+    };
 
     expect(await h.invoke([teardown])).toEqual({ batchItemFailures: [] });
     expect(await h.invoke([teardown])).toEqual({ batchItemFailures: [] });
@@ -81,7 +107,11 @@ describe('host interruptions, a run still running', () => {
   it('GitHub refuses to re-run a job while its run has other jobs running: the teardown is done first, the re-run retried with the message', async () => {
     const h = await orchestratorHarness({ config, sim: { actionsPermission: 'write' } });
     try {
-      const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['nobody'], durationMs: 100, matrix: 2 }] });
+      const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+        owner: 'octo-org',
+        repo: 'app',
+        jobs: [{ labels: ['nobody'], durationMs: 100, matrix: 2 }],
+      });
       const [jobId, sibling] = jobs.map((j) => j.id);
       await simControl(h.sim, 'POST', `/_sim/jobs/${jobId}/cancel`);
       const store = new DynamoDbJobStore(h.dynamodb, h.tableName);
@@ -96,7 +126,17 @@ describe('host interruptions, a run still running', () => {
       await h.dispatch.markDispatched(jobId!, { pool: POOL, runnerName, attempt: 1, at: new Date() });
       await h.launches.markHostInterrupted(jobId!, runnerName, 'spot-interruption', Date.now());
       await webhook('completed');
-      const teardown = { action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId };
+      const teardown = {
+        action: 'teardown',
+        pool: POOL,
+        host: 'docker',
+        os: 'linux',
+        runnerName,
+        reason: 'job-failed',
+        onlyIfIdle: false,
+        jobId,
+        finishedJobId: jobId,
+      };
 
       await expect(h.invoke([teardown])).rejects.toThrow(/All records failed processing/);
       expect((await getJob(h.dynamodb, h.tableName, jobId!))!.rerunRequestedAt).toBeUndefined();
@@ -116,7 +156,11 @@ describe('host interruptions, an App without Actions: write', () => {
   it('classifies the job; GitHub refuses its re-run (no Actions: write): logged, not retried, the teardown done', async () => {
     const h = await orchestratorHarness({ config });
     try {
-      const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['nobody'], durationMs: 100 }] });
+      const { jobs } = await simControl<{ jobs: { id: number }[] }>(h.sim, 'POST', '/_sim/runs', {
+        owner: 'octo-org',
+        repo: 'app',
+        jobs: [{ labels: ['nobody'], durationMs: 100 }],
+      });
       const jobId = jobs[0]!.id;
       await simControl(h.sim, 'POST', `/_sim/jobs/${jobId}/cancel`);
       const store = new DynamoDbJobStore(h.dynamodb, h.tableName);
@@ -132,7 +176,9 @@ describe('host interruptions, an App without Actions: write', () => {
       expect(await h.launches.markHostInterrupted(jobId, runnerName, 'spot-interruption', Date.now())).toBe(true);
       await webhook('completed');
 
-      const teardown = h.invoke([{ action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId }]);
+      const teardown = h.invoke([
+        { action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-failed', onlyIfIdle: false, jobId, finishedJobId: jobId },
+      ]);
 
       // A refusal that no retry changes: the teardown completes, the re-run is not marked done.
       expect(await teardown).toEqual({ batchItemFailures: [] });

@@ -56,7 +56,9 @@ describe('Lambda host', () => {
       },
       { step: 'initialize', name: 'throttleOnce', priority: 'low' },
     );
-    await expect(fixture.host.create({ runnerName: 'gha-lambda-short-4-1', pool, jobId: 4, encodedJitConfig: jit })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    await expect(fixture.host.create({ runnerName: 'gha-lambda-short-4-1', pool, jobId: 4, encodedJitConfig: jit })).rejects.toMatchObject({
+      name: 'TooManyRequestsException',
+    });
     await fixture.host.create({ runnerName: 'gha-lambda-short-4-1', pool, jobId: 4, encodedJitConfig: jit });
 
     const recorded = fixture.invocations.filter((i) => i.payload.runnerName === 'gha-lambda-short-4-1');

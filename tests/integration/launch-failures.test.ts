@@ -55,7 +55,10 @@ describe('launch failures, classified', () => {
 
     expect(response).toEqual({ batchItemFailures: [] });
     const record = await getJob(h.dynamodb, h.tableName, jobId);
-    expect(record).toMatchObject({ state: 'launch_failed', launchError: { kind: 'permanent', reason: 'no-installation', message: expect.stringContaining('not installed') } });
+    expect(record).toMatchObject({
+      state: 'launch_failed',
+      launchError: { kind: 'permanent', reason: 'no-installation', message: expect.stringContaining('not installed') },
+    });
     expect(record!.slotPool).toBeUndefined();
     const failed = logger.lines.find((l) => l.message === 'launch failed');
     expect(failed).toMatchObject({ level: 'ERROR', gaveUp: true, failure: { kind: 'permanent', reason: 'no-installation' }, jobId });
@@ -72,7 +75,10 @@ describe('launch failures, classified', () => {
 
     expect(await h.invoke([launchMessage('docker-grouped', jobId, { labels: ['self-hosted', 'grouped'] })])).toEqual({ batchItemFailures: [] });
 
-    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'launch_failed', launchError: { kind: 'permanent', reason: 'no-runner-group', message: expect.stringContaining('no-such-group') } });
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({
+      state: 'launch_failed',
+      launchError: { kind: 'permanent', reason: 'no-runner-group', message: expect.stringContaining('no-such-group') },
+    });
     expect(logger.lines.find((l) => l.message === 'launch failed')).toMatchObject({ failure: { reason: 'no-runner-group' } });
     expect(h.sim.model.runners.size).toBe(0);
     expect(await h.host.list()).toEqual([]);

@@ -105,7 +105,16 @@ describe('launch and teardown of one runner in one batch', () => {
 
   const dispatched = (jobId: number) => h.dispatched(jobId, POOL);
 
-  const cancelled = (jobId: number, runnerName: string) => ({ action: 'teardown', pool: POOL, host: 'docker', os: 'linux', runnerName, reason: 'job-cancelled', onlyIfIdle: true, jobId });
+  const cancelled = (jobId: number, runnerName: string) => ({
+    action: 'teardown',
+    pool: POOL,
+    host: 'docker',
+    os: 'linux',
+    runnerName,
+    reason: 'job-cancelled',
+    onlyIfIdle: true,
+    jobId,
+  });
   const left = async (runnerName: string) => ({
     hosts: (await h.host.list()).filter((c) => c.runnerName === runnerName).length,
     registrations: [...h.sim.model.runners.values()].filter((r) => r.name === runnerName).length,
@@ -146,7 +155,9 @@ describe('launch and teardown of one runner in one batch', () => {
     const names = await Promise.all(jobs.map((jobId) => dispatched(jobId)));
     // Spread over the steps: some teardowns land before the registration, some during host creation, some after.
     names.forEach((name, i) => holdAt.set(name, { jitterMs: (i * 37) % 400 }));
-    const messages = jobs.flatMap((jobId, i) => (i % 2 === 0 ? [launchMessage(POOL, jobId), cancelled(jobId, names[i]!)] : [cancelled(jobId, names[i]!), launchMessage(POOL, jobId)]));
+    const messages = jobs.flatMap((jobId, i) =>
+      i % 2 === 0 ? [launchMessage(POOL, jobId), cancelled(jobId, names[i]!)] : [cancelled(jobId, names[i]!), launchMessage(POOL, jobId)],
+    );
 
     // Ten records per batch, as the event source mapping delivers them.
     for (let i = 0; i < messages.length; i += 10) expect(await h.invoke(messages.slice(i, i + 10))).toEqual({ batchItemFailures: [] });
@@ -171,7 +182,16 @@ describe('launch and teardown of one runner in one batch', () => {
         return h.client.generateJitConfig(...args);
       },
     });
-    const portsAt = (now: number, github: GitHubClient): OrchestratorPorts => ({ config, host, github, launches: h.launches, slots: h.dispatch, now: () => now, sleep: async () => undefined, limits: DEFAULT_LIMITS });
+    const portsAt = (now: number, github: GitHubClient): OrchestratorPorts => ({
+      config,
+      host,
+      github,
+      launches: h.launches,
+      slots: h.dispatch,
+      now: () => now,
+      sleep: async () => undefined,
+      limits: DEFAULT_LIMITS,
+    });
     const a = launch(launchMessage(POOL, jobId), portsAt(t0, stalled));
     await atRegistration;
 

@@ -29,7 +29,14 @@ describe('leftover runner registrations', () => {
     jobs = new DynamoDbJobStore(dynamodb, tableName);
     dispatch = new DynamoDbDispatchStore(dynamodb, tableName);
     // The clock runs 3 minutes ahead: records just written are past the grace.
-    ports = { github: env.client, config, launches: new DynamoDbLaunchStore(dynamodb, tableName), now: () => new Date(Date.now() + 180_000), registrationGraceMs: 120_000, maxRepositories: 100 };
+    ports = {
+      github: env.client,
+      config,
+      launches: new DynamoDbLaunchStore(dynamodb, tableName),
+      now: () => new Date(Date.now() + 180_000),
+      registrationGraceMs: 120_000,
+      maxRepositories: 100,
+    };
   });
   afterAll(async () => {
     await env.sim.stop();
@@ -40,7 +47,13 @@ describe('leftover runner registrations', () => {
     return (await env.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'docker'] })).runnerId;
   };
   const record = async (action: 'queued' | 'completed', jobId: number, runnerName: string | null = null) => {
-    const payload = examplePayload(action, { jobId, labels: ['docker'], repo: 'octo-org/app', runnerName, ...(action === 'completed' ? { conclusion: 'failure' } : {}) });
+    const payload = examplePayload(action, {
+      jobId,
+      labels: ['docker'],
+      repo: 'octo-org/app',
+      runnerName,
+      ...(action === 'completed' ? { conclusion: 'failure' } : {}),
+    });
     await jobs.recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}-${action}`), { pool: POOL }, new Date());
   };
   const registered = () => [...env.sim.model.runners.values()].map((r) => r.name).sort();

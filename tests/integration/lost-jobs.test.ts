@@ -36,7 +36,11 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
   });
 
   const queueRun = async (repo: string, count: number) => {
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 60_000, matrix: count }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo,
+      jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 60_000, matrix: count }],
+    });
     return jobs.map((j) => j.id);
   };
 
@@ -44,7 +48,10 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     // Prepare: no webhook target, so no webhook arrives. One job of the run is known already (its in_progress came).
     const [known, ...lost] = await queueRun('app', 3);
     const outside = await queueRun('not-allowed', 1);
-    const knownEvent = parseWorkflowJobEvent(examplePayload('in_progress', { jobId: known, labels: ['self-hosted', 'docker'], repo: 'octo-org/app', runnerName: 'gha-docker-linux-1-1' }), 'd-known');
+    const knownEvent = parseWorkflowJobEvent(
+      examplePayload('in_progress', { jobId: known, labels: ['self-hosted', 'docker'], repo: 'octo-org/app', runnerName: 'gha-docker-linux-1-1' }),
+      'd-known',
+    );
     await ports.store.recordWebhook(knownEvent, { pool: 'docker-linux' }, new Date());
 
     // Act
@@ -57,7 +64,13 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
         state: 'queued',
         queueKey: 'docker-linux',
         lastDeliveryId: `reconciler-${jobId}-queued`,
-        job: expect.objectContaining({ owner: 'octo-org', repo: 'app', labels: ['self-hosted', 'docker'], installationId: expect.any(Number), pool: 'docker-linux' }),
+        job: expect.objectContaining({
+          owner: 'octo-org',
+          repo: 'app',
+          labels: ['self-hosted', 'docker'],
+          installationId: expect.any(Number),
+          pool: 'docker-linux',
+        }),
       });
     }
     expect(lost).toHaveLength(2);
@@ -118,7 +131,11 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
     const report = await discoverLostJobs(ports);
 
     expect(report.rerouted).toBe(1);
-    expect(await getJob(dynamodb, tableName, stranded!)).toMatchObject({ state: 'queued', queueKey: 'docker-linux', job: expect.objectContaining({ pool: 'docker-linux' }) });
+    expect(await getJob(dynamodb, tableName, stranded!)).toMatchObject({
+      state: 'queued',
+      queueKey: 'docker-linux',
+      job: expect.objectContaining({ pool: 'docker-linux' }),
+    });
     expect((await discoverLostJobs(ports)).rerouted).toBe(0);
   }, 30_000);
 });

@@ -29,9 +29,19 @@ async function notifierFixture(config: PoolsConfig, simOptions: SimulatorOptions
   const admin = new DynamoDBClient(motoTarget().clientConfig);
   const notices = new DynamoDbNoticeStore(new DynamoDBClient(iam.as('notifier').clientConfig), iam.tableName);
   const powertools = capturingPowertools('notifier');
-  const handler = createNotifierHandler({ config, router: createRouter(config.pools), notices, waiting: notices, maxWaitingPerPool: 25, github: env.client, now: () => new Date(Date.now() + clock.offsetMs), ...powertools });
+  const handler = createNotifierHandler({
+    config,
+    router: createRouter(config.pools),
+    notices,
+    waiting: notices,
+    maxWaitingPerPool: 25,
+    github: env.client,
+    now: () => new Date(Date.now() + clock.offsetMs),
+    ...powertools,
+  });
   const jobs = new DynamoDbJobStore(admin, iam.tableName);
-  const raw = async (jobId: number) => (await admin.send(new GetItemCommand({ TableName: iam.tableName, Key: { pk: { S: jobKey(jobId) } }, ConsistentRead: true }))).Item;
+  const raw = async (jobId: number) =>
+    (await admin.send(new GetItemCommand({ TableName: iam.tableName, Key: { pk: { S: jobKey(jobId) } }, ConsistentRead: true }))).Item;
   let sequence = 0;
   return {
     env,
@@ -39,13 +49,25 @@ async function notifierFixture(config: PoolsConfig, simOptions: SimulatorOptions
     powertools,
     /** A run queued on the simulator; its webhook (the real payload) written through the intake's store. */
     async queue(labels: string[], repo = 'app', routing: { pool: string } | { pool: undefined; reason: string } = { pool: POOL }) {
-      const { jobs: [job] } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs: [{ labels, durationMs: 100 }] });
+      const {
+        jobs: [job],
+      } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs: [{ labels, durationMs: 100 }] });
       await this.deliver(job!.id, 'queued', routing);
       return job!.id;
     },
-    async deliver(jobId: number, action: 'queued' | 'in_progress' | 'completed', routing: { pool: string } | { pool: undefined; reason: string }, runnerName?: string) {
+    async deliver(
+      jobId: number,
+      action: 'queued' | 'in_progress' | 'completed',
+      routing: { pool: string } | { pool: undefined; reason: string },
+      runnerName?: string,
+    ) {
       const simJob = env.sim.model.jobs.get(jobId)!;
-      const payload = workflowJobPayload({ ...simJob, ...(runnerName ? { runnerName, runnerId: 1 } : {}) }, action, env.sim.url, env.sim.model.installations.get(simJob.installationId)!);
+      const payload = workflowJobPayload(
+        { ...simJob, ...(runnerName ? { runnerName, runnerId: 1 } : {}) },
+        action,
+        env.sim.url,
+        env.sim.model.installations.get(simJob.installationId)!,
+      );
       return jobs.recordWebhook(parseWorkflowJobEvent(payload, `d-${jobId}-${action}`), routing, new Date());
     },
     raw,
@@ -58,11 +80,31 @@ async function notifierFixture(config: PoolsConfig, simOptions: SimulatorOptions
     },
     stream(before: Record<string, AttributeValue> | undefined, after: Record<string, AttributeValue> | undefined) {
       const event: DynamoDBStreamEvent = {
-        Records: [{ eventID: `e${++sequence}`, eventName: before ? 'MODIFY' : 'INSERT', dynamodb: { SequenceNumber: String(sequence), OldImage: before as never, NewImage: after as never } }],
+        Records: [
+          {
+            eventID: `e${++sequence}`,
+            eventName: before ? 'MODIFY' : 'INSERT',
+            dynamodb: { SequenceNumber: String(sequence), OldImage: before as never, NewImage: after as never },
+          },
+        ],
       };
       return handler(event as never, context);
     },
-    tick: () => handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', id: 't', account: '1', time: new Date().toISOString(), region: 'us-east-1', resources: [], version: '0', detail: {} } as never, context),
+    tick: () =>
+      handler(
+        {
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          id: 't',
+          account: '1',
+          time: new Date().toISOString(),
+          region: 'us-east-1',
+          resources: [],
+          version: '0',
+          detail: {},
+        } as never,
+        context,
+      ),
     checkRuns: (jobId: number) => env.sim.checkRuns().filter((c) => c.externalId === String(jobId)),
     calls: (route: string) => env.sim.stats().calls[route] ?? 0,
     async stop() {
@@ -111,7 +153,13 @@ describe('the notifier', () => {
   it('a job of a repository outside the allowlist: a check run naming the repository, and its run cancelled when the policy says so', async () => {
     const config = testPoolsConfig({ repositories: ['octo-org/app'], notices: { checkRuns: true, waitingMinutes: 15, cancelUnroutableJobs: true } });
     fixture = await notifierFixture(config, { actionsPermission: 'write' });
-    const { jobs: [job] } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'other', jobs: [{ labels: ['self-hosted', 'docker'] }] });
+    const {
+      jobs: [job],
+    } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'other',
+      jobs: [{ labels: ['self-hosted', 'docker'] }],
+    });
     const jobId = job!.id;
 
     await fixture.changed(jobId, () => fixture!.deliver(jobId, 'queued', { pool: undefined, reason: 'repository octo-org/other is not in the allowlist' }));
@@ -125,7 +173,13 @@ describe('the notifier', () => {
 
   it('an App without Checks: write: the refusal is recorded once, never retried, and nothing else changes', async () => {
     fixture = await notifierFixture(testPoolsConfig(), { checksPermission: 'none' });
-    const { jobs: [job] } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'fpga'] }] });
+    const {
+      jobs: [job],
+    } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'fpga'] }],
+    });
     const jobId = job!.id;
     const before = await fixture.raw(jobId);
     await fixture.deliver(jobId, 'queued', { pool: undefined, reason: 'no pool has every label of the job' });
@@ -136,12 +190,20 @@ describe('the notifier', () => {
 
     expect(fixture.calls('POST /repos/{owner}/{repo}/check-runs')).toBe(1);
     expect((await fixture.raw(jobId))?.notice?.M).toMatchObject({ reason: { S: 'no-pool' }, failed: { S: 'github-403' } });
-    expect(fixture.powertools.logger.lines).toEqual(expect.arrayContaining([expect.objectContaining({ message: 'GitHub refused the check run; not retried', refused: 'github-403' })]));
+    expect(fixture.powertools.logger.lines).toEqual(
+      expect.arrayContaining([expect.objectContaining({ message: 'GitHub refused the check run; not retried', refused: 'github-403' })]),
+    );
   }, 60_000);
 
   it('GitHub failing (5xx): the claim is released and the batch fails; the retry writes exactly one check run', async () => {
     fixture = await notifierFixture(testPoolsConfig());
-    const { jobs: [job] } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'fpga'] }] });
+    const {
+      jobs: [job],
+    } = await simControl<{ jobs: { id: number }[] }>(fixture.env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'fpga'] }],
+    });
     const jobId = job!.id;
     const before = await fixture.raw(jobId);
     await fixture.deliver(jobId, 'queued', { pool: undefined, reason: 'no pool has every label of the job' });
@@ -163,11 +225,35 @@ describe('the notifier', () => {
     fixture = await notifierFixture(testPoolsConfig());
     const { sim } = fixture.env;
     const installationId = await fixture.env.client.installationId({ kind: 'org', org: 'octo-org' });
-    await expect(fixture.env.client.createCheckRun(installationId, 'octo-org', 'app', { name: 'x', headSha: 'f'.repeat(40), status: 'in_progress', title: 't', summary: 's' })).rejects.toMatchObject({ status: 422 });
-    const { jobs: [job] } = await simControl<{ jobs: { id: number; head_sha: string }[] }>(sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted'] }] });
-    const id = await fixture.env.client.createCheckRun(installationId, 'octo-org', 'app', { name: 'x', headSha: job!.head_sha, status: 'in_progress', title: 't', summary: 's' });
-    const { token } = await createAppAuth({ appId: sim.appId, privateKey: sim.privateKeyPem, request: request.defaults({ baseUrl: sim.url }) })({ type: 'installation', installationId });
-    const patch = (body: unknown, auth = `token ${token}`) => fetch(`${sim.url}/repos/octo-org/app/check-runs/${id}`, { method: 'PATCH', body: JSON.stringify(body), headers: { authorization: auth } });
+    await expect(
+      fixture.env.client.createCheckRun(installationId, 'octo-org', 'app', {
+        name: 'x',
+        headSha: 'f'.repeat(40),
+        status: 'in_progress',
+        title: 't',
+        summary: 's',
+      }),
+    ).rejects.toMatchObject({ status: 422 });
+    const {
+      jobs: [job],
+    } = await simControl<{ jobs: { id: number; head_sha: string }[] }>(sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted'] }],
+    });
+    const id = await fixture.env.client.createCheckRun(installationId, 'octo-org', 'app', {
+      name: 'x',
+      headSha: job!.head_sha,
+      status: 'in_progress',
+      title: 't',
+      summary: 's',
+    });
+    const { token } = await createAppAuth({ appId: sim.appId, privateKey: sim.privateKeyPem, request: request.defaults({ baseUrl: sim.url }) })({
+      type: 'installation',
+      installationId,
+    });
+    const patch = (body: unknown, auth = `token ${token}`) =>
+      fetch(`${sim.url}/repos/octo-org/app/check-runs/${id}`, { method: 'PATCH', body: JSON.stringify(body), headers: { authorization: auth } });
 
     expect((await patch({ status: 'completed' })).status).toBe(422);
     expect((await patch({ output: { title: 'only a title' } })).status).toBe(422);

@@ -37,10 +37,15 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
 
   /** Jobs queued on the simulator, recorded (as the lost-job pass records them) and dispatched: each holds a slot. */
   async function dispatchedJobs(count: number, durationMs = 200): Promise<number[]> {
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs, matrix: count }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'docker'], durationMs, matrix: count }],
+    });
     await discoverLostJobs({ ...ports, github: env.client, maxRepositories: 100, maxRunsPerRepository: 20 });
     const dispatch = new DynamoDbDispatchStore(dynamodb, tableName);
-    for (const { id } of jobs) expect(await dispatch.markDispatched(id, { pool: POOL, runnerName: `gha-${POOL}-${id}-1`, attempt: 1, at: new Date() })).toBe(true);
+    for (const { id } of jobs)
+      expect(await dispatch.markDispatched(id, { pool: POOL, runnerName: `gha-${POOL}-${id}-1`, attempt: 1, at: new Date() })).toBe(true);
     return jobs.map((j) => j.id);
   }
 
@@ -56,7 +61,12 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
     const report = await syncOpenJobs(ports);
 
     expect(report).toMatchObject({ checked: 3, advanced: 2, completed: 2 });
-    expect(await getJob(dynamodb, tableName, done!)).toMatchObject({ state: 'completed', runnerName: 'someone-else', conclusion: 'success', finishedKey: POOL });
+    expect(await getJob(dynamodb, tableName, done!)).toMatchObject({
+      state: 'completed',
+      runnerName: 'someone-else',
+      conclusion: 'success',
+      finishedKey: POOL,
+    });
     expect(await getJob(dynamodb, tableName, cancelled!)).toMatchObject({ state: 'completed', conclusion: 'cancelled', finishedKey: POOL });
     // Still queued on GitHub: its record stays dispatched, its runner on the way.
     expect(await getJob(dynamodb, tableName, waiting!)).toMatchObject({ state: 'dispatched' });

@@ -50,12 +50,21 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
   it('launches a JIT runner in a container that runs the job and leaves nothing behind', async () => {
     const jobId = 70_000_001;
     await dispatched(h, jobId);
-    const { jobs } = await (await fetch(`${h.sim.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 100 }] }) })).json() as { jobs: { id: number }[] };
+    const { jobs } = (await (
+      await fetch(`${h.sim.url}/_sim/runs`, {
+        method: 'POST',
+        body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 100 }] }),
+      })
+    ).json()) as { jobs: { id: number }[] };
 
     const response = await h.invoke([launchMessage('docker-linux', jobId)]);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ launchState: 'created', hostId: expect.any(String), launchedRunnerId: expect.any(Number) });
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({
+      launchState: 'created',
+      hostId: expect.any(String),
+      launchedRunnerId: expect.any(Number),
+    });
     // Registered with this deployment's label, so that no other deployment's passes remove it.
     expect([...h.sim.model.runners.values()].find((r) => r.name === launchMessage('docker-linux', jobId).runnerName)?.labels).toContain(DEPLOYMENT_LABEL);
     await waitUntil('the simulated job to complete', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'completed', 20_000);
@@ -92,11 +101,23 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
     for (const runner of [...h.sim.model.runners.values()]) h.sim.model.deleteRunner(runner);
     const jobId = 70_000_004;
     await dispatched(h, jobId);
-    await fetch(`${h.sim.url}/_sim/runs`, { method: 'POST', body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 4_000 }] }) });
+    await fetch(`${h.sim.url}/_sim/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs: 4_000 }] }),
+    });
     const message = launchMessage('docker-linux', jobId);
     await h.invoke([message]);
     await waitUntil('the runner to be busy', () => [...h.sim.model.runners.values()].some((r) => r.name === message.runnerName && r.busy), 20_000);
-    const teardown = { action: 'teardown', pool: 'docker-linux', host: 'docker', os: 'linux', runnerName: message.runnerName, reason: 'job-cancelled', onlyIfIdle: false, jobId };
+    const teardown = {
+      action: 'teardown',
+      pool: 'docker-linux',
+      host: 'docker',
+      os: 'linux',
+      runnerName: message.runnerName,
+      reason: 'job-cancelled',
+      onlyIfIdle: false,
+      jobId,
+    };
 
     expect(await h.invoke([teardown])).toEqual({ batchItemFailures: [] });
     expect((await h.host.list()).map((c) => c.runnerName)).toContain(message.runnerName);
@@ -117,9 +138,24 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
     await dispatched(h, jobId);
     const message = launchMessage('docker-linux', jobId, { labels: ['self-hosted', 'docker'] });
     await h.invoke([message]);
-    await waitUntil('the runner to be online', () => [...h.sim.model.runners.values()].some((r) => r.name === message.runnerName && r.status === 'online'), 20_000);
+    await waitUntil(
+      'the runner to be online',
+      () => [...h.sim.model.runners.values()].some((r) => r.name === message.runnerName && r.status === 'online'),
+      20_000,
+    );
 
-    await h.invoke([{ action: 'teardown', pool: 'docker-linux', host: 'docker', os: 'linux', runnerName: message.runnerName, reason: 'job-cancelled', onlyIfIdle: true, jobId }]);
+    await h.invoke([
+      {
+        action: 'teardown',
+        pool: 'docker-linux',
+        host: 'docker',
+        os: 'linux',
+        runnerName: message.runnerName,
+        reason: 'job-cancelled',
+        onlyIfIdle: true,
+        jobId,
+      },
+    ]);
 
     expect([...h.sim.model.runners.values()].map((r) => r.name)).not.toContain(message.runnerName);
     await waitUntil('the container to be gone', async () => !(await h.host.list()).some((c) => c.runnerName === message.runnerName), 20_000);
@@ -152,7 +188,11 @@ describe('orchestrator (Docker) on moto + the simulator + dockerd', () => {
 describe('orchestrator: host creation failure', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await orchestratorHarness({ config, host: (docker, managedBy) => new FailingHost(docker, managedBy), limits: { hostAttempts: 2, maxLaunchAttempts: 2 } });
+    h = await orchestratorHarness({
+      config,
+      host: (docker, managedBy) => new FailingHost(docker, managedBy),
+      limits: { hostAttempts: 2, maxLaunchAttempts: 2 },
+    });
   }, 120_000);
   afterAll(async () => {
     await h.sim.stop();

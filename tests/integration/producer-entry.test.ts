@@ -119,7 +119,11 @@ describe('producer before its webhook secret is set', () => {
 
   beforeAll(async () => {
     tableName = await createJobsTable(target);
-    Object.assign(process.env, target.environment, { JOBS_TABLE_NAME: tableName, WEBHOOK_SECRET_PARAMETER: parameterName, POWERTOOLS_METRICS_DISABLED: 'true' });
+    Object.assign(process.env, target.environment, {
+      JOBS_TABLE_NAME: tableName,
+      WEBHOOK_SECRET_PARAMETER: parameterName,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
     const { createProducerHandler } = await import('@runners/producer');
     const { Logger } = await import('@aws-lambda-powertools/logger');
     const { Metrics } = await import('@aws-lambda-powertools/metrics');
@@ -130,7 +134,8 @@ describe('producer before its webhook secret is set', () => {
     const config = testPoolsConfig();
     const logger = new Logger({ serviceName: 'producer', logLevel: 'ERROR' });
     // What the function prints (Powertools writes JSON lines, errors to stderr), kept to check that no secret reaches the log.
-    for (const stream of [process.stdout, process.stderr]) jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true));
+    for (const stream of [process.stdout, process.stderr])
+      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true));
     handler = createProducerHandler({
       config,
       router: createRouter(config.pools),
@@ -148,7 +153,8 @@ describe('producer before its webhook secret is set', () => {
     process.env = saved;
   });
 
-  const deliver = (secret: string, jobId: number) => handler(signedDelivery(secret, examplePayload('queued', { jobId, labels: ['self-hosted', 'docker'] })), lambdaContext('producer'));
+  const deliver = (secret: string, jobId: number) =>
+    handler(signedDelivery(secret, examplePayload('queued', { jobId, labels: ['self-hosted', 'docker'] })), lambdaContext('producer'));
 
   it('answers 503 while the parameter is missing, and while it holds the placeholder; 202 once the real one is set', async () => {
     expect((await deliver('anything', 5_100_000_001)).statusCode).toBe(503);

@@ -163,7 +163,7 @@ describe('producer: sequences of deliveries for one job', () => {
     expect(emf).toContainEqual(expect.objectContaining({ JobsQueued: 1, pool: 'docker-linux' }));
   });
 
-  it('measures time to runner per pool from GitHub\'s timestamps, on the in_progress that records a runner', async () => {
+  it("measures time to runner per pool from GitHub's timestamps, on the in_progress that records a runner", async () => {
     const jobId = newJobId();
     await deliver('queued', jobId);
     harness.output.length = 0;
@@ -196,8 +196,12 @@ describe('producer: sequences of deliveries for one job', () => {
     const jobId = newJobId();
 
     const refused = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId, labels: ['docker'], repo: 'other-org/repo' })));
-    const hosted = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 2, labels: ['ubuntu-latest'], repo: 'other-org/repo' })));
-    const accepted = await allowlisted.invoke(signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 1, labels: ['docker'], repo: 'Allowed-Org/repo' })));
+    const hosted = await allowlisted.invoke(
+      signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 2, labels: ['ubuntu-latest'], repo: 'other-org/repo' })),
+    );
+    const accepted = await allowlisted.invoke(
+      signedDelivery(TEST_SECRET, examplePayload('queued', { jobId: jobId + 1, labels: ['docker'], repo: 'Allowed-Org/repo' })),
+    );
 
     expect(refused.statusCode).toBe(202);
     expect(allowlisted.body(refused)).toMatchObject({ jobId, pool: 'unroutable', state: 'queued' });
@@ -237,7 +241,12 @@ describe('producer: sequences of deliveries for one job', () => {
     const event = httpApiEvent({
       body: Buffer.from(body).toString('base64'),
       isBase64Encoded: true,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'x-github-event': 'workflow_job', 'x-github-delivery': 'b64-1', 'x-hub-signature-256': signature(TEST_SECRET, body) },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'x-github-event': 'workflow_job',
+        'x-github-delivery': 'b64-1',
+        'x-hub-signature-256': signature(TEST_SECRET, body),
+      },
     });
 
     expect((await harness.invoke(event)).statusCode).toBe(202);

@@ -25,7 +25,14 @@ describe('redelivery of lost webhooks', () => {
     dynamodb = new DynamoDBClient(motoTarget().clientConfig);
     tableName = await createJobsTable(motoTarget(), 'deliveries');
     // The clock runs a minute ahead, so the deliveries just made count as settled.
-    ports = { github: env.client, log: new DynamoDbDeliveryLog(dynamodb, tableName), now: () => new Date(Date.now() + 61_000), lookbackMs: 60 * 60_000, settleMs: 60_000, maxRedeliveries: 100 };
+    ports = {
+      github: env.client,
+      log: new DynamoDbDeliveryLog(dynamodb, tableName),
+      now: () => new Date(Date.now() + 61_000),
+      lookbackMs: 60 * 60_000,
+      settleMs: 60_000,
+      maxRedeliveries: 100,
+    };
   });
   afterAll(async () => {
     await env.sim.stop();
@@ -33,7 +40,11 @@ describe('redelivery of lost webhooks', () => {
   });
 
   const queueJobs = async (count: number) => {
-    await simControl(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'linux'], durationMs: 100, matrix: count }] });
+    await simControl(env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'linux'], durationMs: 100, matrix: count }],
+    });
     await env.sim.deliveries.idle();
   };
 
@@ -42,14 +53,20 @@ describe('redelivery of lost webhooks', () => {
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
     await queueJobs(3); // lost
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
-    const lostGuids = env.sim.deliveries.all.filter((d) => d.status !== 'OK').map((d) => d.guid).sort();
+    const lostGuids = env.sim.deliveries.all
+      .filter((d) => d.status !== 'OK')
+      .map((d) => d.guid)
+      .sort();
     const received = receiver.received.length;
 
     const report = await redeliverLost(ports);
     await env.sim.deliveries.idle();
 
     expect(report).toMatchObject({ lost: 3, redelivered: 3, waiting: 0, failed: 0 });
-    const redelivered = receiver.received.slice(received).map((r) => String(r.headers['x-github-delivery'])).sort();
+    const redelivered = receiver.received
+      .slice(received)
+      .map((r) => String(r.headers['x-github-delivery']))
+      .sort();
     expect(redelivered).toEqual(lostGuids);
     // Delivered now: the next pass has nothing to do.
     expect(await redeliverLost(ports)).toMatchObject({ lost: 0, redelivered: 0 });
@@ -93,7 +110,10 @@ describe('redelivery of lost webhooks', () => {
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 1 } });
     await queueJobs(1);
     await simControl(env.sim, 'PUT', '/_sim/faults', { webhooks: { drop: 0 } });
-    const refusing: RedeliverPorts = { ...ports, github: { listDeliveries: (o) => env.client.listDeliveries(o), redeliver: async () => Promise.reject(new Error('502 Bad Gateway')) } };
+    const refusing: RedeliverPorts = {
+      ...ports,
+      github: { listDeliveries: (o) => env.client.listDeliveries(o), redeliver: async () => Promise.reject(new Error('502 Bad Gateway')) },
+    };
 
     expect(await redeliverLost(refusing)).toMatchObject({ redelivered: 0, failed: 1 });
     expect(await redeliverLost(ports)).toMatchObject({ redelivered: 1 });

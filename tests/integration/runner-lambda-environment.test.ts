@@ -22,7 +22,12 @@ describe('runner Lambda in a Lambda execution environment, reused', () => {
     environment = await startExecutionEnvironment(docker, {
       functionName: 'er-test-runner-lambda-short',
       // The function's own credentials, as Lambda puts them in the environment: the job must not see them.
-      environment: { AWS_ACCESS_KEY_ID: 'ASIAFUNCTION', AWS_SECRET_ACCESS_KEY: 'function-secret', AWS_SESSION_TOKEN: 'function-token', POWERTOOLS_TRACE_ENABLED: 'false' },
+      environment: {
+        AWS_ACCESS_KEY_ID: 'ASIAFUNCTION',
+        AWS_SECRET_ACCESS_KEY: 'function-secret',
+        AWS_SESSION_TOKEN: 'function-token',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      },
     });
   }, 300_000);
   afterAll(async () => {
@@ -33,7 +38,11 @@ describe('runner Lambda in a Lambda execution environment, reused', () => {
   async function job(runnerName: string) {
     const installationId = await github.client.installationId(ORG);
     const jit = await github.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'linux', 'x64', 'lambda'] });
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'lambda'], durationMs: 300 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(github.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'lambda'], durationMs: 300 }],
+    });
     return { jobId: jobs[0]!.id, invocation: { runnerName, pool: 'lambda-short', jobId: jobs[0]!.id, encodedJitConfig: jit.encodedJitConfig } };
   }
 
@@ -48,13 +57,18 @@ describe('runner Lambda in a Lambda execution environment, reused', () => {
       expect((await environment.exec(['ls', '-A', '/tmp'])).trim()).toBe('');
     }
     // One environment served both: one runtime process, still there; nothing else left running.
-    const processes = (await environment.exec(['ps', '-eo', 'uid=,args='])).trim().split('\n').filter((p) => !/\bps -eo\b/.test(p));
+    const processes = (await environment.exec(['ps', '-eo', 'uid=,args=']))
+      .trim()
+      .split('\n')
+      .filter((p) => !/\bps -eo\b/.test(p));
     expect(processes).toHaveLength(1);
     expect(processes[0]).toMatch(new RegExp(`^\\s*${LAMBDA_USER.uid}\\s+/var/lang/bin/node /var/runtime/bootstrap.mjs`));
   }, 180_000);
 
   it('is read-only outside /tmp, as Lambda is: the runner works only because the handler copies it there', async () => {
-    expect(await environment.exec(['sh', '-c', 'touch /opt/actions-runner/.runner 2>&1; touch /var/task/x 2>&1'])).toMatch(/Read-only file system[\s\S]*Read-only file system/);
+    expect(await environment.exec(['sh', '-c', 'touch /opt/actions-runner/.runner 2>&1; touch /var/task/x 2>&1'])).toMatch(
+      /Read-only file system[\s\S]*Read-only file system/,
+    );
     expect((await environment.exec(['id', '-u'])).trim()).toBe(String(LAMBDA_USER.uid));
   }, 60_000);
 });

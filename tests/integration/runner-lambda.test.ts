@@ -36,7 +36,12 @@ describe('runner Lambda', () => {
     // test does that), so here the runner is told that root is meant.
     process.env.RUNNER_ALLOW_RUNASROOT = '1';
     workRoot = mkdtempSync(join(tmpdir(), 'runner-tmp-'));
-    handler = createRunnerLambdaHandler({ runnerDir, workRoot, logger: new Logger({ serviceName: 'runner-lambda', logLevel: 'ERROR' }), tracer: new Tracer({ enabled: false }) });
+    handler = createRunnerLambdaHandler({
+      runnerDir,
+      workRoot,
+      logger: new Logger({ serviceName: 'runner-lambda', logLevel: 'ERROR' }),
+      tracer: new Tracer({ enabled: false }),
+    });
   });
   afterAll(async () => {
     process.env = saved;
@@ -52,7 +57,11 @@ describe('runner Lambda', () => {
 
   it('runs the runner with the JIT config of its invocation until the job ends, then empties its work root', async () => {
     const { installationId, runnerId, encodedJitConfig } = await jitConfig('gha-lambda-short-7-1');
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'lambda'], durationMs: 300 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'lambda'], durationMs: 300 }],
+    });
 
     const outcome = await handler({ runnerName: 'gha-lambda-short-7-1', pool: 'lambda-short', jobId: jobs[0]!.id, encodedJitConfig }, context());
 
@@ -65,12 +74,23 @@ describe('runner Lambda', () => {
   it('gives the job none of the function’s AWS credentials, and leaves the next invocation nothing of it', async () => {
     // Prepare: the function's credentials, as Lambda sets them; a "runner" whose job records what it sees, leaves a
     // file and a daemon that left its process group (setsid).
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'ASIAFUNCTION', AWS_SECRET_ACCESS_KEY: 'function-secret', AWS_SESSION_TOKEN: 'function-token', AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', AWS_REGION: 'eu-west-1' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'ASIAFUNCTION',
+      AWS_SECRET_ACCESS_KEY: 'function-secret',
+      AWS_SESSION_TOKEN: 'function-token',
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+      AWS_REGION: 'eu-west-1',
+    });
     const spy = mkdtempSync(join(tmpdir(), 'runner-spy-'));
     const seen = join(mkdtempSync(join(tmpdir(), 'runner-seen-')), 'env');
     writeFileSync(join(spy, 'run.sh'), `#!/bin/sh\nenv > '${seen}'\necho leftover > "$HOME/left-by-job"\nsetsid sleep 300 &\nsleep 0.5\nexit 0\n`);
     chmodSync(join(spy, 'run.sh'), 0o755);
-    const spyHandler = createRunnerLambdaHandler({ runnerDir: spy, workRoot, logger: new Logger({ serviceName: 'runner-lambda', logLevel: 'ERROR' }), tracer: new Tracer({ enabled: false }) });
+    const spyHandler = createRunnerLambdaHandler({
+      runnerDir: spy,
+      workRoot,
+      logger: new Logger({ serviceName: 'runner-lambda', logLevel: 'ERROR' }),
+      tracer: new Tracer({ enabled: false }),
+    });
 
     // Act
     const outcome = await spyHandler({ runnerName: 'gha-lambda-short-11-1', pool: 'lambda-short', jobId: 11, encodedJitConfig: 'QUJD' }, context());
@@ -118,7 +138,11 @@ describe('runner Lambda', () => {
 
     await expect(failure).rejects.toThrow(PayloadError);
     await expect(handler(bad, context())).rejects.toMatchObject({
-      issues: expect.arrayContaining([expect.objectContaining({ path: 'runnerName' }), expect.objectContaining({ path: 'jobId' }), expect.objectContaining({ path: 'encodedJitConfig' })]),
+      issues: expect.arrayContaining([
+        expect.objectContaining({ path: 'runnerName' }),
+        expect.objectContaining({ path: 'jobId' }),
+        expect.objectContaining({ path: 'encodedJitConfig' }),
+      ]),
     });
     await expect(handler(bad, context())).rejects.not.toThrow(/a secret/);
     expect(readdirSync(workRoot)).toEqual([]);

@@ -22,7 +22,11 @@ describe('GitHub simulator limits', () => {
     const auth = createAppAuth({ appId: sim.appId, privateKey: sim.privateKeyPem, request: request.defaults({ baseUrl: sim.url }) });
     const { token } = await auth({ type: 'installation', installationId: 1000 });
     const call = (method: string, path: string, body?: unknown) =>
-      fetch(`${sim.url}${path}`, { method, headers: { authorization: `token ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${sim.url}${path}`, {
+        method,
+        headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     const jit = (name: string) => call('POST', '/orgs/octo-org/actions/runners/generate-jitconfig', { name, runner_group_id: 1, labels: ['self-hosted'] });
     return { sim, call, jit };
   }
@@ -66,7 +70,11 @@ describe('GitHub simulator limits', () => {
     const list = async () => {
       const jwtAuth = createAppAuth({ appId: sim.appId, privateKey: sim.privateKeyPem });
       const { token } = await jwtAuth({ type: 'app' });
-      return (await (await fetch(`${sim.url}/app/hook/deliveries?per_page=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: number; status: string; redelivery: boolean }[];
+      return (await (await fetch(`${sim.url}/app/hook/deliveries?per_page=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        id: number;
+        status: string;
+        redelivery: boolean;
+      }[];
     };
     // Held back 2 s: queued, not attempted yet — not in the list.
     sim.deliveries.faults = { drop: 0, duplicate: 0, reorder: 0, delayMs: 2_000 };

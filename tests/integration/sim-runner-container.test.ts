@@ -23,7 +23,12 @@ describe('simulated runner image', () => {
 
   /** Runs the image to its exit with `options`; returns the exit code (or the start error) and the output. */
   async function run(options: Partial<Docker.ContainerCreateOptions>): Promise<{ code: number | string; output: string }> {
-    const container = await docker.createContainer({ Image: SIM_RUNNER_IMAGE, Labels: { 'ephemeral-runners.test': 'sim-runner-image' }, HostConfig: { NetworkMode: 'host' }, ...options });
+    const container = await docker.createContainer({
+      Image: SIM_RUNNER_IMAGE,
+      Labels: { 'ephemeral-runners.test': 'sim-runner-image' },
+      HostConfig: { NetworkMode: 'host' },
+      ...options,
+    });
     try {
       await container.start();
     } catch (error) {
@@ -39,7 +44,11 @@ describe('simulated runner image', () => {
   async function queuedJobAndConfig(name: string) {
     const installationId = await env.client.installationId(ORG);
     const jit = await env.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'linux', 'x64', 'docker'] });
-    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 200 }] });
+    const { jobs } = await simControl<{ jobs: { id: number }[] }>(env.sim, 'POST', '/_sim/runs', {
+      owner: 'octo-org',
+      repo: 'app',
+      jobs: [{ labels: ['self-hosted', 'docker'], durationMs: 200 }],
+    });
     return { ...jit, installationId, job: () => env.sim.model.jobs.get(jobs[0]!.id)! };
   }
 

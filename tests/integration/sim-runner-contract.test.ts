@@ -26,7 +26,8 @@ describe('the simulated runner and the simulator, as strict as the real ones', (
     cleanup.push(() => env.sim.stop());
     const installationId = await env.client.installationId(ORG);
     const jit = (name: string) => env.client.generateJitConfig(installationId, ORG, { name, labels: ['self-hosted', 'linux', 'docker'] });
-    const queue = (durationMs: number) => simControl<Jobs>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs }] });
+    const queue = (durationMs: number) =>
+      simControl<Jobs>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo: 'app', jobs: [{ labels: ['docker'], durationMs }] });
     const start = (config: string, env: Record<string, string> = {}) => {
       const runner = runSimulatedRunner(config, env);
       cleanup.push(() => runner.kill());
@@ -73,8 +74,11 @@ describe('the simulated runner and the simulator, as strict as the real ones', (
     // uid 1001 (the runner user of the official image) in a directory owned by root: as an AMI that installed the
     // runner as root and starts it as another user.
     const result = await new Promise<{ code: number; output: string }>((done) =>
-      execFile('setpriv', ['--reuid=1001', '--regid=1001', '--clear-groups', join(dir, 'run.sh'), '--jitconfig', encodedJitConfig], { env: { ...process.env, HOME: '/tmp' } }, (error, stdout, stderr) =>
-        done({ code: error ? Number(error.code) : 0, output: stdout + stderr }),
+      execFile(
+        'setpriv',
+        ['--reuid=1001', '--regid=1001', '--clear-groups', join(dir, 'run.sh'), '--jitconfig', encodedJitConfig],
+        { env: { ...process.env, HOME: '/tmp' } },
+        (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, output: stdout + stderr }),
       ),
     );
     // run.sh copies run-helper.sh.template beside itself first (as the real one does), so it fails there already.

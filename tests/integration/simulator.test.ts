@@ -17,10 +17,14 @@ describe('GitHub simulator', () => {
   async function setup(options: Parameters<typeof simulatorWithClient>[0] = {}) {
     const receiver = await webhookReceiver();
     const env = await simulatorWithClient({ webhookUrl: receiver.url, webhookSecret: 'shh', ...options });
-    cleanup.push(() => env.sim.stop(), () => receiver.close());
+    cleanup.push(
+      () => env.sim.stop(),
+      () => receiver.close(),
+    );
     const installationId = await env.client.installationId(ORG);
     const jit = (name: string, labels: string[]) => env.client.generateJitConfig(installationId, ORG, { name, labels });
-    const queue = (jobs: { labels: string[]; durationMs?: number }[], repo = 'app') => simControl<Jobs>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs });
+    const queue = (jobs: { labels: string[]; durationMs?: number }[], repo = 'app') =>
+      simControl<Jobs>(env.sim, 'POST', '/_sim/runs', { owner: 'octo-org', repo, jobs });
     const job = (id: number) => env.sim.model.jobs.get(id)!;
     return { ...env, receiver, installationId, jit, queue, job };
   }
@@ -68,7 +72,9 @@ describe('GitHub simulator', () => {
     await simControl(sim, 'POST', `/_sim/jobs/${jobs[0]!.id}/cancel`);
     await sim.deliveries.idle();
 
-    const completed = receiver.received.map((r) => JSON.parse(r.body) as { action: string; workflow_job: { conclusion: string; runner_name: string | null } }).find((p) => p.action === 'completed');
+    const completed = receiver.received
+      .map((r) => JSON.parse(r.body) as { action: string; workflow_job: { conclusion: string; runner_name: string | null } })
+      .find((p) => p.action === 'completed');
     expect(completed?.workflow_job).toMatchObject({ conclusion: 'cancelled', runner_name: null });
   });
 
@@ -81,7 +87,7 @@ describe('GitHub simulator', () => {
     expect(job(jobs[0]!.id).conclusion).toBe('cancelled');
   });
 
-  it('signs webhooks so that @octokit/webhooks-methods verifies them, in payloads the producer\'s schema accepts', async () => {
+  it("signs webhooks so that @octokit/webhooks-methods verifies them, in payloads the producer's schema accepts", async () => {
     const { sim, jit, queue, receiver } = await setup();
     await queue([{ labels: ['docker'] }]);
     expect(await runSimulatedRunner((await jit('r1', ['self-hosted', 'docker'])).encodedJitConfig).exited).toBe(0);

@@ -16,7 +16,9 @@ type Warm = NonNullable<Extract<PoolsConfigInput['pools'][number], { host: 'dock
 
 function warmConfig(warm: Warm, maxRunners = 4) {
   const input = testPoolsInput();
-  return testPoolsConfig({ pools: input.pools.map((p) => (p.name === POOL ? { ...p, maxRunners, launchesPerMinute: 1_000, warm } : p)) as PoolsConfigInput['pools'] });
+  return testPoolsConfig({
+    pools: input.pools.map((p) => (p.name === POOL ? { ...p, maxRunners, launchesPerMinute: 1_000, warm } : p)) as PoolsConfigInput['pools'],
+  });
 }
 
 const launchedNames = (h: DispatchHarness) => h.launches(POOL).map((m) => m.runnerName);
@@ -56,14 +58,24 @@ describe('warm pools', () => {
     // Three jobs, two idle warm runners (w2, w3): two left to them, the third launched (4 of maxRunners 5)
     for (const jobId of [31_000_002, 31_000_003, 31_000_004]) await h.deliver('queued', jobId, JOB);
     await h.settle();
-    expect(h.launches(POOL).slice(3).map((m) => m.jobId)).toEqual([31_000_004]);
+    expect(
+      h
+        .launches(POOL)
+        .slice(3)
+        .map((m) => m.jobId),
+    ).toEqual([31_000_004]);
     expect(await getJob(h.dynamodb, h.tableName, 31_000_002)).toMatchObject({ state: 'queued' });
 
     // Past the grace, nobody took them: launched like any job, as far as maxRunners allows
     clock += 60_000;
     await h.tick();
     await h.settle();
-    expect(h.launches(POOL).slice(3).map((m) => m.jobId)).toEqual([31_000_004, 31_000_002]);
+    expect(
+      h
+        .launches(POOL)
+        .slice(3)
+        .map((m) => m.jobId),
+    ).toEqual([31_000_004, 31_000_002]);
 
     // Act: the job on w1 completes: w1 torn down, its slot back in the queue behind the pool's jobs
     await h.deliver('completed', 31_000_001, { ...JOB, runnerName: `gha-${POOL}-w1-1`, conclusion: 'success' });

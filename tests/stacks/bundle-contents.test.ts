@@ -12,9 +12,23 @@ import { functionEntries } from '../../scripts/build-functions';
 const root = resolve(import.meta.dirname, '..', '..');
 
 /** Nowhere: the old cron library, the SDK credential chain beyond the environment's, zod's non-English locales. */
-const NOWHERE = ['cron-parser', 'luxon', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-web-identity', '@aws-sdk/credential-provider-process', '@aws-sdk/nested-clients', 'zod/v4/locales/de.js'];
+const NOWHERE = [
+  'cron-parser',
+  'luxon',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/nested-clients',
+  'zod/v4/locales/de.js',
+];
 const GITHUB = ['@octokit/core', '@octokit/auth-app', '@octokit/plugin-retry', '@octokit/plugin-throttling', 'bottleneck'];
-const HOSTS = { docker: ['dockerode', 'docker-modem', 'ssh2'], ec2: ['@aws-sdk/client-ec2'], eks: ['@kubernetes/client-node', '@aws-sdk/client-eks'], lambda: ['@aws-sdk/client-lambda'] } as const;
+const HOSTS = {
+  docker: ['dockerode', 'docker-modem', 'ssh2'],
+  ec2: ['@aws-sdk/client-ec2'],
+  eks: ['@kubernetes/client-node', '@aws-sdk/client-eks'],
+  lambda: ['@aws-sdk/client-lambda'],
+} as const;
 const allHostsBut = (kind?: keyof typeof HOSTS) => Object.entries(HOSTS).flatMap(([k, packages]) => (k === kind ? [] : [...packages]));
 
 const FORBIDDEN: Record<string, readonly string[]> = {
@@ -45,7 +59,8 @@ const packageOf = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(pa
 /** How `path` got into the bundle: the chain of importers from the entry. */
 function importerChain(meta: Metafile, path: string): string[] {
   const importers = new Map<string, string>();
-  for (const [file, info] of Object.entries(meta.inputs)) for (const imported of info.imports) if (!importers.has(imported.path)) importers.set(imported.path, file);
+  for (const [file, info] of Object.entries(meta.inputs))
+    for (const imported of info.imports) if (!importers.has(imported.path)) importers.set(imported.path, file);
   const chain = [path];
   for (let at = importers.get(path); at && chain.length < 12; at = importers.get(at)) chain.unshift(at);
   return chain.map((p) => p.replace(/.*node_modules\//, ''));
@@ -53,14 +68,20 @@ function importerChain(meta: Metafile, path: string): string[] {
 
 describe('bundle contents', () => {
   it('has a forbidden-module list for every function that ships', () => {
-    expect(Object.keys(FORBIDDEN).sort()).toEqual(functionEntries().map((e) => e.name).sort());
+    expect(Object.keys(FORBIDDEN).sort()).toEqual(
+      functionEntries()
+        .map((e) => e.name)
+        .sort(),
+    );
   });
 
   it.each(Object.entries(FORBIDDEN))('%s carries none of the modules it never calls', (name, forbidden) => {
     const file = resolve(root, 'dist', '.meta', `${name}.json`);
     if (!existsSync(file)) throw new Error(`${file} is missing: run "make build" first`);
     const meta = JSON.parse(readFileSync(file, 'utf8')) as Metafile;
-    const bundled = Object.entries(Object.values(meta.outputs).find((o) => Object.keys(o.inputs).length > 0)!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
+    const bundled = Object.entries(Object.values(meta.outputs).find((o) => Object.keys(o.inputs).length > 0)!.inputs)
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([path]) => path);
 
     const found = [...NOWHERE, ...forbidden].flatMap((module) => {
       const hit = bundled.find((path) => packageOf(path) === module || path.includes(`node_modules/${module}`));

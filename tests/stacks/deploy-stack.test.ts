@@ -39,11 +39,23 @@ const STAR_RESOURCE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemet
 
 describe('deployable stack: the data flow is wired', () => {
   const json = synth();
-  const functions: Record<string, Block & { id: string }> = Object.fromEntries(of(json, 'aws_lambda_function').map(([id, f]) => [f.function_name as string, { ...f, id }]));
+  const functions: Record<string, Block & { id: string }> = Object.fromEntries(
+    of(json, 'aws_lambda_function').map(([id, f]) => [f.function_name as string, { ...f, id }]),
+  );
 
   it('has a function for every part of the data flow', () => {
     expect(Object.keys(functions).sort()).toEqual(
-      ['er-messenger', 'er-notifier', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-publisher', 'er-reconciler', 'er-runner-lambda-short'].sort(),
+      [
+        'er-messenger',
+        'er-notifier',
+        'er-orchestrator-ec2',
+        'er-orchestrator-eks',
+        'er-orchestrator-lambda',
+        'er-producer',
+        'er-publisher',
+        'er-reconciler',
+        'er-runner-lambda-short',
+      ].sort(),
     );
   });
 
@@ -57,7 +69,9 @@ describe('deployable stack: the data flow is wired', () => {
   });
 
   it('feeds the table stream to the messenger and the notifier, each with partial batch failures and its own failure destination', () => {
-    const streams = of(json, 'aws_lambda_event_source_mapping').map(([, m]) => m).filter((m) => String(m.event_source_arn).includes('stream_arn'));
+    const streams = of(json, 'aws_lambda_event_source_mapping')
+      .map(([, m]) => m)
+      .filter((m) => String(m.event_source_arn).includes('stream_arn'));
     expect(streams.map((m) => target(m.function_name)).sort()).toEqual([functions['er-messenger']!.id, functions['er-notifier']!.id].sort());
     for (const stream of streams) {
       expect(stream).toMatchObject({ function_response_types: ['ReportBatchItemFailures'], bisect_batch_on_function_error: true, starting_position: 'LATEST' });
@@ -68,11 +82,15 @@ describe('deployable stack: the data flow is wired', () => {
 
   it('runs one publisher at a time, notified by its topic and ticked every minute', () => {
     expect(functions['er-publisher']!.reserved_concurrent_executions).toBe(1);
-    const subscription = of(json, 'aws_sns_topic_subscription').map(([, s]) => s).find((s) => s.protocol === 'lambda')!;
+    const subscription = of(json, 'aws_sns_topic_subscription')
+      .map(([, s]) => s)
+      .find((s) => s.protocol === 'lambda')!;
     expect(target(subscription.endpoint)).toBe(functions['er-publisher']!.id);
     const [ruleId, rule] = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-publisher-tick')!;
     expect(rule.schedule_expression).toBe('rate(1 minute)');
-    const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
+    const tick = of(json, 'aws_cloudwatch_event_target')
+      .map(([, t]) => t)
+      .find((t) => String(t.rule).includes(ruleId))!;
     expect(target(tick.arn)).toBe(functions['er-publisher']!.id);
     const permissions = of(json, 'aws_lambda_permission').map(([, p]) => p.principal);
     expect(new Set(permissions)).toEqual(new Set(['apigateway.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']));
@@ -82,10 +100,16 @@ describe('deployable stack: the data flow is wired', () => {
     const reconciler = of(json, 'aws_cloudwatch_event_rule').find(([, r]) => r.name === 'er-reconciler-tick')!;
     expect(reconciler[1].schedule_expression).toBe('rate(5 minutes)');
     const rules = of(json, 'aws_cloudwatch_event_rule').filter(([, r]) => String(r.name).endsWith('-host-rules'));
-    expect(rules.map(([, r]) => r.name).sort()).toEqual(['er-orchestrator-ec2-host-rules', 'er-orchestrator-eks-host-rules', 'er-orchestrator-lambda-host-rules']);
+    expect(rules.map(([, r]) => r.name).sort()).toEqual([
+      'er-orchestrator-ec2-host-rules',
+      'er-orchestrator-eks-host-rules',
+      'er-orchestrator-lambda-host-rules',
+    ]);
     for (const [ruleId, rule] of rules) {
       expect(rule.schedule_expression).toBe('rate(5 minutes)');
-      const tick = of(json, 'aws_cloudwatch_event_target').map(([, t]) => t).find((t) => String(t.rule).includes(ruleId))!;
+      const tick = of(json, 'aws_cloudwatch_event_target')
+        .map(([, t]) => t)
+        .find((t) => String(t.rule).includes(ruleId))!;
       expect(target(tick.arn)).toBe(functions[String(rule.name).replace(/-host-rules$/, '')]!.id);
     }
   });
@@ -95,12 +119,18 @@ describe('deployable stack: the data flow is wired', () => {
     const mappings = of(json, 'aws_lambda_event_source_mapping')
       .map(([, m]) => m)
       .filter((m) => String(m.event_source_arn).startsWith(ref('aws_sqs_queue', '')));
-    const wiring = Object.fromEntries(mappings.map((m) => [queues[target(m.event_source_arn)!], Object.entries(functions).find(([, f]) => f.id === target(m.function_name))![0]]));
-    expect(wiring).toEqual({ 'er-pool-eks-k8s': 'er-orchestrator-eks', 'er-pool-ec2-gpu': 'er-orchestrator-ec2', 'er-pool-lambda-short': 'er-orchestrator-lambda' });
+    const wiring = Object.fromEntries(
+      mappings.map((m) => [queues[target(m.event_source_arn)!], Object.entries(functions).find(([, f]) => f.id === target(m.function_name))![0]]),
+    );
+    expect(wiring).toEqual({
+      'er-pool-eks-k8s': 'er-orchestrator-eks',
+      'er-pool-ec2-gpu': 'er-orchestrator-ec2',
+      'er-pool-lambda-short': 'er-orchestrator-lambda',
+    });
     expect(mappings.every((m) => JSON.stringify(m.function_response_types) === '["ReportBatchItemFailures"]')).toBe(true);
   });
 
-  it('gives the EKS orchestrator an access entry scoped to the pools\' namespaces', () => {
+  it("gives the EKS orchestrator an access entry scoped to the pools' namespaces", () => {
     const [[, association]] = of(json, 'aws_eks_access_policy_association') as [[string, Block]];
     expect(association).toMatchObject({ cluster_name: 'ci-cluster', access_scope: { type: 'namespace', namespaces: ['gha-runners'] } });
     const orchestrator = functions['er-orchestrator-eks']!;
@@ -108,7 +138,7 @@ describe('deployable stack: the data flow is wired', () => {
     expect((orchestrator.environment as { variables: Record<string, string> }).variables.EKS_CLUSTER_NAME).toBe('ci-cluster');
   });
 
-  it('hands the EC2 orchestrator each pool\'s launch template, and the Lambda orchestrator each pool\'s runner function', () => {
+  it("hands the EC2 orchestrator each pool's launch template, and the Lambda orchestrator each pool's runner function", () => {
     const env = (name: string) => (functions[name]!.environment as { variables: Record<string, string> }).variables;
     const templates = JSON.parse(env('er-orchestrator-ec2').EC2_POOL_TEMPLATES!) as Record<string, { launchTemplateId: string; subnetIds: string[] }>;
     expect(Object.keys(templates)).toEqual(['ec2-gpu']);
@@ -122,7 +152,19 @@ describe('deployable stack: the data flow is wired', () => {
   });
 
   it('outputs the webhook URL, table, topics, queues and dashboard URL', () => {
-    expect(Object.keys(json.output).sort()).toEqual(['dashboard_url', 'docker_orchestrator_role', 'jobs_table', 'pool_queues', 'pools', 'runner_image_repository', 'secrets_key', 'topics', 'webhook_url'].sort());
+    expect(Object.keys(json.output).sort()).toEqual(
+      [
+        'dashboard_url',
+        'docker_orchestrator_role',
+        'jobs_table',
+        'pool_queues',
+        'pools',
+        'runner_image_repository',
+        'secrets_key',
+        'topics',
+        'webhook_url',
+      ].sort(),
+    );
   });
 });
 
@@ -192,7 +234,11 @@ describe('deployable stack: invariants over the whole JSON', () => {
   });
 
   it('holds no secret: Terraform creates no parameter; the key of the secrets lets only their readers decrypt', () => {
-    const secrets = { GITHUB_APP_ID: '918273645', GITHUB_WEBHOOK_SECRET: 'whsec-do-not-leak', GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA' };
+    const secrets = {
+      GITHUB_APP_ID: '918273645',
+      GITHUB_WEBHOOK_SECRET: 'whsec-do-not-leak',
+      GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA',
+    };
     const saved = { ...process.env };
     Object.assign(process.env, secrets);
     try {
@@ -204,14 +250,30 @@ describe('deployable stack: invariants over the whole JSON', () => {
     // Terraform creates no secret at all (an aws_ssm_parameter's value would be in the state on refresh): the deploy
     // writes them; the stack only has the key they are encrypted with, which only their readers may decrypt with.
     expect(of(json, 'aws_ssm_parameter')).toEqual([]);
-    const keyPolicyOf = (key: Block) => json.data.aws_iam_policy_document![/aws_iam_policy_document\.([^.]+)\.json/.exec(String(key.policy))![1]!]!.statement as { sid: string; effect: string; actions: string[]; condition?: { test: string; variable: string; values: string[] }[] }[];
-    const key = of(json, 'aws_kms_key').map(([, k]) => k).find((k) => keyPolicyOf(k).some((st) => st.sid === 'OnlyReadersDecrypt'))!;
+    const keyPolicyOf = (key: Block) =>
+      json.data.aws_iam_policy_document![/aws_iam_policy_document\.([^.]+)\.json/.exec(String(key.policy))![1]!]!.statement as {
+        sid: string;
+        effect: string;
+        actions: string[];
+        condition?: { test: string; variable: string; values: string[] }[];
+      }[];
+    const key = of(json, 'aws_kms_key')
+      .map(([, k]) => k)
+      .find((k) => keyPolicyOf(k).some((st) => st.sid === 'OnlyReadersDecrypt'))!;
     expect(key).toMatchObject({ enable_key_rotation: true });
     const keyPolicy = keyPolicyOf(key);
     const onlyReaders = keyPolicy.find((st) => st.sid === 'OnlyReadersDecrypt')!;
     expect(onlyReaders).toMatchObject({ effect: 'Deny', actions: ['kms:Decrypt'] });
     expect(onlyReaders.condition![0]).toMatchObject({ test: 'ArnNotEquals', variable: 'aws:PrincipalArn' });
-    expect(onlyReaders.condition![0]!.values.map((v) => v.replace(/.*:role\//, '')).sort()).toEqual(['er-notifier', 'er-orchestrator-docker', 'er-orchestrator-ec2', 'er-orchestrator-eks', 'er-orchestrator-lambda', 'er-producer', 'er-reconciler']);
+    expect(onlyReaders.condition![0]!.values.map((v) => v.replace(/.*:role\//, '')).sort()).toEqual([
+      'er-notifier',
+      'er-orchestrator-docker',
+      'er-orchestrator-ec2',
+      'er-orchestrator-eks',
+      'er-orchestrator-lambda',
+      'er-producer',
+      'er-reconciler',
+    ]);
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
 
@@ -226,21 +288,49 @@ describe('deployable stack: invariants over the whole JSON', () => {
     expect(count('EphemeralRunners/UnroutableJobs')).toBe(1);
     expect(count('EphemeralRunners/WebhookSecretNotConfigured')).toBe(1);
     // Time to runner, per pool, at p95 over 15 minutes, from the producer's metric (GitHub's timestamps).
-    const timeToRunner = of(json, 'aws_cloudwatch_metric_alarm').map(([, a]) => a).filter((a) => a.metric_name === 'TimeToRunner');
+    const timeToRunner = of(json, 'aws_cloudwatch_metric_alarm')
+      .map(([, a]) => a)
+      .filter((a) => a.metric_name === 'TimeToRunner');
     expect(timeToRunner).toHaveLength(4);
-    for (const a of timeToRunner) expect(a).toMatchObject({ extended_statistic: 'p95', period: 900, threshold: 15 * 60, dimensions: { service: 'producer', pool: expect.any(String) } });
+    for (const a of timeToRunner)
+      expect(a).toMatchObject({ extended_statistic: 'p95', period: 900, threshold: 15 * 60, dimensions: { service: 'producer', pool: expect.any(String) } });
     const [[, dashboard]] = of(json, 'aws_cloudwatch_dashboard') as [[string, Block]];
     const titles = (JSON.parse(String(dashboard.dashboard_body)) as { widgets: { properties: { title: string } }[] }).widgets.map((w) => w.properties.title);
-    expect(titles).toEqual(expect.arrayContaining(['Jobs queued', 'Time to runner: queued → runner p50 / p95 (s)', 'Time to host: queued → host created p50 / p95 (s)', 'Launch failures', 'In-flight runners', 'Dead-letter depth', 'Reconciler', 'GitHub rate limit remaining']));
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Jobs queued',
+        'Time to runner: queued → runner p50 / p95 (s)',
+        'Time to host: queued → host created p50 / p95 (s)',
+        'Launch failures',
+        'In-flight runners',
+        'Dead-letter depth',
+        'Reconciler',
+        'GitHub rate limit remaining',
+      ]),
+    );
   });
 });
 
 describe('deployable stack: pools and network', () => {
-  const addresses = (json: TerraformJson) => new Set([...Object.entries(json.resource), ...Object.entries(json.data).map(([t, r]) => [`data.${t}`, r] as const)].flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`)));
+  const addresses = (json: TerraformJson) =>
+    new Set(
+      [...Object.entries(json.resource), ...Object.entries(json.data).map(([t, r]) => [`data.${t}`, r] as const)].flatMap(([type, byId]) =>
+        Object.keys(byId).map((id) => `${type}.${id}`),
+      ),
+    );
 
   it('adding an EC2 pool adds exactly its resources', () => {
     const base = testPoolsInput();
-    const extra: PoolsConfigInput['pools'][number] = { name: 'ec2-extra', host: 'ec2', os: 'linux', arch: 'x64', labels: ['extra'], maxRunners: 3, launchesPerMinute: 6, ec2: { instanceTypes: ['c7i.large'], image: { amiId: 'ami-0123456789abcdef1' } } };
+    const extra: PoolsConfigInput['pools'][number] = {
+      name: 'ec2-extra',
+      host: 'ec2',
+      os: 'linux',
+      arch: 'x64',
+      labels: ['extra'],
+      maxRunners: 3,
+      launchesPerMinute: 6,
+      ec2: { instanceTypes: ['c7i.large'], image: { amiId: 'ami-0123456789abcdef1' } },
+    };
     const before = addresses(synth({}, base));
     const after = addresses(synth({}, { ...base, pools: [...base.pools, extra] }));
 
@@ -272,7 +362,10 @@ describe('deployable stack: pools and network', () => {
     expect(of(own, 'aws_vpc')).toHaveLength(0);
     expect(of(own, 'aws_subnet')).toHaveLength(0);
     const ec2 = of(own, 'aws_lambda_function').find(([, f]) => f.function_name === 'er-orchestrator-ec2')![1];
-    expect(JSON.parse((ec2.environment as { variables: Record<string, string> }).variables.EC2_POOL_TEMPLATES!)['ec2-gpu'].subnetIds).toEqual(['subnet-01', 'subnet-02']);
+    expect(JSON.parse((ec2.environment as { variables: Record<string, string> }).variables.EC2_POOL_TEMPLATES!)['ec2-gpu'].subnetIds).toEqual([
+      'subnet-01',
+      'subnet-02',
+    ]);
     expect(of(own, 'aws_security_group')[0]![1].vpc_id).toBe('vpc-0abc');
   });
 
@@ -288,7 +381,11 @@ describe('make synth', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'synth-'));
     try {
       const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-      execFileSync('npx', ['tsx', 'main.ts'], { env: { ...env, CDKTF_OUTDIR: outdir, HOME: outdir, EKS_CLUSTER_NAME: 'ci-cluster' }, stdio: 'pipe', timeout: 120_000 });
+      execFileSync('npx', ['tsx', 'main.ts'], {
+        env: { ...env, CDKTF_OUTDIR: outdir, HOME: outdir, EKS_CLUSTER_NAME: 'ci-cluster' },
+        stdio: 'pipe',
+        timeout: 120_000,
+      });
       const json = JSON.parse(readFileSync(join(outdir, 'stacks', 'runners', 'cdk.tf.json'), 'utf8')) as TerraformJson;
       expect(Object.keys(json.resource).length).toBeGreaterThan(20);
       expect(readdirSync(join(outdir, 'stacks', 'runners', 'assets')).length).toBeGreaterThan(0);
@@ -336,7 +433,7 @@ describe('deployable stack: hardening', () => {
 
   it('logs every webhook call of the HTTP API', () => {
     const [[, stage]] = of(json, 'aws_apigatewayv2_stage') as [[string, Block]];
-    const settings = (stage.access_log_settings as Block[] | Block);
+    const settings = stage.access_log_settings as Block[] | Block;
     const access = Array.isArray(settings) ? settings[0]! : settings;
     expect(String(access.destination_arn)).toMatch(/aws_cloudwatch_log_group\./);
     expect(JSON.parse(String(access.format))).toMatchObject({ status: '$context.status', delivery: '$request.header.X-GitHub-Delivery' });
@@ -387,7 +484,9 @@ describe('deployable stack: hardening', () => {
     expect(images.condition![0]!.values).toContain('amazon');
     // No subnet/* anywhere: only the pools' subnets.
     expect(statements.flatMap((st) => st.resources ?? []).some((r) => r.endsWith(':subnet/*'))).toBe(false);
-    expect(statementsOfRole('er-orchestrator-ec2').find((st) => st.sid === 'SpotServiceLinkedRole')).toMatchObject({ actions: ['iam:CreateServiceLinkedRole'] });
+    expect(statementsOfRole('er-orchestrator-ec2').find((st) => st.sid === 'SpotServiceLinkedRole')).toMatchObject({
+      actions: ['iam:CreateServiceLinkedRole'],
+    });
   });
 
   it("lets an EC2 runner read and delete only the JIT parameters tagged with its own instance, through Terraform's escape", () => {

@@ -81,7 +81,10 @@ describe('dispatch topology synth', () => {
 
   it('has one queue + DLQ per pool, subscribed to the Jobs topic with a filter on its pool, raw delivery', () => {
     const r = resources();
-    const queues = Object.values(r.aws_sqs_queue!).map((q) => q.name as string).filter((name) => name.includes('-pool-')).sort();
+    const queues = Object.values(r.aws_sqs_queue!)
+      .map((q) => q.name as string)
+      .filter((name) => name.includes('-pool-'))
+      .sort();
     const subscriptions = Object.values(r.aws_sns_topic_subscription!).filter((s) => s.protocol === 'sqs');
 
     expect(queues).toEqual(['docker-linux', 'ec2-gpu', 'eks-k8s'].flatMap((p) => [`er-test-pool-${p}`, `er-test-pool-${p}-dlq`]).sort());
@@ -112,7 +115,10 @@ describe('dispatch topology synth', () => {
     const rules = Object.values(r.aws_cloudwatch_event_rule!).filter((rule) => rule.event_pattern !== undefined);
 
     expect(rules.map((rule) => rule.name)).toEqual(['er-test-orchestrator-ec2-interruptions']);
-    expect(JSON.parse(rules[0]!.event_pattern as string)).toEqual({ source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] });
+    expect(JSON.parse(rules[0]!.event_pattern as string)).toEqual({
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'],
+    });
     const permissions = Object.values(r.aws_lambda_permission!).filter((p) => p.statement_id === 'interruptions');
     expect(permissions).toEqual([expect.objectContaining({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction' })]);
   });
@@ -124,7 +130,9 @@ describe('dispatch topology synth', () => {
 
     expect(documents).toHaveLength(3);
     for (const document of documents) {
-      expect(document.statement).toEqual([expect.objectContaining({ actions: ['sqs:SendMessage'], condition: [expect.objectContaining({ test: 'ArnEquals', variable: 'aws:SourceArn' })] })]);
+      expect(document.statement).toEqual([
+        expect.objectContaining({ actions: ['sqs:SendMessage'], condition: [expect.objectContaining({ test: 'ArnEquals', variable: 'aws:SourceArn' })] }),
+      ]);
     }
   });
 });

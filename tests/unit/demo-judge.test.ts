@@ -8,8 +8,22 @@ let nextId = 1;
 function job(overrides: Partial<SimJob> & { runners?: string[] } = {}): SimJob {
   const { runners = ['r1'], ...rest } = overrides;
   return {
-    id: nextId++, runId: 1, owner: 'o', repo: 'r', repoId: 1, name: 'lint', workflowName: 'CI', labels: ['docker'], durationMs: 1, outcome: 'success', installationId: 1, createdAt: 0,
-    status: 'completed', conclusion: 'success', runnerName: runners.at(-1), assignments: runners.map((runnerName, at) => ({ runnerName, at })),
+    id: nextId++,
+    runId: 1,
+    owner: 'o',
+    repo: 'r',
+    repoId: 1,
+    name: 'lint',
+    workflowName: 'CI',
+    labels: ['docker'],
+    durationMs: 1,
+    outcome: 'success',
+    installationId: 1,
+    createdAt: 0,
+    status: 'completed',
+    conclusion: 'success',
+    runnerName: runners.at(-1),
+    assignments: runners.map((runnerName, at) => ({ runnerName, at })),
     ...rest,
   };
 }

@@ -20,7 +20,16 @@ describe('fair share', () => {
     const queued = [job(1, 'a/big'), job(2, 'a/big'), job(3, 'b/small')];
 
     expect(selectFairly(queued, 1, new Map([['a/big', 4]])).map((j) => j.jobId)).toEqual([3]);
-    expect(selectFairly(queued, 1, new Map([['a/big', 0], ['b/small', 1]])).map((j) => j.jobId)).toEqual([1]);
+    expect(
+      selectFairly(
+        queued,
+        1,
+        new Map([
+          ['a/big', 0],
+          ['b/small', 1],
+        ]),
+      ).map((j) => j.jobId),
+    ).toEqual([1]);
   });
 
   it('treats repository names case-insensitively and never exceeds capacity', () => {
@@ -43,7 +52,11 @@ describe('pool capacity', () => {
   });
 
   it('caps launches in any 60 s window at launchesPerMinute', () => {
-    const log = recordLaunches(EMPTY_LAUNCH_LOG, Array.from({ length: 25 }, (_, i) => `r${i}`), t0);
+    const log = recordLaunches(
+      EMPTY_LAUNCH_LOG,
+      Array.from({ length: 25 }, (_, i) => `r${i}`),
+      t0,
+    );
 
     expect(poolCapacity({ maxRunners: 100, launchesPerMinute: 30 }, 0, log, t0 + 59_000).available).toBe(5);
     expect(poolCapacity({ maxRunners: 100, launchesPerMinute: 30 }, 0, log, t0 + 60_001).available).toBe(30);

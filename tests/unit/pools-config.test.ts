@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, DEFAULT_GITHUB_APP, EC2_INSTANCES_PER_MINUTE, GITHUB_APP_REGISTRATIONS_PER_MINUTE, isRepositoryAllowed, parsePoolsConfig, poolsConfigWarnings } from '@runners/shared';
+import {
+  ConfigError,
+  DEFAULT_GITHUB_APP,
+  EC2_INSTANCES_PER_MINUTE,
+  GITHUB_APP_REGISTRATIONS_PER_MINUTE,
+  isRepositoryAllowed,
+  parsePoolsConfig,
+  poolsConfigWarnings,
+} from '@runners/shared';
 import exampleConfig from '../../pools.config';
 import { testPoolsInput } from '../helpers/pools';
 
@@ -55,12 +63,41 @@ describe('pools config', () => {
     ['host settings missing', withPool({ docker: undefined }), 'pools[0].docker', /object/],
     ['windows on docker', withPool({ os: 'windows' }), 'pools[0].os', /needs host "ec2"/],
     ['macOS on a non-mac instance type', withPool({ os: 'macos' }, 2), 'pools[2].ec2.instanceTypes[0]', /mac instance type/],
-    ['a host resource group on a Linux pool', withPool({ ec2: { instanceTypes: ['g5.xlarge'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'arn:aws:resource-groups:us-east-1:123456789012:group/macs' } }, 2), 'pools[2].ec2.hostResourceGroupArn', /macOS pools only/],
-    ['a host resource group that is not an ARN', withPool({ os: 'macos', ec2: { instanceTypes: ['mac2.metal'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'macs' } }, 2), 'pools[2].ec2.hostResourceGroupArn', /resource group ARN/],
-    ['lambda timeout over 15 minutes', withPool({ host: 'lambda', docker: undefined, lambda: { timeoutSeconds: 1200 } }), 'pools[0].lambda.timeoutSeconds', /900/],
+    [
+      'a host resource group on a Linux pool',
+      withPool(
+        {
+          ec2: {
+            instanceTypes: ['g5.xlarge'],
+            image: { amiId: 'ami-0123456789abcdef0' },
+            hostResourceGroupArn: 'arn:aws:resource-groups:us-east-1:123456789012:group/macs',
+          },
+        },
+        2,
+      ),
+      'pools[2].ec2.hostResourceGroupArn',
+      /macOS pools only/,
+    ],
+    [
+      'a host resource group that is not an ARN',
+      withPool({ os: 'macos', ec2: { instanceTypes: ['mac2.metal'], image: { amiId: 'ami-0123456789abcdef0' }, hostResourceGroupArn: 'macs' } }, 2),
+      'pools[2].ec2.hostResourceGroupArn',
+      /resource group ARN/,
+    ],
+    [
+      'lambda timeout over 15 minutes',
+      withPool({ host: 'lambda', docker: undefined, lambda: { timeoutSeconds: 1200 } }),
+      'pools[0].lambda.timeoutSeconds',
+      /900/,
+    ],
     ['duplicate pool names', withPool({ name: 'eks-k8s' }), 'pools[1].name', /duplicate pool name/],
     // <prefix>-<pool>-<16-digit job id>-<4-digit attempt>: GitHub allows 64, so 42 characters of prefix and pool at most.
-    ['a pool name too long for GitHub’s 64-character runner names', { ...withPool({ name: 'docker-linux-large-x64-gpu' }) as object, runnerNamePrefix: 'ephemeral-runner' }, 'pools[0].name', /can reach 65 characters; GitHub allows 64: shorten .* by 1/],
+    [
+      'a pool name too long for GitHub’s 64-character runner names',
+      { ...(withPool({ name: 'docker-linux-large-x64-gpu' }) as object), runnerNamePrefix: 'ephemeral-runner' },
+      'pools[0].name',
+      /can reach 65 characters; GitHub allows 64: shorten .* by 1/,
+    ],
     ['no pools', { ...testPoolsInput(), pools: [] }, 'pools', /at least one pool/],
     ['bad scope', { ...testPoolsInput(), github: { scope: 'enterprise' } }, 'github.scope', /org/],
     ['runner group with repo scope', { ...testPoolsInput(), github: { scope: 'repo', runnerGroup: 'ci' } }, 'github.runnerGroup', /org scope/],
@@ -134,17 +171,38 @@ describe('GitHub Apps and throughput ceilings', () => {
   });
 
   it('warns when the pools of one App may launch more than it can register a minute, and not when spread', () => {
-    const crowded = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120 })] });
-    const spread = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120, githubApp: 'bulk' })] });
+    const crowded = parsePoolsConfig({
+      ...input,
+      github: { scope: 'org', apps: ['bulk'] },
+      pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120 })],
+    });
+    const spread = parsePoolsConfig({
+      ...input,
+      github: { scope: 'org', apps: ['bulk'] },
+      pools: [pool('a', { launchesPerMinute: 120 }), pool('b', { launchesPerMinute: 120, githubApp: 'bulk' })],
+    });
 
-    expect(poolsConfigWarnings(crowded)).toEqual([expect.stringMatching(new RegExp(`pools a, b may launch 240 runners a minute through GitHub App "default", which registers about ${GITHUB_APP_REGISTRATIONS_PER_MINUTE}`))]);
+    expect(poolsConfigWarnings(crowded)).toEqual([
+      expect.stringMatching(
+        new RegExp(`pools a, b may launch 240 runners a minute through GitHub App "default", which registers about ${GITHUB_APP_REGISTRATIONS_PER_MINUTE}`),
+      ),
+    ]);
     expect(poolsConfigWarnings(spread)).toEqual([]);
   });
 
   it('warns when the EC2 pools may launch more instances a minute than EC2 launches sustained', () => {
     const ec2 = testPoolsInput().pools[2]!;
-    const config = parsePoolsConfig({ ...input, github: { scope: 'org', apps: ['bulk'] }, pools: [{ ...ec2, name: 'e1', launchesPerMinute: 100 }, { ...ec2, name: 'e2', launchesPerMinute: 100, githubApp: 'bulk' }] });
+    const config = parsePoolsConfig({
+      ...input,
+      github: { scope: 'org', apps: ['bulk'] },
+      pools: [
+        { ...ec2, name: 'e1', launchesPerMinute: 100 },
+        { ...ec2, name: 'e2', launchesPerMinute: 100, githubApp: 'bulk' },
+      ],
+    });
 
-    expect(poolsConfigWarnings(config)).toEqual([expect.stringMatching(new RegExp(`EC2 pools e1, e2 may launch 200 instances a minute; EC2 launches about ${EC2_INSTANCES_PER_MINUTE}`))]);
+    expect(poolsConfigWarnings(config)).toEqual([
+      expect.stringMatching(new RegExp(`EC2 pools e1, e2 may launch 200 instances a minute; EC2 launches about ${EC2_INSTANCES_PER_MINUTE}`)),
+    ]);
   });
 });

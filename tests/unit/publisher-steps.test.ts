@@ -25,10 +25,37 @@ function setup(nowMs = 60_000) {
 const pools = new Map(config.pools.map((p) => [p.name, p] as const));
 
 /** A job dispatched to its own runner, which holds the slot. */
-const dispatchedJob = (jobId: number, extra: Record<string, unknown> = {}) => ({ jobId, state: 'dispatched' as const, stateRank: STATE_RANK.dispatched, slotPool: pool.name, launchedRunner: name(jobId), launchedRunnerId: jobId + 100, dispatchedAt: at(0), updatedAt: at(0), ...extra });
+const dispatchedJob = (jobId: number, extra: Record<string, unknown> = {}) => ({
+  jobId,
+  state: 'dispatched' as const,
+  stateRank: STATE_RANK.dispatched,
+  slotPool: pool.name,
+  launchedRunner: name(jobId),
+  launchedRunnerId: jobId + 100,
+  dispatchedAt: at(0),
+  updatedAt: at(0),
+  ...extra,
+});
 /** A job that completed on `ranOn`, in the finished index. */
-const completedJob = (jobId: number, ranOn: string | undefined, extra: Record<string, unknown> = {}) => ({ jobId, state: 'completed' as const, stateRank: STATE_RANK.completed, finishedKey: pool.name, runnerName: ranOn, runnerId: ranOn ? 555 : undefined, conclusion: 'success', updatedAt: at(0), ...extra });
-const queuedJob = (jobId: number, queuedAtMs: number) => ({ jobId, state: 'queued' as const, stateRank: STATE_RANK.queued, queueKey: pool.name, queueSortKey: `${at(queuedAtMs)}#${jobId}`, updatedAt: at(queuedAtMs) });
+const completedJob = (jobId: number, ranOn: string | undefined, extra: Record<string, unknown> = {}) => ({
+  jobId,
+  state: 'completed' as const,
+  stateRank: STATE_RANK.completed,
+  finishedKey: pool.name,
+  runnerName: ranOn,
+  runnerId: ranOn ? 555 : undefined,
+  conclusion: 'success',
+  updatedAt: at(0),
+  ...extra,
+});
+const queuedJob = (jobId: number, queuedAtMs: number) => ({
+  jobId,
+  state: 'queued' as const,
+  stateRank: STATE_RANK.queued,
+  queueKey: pool.name,
+  queueSortKey: `${at(queuedAtMs)}#${jobId}`,
+  updatedAt: at(queuedAtMs),
+});
 const teardowns = (bus: MemoryDispatchBus) => bus.published.filter((m): m is TeardownMessage => m.action === 'teardown');
 
 describe('finished jobs', () => {
@@ -89,7 +116,9 @@ describe('finished jobs', () => {
 
     await tearDownFinished(pool, ports, pools);
 
-    expect(teardowns(bus)).toEqual([expect.objectContaining({ reason: 'job-failed', registration: { owner: 'octo-org', repo: 'app', installationId: 7, runnerId: 555 } })]);
+    expect(teardowns(bus)).toEqual([
+      expect.objectContaining({ reason: 'job-failed', registration: { owner: 'octo-org', repo: 'app', installationId: 7, runnerId: 555 } }),
+    ]);
   });
 
   it('keeps a job in the finished index while its teardown could not be published', async () => {
@@ -171,7 +200,9 @@ describe('launch step', () => {
     // The queue empty now: the spare is surplus, retired only if GitHub says it is idle
     const next = await launchQueued(pool, { ...ports, now: () => new Date(T0 + 61_000) });
     expect(next).toMatchObject({ sparesRetired: 1 });
-    expect(teardowns(bus)).toEqual([expect.objectContaining({ runnerName: name(1), onlyIfIdle: true, reason: 'job-ran-elsewhere', registration: expect.objectContaining({ runnerId: 101 }) })]);
+    expect(teardowns(bus)).toEqual([
+      expect.objectContaining({ runnerName: name(1), onlyIfIdle: true, reason: 'job-ran-elsewhere', registration: expect.objectContaining({ runnerId: 101 }) }),
+    ]);
   });
 
   it('never launches more than the pool has room for, counting spares as runners in flight', async () => {

@@ -70,7 +70,16 @@ describe('label routing', () => {
       pools: [
         dockerPool('linux-x64', ['build']),
         dockerPool('linux-arm', ['build'], { arch: 'arm64' }),
-        { name: 'win', host: 'ec2', os: 'windows', arch: 'x64', labels: ['build'], maxRunners: 1, launchesPerMinute: 1, ec2: { instanceTypes: ['m7i.large'], image: { amiId: 'ami-0123456789abcdef0' } } },
+        {
+          name: 'win',
+          host: 'ec2',
+          os: 'windows',
+          arch: 'x64',
+          labels: ['build'],
+          maxRunners: 1,
+          launchesPerMinute: 1,
+          ec2: { instanceTypes: ['m7i.large'], image: { amiId: 'ami-0123456789abcdef0' } },
+        },
       ],
     });
     const router = createRouter(config.pools);

@@ -22,14 +22,16 @@ describe('messenger: which stream changes the publisher must act on', () => {
   });
 
   it('a completed job entering the finished index', () => {
-    expect(poolChanges(record({ ...job, state: 'dispatched' }, { ...job, state: 'completed', finishedKey: 'p1' }))).toEqual([{ pool: 'p1', reason: 'finished' }]);
+    expect(poolChanges(record({ ...job, state: 'dispatched' }, { ...job, state: 'completed', finishedKey: 'p1' }))).toEqual([
+      { pool: 'p1', reason: 'finished' },
+    ]);
   });
 
   it('a slot released by someone other than the publisher', () => {
     expect(poolChanges(record({ ...job, slotPool: 'p2' }, { ...job, slotReleasedBy: 'orchestrator' }))).toEqual([{ pool: 'p2', reason: 'released' }]);
   });
 
-  it('nothing for the publisher\'s own writes: dispatch, its own releases, requeues', () => {
+  it("nothing for the publisher's own writes: dispatch, its own releases, requeues", () => {
     expect(poolChanges(record({ ...job, queueKey: 'p1' }, { ...job, state: 'dispatched', slotPool: 'p1' }))).toEqual([]);
     expect(poolChanges(record({ ...job, slotPool: 'p1' }, { ...job, slotReleasedBy: 'publisher' }))).toEqual([]);
     expect(poolChanges(record({ ...job, state: 'dispatched', slotPool: 'p1' }, { ...job, queueKey: 'p1', slotReleasedBy: 'publisher' }))).toEqual([]);

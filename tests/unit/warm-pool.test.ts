@@ -73,13 +73,27 @@ describe('warm pool settings are validated', () => {
   };
 
   it('accepts a good one', () => {
-    expect(problems(withWarm({ owner: 'octo-org', minIdle: 2, windows: [{ cron: '*/30 6-20 * * 1-5', durationMinutes: 30, minIdle: 4, timezone: 'America/New_York' }] }))).toEqual([]);
+    expect(
+      problems(
+        withWarm({ owner: 'octo-org', minIdle: 2, windows: [{ cron: '*/30 6-20 * * 1-5', durationMinutes: 30, minIdle: 4, timezone: 'America/New_York' }] }),
+      ),
+    ).toEqual([]);
   });
 
   it.each([
-    ['a bad cron', { owner: 'o', windows: [{ cron: '0 25 * * *', durationMinutes: 60, minIdle: 1 }] }, 'org', /pools\[0\]\.warm\.windows\[0\]\.cron: invalid cron "0 25 \* \* \*"/],
+    [
+      'a bad cron',
+      { owner: 'o', windows: [{ cron: '0 25 * * *', durationMinutes: 60, minIdle: 1 }] },
+      'org',
+      /pools\[0\]\.warm\.windows\[0\]\.cron: invalid cron "0 25 \* \* \*"/,
+    ],
     ['a cron with seconds', { owner: 'o', windows: [{ cron: '0 0 8 * * *', durationMinutes: 60, minIdle: 1 }] }, 'org', /expected 5 cron fields/],
-    ['an unknown time zone', { owner: 'o', windows: [{ cron: '0 8 * * *', durationMinutes: 60, minIdle: 1, timezone: 'Mars/Olympus' }] }, 'org', /warm\.windows\[0\]\.timezone: unknown time zone/],
+    [
+      'an unknown time zone',
+      { owner: 'o', windows: [{ cron: '0 8 * * *', durationMinutes: 60, minIdle: 1, timezone: 'Mars/Olympus' }] },
+      'org',
+      /warm\.windows\[0\]\.timezone: unknown time zone/,
+    ],
     ['more warm runners than maxRunners', { owner: 'o', minIdle: 5 }, 'org', /warm\.minIdle: 5 warm runners do not fit in maxRunners 4/],
     ['a window above maxRunners', { owner: 'o', windows: [{ cron: '0 8 * * *', durationMinutes: 60, minIdle: 9 }] }, 'org', /9 warm runners do not fit/],
     ['repo scope without a repository', { owner: 'o', minIdle: 1 }, 'repo', /warm\.repo: repo scope: name the repository/],

@@ -27,7 +27,11 @@ describe('workflow_job payload schema', () => {
   it.each([
     ['unknown action', { ...examplePayload('queued'), action: 'requested' }, 'action'],
     ['job id as a string', { ...examplePayload('queued'), workflow_job: { ...examplePayload('queued').workflow_job, id: '1' } }, 'workflow_job.id'],
-    ['labels not a list', { ...examplePayload('queued'), workflow_job: { ...examplePayload('queued').workflow_job, labels: 'self-hosted' } }, 'workflow_job.labels'],
+    [
+      'labels not a list',
+      { ...examplePayload('queued'), workflow_job: { ...examplePayload('queued').workflow_job, labels: 'self-hosted' } },
+      'workflow_job.labels',
+    ],
     ['no repository', { ...examplePayload('queued'), repository: undefined }, 'repository'],
     ['not an object', ['queued'], '(root)'],
   ])('rejects %s, naming %s', (_title, payload, path) => {

@@ -1,4 +1,12 @@
-import { defineContract, readStream, publishEncrypted, type MessagesKeyResource, type QueueResource, type StreamTableResource, type TopicResource } from '@runners/shared/deployment';
+import {
+  defineContract,
+  readStream,
+  publishEncrypted,
+  type MessagesKeyResource,
+  type QueueResource,
+  type StreamTableResource,
+  type TopicResource,
+} from '@runners/shared/deployment';
 import * as z from 'zod';
 
 /** The messenger's deployment contract: the Jobs table's stream → one publisher notification per batch. */

@@ -49,7 +49,9 @@ export function createMessengerHandler(ports: MessengerPorts) {
         if (change.reason === 'finished') finished.add(change.pool);
         // The job's trace: when the stream brought this change (the table wrote it at ApproximateCreationDateTime).
         if (change.jobId !== undefined) {
-          recordJobStage(tracer, `stream:${change.reason}`, { jobId: change.jobId, pool: change.pool, traceHeader: change.traceHeader }, Date.now(), { stream: { writtenAt: record.dynamodb?.ApproximateCreationDateTime } });
+          recordJobStage(tracer, `stream:${change.reason}`, { jobId: change.jobId, pool: change.pool, traceHeader: change.traceHeader }, Date.now(), {
+            stream: { writtenAt: record.dynamodb?.ApproximateCreationDateTime },
+          });
         }
       }
       if (changes.length > 0) firstWithWork ??= record.dynamodb?.SequenceNumber;
@@ -61,7 +63,13 @@ export function createMessengerHandler(ports: MessengerPorts) {
     if (pools.size === 0) return processor.response();
 
     try {
-      await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: [...pools].sort(), reasons, finished: [...finished].sort(), traceHeader: ports.traceHeader() });
+      await ports.bus.notifyPublisher({
+        kind: 'pools-changed',
+        pools: [...pools].sort(),
+        reasons,
+        finished: [...finished].sort(),
+        traceHeader: ports.traceHeader(),
+      });
     } catch (error) {
       logger.error('notifying the publisher failed; the batch will be retried', { error });
       return { batchItemFailures: [{ itemIdentifier: firstWithWork! }] };

@@ -64,5 +64,9 @@ export function poolChanges(record: DynamoDBRecord): PoolChange[] {
     changes.push({ pool: slot, reason: 'released' });
   }
   const job = after ?? before;
-  return changes.map((change) => ({ ...change, ...(job?.jobId !== undefined ? { jobId: job.jobId } : {}), ...(job?.traceHeader ? { traceHeader: job.traceHeader } : {}) }));
+  return changes.map((change) => ({
+    ...change,
+    ...(job?.jobId !== undefined ? { jobId: job.jobId } : {}),
+    ...(job?.traceHeader ? { traceHeader: job.traceHeader } : {}),
+  }));
 }

@@ -1,4 +1,11 @@
-import { defineContract, readStream, githubAppPermissions, type GitHubAppResources, type QueueResource, type StreamTableResource } from '@runners/shared/deployment';
+import {
+  defineContract,
+  readStream,
+  githubAppPermissions,
+  type GitHubAppResources,
+  type QueueResource,
+  type StreamTableResource,
+} from '@runners/shared/deployment';
 import { JOBS_TABLE } from '@runners/shared';
 import * as z from 'zod';
 
@@ -34,7 +41,12 @@ export const notifierContract = defineContract({
   }),
   permissions: (r: NotifierResources) => [
     readStream(r.jobsTable),
-    { sid: 'Notices', actions: ['dynamodb:UpdateItem'], resources: [r.jobsTable.arn], why: 'claims a notice (or its resolution) with a conditional write, then records the check run' },
+    {
+      sid: 'Notices',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [r.jobsTable.arn],
+      why: 'claims a notice (or its resolution) with a conditional write, then records the check run',
+    },
     {
       sid: 'LongWaits',
       actions: ['dynamodb:Query'],

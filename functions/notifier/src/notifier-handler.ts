@@ -40,10 +40,15 @@ export function createNotifierHandler(ports: NotifierPorts) {
     if (!after) return;
     const action = noticeActionOf(before, after, ports);
     if (!action) return;
-    await inJobSegment(tracer, 'notice', { jobId: after.jobId, pool: after.job.pool, runnerName: after.runnerName, traceHeader: after.traceHeader }, async () => {
-      if (action.kind === 'open') count(await openNotice(after, action.reason, ports), 'NoticesWritten');
-      else count(await resolveNotice(after, action.outcome, ports), 'NoticesResolved');
-    });
+    await inJobSegment(
+      tracer,
+      'notice',
+      { jobId: after.jobId, pool: after.job.pool, runnerName: after.runnerName, traceHeader: after.traceHeader },
+      async () => {
+        if (action.kind === 'open') count(await openNotice(after, action.reason, ports), 'NoticesWritten');
+        else count(await resolveNotice(after, action.outcome, ports), 'NoticesResolved');
+      },
+    );
   };
 
   const onTick = async (): Promise<void> => {
@@ -56,7 +61,9 @@ export function createNotifierHandler(ports: NotifierPorts) {
       for (const job of waiting) {
         const since = Date.parse(job.job.createdAt ?? job.job.firstSeenAt);
         const wait = { inFlight, waitedMinutes: Math.floor((now.getTime() - since) / 60_000) };
-        await inJobSegment(tracer, 'notice', { jobId: job.jobId, pool: pool.name, traceHeader: job.traceHeader }, async () => count(await openNotice(job, 'waiting', ports, wait), 'NoticesWritten'));
+        await inJobSegment(tracer, 'notice', { jobId: job.jobId, pool: pool.name, traceHeader: job.traceHeader }, async () =>
+          count(await openNotice(job, 'waiting', ports, wait), 'NoticesWritten'),
+        );
       }
     }
   };

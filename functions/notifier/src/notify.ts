@@ -1,6 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { RequestError } from '@octokit/request-error';
-import { cancelsRun, noticeText, resolutionText, type JobState, type NoticeImage, type NoticeReason, type Pool, type PoolsConfig, type PoolWait } from '@runners/shared';
+import {
+  cancelsRun,
+  noticeText,
+  resolutionText,
+  type JobState,
+  type NoticeImage,
+  type NoticeReason,
+  type Pool,
+  type PoolsConfig,
+  type PoolWait,
+} from '@runners/shared';
 import { type DynamoDbNoticeStore } from '@runners/shared/dynamodb';
 import { type GitHubClient } from '@runners/shared/github';
 

@@ -1,4 +1,14 @@
-import { defineContract, githubAppPermissions, HOST_RULES_EVERY_MINUTES, tableAndIndexes, type DeploymentContract, type GitHubAppResources, type Permission, type QueueResource, type TableResource } from '@runners/shared/deployment';
+import {
+  defineContract,
+  githubAppPermissions,
+  HOST_RULES_EVERY_MINUTES,
+  tableAndIndexes,
+  type DeploymentContract,
+  type GitHubAppResources,
+  type Permission,
+  type QueueResource,
+  type TableResource,
+} from '@runners/shared/deployment';
 import type { HostKind } from '@runners/shared';
 import * as z from 'zod';
 import { ec2HostEnvironment, ec2HostPermissions, type Ec2HostResources } from './hosts/ec2/contract';
@@ -74,7 +84,10 @@ const environment = z.object({
     .default('ephemeral-runners'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** EKS orchestrator: the cluster its pods run on (endpoint and CA come from DescribeCluster). */
-  EKS_CLUSTER_NAME: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/).optional(),
+  EKS_CLUSTER_NAME: z
+    .string()
+    .regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/)
+    .optional(),
   /** EC2 orchestrator: each pool's launch template and subnets, from the stacks (JSON). */
   EC2_POOL_TEMPLATES: jsonRecord(z.object({ launchTemplateId: z.string().startsWith('lt-'), subnetIds: z.array(z.string().startsWith('subnet-')) })),
   /** Lambda orchestrator: each pool's runner function, from the stacks (JSON). */
@@ -89,7 +102,13 @@ const common = {
     JOBS_TABLE_NAME: r.jobsTable.name,
     GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
-    ...(r.githubApps && r.githubApps.length > 0 ? { GITHUB_APPS: JSON.stringify(Object.fromEntries(r.githubApps.map((a) => [a.name, { appIdParameter: a.appId.name, privateKeyParameter: a.privateKey.name }]))) } : {}),
+    ...(r.githubApps && r.githubApps.length > 0
+      ? {
+          GITHUB_APPS: JSON.stringify(
+            Object.fromEntries(r.githubApps.map((a) => [a.name, { appIdParameter: a.appId.name, privateKeyParameter: a.privateKey.name }])),
+          ),
+        }
+      : {}),
     STACK_PREFIX: r.prefix,
     DEPLOYMENT_ID: r.deploymentId,
   }),
@@ -102,7 +121,14 @@ const common = {
     },
     ...githubAppPermissions(r.githubApp, r.region),
     ...(r.githubApps && r.githubApps.length > 0
-      ? [{ sid: 'OtherGitHubApps', actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: r.githubApps.flatMap((a) => [a.appId.arn, a.privateKey.arn]), why: 'the ids and keys of the other GitHub Apps this kind’s pools register their runners with (once per cold start)' }]
+      ? [
+          {
+            sid: 'OtherGitHubApps',
+            actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+            resources: r.githubApps.flatMap((a) => [a.appId.arn, a.privateKey.arn]),
+            why: 'the ids and keys of the other GitHub Apps this kind’s pools register their runners with (once per cold start)',
+          },
+        ]
       : []),
     {
       sid: 'PoolQueues',
@@ -114,7 +140,12 @@ const common = {
   timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
   eventSources: [
     { kind: 'sqs-queue', queues: 'poolQueues', batchSize: 10, maximumBatchingWindowSeconds: 1 },
-    { kind: 'schedule', name: 'host-rules', everyMinutes: HOST_RULES_EVERY_MINUTES, description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus' },
+    {
+      kind: 'schedule',
+      name: 'host-rules',
+      everyMinutes: HOST_RULES_EVERY_MINUTES,
+      description: 'the host rules: leaked hosts, launches that never produced a runner, idle warm surplus',
+    },
   ],
 } as const;
 

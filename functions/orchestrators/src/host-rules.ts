@@ -54,7 +54,15 @@ export const GITHUB_SELF_HOSTED_JOB_LIMIT_MS = 5 * 24 * 3600_000;
 export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): Promise<HostRulesReport> {
   const pools = ports.config.pools.filter((p) => p.host === kind);
   const poolNames = new Set(pools.map((p) => p.name));
-  const report = { hostsSeen: 0, leakedHostsRemoved: 0, busyRunnersKept: 0, stuckLaunchesRequeued: 0, idleWarmRemoved: 0, neverAssignedRemoved: 0, pastLifetimeRemoved: 0 };
+  const report = {
+    hostsSeen: 0,
+    leakedHostsRemoved: 0,
+    busyRunnersKept: 0,
+    stuckLaunchesRequeued: 0,
+    idleWarmRemoved: 0,
+    neverAssignedRemoved: 0,
+    pastLifetimeRemoved: 0,
+  };
 
   // Every host of this kind that is ours, whether or not its pool is still configured; their records in batches.
   const hosts = await ports.host.list();
@@ -64,7 +72,12 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
     const job = host.jobId === undefined ? undefined : hostRecords.get(host.jobId);
     if (wantsRunner(job, host.runnerName)) continue;
     if (job && isRecent(job, ports)) continue;
-    const outcome = await tearDown(host.runnerName, host.jobId ?? 0, pools.find((p) => p.name === host.pool) ?? { name: host.pool, host: kind, os: 'linux' }, ports);
+    const outcome = await tearDown(
+      host.runnerName,
+      host.jobId ?? 0,
+      pools.find((p) => p.name === host.pool) ?? { name: host.pool, host: kind, os: 'linux' },
+      ports,
+    );
     if (outcome === 'busy') report.busyRunnersKept++;
     else report.leakedHostsRemoved++;
   }
@@ -101,12 +114,22 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
 }
 
 /** Past the pool's lifetime: torn down once idle; a busy one only past GitHub's job limit (its host, the registration stays busy). */
-async function pastLifetime(job: JobRecord, runnerName: string, pool: Pool, ports: HostRulePorts, report: { pastLifetimeRemoved: number; busyRunnersKept: number }): Promise<boolean> {
+async function pastLifetime(
+  job: JobRecord,
+  runnerName: string,
+  pool: Pool,
+  ports: HostRulePorts,
+  report: { pastLifetimeRemoved: number; busyRunnersKept: number },
+): Promise<boolean> {
   if (job.hostCreatedAt === undefined) return false;
   const age = ports.now() - Date.parse(job.hostCreatedAt);
   if (age < pool.maxLifetimeHours * 3600_000) return false;
   // Its job still waiting for it (an idle limit above the lifetime) is given up, not left dispatched without a slot.
-  const failure = { kind: 'permanent' as const, reason: 'past-lifetime', message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job` };
+  const failure = {
+    kind: 'permanent' as const,
+    reason: 'past-lifetime',
+    message: `${runnerName} reached the pool's lifetime of ${pool.maxLifetimeHours} h without a job`,
+  };
   if ((await retireIdleRunner(job, runnerName, pool, 'job-ran-elsewhere', { outcome: 'give-up', failure }, ports)) !== 'busy') {
     report.pastLifetimeRemoved++;
   } else if (age > GITHUB_SELF_HOSTED_JOB_LIMIT_MS + 3600_000) {
@@ -121,7 +144,11 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
   if (isWarmJobId(job.jobId) || job.launchState !== 'created' || job.hostCreatedAt === undefined) return false;
   const idleMinutes = (ports.now() - Date.parse(job.hostCreatedAt)) / 60_000;
   if (idleMinutes < pool.idleLimitMinutes || !(await isOnline(job, ports, { idleOnly: true }))) return false;
-  const failure = { kind: 'permanent' as const, reason: 'never-assigned', message: `GitHub gave no job to ${runnerName} in ${Math.round(idleMinutes)} minutes online while its job waited: check the runner group's repository access, public-repository policy and labels` };
+  const failure = {
+    kind: 'permanent' as const,
+    reason: 'never-assigned',
+    message: `GitHub gave no job to ${runnerName} in ${Math.round(idleMinutes)} minutes online while its job waited: check the runner group's repository access, public-repository policy and labels`,
+  };
   // If GitHub gave it a job this instant, it refuses to remove the registration, and the runner keeps its slot.
   const retired = await retireIdleRunner(job, runnerName, pool, 'job-ran-elsewhere', { outcome: 'give-up', failure }, ports);
   if (retired === 'busy' || !retired.handedOn) return false;
@@ -131,7 +158,9 @@ async function neverAssigned(job: JobRecord, runnerName: string, pool: Pool, por
 
 /** The idle warm runners beyond what the pool wants now that have been idle past its idle timeout, newest first. */
 function idleWarmSurplus(pool: Pool, slots: readonly SlotHolder[], ports: HostRulePorts) {
-  const idle = slots.filter((slot) => isWarmJobId(slot.jobId) && slot.busyWith === undefined).map((slot) => ({ jobId: slot.jobId, runnerName: slot.runnerName, dispatchedAt: slot.dispatchedAt }));
+  const idle = slots
+    .filter((slot) => isWarmJobId(slot.jobId) && slot.busyWith === undefined)
+    .map((slot) => ({ jobId: slot.jobId, runnerName: slot.runnerName, dispatchedAt: slot.dispatchedAt }));
   const surplus = idle.length - wantedIdle(pool.warm, new Date(ports.now()));
   if (surplus <= 0) return [];
   // Settings removed from the pool: its warm runners are not wanted at all, idle timeout or not.

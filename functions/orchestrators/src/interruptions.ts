@@ -49,6 +49,8 @@ export async function handleInterruption(interruption: Interruption, ports: Orch
   // A busy runner runs on until the reclaim; an idle one goes now, and the job still waiting for it goes back to the
   // publisher for a fresh host at once.
   const failure = { kind: 'transient' as const, reason: interruption.kind, message: `host ${interruption.hostId} is being reclaimed` };
-  const retired = job ? await retireIdleRunner(job, host.runnerName, pool, 'host-interrupted', { outcome: { retryAtMs: ports.now() }, failure }, ports) : 'busy';
+  const retired = job
+    ? await retireIdleRunner(job, host.runnerName, pool, 'host-interrupted', { outcome: { retryAtMs: ports.now() }, failure }, ports)
+    : 'busy';
   return { kind: interruption.kind, found: true, runnerName: host.runnerName, tornDown: retired !== 'busy' };
 }

@@ -39,9 +39,11 @@ function githubFailure(error: RequestError): LaunchFailure | undefined {
   // GitHub's secondary rate limit does not always send retry-after ("wait at least one minute", REST API best
   // practices); a full runner group or registration limit clears too.
   if (/rate limit|limit for|reached its limit|try again/i.test(error.message)) return undefined;
-  if (error.status === 404 && /\/installation$/.test(new URL(error.request.url).pathname)) return { kind: 'permanent', reason: 'no-installation', message: `the GitHub App is not installed there (${route}): ${message}` };
+  if (error.status === 404 && /\/installation$/.test(new URL(error.request.url).pathname))
+    return { kind: 'permanent', reason: 'no-installation', message: `the GitHub App is not installed there (${route}): ${message}` };
   if (error.status === 404) return { kind: 'permanent', reason: 'not-found', message: `${route}: ${message}` };
-  if (error.status === 401 || error.status === 403) return { kind: 'permanent', reason: 'not-permitted', message: `the App may not do this (${route}); check its permissions: ${message}` };
+  if (error.status === 401 || error.status === 403)
+    return { kind: 'permanent', reason: 'not-permitted', message: `the App may not do this (${route}); check its permissions: ${message}` };
   if (error.status === 422) return { kind: 'permanent', reason: 'refused-by-github', message: `${route}: ${message}` };
   return undefined;
 }

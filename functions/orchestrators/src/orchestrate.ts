@@ -1,4 +1,23 @@
-import { DEFAULT_GITHUB_APP, defaultRunnerLabels, isWarmJobId, ownsLaunch, RunnerBusyError, runnerScopeOf, type LaunchAttempt, type LaunchFailure, type DispatchStore, type JobRecord, type Runner, type LaunchMessage, type LaunchStore, type Pool, type PoolsConfig, type RunnerRegistration, type RunnerScope, type TeardownMessage } from '@runners/shared';
+import {
+  DEFAULT_GITHUB_APP,
+  defaultRunnerLabels,
+  isWarmJobId,
+  ownsLaunch,
+  RunnerBusyError,
+  runnerScopeOf,
+  type LaunchAttempt,
+  type LaunchFailure,
+  type DispatchStore,
+  type JobRecord,
+  type Runner,
+  type LaunchMessage,
+  type LaunchStore,
+  type Pool,
+  type PoolsConfig,
+  type RunnerRegistration,
+  type RunnerScope,
+  type TeardownMessage,
+} from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
@@ -52,7 +71,13 @@ export interface OrchestratorLimits {
   readonly staleClaimMs: number;
 }
 
-export const DEFAULT_LIMITS: OrchestratorLimits = { hostAttempts: 3, hostRetryBaseMs: 500, maxLaunchAttempts: 5, relaunchBaseMs: 30_000, staleClaimMs: STALE_CLAIM_MS };
+export const DEFAULT_LIMITS: OrchestratorLimits = {
+  hostAttempts: 3,
+  hostRetryBaseMs: 500,
+  maxLaunchAttempts: 5,
+  relaunchBaseMs: 30_000,
+  staleClaimMs: STALE_CLAIM_MS,
+};
 
 export type LaunchOutcome = 'launched' | 'duplicate' | 'not-ours' | 'retry-later' | 'lost-ownership' | 'failed-will-retry' | 'failed-gave-up';
 export type TeardownOutcome = 'torn-down' | 'busy';
@@ -72,7 +97,10 @@ type AppPorts = Pick<OrchestratorPorts, 'config' | 'github' | 'githubApps'>;
  * The App that registers `pool`'s runners, and its installation for a scope. A webhook carries the installation of
  * the App that sent it, the default one: only that App may use it; another App looks its own up (cached by its client).
  */
-export function appFor(ports: AppPorts, pool: string | undefined): { readonly client: OrchestratorGitHub; installation(scope: RunnerScope, known?: number): Promise<number> } {
+export function appFor(
+  ports: AppPorts,
+  pool: string | undefined,
+): { readonly client: OrchestratorGitHub; installation(scope: RunnerScope, known?: number): Promise<number> } {
   const name = ports.config.pools.find((p) => p.name === pool)?.githubApp ?? DEFAULT_GITHUB_APP;
   const other = name === DEFAULT_GITHUB_APP ? undefined : ports.githubApps?.get(name);
   if (name !== DEFAULT_GITHUB_APP && !other) throw new Error(`no client for GitHub App "${name}" of pool ${pool}: GITHUB_APPS lacks it`);
@@ -127,7 +155,9 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
   for (let hostAttempt = 1; hostAttempt <= limits.hostAttempts; hostAttempt++) {
     let created;
     try {
-      created = await (ports.step ?? untraced)('host-create', () => host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader }));
+      created = await (ports.step ?? untraced)('host-create', () =>
+        host.create({ runnerName: message.runnerName, pool, jobId: message.jobId, encodedJitConfig: jit.encodedJitConfig, traceHeader: message.traceHeader }),
+      );
     } catch (error) {
       const failure = classifyLaunchError(error);
       if (hostAttempt === limits.hostAttempts || failure.kind === 'permanent') {
@@ -164,7 +194,10 @@ export class LaunchFailedError extends Error {
     readonly failure: LaunchFailure,
     options?: ErrorOptions,
   ) {
-    super(`could not launch ${runnerName} (${failure.kind}, ${failure.reason}: ${failure.message})${gaveUp ? '; giving up on the job' : '; the job goes back to the queue'}`, options);
+    super(
+      `could not launch ${runnerName} (${failure.kind}, ${failure.reason}: ${failure.message})${gaveUp ? '; giving up on the job' : '; the job goes back to the queue'}`,
+      options,
+    );
     this.name = 'LaunchFailedError';
   }
 }
@@ -174,21 +207,29 @@ export class LaunchFailedError extends Error {
  * number of times this teardown is delivered (conditional writes; the re-run released again if GitHub refused it).
  * `newly`: this call classified it (what the metric counts).
  */
-async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool, ports: OrchestratorPorts): Promise<{ newly: boolean; rerun: boolean; refused?: string } | undefined> {
+async function classifyInterrupted(
+  jobId: number,
+  runnerName: string,
+  pool: Pool,
+  ports: OrchestratorPorts,
+): Promise<{ newly: boolean; rerun: boolean; refused?: string } | undefined> {
   const newly = await ports.launches.classifyInterrupted(jobId, runnerName, ports.now());
   const finished = await ports.launches.job(jobId);
   if (finished?.failureClass !== 'interrupted') return undefined;
   // Once per job: a re-run is a new job (a new id, the run's next attempt); one that is interrupted in turn is not re-run.
-  if (!pool.rerunInterruptedJobs || (finished.job.runAttempt ?? 1) > 1 || !(await ports.launches.claimRerun(jobId, ports.now()))) return { newly, rerun: false };
+  if (!pool.rerunInterruptedJobs || (finished.job.runAttempt ?? 1) > 1 || !(await ports.launches.claimRerun(jobId, ports.now())))
+    return { newly, rerun: false };
   // A re-run is the repository's business, not a runner's: the default App's (its installation is the webhook's).
-  const installationId = finished.job.installationId ?? (await ports.github.installationId({ kind: 'repo', owner: finished.job.owner, repo: finished.job.repo }));
+  const installationId =
+    finished.job.installationId ?? (await ports.github.installationId({ kind: 'repo', owner: finished.job.owner, repo: finished.job.repo }));
   try {
     await ports.github.rerunJob(installationId, finished.job.owner, finished.job.repo, jobId);
   } catch (error) {
     await ports.launches.releaseRerun(jobId);
     // GitHub re-runs a job only once its run has finished ("already running" while other jobs run: try again with the
     // message's retry); any other refusal (no Actions: write) will not change: logged, not retried.
-    if (error instanceof RequestError && error.status === 403 && !/already running|in progress/i.test(error.message)) return { newly, rerun: false, refused: `GitHub refused the re-run: ${error.message}` };
+    if (error instanceof RequestError && error.status === 403 && !/already running|in progress/i.test(error.message))
+      return { newly, rerun: false, refused: `GitHub refused the re-run: ${error.message}` };
     throw error;
   }
   return { newly, rerun: true };
@@ -199,13 +240,23 @@ async function classifyInterrupted(jobId: number, runnerName: string, pool: Pool
  * a new one takes the name. 409 (a registration of this name exists: an attempt that crashed before recording it):
  * replaced — unless this attempt was taken over meanwhile, and the registration is the live attempt's.
  */
-async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, attempt: LaunchAttempt, staleRunnerId: number | undefined, ports: OrchestratorPorts) {
+async function register(
+  message: LaunchMessage,
+  pool: Pool,
+  scope: RunnerScope,
+  attempt: LaunchAttempt,
+  staleRunnerId: number | undefined,
+  ports: OrchestratorPorts,
+) {
   const { config } = ports;
   const { client: github, installation } = appFor(ports, pool.name);
   const installationId = await installation(scope, message.installationId);
   if (staleRunnerId !== undefined) await deleteRegistration(github, installationId, scope, staleRunnerId);
   const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels, ...(ports.deploymentLabel ? [ports.deploymentLabel] : [])])];
-  const generate = () => (ports.step ?? untraced)('jit-config', () => github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup }));
+  const generate = () =>
+    (ports.step ?? untraced)('jit-config', () =>
+      github.generateJitConfig(installationId, scope, { name: message.runnerName, labels, runnerGroup: pool.runnerGroup ?? config.github.runnerGroup }),
+    );
   try {
     return { installationId, client: github, jit: await generate() };
   } catch (error) {
@@ -217,7 +268,12 @@ async function register(message: LaunchMessage, pool: Pool, scope: RunnerScope, 
   }
 }
 
-async function deleteRegistration(github: OrchestratorGitHub, installationId: number, scope: RunnerScope, runnerId: number): Promise<'deleted' | 'absent' | 'busy'> {
+async function deleteRegistration(
+  github: OrchestratorGitHub,
+  installationId: number,
+  scope: RunnerScope,
+  runnerId: number,
+): Promise<'deleted' | 'absent' | 'busy'> {
   try {
     return await github.deleteRunner(installationId, scope, runnerId);
   } catch (error) {
@@ -253,7 +309,8 @@ export async function retireIdleRunner(
   ports: OrchestratorPorts,
 ): Promise<'busy' | { readonly handedOn: boolean }> {
   if ((await retireRegistration(job, ports)) === 'busy') return 'busy';
-  const handedOn = job.state === 'dispatched' && !isWarmJobId(job.jobId) && (await ports.launches.failLaunch(job, runnerName, handOn.outcome, ports.now(), handOn.failure));
+  const handedOn =
+    job.state === 'dispatched' && !isWarmJobId(job.jobId) && (await ports.launches.failLaunch(job, runnerName, handOn.outcome, ports.now(), handOn.failure));
   await teardown({ action: 'teardown', reason, onlyIfIdle: true, pool: pool.name, host: pool.host, os: pool.os, runnerName, jobId: job.jobId }, ports);
   return { handedOn };
 }
@@ -261,12 +318,20 @@ export async function retireIdleRunner(
 export async function teardown(message: TeardownMessage, ports: OrchestratorPorts, findings: TeardownFindings = {}): Promise<TeardownOutcome> {
   // A failed job's record says whether its host was interrupted; a message without the registration's whereabouts
   // (older senders, the host rules) reads it too. A finished runner needs neither: nothing to read.
-  const job = message.reason === 'job-failed' || (message.reason !== 'finished' && message.registration === undefined) ? await ports.launches.job(message.jobId) : undefined;
+  const job =
+    message.reason === 'job-failed' || (message.reason !== 'finished' && message.registration === undefined)
+      ? await ports.launches.job(message.jobId)
+      : undefined;
   const outcome = await removeRunner(message, job, ports);
   // The job failed on this very runner's host, which was told it would be reclaimed: not the build's fault. After the
   // teardown, so that a re-run GitHub refuses never keeps a host or a registration.
   const interruption = job?.hostInterruption;
-  if (message.reason === 'job-failed' && interruption?.kind === 'spot-interruption' && interruption.runnerName === message.runnerName && message.finishedJobId !== undefined) {
+  if (
+    message.reason === 'job-failed' &&
+    interruption?.kind === 'spot-interruption' &&
+    interruption.runnerName === message.runnerName &&
+    message.finishedJobId !== undefined
+  ) {
     findings.interrupted = await classifyInterrupted(message.finishedJobId, message.runnerName, poolOf(ports.config, message.pool), ports);
   }
   return outcome;
@@ -277,7 +342,12 @@ function registrationOf(message: TeardownMessage, job: JobRecord | undefined): R
   if (message.registration) return message.registration;
   if (!job || job.job.owner === undefined || job.job.repo === undefined) return undefined;
   const runnerId = job.launchedRunner === message.runnerName ? job.launchedRunnerId : undefined;
-  return { owner: job.job.owner, repo: job.job.repo, ...(job.job.installationId !== undefined ? { installationId: job.job.installationId } : {}), ...(runnerId !== undefined ? { runnerId } : {}) };
+  return {
+    owner: job.job.owner,
+    repo: job.job.repo,
+    ...(job.job.installationId !== undefined ? { installationId: job.job.installationId } : {}),
+    ...(runnerId !== undefined ? { runnerId } : {}),
+  };
 }
 
 /** The teardown proper: the registration (unless busy or gone by itself), the slot of an idle runner, the host. */

@@ -23,10 +23,17 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
   const dynamodb = tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({})));
   const baseUrl = environment.GITHUB_API_URL ?? config.github.apiUrl;
   const clientOf = async (appIdParameter: string, privateKeyParameter: string) =>
-    new GitHubClient(await loadGitHubAppCredentials({ appIdParameter, privateKeyParameter, baseUrl }), { onCall: recordGitHubCalls(metrics), writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS });
+    new GitHubClient(await loadGitHubAppCredentials({ appIdParameter, privateKeyParameter, baseUrl }), {
+      onCall: recordGitHubCalls(metrics),
+      writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS,
+    });
   // The App that sends the webhooks, and the others this kind's pools register their runners with.
   const github = await clientOf(environment.GITHUB_APP_ID_PARAMETER, environment.GITHUB_PRIVATE_KEY_PARAMETER);
-  const githubApps = new Map(await Promise.all(Object.entries(environment.GITHUB_APPS).map(async ([name, app]) => [name, await clientOf(app.appIdParameter, app.privateKeyParameter)] as const)));
+  const githubApps = new Map(
+    await Promise.all(
+      Object.entries(environment.GITHUB_APPS).map(async ([name, app]) => [name, await clientOf(app.appIdParameter, app.privateKeyParameter)] as const),
+    ),
+  );
   return createOrchestratorHandler({
     config,
     host: await makeHost(environment, config),

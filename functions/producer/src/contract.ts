@@ -18,7 +18,12 @@ const environment = z
     /** … or a Secrets Manager secret (name or ARN). Exactly one of the two. */
     WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
     /** Bodies over this are refused with 413 before they are parsed. GitHub caps payloads at 25 MB. */
-    WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(6 * 1024 * 1024).default(1024 * 1024),
+    WEBHOOK_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .max(6 * 1024 * 1024)
+      .default(1024 * 1024),
     /** How long a fetched secret is trusted before it is read again (rotation takes effect within this). */
     WEBHOOK_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
   })

@@ -58,9 +58,15 @@ export function createProducerHandler(ports: ProducerPorts) {
 
     tracer.putAnnotation('pool', result.pool);
     // This webhook as a stage of the job's trace (the first one started it), with GitHub's own times of the job.
-    recordJobStage(tracer, `webhook:${jobEvent.action}`, { jobId: jobEvent.jobId, pool: result.pool, runnerName: jobEvent.runnerName, traceHeader: result.traceHeader }, startedMs, {
-      github: { createdAt: jobEvent.createdAt, startedAt: jobEvent.startedAt, completedAt: jobEvent.completedAt, deliveryId },
-    });
+    recordJobStage(
+      tracer,
+      `webhook:${jobEvent.action}`,
+      { jobId: jobEvent.jobId, pool: result.pool, runnerName: jobEvent.runnerName, traceHeader: result.traceHeader },
+      startedMs,
+      {
+        github: { createdAt: jobEvent.createdAt, startedAt: jobEvent.startedAt, completedAt: jobEvent.completedAt, deliveryId },
+      },
+    );
     logger.info('job webhook recorded', {
       action: jobEvent.action,
       repository: `${jobEvent.owner}/${jobEvent.repo}`,

@@ -22,7 +22,10 @@ export class WebhookSecretNotConfiguredError extends Error {
     readonly problem: WebhookSecretProblem,
     options?: ErrorOptions,
   ) {
-    super(`the webhook secret is ${problem === 'missing' ? 'not set' : problem === 'empty' ? 'empty' : 'still a placeholder'}: run "make ci-deploy" (scripts/put-secrets.sh)`, options);
+    super(
+      `the webhook secret is ${problem === 'missing' ? 'not set' : problem === 'empty' ? 'empty' : 'still a placeholder'}: run "make ci-deploy" (scripts/put-secrets.sh)`,
+      options,
+    );
     this.name = 'WebhookSecretNotConfiguredError';
   }
 }

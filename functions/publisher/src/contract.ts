@@ -1,4 +1,11 @@
-import { defineContract, publishEncrypted, tableAndIndexes, type MessagesKeyResource, type TableResource, type TopicResource } from '@runners/shared/deployment';
+import {
+  defineContract,
+  publishEncrypted,
+  tableAndIndexes,
+  type MessagesKeyResource,
+  type TableResource,
+  type TopicResource,
+} from '@runners/shared/deployment';
 import * as z from 'zod';
 
 /** The publisher's deployment contract: flow control, notified through the Publisher topic and ticked every minute. */
@@ -21,7 +28,11 @@ export const publisherContract = defineContract({
   function: 'publisher',
   description: 'flow control: capacity, fair share, launches and teardowns',
   environment,
-  environmentFor: (r: PublisherResources) => ({ JOBS_TABLE_NAME: r.jobsTable.name, JOBS_TOPIC_ARN: r.jobsTopic.arn, PUBLISHER_TOPIC_ARN: r.publisherTopic.arn }),
+  environmentFor: (r: PublisherResources) => ({
+    JOBS_TABLE_NAME: r.jobsTable.name,
+    JOBS_TOPIC_ARN: r.jobsTopic.arn,
+    PUBLISHER_TOPIC_ARN: r.publisherTopic.arn,
+  }),
   permissions: (r: PublisherResources) => [
     {
       sid: 'Jobs',

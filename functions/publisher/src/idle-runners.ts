@@ -19,7 +19,10 @@ export function idleRunners(slots: readonly SlotHolder[]): IdleRunners {
   return {
     warm: slots.filter((slot) => isWarmJobId(slot.jobId) && slot.busyWith === undefined).length,
     spares: slots
-      .filter((slot) => !isWarmJobId(slot.jobId) && isSpareRunner({ launchedRunner: slot.runnerName, state: slot.state, runnerName: slot.ranOn, busyWith: slot.busyWith }))
+      .filter(
+        (slot) =>
+          !isWarmJobId(slot.jobId) && isSpareRunner({ launchedRunner: slot.runnerName, state: slot.state, runnerName: slot.ranOn, busyWith: slot.busyWith }),
+      )
       .sort((a, b) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt)),
   };
 }

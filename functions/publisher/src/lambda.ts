@@ -22,7 +22,10 @@ const tracer = new Tracer({ serviceName: 'publisher' });
 export const handler = createPublisherHandler({
   config,
   store: new DynamoDbDispatchStore(tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({}))), environment.JOBS_TABLE_NAME),
-  bus: new SnsDispatchBus(tracer.captureAWSv3Client(countAwsCalls(new SNSClient({}))), { jobs: environment.JOBS_TOPIC_ARN, publisher: environment.PUBLISHER_TOPIC_ARN }),
+  bus: new SnsDispatchBus(tracer.captureAWSv3Client(countAwsCalls(new SNSClient({}))), {
+    jobs: environment.JOBS_TOPIC_ARN,
+    publisher: environment.PUBLISHER_TOPIC_ARN,
+  }),
   now: () => new Date(),
   traceHeader: currentTraceHeader,
   traceJob: (stage, job, work) => inJobSegment(tracer, stage, job, work),

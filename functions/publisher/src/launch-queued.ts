@@ -47,7 +47,17 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
   const idle = idleRunners(slots);
   // Full by the index alone, no spare to retire: nothing to launch or retire, the launch log and queue need no read.
   if (slots.length >= pool.maxRunners && idle.spares.length === 0) {
-    return { launched: 0, inFlight: slots.length, available: 0, dispatchDelays: [], failedPublishes: 0, leftToIdle: 0, sparesRetired: 0, queued: 0, moreToLaunch: false };
+    return {
+      launched: 0,
+      inFlight: slots.length,
+      available: 0,
+      dispatchDelays: [],
+      failedPublishes: 0,
+      leftToIdle: 0,
+      sparesRetired: 0,
+      queued: 0,
+      moreToLaunch: false,
+    };
   }
   const log = await store.launchLog(pool.name);
   const indexed = new Map(slots.map((slot) => [slot.runnerName, slot.repository]));
@@ -61,7 +71,15 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
   const inFlightByRepository = new Map<string, number>();
   for (const repository of [...indexed.values(), ...confirmed.values()]) inFlightByRepository.set(repository, (inFlightByRepository.get(repository) ?? 0) + 1);
   const capacity = poolCapacity(pool, indexed.size + confirmed.size, log, nowMs);
-  const nothing = { launched: 0, inFlight: capacity.inFlight, available: capacity.available, dispatchDelays: [], failedPublishes: 0, leftToIdle: 0, sparesRetired: 0 };
+  const nothing = {
+    launched: 0,
+    inFlight: capacity.inFlight,
+    available: capacity.available,
+    dispatchDelays: [],
+    failedPublishes: 0,
+    leftToIdle: 0,
+    sparesRetired: 0,
+  };
   // Full and no spare to retire: the queue need not be read.
   if (capacity.available === 0 && idle.spares.length === 0) return { ...nothing, queued: 0, moreToLaunch: false };
 
@@ -71,17 +89,31 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
   const ready = (job: QueuedJob) => (job.notBefore ?? 0) <= nowMs;
   const queued = jobs.filter(ready);
   // Warm slots are tended only while the pool has room for them.
-  const warm = capacity.available > 0 ? await tendWarmSlots(pool, all.filter((job) => isWarmJobId(job.jobId)), slots, ports) : { idle: idle.warm, queued: [], opened: 0 };
+  const warm =
+    capacity.available > 0
+      ? await tendWarmSlots(
+          pool,
+          all.filter((job) => isWarmJobId(job.jobId)),
+          slots,
+          ports,
+        )
+      : { idle: idle.warm, queued: [], opened: 0 };
 
   const retire = surplusSpares(idle.spares, jobs.length, nowMs, limits.idleGraceMs);
-  const { failed: unretired } = retire.length > 0 ? await ports.bus.publishHostMessages(retire.map((spare) => retireSpare(pool, spare, ports.traceHeader()))) : { failed: [] };
+  const { failed: unretired } =
+    retire.length > 0 ? await ports.bus.publishHostMessages(retire.map((spare) => retireSpare(pool, spare, ports.traceHeader()))) : { failed: [] };
   const sparesRetired = retire.length - unretired.length;
 
   // Idle runners take the youngest jobs' places: GitHub hands each of them a job within seconds. A job (re)queued
   // longer ago than the grace is launched anyway (its idle runner may be gone, or took another job).
   const idleCount = warm.idle + idle.spares.length - retire.length;
   const young = (job: QueuedJob) => nowMs - Date.parse(job.queuedAt > job.seenAt ? job.queuedAt : job.seenAt) < limits.idleGraceMs;
-  const leftToIdle = new Set(queued.filter(young).slice(0, Math.max(0, idleCount)).map((job) => job.jobId));
+  const leftToIdle = new Set(
+    queued
+      .filter(young)
+      .slice(0, Math.max(0, idleCount))
+      .map((job) => job.jobId),
+  );
   if (capacity.available === 0) return { ...nothing, sparesRetired, leftToIdle: leftToIdle.size, queued: queued.length, moreToLaunch: false };
   const budget = Math.min(capacity.available, limits.launchesPerRound);
   const chosen = selectFairly(
@@ -90,7 +122,12 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
     inFlightByRepository,
   );
   // Warm slots get what the pool's jobs leave.
-  chosen.push(...warm.queued.filter(ready).slice(0, budget - chosen.length).map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })));
+  chosen.push(
+    ...warm.queued
+      .filter(ready)
+      .slice(0, budget - chosen.length)
+      .map((job) => ({ ...job, repository: `${job.owner}/${job.repo}` })),
+  );
   if (chosen.length === 0) return { ...nothing, sparesRetired, leftToIdle: leftToIdle.size, queued: 0, moreToLaunch: warm.opened > 0 };
 
   const names = chosen.map((job) => runnerName(ports.config.runnerNamePrefix, { pool: pool.name, jobId: job.jobId, attempt: job.nextAttempt }));
@@ -104,7 +141,9 @@ export async function launchQueued(pool: Pool, ports: PublisherPorts): Promise<L
     chosen,
     async (job, i) => {
       const dispatch = { pool: pool.name, runnerName: names[i]!, attempt: job.nextAttempt, at };
-      const marked = await traced('dispatch', { jobId: job.jobId, pool: pool.name, runnerName: dispatch.runnerName, traceHeader: job.traceHeader }, () => store.markDispatched(job.jobId, dispatch));
+      const marked = await traced('dispatch', { jobId: job.jobId, pool: pool.name, runnerName: dispatch.runnerName, traceHeader: job.traceHeader }, () =>
+        store.markDispatched(job.jobId, dispatch),
+      );
       return marked ? { job, dispatch } : undefined; // else: taken, started or cancelled
     },
     { concurrency: DISPATCH_CONCURRENCY },

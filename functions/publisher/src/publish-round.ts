@@ -83,12 +83,22 @@ export async function publishRound(pools: readonly string[] | undefined, ports: 
   }
   const renotified = [...renotify];
   if (renotified.length > 0) {
-    await ports.bus.notifyPublisher({ kind: 'pools-changed', pools: renotified, reasons: { 'publisher-batch-limit': renotified.length }, traceHeader: ports.traceHeader() });
+    await ports.bus.notifyPublisher({
+      kind: 'pools-changed',
+      pools: renotified,
+      reasons: { 'publisher-batch-limit': renotified.length },
+      traceHeader: ports.traceHeader(),
+    });
   }
   return { pools: results, renotified };
 }
 
-async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<string, Pool>, anyFinished: boolean): Promise<{ round: PoolRound; freedPools: string[] }> {
+async function poolRound(
+  pool: Pool,
+  ports: PublisherPorts,
+  pools: ReadonlyMap<string, Pool>,
+  anyFinished: boolean,
+): Promise<{ round: PoolRound; freedPools: string[] }> {
   // No job of the pool finished since its last round (the messenger says so): its finished index is not read.
   const { freedPools, ...finished } = anyFinished ? await tearDownFinished(pool, ports, pools) : { teardowns: 0, slotsReleased: 0, freedPools: [] };
   for (let attempt = 0; ; attempt++) {
@@ -96,7 +106,17 @@ async function poolRound(pool: Pool, ports: PublisherPorts, pools: ReadonlyMap<s
     if (launch !== 'conflict') return { round: { pool: pool.name, ...finished, ...launch }, freedPools };
     // Another publisher spent this pool's capacity first: recompute from what it wrote.
     if (attempt >= ports.limits.conflictRetries) {
-      const gaveUp: LaunchRound = { launched: 0, inFlight: -1, available: 0, queued: 0, dispatchDelays: [], moreToLaunch: false, failedPublishes: 0, leftToIdle: 0, sparesRetired: 0 };
+      const gaveUp: LaunchRound = {
+        launched: 0,
+        inFlight: -1,
+        available: 0,
+        queued: 0,
+        dispatchDelays: [],
+        moreToLaunch: false,
+        failedPublishes: 0,
+        leftToIdle: 0,
+        sparesRetired: 0,
+      };
       return { round: { pool: pool.name, ...finished, ...gaveUp }, freedPools };
     }
   }

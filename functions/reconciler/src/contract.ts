@@ -19,12 +19,22 @@ const environment = z.object({
   GITHUB_API_URL: z.url().optional(),
   DEPLOYMENT_ID: z.string().min(1),
   /** How far back each pass looks; passes run every 5 minutes, so an hour looks at each delivery a dozen times. */
-  REDELIVERY_LOOKBACK_MINUTES: z.coerce.number().int().min(5).max(3 * 24 * 60).default(60),
+  REDELIVERY_LOOKBACK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(3 * 24 * 60)
+    .default(60),
   /** A delivery younger than this may still be in flight (GitHub waits 10 s for an answer). */
   REDELIVERY_SETTLE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   MAX_REDELIVERIES_PER_PASS: z.coerce.number().int().min(1).max(1_000).default(200),
   /** A job queued on GitHub this long with no record of ours is recorded from the API (its webhook is lost). */
-  LOST_JOB_SETTLE_SECONDS: z.coerce.number().int().min(0).max(24 * 3_600).default(120),
+  LOST_JOB_SETTLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600)
+    .default(120),
   MAX_REPOSITORIES_PER_PASS: z.coerce.number().int().min(1).max(10_000).default(100),
   MAX_RUNS_PER_REPOSITORY: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Open records (holding a slot) asked about on GitHub per pass, round all of them: one conditional read each. */
@@ -65,7 +75,9 @@ export const reconcilerContract = defineContract({
     ...githubAppPermissions(r.githubApp, r.region),
   ],
   timeoutSeconds: 120,
-  eventSources: [{ kind: 'schedule', name: 'tick', everyMinutes: HOST_RULES_EVERY_MINUTES, description: 'redelivery, lost-job, open-job and leftover-registration pass' }],
+  eventSources: [
+    { kind: 'schedule', name: 'tick', everyMinutes: HOST_RULES_EVERY_MINUTES, description: 'redelivery, lost-job, open-job and leftover-registration pass' },
+  ],
 });
 
 export type ReconcilerEnvironment = z.output<typeof environment>;

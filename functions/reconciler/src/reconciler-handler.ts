@@ -11,7 +11,8 @@ import { removeLeakedRegistrations, type RegistrationPorts } from './remove-leak
 import { syncOpenJobs, type SyncPorts } from './sync-open-jobs';
 
 export interface ReconcilerHandlerPorts
-  extends RedeliverPorts,
+  extends
+    RedeliverPorts,
     Omit<DiscoverPorts, 'github' | 'settleMs' | 'now' | 'config'>,
     Omit<RegistrationPorts, 'github' | 'now'>,
     Pick<SyncPorts, 'maxJobChecks' | 'syncCursor' | 'slots'> {
@@ -53,5 +54,8 @@ export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
     metrics.addMetric('LeakedRegistrationsRemoved', MetricUnit.Count, registrations.removed);
     return { redelivery, discovery, openJobs, registrations };
   };
-  return middy(pass).use(injectLambdaContext(logger, { resetKeys: true })).use(captureLambdaHandler(tracer)).use(logMetrics(metrics));
+  return middy(pass)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics));
 }

@@ -49,7 +49,9 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
   const open: OpenJob[] = [];
   for (const pool of ports.config.pools) open.push(...(await ports.store.openJobs(pool.name)));
   report.open = open.length;
-  const settled = open.filter((r) => !isWarmJobId(r.jobId) && (r.state === 'dispatched' || r.state === 'in_progress') && Date.parse(r.updatedAt) < settledBefore);
+  const settled = open.filter(
+    (r) => !isWarmJobId(r.jobId) && (r.state === 'dispatched' || r.state === 'in_progress') && Date.parse(r.updatedAt) < settledBefore,
+  );
 
   for (const record of nextWindow(settled, ports.maxJobChecks, ports.syncCursor)) {
     const { owner, repo, installationId } = record.job;
@@ -76,7 +78,8 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
 
 /** A dispatched record whose runner was made and registered but GitHub no longer has: freed and requeued. */
 async function runnerGone(record: OpenJob, installationId: number, ports: SyncPorts): Promise<boolean> {
-  if (record.state !== 'dispatched' || record.launchState !== 'created' || record.launchedRunnerId === undefined || record.launchedRunner === undefined) return false;
+  if (record.state !== 'dispatched' || record.launchState !== 'created' || record.launchedRunnerId === undefined || record.launchedRunner === undefined)
+    return false;
   const scope = runnerScopeOf(ports.config.github.scope, record.job.owner, record.job.repo);
   if ((await ports.github.getRunner(installationId, scope, record.launchedRunnerId)) !== undefined) return false;
   return ports.slots.requeue(record.jobId, { pool: record.job.pool!, runnerName: record.launchedRunner, attempt: record.launchAttempt ?? 1, at: ports.now() });

@@ -44,7 +44,8 @@ const RUN_MARKER = 'EPHEMERAL_RUNNERS_RUN';
  * answer or fail the invocation.
  */
 export function jobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  const hidden = /^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_.*|AWS_LAMBDA_RUNTIME_API|AWS_PROFILE|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_ROLE_ARN)$/;
+  const hidden =
+    /^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_CONTAINER_.*|AWS_LAMBDA_RUNTIME_API|AWS_PROFILE|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_ROLE_ARN)$/;
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !hidden.test(entry[0])));
 }
 
@@ -63,11 +64,14 @@ export async function runRunner(invocation: RunnerInvocation, ports: RunRunnerPo
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     let stoppedForTimeout = false;
-    const stopTimer = setTimeout(() => {
-      stoppedForTimeout = true;
-      signalGroup(child.pid, 'SIGTERM');
-      setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
-    }, Math.max(0, ports.remainingMs() - STOP_MARGIN_MS));
+    const stopTimer = setTimeout(
+      () => {
+        stoppedForTimeout = true;
+        signalGroup(child.pid, 'SIGTERM');
+        setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
+      },
+      Math.max(0, ports.remainingMs() - STOP_MARGIN_MS),
+    );
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, sig) => resolve([code, sig]));

@@ -33,5 +33,7 @@ export function createRunnerLambdaHandler(ports: RunnerLambdaPorts) {
     return outcome;
   };
   // The event is never logged (it carries the JIT config): injectLambdaContext without logEvent.
-  return middy(run).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false })).use(captureLambdaHandler(tracer, { captureResponse: false }));
+  return middy(run)
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }));
 }

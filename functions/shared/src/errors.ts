@@ -36,7 +36,10 @@ export class PayloadError extends RunnersError {
 
 /** The pool names a runner group the organisation does not have: no launch into it can succeed until it exists. */
 export class RunnerGroupMissingError extends RunnersError {
-  constructor(readonly group: string, readonly org: string) {
+  constructor(
+    readonly group: string,
+    readonly org: string,
+  ) {
     super(`runner group "${group}" does not exist in ${org}`);
     this.name = 'RunnerGroupMissingError';
   }
@@ -52,7 +55,10 @@ export class StorageError extends RunnersError {
 
 /** GitHub refused to delete a runner that is running a job: its own completion will tear it down. */
 export class RunnerBusyError extends RunnersError {
-  constructor(readonly runnerId: number, options?: ErrorOptions) {
+  constructor(
+    readonly runnerId: number,
+    options?: ErrorOptions,
+  ) {
     super(`runner ${runnerId} is running a job; GitHub refuses to delete it`, options);
     this.name = 'RunnerBusyError';
   }

@@ -14,7 +14,10 @@ const isStatus = (error: unknown, status: number) => (error as { statusCode?: nu
 /** The pool's image cannot run on this engine: the launch fails with this, never as a runner that never comes. */
 export class HostImageMismatchError extends PermanentHostError {
   constructor(image: string, imageArchitecture: string, engineArchitecture: string, pool: string) {
-    super('image-architecture', `pool ${pool}: image ${image} is built for ${imageArchitecture}, and pool ${pool} runs on ${engineArchitecture} (its arch): the container would fail with "exec format error"`);
+    super(
+      'image-architecture',
+      `pool ${pool}: image ${image} is built for ${imageArchitecture}, and pool ${pool} runs on ${engineArchitecture} (its arch): the container would fail with "exec format error"`,
+    );
     this.name = 'HostImageMismatchError';
   }
 }
@@ -80,7 +83,13 @@ export class DockerHost implements Host {
   private async checkArchitecture(image: string, arch: keyof typeof DOCKER_ARCH, pool: string): Promise<void> {
     let known = this.imageArchitectures.get(image);
     if (!known) {
-      known = this.docker.getImage(image).inspect().then((i) => i.Architecture, () => undefined);
+      known = this.docker
+        .getImage(image)
+        .inspect()
+        .then(
+          (i) => i.Architecture,
+          () => undefined,
+        );
       this.imageArchitectures.set(image, known);
     }
     const architecture = await known;

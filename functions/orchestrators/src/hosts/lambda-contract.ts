@@ -14,7 +14,12 @@ export const lambdaHostEnvironment = (r: LambdaHostResources) => ({
 
 export const lambdaHostPermissions = (r: LambdaHostResources): Permission[] => [
   { sid: 'InvokeRunners', actions: ['lambda:InvokeFunction'], resources: r.runnerFunctions.map((f) => f.arn), why: 'one asynchronous invocation per runner' },
-  { sid: 'RunnerMarkers', actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [r.runnerMarkers.arn], why: "each invoked runner's marker (pool and job; the JIT config travels in the invocation)" },
+  {
+    sid: 'RunnerMarkers',
+    actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+    resources: [r.runnerMarkers.arn],
+    why: "each invoked runner's marker (pool and job; the JIT config travels in the invocation)",
+  },
   // DescribeParameters has no resource-level permissions: "*" is the only resource it accepts.
   { sid: 'ListJitConfigs', actions: ['ssm:DescribeParameters'], resources: ['*'], why: 'list() of the Lambda hosts' },
 ];

@@ -46,7 +46,8 @@ export class LambdaHost implements Host {
       const { StatusCode, FunctionError } = await this.options.lambda.send(
         new InvokeCommand({ FunctionName: this.options.functionName(spec.pool.name), InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
       );
-      if (StatusCode !== 202 || FunctionError) throw new Error(`invoking the runner Lambda of pool ${spec.pool.name} answered ${StatusCode} ${FunctionError ?? ''}`.trim());
+      if (StatusCode !== 202 || FunctionError)
+        throw new Error(`invoking the runner Lambda of pool ${spec.pool.name} answered ${StatusCode} ${FunctionError ?? ''}`.trim());
     } catch (error) {
       // Not invoked: the marker goes, so that the next attempt invokes.
       await this.markers.delete(spec.runnerName);

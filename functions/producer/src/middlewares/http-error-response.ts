@@ -14,8 +14,7 @@ interface HttpError extends Error {
   expose?: boolean;
 }
 
-const isHttpError = (error: unknown): error is HttpError =>
-  error instanceof Error && typeof (error as Partial<HttpError>).statusCode === 'number';
+const isHttpError = (error: unknown): error is HttpError => error instanceof Error && typeof (error as Partial<HttpError>).statusCode === 'number';
 
 /**
  * Maps every failure to a status GitHub understands: 4xx for what the sender got wrong (GitHub shows it, never

@@ -126,7 +126,10 @@ export function symbolicResources<Resources>(overrides: Readonly<Record<string, 
   const handler: ProxyHandler<object> = {
     get(_target, key) {
       if (key === Symbol.toPrimitive || key === 'toString' || key === 'valueOf') return () => text;
-      if (key === Symbol.iterator) return function* () { yield symbolicResources(overrides, `${root}[]`); };
+      if (key === Symbol.iterator)
+        return function* () {
+          yield symbolicResources(overrides, `${root}[]`);
+        };
       if (key === 'map' || key === 'flatMap') return (f: (item: unknown, i: number) => unknown) => [f(symbolicResources(overrides, `${root}[]`), 0)].flat();
       if (key === 'length') return 1;
       if (typeof key === 'symbol') return undefined;

@@ -8,7 +8,9 @@ export type HookDelivery = components['schemas']['hook-delivery-item'];
 export type WorkflowRun = components['schemas']['workflow-run'];
 
 /** A check run's state and words: in progress, or completed with a conclusion. */
-export type CheckRunInput = { readonly title: string; readonly summary: string } & ({ readonly status: 'in_progress' } | { readonly status: 'completed'; readonly conclusion: 'action_required' | 'success' | 'neutral' });
+export type CheckRunInput = { readonly title: string; readonly summary: string } & (
+  { readonly status: 'in_progress' } | { readonly status: 'completed'; readonly conclusion: 'action_required' | 'success' | 'neutral' }
+);
 
 export type RunnerScope = { readonly kind: 'org'; readonly org: string } | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
 

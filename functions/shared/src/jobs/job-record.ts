@@ -84,7 +84,15 @@ export interface JobRecord {
 export type HostInterruptionKind = 'spot-interruption' | 'rebalance-recommendation';
 
 /** What a new runner of the record starts without: the last launch's progress and its host. */
-export const LAUNCH_PROGRESS = ['launchState', 'launchClaimedAt', 'launchedRunnerId', 'hostId', 'hostCreatedAt', 'hostInterruption', 'busyWith'] as const satisfies readonly (keyof JobRecord)[];
+export const LAUNCH_PROGRESS = [
+  'launchState',
+  'launchClaimedAt',
+  'launchedRunnerId',
+  'hostId',
+  'hostCreatedAt',
+  'hostInterruption',
+  'busyWith',
+] as const satisfies readonly (keyof JobRecord)[];
 
 /** Whether the record holds the slot of `runnerName`. */
 export function holdsSlotOf(job: Pick<JobRecord, 'slotPool' | 'launchedRunner'> | undefined, runnerName: string): boolean {

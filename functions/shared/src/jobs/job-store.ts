@@ -37,6 +37,5 @@ export interface JobStore {
 /** A job queued in a pool the config no longer has. */
 export type StrandedJob = { readonly jobId: number; readonly pool: string; readonly labels: readonly string[] };
 
-
 /** What the reconciler compares with GitHub's view of a job. */
 export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner' | 'launchState' | 'launchedRunnerId' | 'launchAttempt'>;

@@ -10,7 +10,10 @@ export const runnerInvocation = z.strictObject({
   pool: z.string().min(1),
   jobId: z.int().positive(),
   /** GitHub's encoded_jit_config (base64), several KB; an asynchronous invocation carries up to 256 KB. */
-  encodedJitConfig: z.string().regex(/^[A-Za-z0-9+/=]+$/).max(200_000),
+  encodedJitConfig: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=]+$/)
+    .max(200_000),
   traceHeader: z.string().optional(),
 });
 

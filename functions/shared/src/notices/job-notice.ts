@@ -82,9 +82,13 @@ const MAX_SUMMARY = 65_535;
 const labelList = (labels: readonly string[]) => `[${labels.join(', ')}]`;
 
 /** The check run's words for a job in trouble: the title is the one sentence; the summary what to do about it. */
-export function noticeText(reason: NoticeReason, job: NoticeImage, context: { readonly pools: readonly Pool[]; readonly wait?: PoolWait; readonly cancelledRun: boolean }): CheckRunText {
+export function noticeText(
+  reason: NoticeReason,
+  job: NoticeImage,
+  context: { readonly pools: readonly Pool[]; readonly wait?: PoolWait; readonly cancelledRun: boolean },
+): CheckRunText {
   const pool = context.pools.find((p) => p.name === job.job.pool);
-  const cancelled = context.cancelledRun ? ' Its workflow run was cancelled, by the runner fleet\'s policy, instead of waiting 24 hours.' : '';
+  const cancelled = context.cancelledRun ? " Its workflow run was cancelled, by the runner fleet's policy, instead of waiting 24 hours." : '';
   switch (reason) {
     case 'no-pool': {
       const listed = context.pools.slice(0, MAX_LISTED_POOLS).map((p) => `- ${p.name}: ${labelList([...defaultRunnerLabels(p), ...p.labels])}`);
@@ -95,11 +99,11 @@ export function noticeText(reason: NoticeReason, job: NoticeImage, context: { re
           [
             `Job "${job.job.jobName}" asks for a runner with the labels ${labelList(job.job.labels)}. A runner takes a job only when it has every label of the job (case-insensitive), and no pool of this runner fleet has them all, so no runner will be started for it.${cancelled}`,
             '',
-            'The pools and their runners\' labels:',
+            "The pools and their runners' labels:",
             ...listed,
             ...more,
             '',
-            'Change the job\'s `runs-on` to labels of one pool, or ask the fleet\'s operators for a pool with these labels.',
+            "Change the job's `runs-on` to labels of one pool, or ask the fleet's operators for a pool with these labels.",
           ].join('\n'),
         ),
       };
@@ -107,7 +111,9 @@ export function noticeText(reason: NoticeReason, job: NoticeImage, context: { re
     case 'not-allowed':
       return {
         title: `${job.job.owner}/${job.job.repo} may not use this runner fleet`,
-        summary: clip(`Job "${job.job.jobName}" asks for ${labelList(job.job.labels)}, but the repository is not in the fleet's allowlist (\`repositories\` in its pools config), so no runner will be started for it.${cancelled} Ask the fleet's operators to allow the repository.`),
+        summary: clip(
+          `Job "${job.job.jobName}" asks for ${labelList(job.job.labels)}, but the repository is not in the fleet's allowlist (\`repositories\` in its pools config), so no runner will be started for it.${cancelled} Ask the fleet's operators to allow the repository.`,
+        ),
       };
     case 'launch-gave-up':
       return {
@@ -119,28 +125,44 @@ export function noticeText(reason: NoticeReason, job: NoticeImage, context: { re
     case 'waiting': {
       const wait = context.wait;
       const minutes = wait ? wait.waitedMinutes : 0;
-      const why = !pool || !wait
-        ? 'its pool has not started a runner for it yet'
-        : wait.inFlight >= pool.maxRunners
-          ? `all ${pool.maxRunners} runners of pool ${pool.name} are in use (its maxRunners)`
-          : job.launchError
-            ? `launches of pool ${pool.name} keep failing and are being retried: ${job.launchError.message}`
-            : `pool ${pool.name} starts at most ${pool.launchesPerMinute} runners a minute and jobs queued before this one go first`;
+      const why =
+        !pool || !wait
+          ? 'its pool has not started a runner for it yet'
+          : wait.inFlight >= pool.maxRunners
+            ? `all ${pool.maxRunners} runners of pool ${pool.name} are in use (its maxRunners)`
+            : job.launchError
+              ? `launches of pool ${pool.name} keep failing and are being retried: ${job.launchError.message}`
+              : `pool ${pool.name} starts at most ${pool.launchesPerMinute} runners a minute and jobs queued before this one go first`;
       return {
         title: `Waiting ${minutes} minutes for a runner: ${why}`,
-        summary: clip(`Job "${job.job.jobName}" (labels ${labelList(job.job.labels)}) is queued for pool ${job.job.pool ?? '?'}. It has waited ${minutes} minutes because ${why}. It gets a runner as soon as one is free; this check run is updated then.`),
+        summary: clip(
+          `Job "${job.job.jobName}" (labels ${labelList(job.job.labels)}) is queued for pool ${job.job.pool ?? '?'}. It has waited ${minutes} minutes because ${why}. It gets a runner as soon as one is free; this check run is updated then.`,
+        ),
       };
     }
   }
 }
 
 /** The update once the job got its runner, or ended without one. */
-export function resolutionText(outcome: 'runner' | 'ended', job: NoticeImage, notice: JobNotice, now: Date): CheckRunText & { readonly conclusion: 'success' | 'neutral' } {
+export function resolutionText(
+  outcome: 'runner' | 'ended',
+  job: NoticeImage,
+  notice: JobNotice,
+  now: Date,
+): CheckRunText & { readonly conclusion: 'success' | 'neutral' } {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(notice.at)) / 60_000));
   if (outcome === 'runner') {
-    return { conclusion: 'success', title: `Got runner ${job.runnerName}`, summary: `Job "${job.job.jobName}" got runner ${job.runnerName}, ${minutes} minutes after this check run was written.` };
+    return {
+      conclusion: 'success',
+      title: `Got runner ${job.runnerName}`,
+      summary: `Job "${job.job.jobName}" got runner ${job.runnerName}, ${minutes} minutes after this check run was written.`,
+    };
   }
-  return { conclusion: 'neutral', title: 'The job ended without a runner of this fleet', summary: `Job "${job.job.jobName}" ended (${job.state}) without a runner of this fleet, ${minutes} minutes after this check run was written.` };
+  return {
+    conclusion: 'neutral',
+    title: 'The job ended without a runner of this fleet',
+    summary: `Job "${job.job.jobName}" ended (${job.state}) without a runner of this fleet, ${minutes} minutes after this check run was written.`,
+  };
 }
 
 function clip(text: string): string {

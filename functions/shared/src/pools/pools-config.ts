@@ -28,14 +28,25 @@ const warmWindow = z
   .strictObject({
     /** When the window opens, e.g. "0 8 * * 1-5" (weekdays 08:00). */
     cron: z.string(),
-    durationMinutes: z.int().min(1).max(7 * 24 * 60),
-    minIdle: z.int().min(0).max(WARM_SLOTS_PER_POOL - 1),
+    durationMinutes: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
+    minIdle: z
+      .int()
+      .min(0)
+      .max(WARM_SLOTS_PER_POOL - 1),
     /** IANA time zone of the cron expression. */
     timezone: z.string().default('UTC').refine(isTimeZone, 'unknown time zone (expected an IANA name such as "Europe/Berlin")'),
   })
   .superRefine((window, ctx) => {
     // The full check takes a cron library (checks.cron); this one costs nothing where windows are never evaluated.
-    if (window.cron.trim().split(/\s+/).length !== 5) ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron "${window.cron}": expected 5 cron fields: minute hour day-of-month month day-of-week` });
+    if (window.cron.trim().split(/\s+/).length !== 5)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cron'],
+        message: `invalid cron "${window.cron}": expected 5 cron fields: minute hour day-of-month month day-of-week`,
+      });
   });
 
 function isTimeZone(name: string): boolean {
@@ -53,8 +64,16 @@ const warmPool = z.strictObject({
   owner: z.string().regex(GITHUB_NAME),
   /** Repo scope only: the repository the warm runners register on. */
   repo: z.string().regex(GITHUB_NAME).optional(),
-  minIdle: z.int().min(0).max(WARM_SLOTS_PER_POOL - 1).default(0),
-  idleTimeoutMinutes: z.int().min(1).max(24 * 60).default(10),
+  minIdle: z
+    .int()
+    .min(0)
+    .max(WARM_SLOTS_PER_POOL - 1)
+    .default(0),
+  idleTimeoutMinutes: z
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
   windows: z.array(warmWindow).default([]),
 });
 
@@ -66,9 +85,7 @@ export const DEFAULT_GITHUB_APP = 'default';
 
 const poolCommon = {
   /** Used in queue, runner and host names: short, lowercase, DNS-safe. */
-  name: z
-    .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'expected 1-32 lowercase letters, digits or "-", not starting or ending with "-"'),
+  name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'expected 1-32 lowercase letters, digits or "-", not starting or ending with "-"'),
   os: z.enum(['linux', 'windows', 'macos']),
   arch: z.enum(['x64', 'arm64']),
   labels: z.array(label).min(1, 'a pool needs at least one label of its own'),
@@ -87,9 +104,17 @@ const poolCommon = {
    * A runner launched for a job that GitHub has not given any job this long after its host came up is removed and
    * its job given up ("never assigned": a runner-group policy, a public repository, labels another runner owns).
    */
-  idleLimitMinutes: z.int().min(5).max(24 * 60).default(60),
+  idleLimitMinutes: z
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
   /** No host lives longer: past it, removed once GitHub says its runner is idle (a busy one only past GitHub's own job limit). */
-  maxLifetimeHours: z.int().min(1).max(5 * 24).default(24),
+  maxLifetimeHours: z
+    .int()
+    .min(1)
+    .max(5 * 24)
+    .default(24),
   /**
    * A job that failed because its host was interrupted (an EC2 spot interruption warning for it came first) is re-run
    * once through GitHub's API. The App then needs Actions: write.
@@ -102,7 +127,11 @@ const poolCommon = {
    */
   cancelJobsItCannotRun: z.boolean().default(false),
   /** Alarm when the p95 of the pool's time to runner (queued → a runner took the job, GitHub's times) exceeds this over 15 minutes. */
-  timeToRunnerAlarmMinutes: z.int().min(1).max(24 * 60).default(15),
+  timeToRunnerAlarmMinutes: z
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
 };
 
 /**
@@ -111,7 +140,10 @@ const poolCommon = {
  * ["/home/runner/run.sh"]`). The JIT config reaches it as ACTIONS_RUNNER_INPUT_JITCONFIG, which the runner reads as
  * its --jitconfig input and removes from its environment (actions/runner CommandSettings.cs): never in the arguments.
  */
-const runScript = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, `expected an absolute path such as "${OFFICIAL_RUNNER_IMAGE.runScript}"`).default(OFFICIAL_RUNNER_IMAGE.runScript);
+const runScript = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/-]+$/, `expected an absolute path such as "${OFFICIAL_RUNNER_IMAGE.runScript}"`)
+  .default(OFFICIAL_RUNNER_IMAGE.runScript);
 
 const dockerPool = z.strictObject({
   ...poolCommon,
@@ -140,14 +172,25 @@ const ec2Pool = z.strictObject({
      * Who may own the AMIs this pool launches (`ec2:Owner`: "amazon", "aws-marketplace" or an account id); the
      * orchestrator's role can launch no other image. Default: Amazon's and this account's ("self").
      */
-    imageOwners: z.array(z.union([z.enum(['amazon', 'aws-marketplace', 'self']), z.string().regex(/^\d{12}$/, 'expected "amazon", "aws-marketplace", "self" or a 12-digit account id')])).min(1).default(['amazon', 'self']),
+    imageOwners: z
+      .array(
+        z.union([
+          z.enum(['amazon', 'aws-marketplace', 'self']),
+          z.string().regex(/^\d{12}$/, 'expected "amazon", "aws-marketplace", "self" or a 12-digit account id'),
+        ]),
+      )
+      .min(1)
+      .default(['amazon', 'self']),
     rootVolumeGb: z.int().min(8).max(16_384).default(40),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).optional(),
     /**
      * macOS only: the License Manager host resource group whose dedicated hosts the instances go on (allocated as
      * needed). Without it, instances go on any dedicated mac host of the account with auto-placement on.
      */
-    hostResourceGroupArn: z.string().regex(/^arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:\d{12}:group\/[A-Za-z0-9_.-]+$/, 'expected a resource group ARN').optional(),
+    hostResourceGroupArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:resource-groups:[a-z0-9-]+:\d{12}:group\/[A-Za-z0-9_.-]+$/, 'expected a resource group ARN')
+      .optional(),
   }),
 });
 
@@ -157,13 +200,26 @@ const eksPool = z.strictObject({
   eks: z.strictObject({
     image: z.string().min(1),
     runScript,
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('gha-runners'),
-    cpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'expected a Kubernetes CPU quantity such as "2" or "500m"').default('2'),
-    memory: z.string().regex(/^\d+(Mi|Gi)$/, 'expected a Kubernetes memory quantity such as "4Gi"').default('4Gi'),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .default('gha-runners'),
+    cpu: z
+      .string()
+      .regex(/^\d+(\.\d+)?m?$/, 'expected a Kubernetes CPU quantity such as "2" or "500m"')
+      .default('2'),
+    memory: z
+      .string()
+      .regex(/^\d+(Mi|Gi)$/, 'expected a Kubernetes memory quantity such as "4Gi"')
+      .default('4Gi'),
     nodeSelector: z.record(z.string(), z.string()).default({}),
     dockerInDocker: z.boolean().default(false),
     /** The pod is ended after this long, whatever it is doing (activeDeadlineSeconds); GitHub's default job timeout is 360. */
-    maxRunMinutes: z.int().min(10).max(7 * 24 * 60).default(390),
+    maxRunMinutes: z
+      .int()
+      .min(10)
+      .max(7 * 24 * 60)
+      .default(390),
   }),
 });
 
@@ -195,12 +251,18 @@ export const poolsConfigSchema = z
        * with (`githubApp`). Each needs the runner permission and an installation where the default App has one, but no
        * webhook; its id and key go to SSM like the default App's.
        */
-      apps: z.array(appName.refine((name) => name !== DEFAULT_GITHUB_APP, `"${DEFAULT_GITHUB_APP}" is the App that sends the webhooks: name the others`)).max(20).default([]),
+      apps: z
+        .array(appName.refine((name) => name !== DEFAULT_GITHUB_APP, `"${DEFAULT_GITHUB_APP}" is the App that sends the webhooks: name the others`))
+        .max(20)
+        .default([]),
     }),
     /** Repository allowlist; omit it to accept every repository the GitHub App is installed on. */
     repositories: z.array(repositoryPattern).min(1, 'list at least one repository, or omit the field to allow all').optional(),
     /** Runner names are `<prefix>-<pool>-<job id>-<attempt>`. */
-    runnerNamePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/).default('gha'),
+    runnerNamePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,15}$/)
+      .default('gha'),
     pools: z.array(pool).min(1, 'configure at least one pool'),
     /**
      * Why a job waits, told on GitHub: a check run on the job's commit when no pool matches its labels, its
@@ -210,7 +272,11 @@ export const poolsConfigSchema = z
     notices: z
       .strictObject({
         checkRuns: z.boolean().default(true),
-        waitingMinutes: z.int().min(1).max(24 * 60).default(15),
+        waitingMinutes: z
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(15),
         /** Cancel the workflow run of a job no pool can run (unknown labels, repository not allowed); Actions: write. */
         cancelUnroutableJobs: z.boolean().default(false),
       })
@@ -228,17 +294,29 @@ export const poolsConfigSchema = z
     config.pools.forEach((p, index) => {
       const longest = longestRunnerName(config.runnerNamePrefix, p.name);
       // Caught here, not as a launch GitHub refuses (422) on every tick for every job of the pool.
-      if (longest > MAX_RUNNER_NAME_LENGTH) ctx.addIssue({ code: 'custom', path: ['pools', index, 'name'], message: `runner names "${config.runnerNamePrefix}-${p.name}-<job id>-<attempt>" can reach ${longest} characters; GitHub allows ${MAX_RUNNER_NAME_LENGTH}: shorten the pool name or the prefix by ${longest - MAX_RUNNER_NAME_LENGTH}` });
+      if (longest > MAX_RUNNER_NAME_LENGTH)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'name'],
+          message: `runner names "${config.runnerNamePrefix}-${p.name}-<job id>-<attempt>" can reach ${longest} characters; GitHub allows ${MAX_RUNNER_NAME_LENGTH}: shorten the pool name or the prefix by ${longest - MAX_RUNNER_NAME_LENGTH}`,
+        });
     });
     const apps = new Set([DEFAULT_GITHUB_APP, ...config.github.apps]);
     config.github.apps.forEach((app, index) => {
-      if (config.github.apps.indexOf(app) !== index) ctx.addIssue({ code: 'custom', path: ['github', 'apps', index], message: `duplicate GitHub App "${app}"` });
+      if (config.github.apps.indexOf(app) !== index)
+        ctx.addIssue({ code: 'custom', path: ['github', 'apps', index], message: `duplicate GitHub App "${app}"` });
     });
     config.pools.forEach((p, index) => {
-      if (!apps.has(p.githubApp)) ctx.addIssue({ code: 'custom', path: ['pools', index, 'githubApp'], message: `no GitHub App "${p.githubApp}": list it in github.apps (${[...apps].join(', ')})` });
+      if (!apps.has(p.githubApp))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'githubApp'],
+          message: `no GitHub App "${p.githubApp}": list it in github.apps (${[...apps].join(', ')})`,
+        });
     });
     const collision = warmIdCollision(config.pools.map((p) => p.name));
-    if (collision) ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
+    if (collision)
+      ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
     if (config.github.scope === 'repo' && config.github.runnerGroup) {
       ctx.addIssue({ code: 'custom', path: ['github', 'runnerGroup'], message: 'runner groups exist only for org scope' });
     }
@@ -266,9 +344,11 @@ function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | n
   if (scope === 'repo' && p.runnerGroup) out.push({ path: ['runnerGroup'], message: 'runner groups exist only for org scope' });
   if (p.warm) {
     if (scope === 'repo' && !p.warm.repo) out.push({ path: ['warm', 'repo'], message: 'repo scope: name the repository the warm runners register on' });
-    if (scope === 'org' && p.warm.repo) out.push({ path: ['warm', 'repo'], message: 'org scope: warm runners register with the organization, not a repository' });
+    if (scope === 'org' && p.warm.repo)
+      out.push({ path: ['warm', 'repo'], message: 'org scope: warm runners register with the organization, not a repository' });
     const most = Math.max(p.warm.minIdle, ...p.warm.windows.map((w) => w.minIdle));
-    if (most > p.maxRunners) out.push({ path: ['warm', 'minIdle'], message: `${most} warm runners do not fit in maxRunners ${p.maxRunners} (they count against it)` });
+    if (most > p.maxRunners)
+      out.push({ path: ['warm', 'minIdle'], message: `${most} warm runners do not fit in maxRunners ${p.maxRunners} (they count against it)` });
   }
   const lowered = p.labels.map((l) => l.toLowerCase());
   lowered.forEach((l, i) => {
@@ -295,14 +375,16 @@ export function parsePoolsConfig(raw: unknown, source = 'pools config', checks: 
     if (cronIssues.length === 0) return result.data;
     throw new ConfigError(source, cronIssues);
   }
-  const issues: ConfigIssue[] = result.error.issues.map((issue) => {
-    // Unknown keys are reported on their parent: name the key itself.
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    return keys.map((key) => ({
-      path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
-      message: key === undefined ? issue.message : 'unknown field (check the spelling)',
-    }));
-  }).flat();
+  const issues: ConfigIssue[] = result.error.issues
+    .map((issue) => {
+      // Unknown keys are reported on their parent: name the key itself.
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+      return keys.map((key) => ({
+        path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
+        message: key === undefined ? issue.message : 'unknown field (check the spelling)',
+      }));
+    })
+    .flat();
   throw new ConfigError(source, issues);
 }
 
@@ -325,7 +407,9 @@ function windowCronIssues(config: PoolsConfig, cron: NonNullable<PoolsConfigChec
   return config.pools.flatMap((p, index) =>
     (p.warm?.windows ?? []).flatMap((window, w) => {
       const problem = cron(window.cron, window.timezone);
-      return problem ? [{ path: formatPath(['pools', index, 'warm', 'windows', w, 'cron']), message: `invalid cron "${window.cron}" (${window.timezone}): ${problem}` }] : [];
+      return problem
+        ? [{ path: formatPath(['pools', index, 'warm', 'windows', w, 'cron']), message: `invalid cron "${window.cron}" (${window.timezone}): ${problem}` }]
+        : [];
     }),
   );
 }

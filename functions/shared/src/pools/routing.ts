@@ -42,7 +42,8 @@ export function createRouter(pools: readonly Pool[]): Router {
       if (wanted.size === 0) return { kind: 'unroutable', reason: 'job has no labels' };
       const matches = candidates.filter((c) => [...wanted].every((l) => c.labels.has(l)));
       if (matches.length === 0) {
-        if (!wanted.has('self-hosted') && [...wanted].some((l) => GITHUB_HOSTED_LABEL.test(l))) return { kind: 'unroutable', reason: 'a job for GitHub-hosted runners', forGitHubHosted: true };
+        if (!wanted.has('self-hosted') && [...wanted].some((l) => GITHUB_HOSTED_LABEL.test(l)))
+          return { kind: 'unroutable', reason: 'a job for GitHub-hosted runners', forGitHubHosted: true };
         return { kind: 'unroutable', reason: 'no pool has every label of the job' };
       }
       matches.sort((a, b) => b.pool.priority - a.pool.priority || a.labels.size - b.labels.size || a.order - b.order);

@@ -38,7 +38,9 @@ export function poolsConfigWarnings(config: PoolsConfig): string[] {
   const ec2 = config.pools.filter((p) => p.host === 'ec2');
   const ec2PerMinute = ec2.reduce((sum, p) => sum + p.launchesPerMinute, 0);
   if (ec2PerMinute > EC2_INSTANCES_PER_MINUTE) {
-    warnings.push(`the EC2 pools ${ec2.map((p) => p.name).join(', ')} may launch ${ec2PerMinute} instances a minute; EC2 launches about ${EC2_INSTANCES_PER_MINUTE} a minute sustained per account and Region (RunInstances' token bucket refills 2 a second): the launches beyond are throttled and retried`);
+    warnings.push(
+      `the EC2 pools ${ec2.map((p) => p.name).join(', ')} may launch ${ec2PerMinute} instances a minute; EC2 launches about ${EC2_INSTANCES_PER_MINUTE} a minute sustained per account and Region (RunInstances' token bucket refills 2 a second): the launches beyond are throttled and retried`,
+    );
   }
   return warnings;
 }

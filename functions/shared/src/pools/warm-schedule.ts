@@ -48,4 +48,3 @@ export function cronProblem(expression: string, timezone: string): string | unde
     return (error as Error).message;
   }
 }
-

@@ -29,7 +29,10 @@ export const workflowJobPayloadSchema = z.object({
     started_at: isoTime.nullish(),
     completed_at: isoTime.nullish(),
     html_url: z.string().nullish(),
-    head_sha: z.string().regex(/^[0-9a-f]{40}$/).nullish(),
+    head_sha: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .nullish(),
   }),
   // owner/name from full_name: in some real payloads `owner.login` disagrees with it (an old name of the owner).
   repository: z.object({ full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected "owner/name"') }),
@@ -84,7 +87,7 @@ export function parseWorkflowJobEvent(body: unknown, deliveryId: string): JobEve
     headSha: job.head_sha ?? undefined,
     // A queued payload may carry a stale runner_name; only an assignment means something.
     runnerName: assigned ? job.runner_name || undefined : undefined,
-    runnerId: assigned ? job.runner_id ?? undefined : undefined,
+    runnerId: assigned ? (job.runner_id ?? undefined) : undefined,
     conclusion: job.conclusion ?? undefined,
     createdAt: job.created_at ?? undefined,
     startedAt: job.started_at ?? undefined,

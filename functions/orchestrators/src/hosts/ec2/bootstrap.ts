@@ -32,7 +32,8 @@ function checked(input: BootstrapInput): BootstrapInput {
   for (const [key, value] of Object.entries(input)) {
     // These land in a shell script: refuse anything that could be more than a word.
     if (key === 'chunks') {
-      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 10) throw new Error(`bootstrap chunks must be 1 to 10, not ${String(value)}`);
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 10)
+        throw new Error(`bootstrap chunks must be 1 to 10, not ${String(value)}`);
     } else if (key === 'runnerUser' && value === '') {
       // Windows: no user switch.
     } else if (!SAFE.test(String(value))) throw new Error(`bootstrap ${key} has characters a shell could interpret: ${JSON.stringify(value)}`);
@@ -91,9 +92,17 @@ try {
 
 function render(template: string, input: BootstrapInput): string {
   const { parameterPrefix, chunks, region, runnerDir, runnerUser } = checked(input);
-  return template.replaceAll('__PREFIX__', parameterPrefix).replaceAll('__CHUNKS__', String(chunks)).replaceAll('__REGION__', region).replaceAll('__RUNNER_DIR__', runnerDir).replaceAll('__RUNNER_USER__', runnerUser).replaceAll('__JIT_ENV__', JIT_CONFIG_ENV)
-    // Bash's "every element of the array", kept out of the template literal above.
-    .replaceAll('__ALL_NAMES__', '"$' + '{names[@]}"');
+  return (
+    template
+      .replaceAll('__PREFIX__', parameterPrefix)
+      .replaceAll('__CHUNKS__', String(chunks))
+      .replaceAll('__REGION__', region)
+      .replaceAll('__RUNNER_DIR__', runnerDir)
+      .replaceAll('__RUNNER_USER__', runnerUser)
+      .replaceAll('__JIT_ENV__', JIT_CONFIG_ENV)
+      // Bash's "every element of the array", kept out of the template literal above.
+      .replaceAll('__ALL_NAMES__', '"$' + '{names[@]}"')
+  );
 }
 
 export function linuxBootstrap(input: BootstrapInput): string {

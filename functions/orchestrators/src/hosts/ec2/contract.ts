@@ -54,7 +54,14 @@ export const ec2HostPermissions = (r: Ec2HostResources): Permission[] => {
     {
       sid: 'LaunchWithTheirResources',
       actions: ['ec2:RunInstances'],
-      resources: [ec2('volume/*'), ec2('network-interface/*'), ec2('security-group/*'), ec2('spot-instances-request/*'), ...r.launchTemplates.map((t) => t.arn), ...r.subnetArns],
+      resources: [
+        ec2('volume/*'),
+        ec2('network-interface/*'),
+        ec2('security-group/*'),
+        ec2('spot-instances-request/*'),
+        ...r.launchTemplates.map((t) => t.arn),
+        ...r.subnetArns,
+      ],
       why: 'the volume, network interface, security group, spot request, launch template and subnet of a launch',
     },
     {
@@ -107,7 +114,14 @@ export const ec2HostPermissions = (r: Ec2HostResources): Permission[] => {
         ]
       : []),
     ...(r.imageParameters.length > 0
-      ? [{ sid: 'ResolveImages', actions: ['ssm:GetParameters'], resources: r.imageParameters.map((p) => p.arn), why: 'RunInstances resolves `resolve:ssm:` AMIs with the caller’s rights' }]
+      ? [
+          {
+            sid: 'ResolveImages',
+            actions: ['ssm:GetParameters'],
+            resources: r.imageParameters.map((p) => p.arn),
+            why: 'RunInstances resolves `resolve:ssm:` AMIs with the caller’s rights',
+          },
+        ]
       : []),
   ];
 };

@@ -78,7 +78,13 @@ export class Ec2Host implements Host {
     const settings = spec.pool.ec2;
     const template = this.options.templates(spec.pool.name);
     const ami = (this.options.ami ?? AMI_CONTRACT)[spec.pool.os];
-    const bootstrapInput = { parameterPrefix: this.parameterPrefix(spec.runnerName), chunks, region, runnerDir: ami.runnerDir, runnerUser: ami.runnerUser ?? '' };
+    const bootstrapInput = {
+      parameterPrefix: this.parameterPrefix(spec.runnerName),
+      chunks,
+      region,
+      runnerDir: ami.runnerDir,
+      runnerUser: ami.runnerUser ?? '',
+    };
     const userData = spec.pool.os === 'windows' ? windowsBootstrap(bootstrapInput) : linuxBootstrap(bootstrapInput);
     const tags: Tag[] = [
       { Key: HOST_LABELS.managedBy, Value: this.options.managedBy },
@@ -108,7 +114,9 @@ export class Ec2Host implements Host {
             ...(spec.pool.os === 'macos'
               ? { Placement: { Tenancy: 'host', ...(settings.hostResourceGroupArn ? { HostResourceGroupArn: settings.hostResourceGroupArn } : {}) } }
               : {}),
-            ...(market === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } } : {}),
+            ...(market === 'spot'
+              ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } }
+              : {}),
             TagSpecifications: [
               { ResourceType: 'instance', Tags: tags },
               { ResourceType: 'volume', Tags: tags },
@@ -159,7 +167,12 @@ export class Ec2Host implements Host {
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
           const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
-          out.push({ id: instance.InstanceId!, runnerName: tag(HOST_LABELS.runner) ?? '', pool: tag(HOST_LABELS.pool) ?? '', jobId: tag(HOST_LABELS.job) ? Number(tag(HOST_LABELS.job)) : undefined });
+          out.push({
+            id: instance.InstanceId!,
+            runnerName: tag(HOST_LABELS.runner) ?? '',
+            pool: tag(HOST_LABELS.pool) ?? '',
+            jobId: tag(HOST_LABELS.job) ? Number(tag(HOST_LABELS.job)) : undefined,
+          });
         }
       }
       NextToken = page.NextToken;
@@ -174,6 +187,9 @@ export class Ec2Host implements Host {
  * long-named runner return the previous attempt's answer instead of trying it.
  */
 export function clientToken(runnerName: string, market: string, instanceType: string, subnetId: string | undefined): string {
-  const digest = createHash('sha256').update([runnerName, market, instanceType, subnetId ?? 'default'].join('\0')).digest('hex').slice(0, 24);
+  const digest = createHash('sha256')
+    .update([runnerName, market, instanceType, subnetId ?? 'default'].join('\0'))
+    .digest('hex')
+    .slice(0, 24);
   return `${runnerName.slice(0, 39)}-${digest}`;
 }

@@ -51,17 +51,19 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
 
   async release(guid: string): Promise<void> {
     // Due again at once; the attempt it claimed is not counted.
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { [PK]: { S: `DELIVERY#${guid}` } },
-        UpdateExpression: 'SET #next = :zero, #attempts = #attempts - :one',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#next': 'nextRedeliveryAt', '#attempts': 'attempts', '#pk': PK },
-        ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' } },
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: `DELIVERY#${guid}` } },
+          UpdateExpression: 'SET #next = :zero, #attempts = #attempts - :one',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#next': 'nextRedeliveryAt', '#attempts': 'attempts', '#pk': PK },
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' } },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 }

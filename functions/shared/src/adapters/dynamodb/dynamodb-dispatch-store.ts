@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StorageError } from '../../errors';
 import { JOBS_TABLE, jobKey, poolKey } from '../../jobs/jobs-table';
@@ -56,7 +50,10 @@ export class DynamoDbDispatchStore implements DispatchStore {
   }
 
   async slots(pool: string): Promise<SlotHolder[]> {
-    type Projected = Pick<JobItem, 'jobId' | 'job' | 'launchedRunner' | 'state' | 'runnerName' | 'busyWith' | 'dispatchedAt' | 'updatedAt' | 'launchedRunnerId'>;
+    type Projected = Pick<
+      JobItem,
+      'jobId' | 'job' | 'launchedRunner' | 'state' | 'runnerName' | 'busyWith' | 'dispatchedAt' | 'updatedAt' | 'launchedRunnerId'
+    >;
     const items = await this.table.query<Projected>(SLOTS.name, SLOTS.partitionKey.name, pool);
     return items.map((item) => ({
       jobId: item.jobId,

@@ -7,7 +7,6 @@ import { JOBS_TABLE } from '../../jobs/jobs-table';
 import { JobsTableAccess } from './jobs-table-access';
 import * as writes from './job-record-writes';
 
-
 export class DynamoDbJobStore implements JobStore {
   private readonly table: JobsTableAccess;
 
@@ -29,7 +28,11 @@ export class DynamoDbJobStore implements JobStore {
   async openJobs(pool: string): Promise<OpenJob[]> {
     const slots = await this.table.query<{ jobId: number }>(JOBS_TABLE.indexes.slotsByPool.name, JOBS_TABLE.indexes.slotsByPool.partitionKey.name, pool);
     const open: OpenJob[] = [];
-    await this.table.batchGet(slots.map((s) => s.jobId), ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt'], (item) => open.push(item as OpenJob));
+    await this.table.batchGet(
+      slots.map((s) => s.jobId),
+      ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt'],
+      (item) => open.push(item as OpenJob),
+    );
     return open.sort((a, b) => a.jobId - b.jobId);
   }
 
@@ -37,7 +40,8 @@ export class DynamoDbJobStore implements JobStore {
     const stranded: StrandedJob[] = [];
     await this.table.batchGet([...new Set(jobIds)], ['jobId', 'state', 'job'], (raw) => {
       const item = raw as Pick<JobRecord, 'jobId' | 'state' | 'job'>;
-      if (item.state === 'queued' && item.job.pool !== undefined && !pools.has(item.job.pool)) stranded.push({ jobId: item.jobId, pool: item.job.pool, labels: item.job.labels });
+      if (item.state === 'queued' && item.job.pool !== undefined && !pools.has(item.job.pool))
+        stranded.push({ jobId: item.jobId, pool: item.job.pool, labels: item.job.labels });
     });
     return stranded;
   }

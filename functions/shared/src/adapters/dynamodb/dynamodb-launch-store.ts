@@ -27,7 +27,13 @@ export class DynamoDbLaunchStore implements LaunchStore {
     return this.table.apply(attempt.jobId, writes.recordHost(attempt, runnerId, hostId, nowMs));
   }
 
-  failLaunch(job: JobRecord, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure?: LaunchFailure): Promise<boolean> {
+  failLaunch(
+    job: JobRecord,
+    runnerName: string,
+    outcome: { readonly retryAtMs: number } | 'give-up',
+    nowMs: number,
+    failure?: LaunchFailure,
+  ): Promise<boolean> {
     return this.table.apply(job.jobId, writes.failLaunch(job, runnerName, outcome, nowMs, failure, isWarmJobId(job.jobId)));
   }
 

@@ -43,13 +43,19 @@ function when(expression: string, attributes: readonly Attribute[], values: Reco
   return { expression, names: Object.fromEntries(attributes.map((a) => [`#${a}`, a])), values };
 }
 
-const and = (a: Condition, b: Condition): Condition => ({ expression: `(${a.expression}) AND (${b.expression})`, names: { ...a.names, ...b.names }, values: { ...a.values, ...b.values } });
+const and = (a: Condition, b: Condition): Condition => ({
+  expression: `(${a.expression}) AND (${b.expression})`,
+  names: { ...a.names, ...b.names },
+  values: { ...a.values, ...b.values },
+});
 
 /** The record holds the slot of this runner. */
-const holdsSlot = (runnerName: string) => when('attribute_exists(#slotPool) AND #launchedRunner = :runner', ['slotPool', 'launchedRunner'], { ':runner': runnerName });
+const holdsSlot = (runnerName: string) =>
+  when('attribute_exists(#slotPool) AND #launchedRunner = :runner', ['slotPool', 'launchedRunner'], { ':runner': runnerName });
 
 /** The record still belongs to this launch attempt: its slot held, its claim not taken over (see ownsLaunch). */
-const attemptOwns = (attempt: LaunchAttempt) => and(holdsSlot(attempt.runnerName), when('#launchClaimedAt = :claimedAt', ['launchClaimedAt'], { ':claimedAt': attempt.claimedAtMs }));
+const attemptOwns = (attempt: LaunchAttempt) =>
+  and(holdsSlot(attempt.runnerName), when('#launchClaimedAt = :claimedAt', ['launchClaimedAt'], { ':claimedAt': attempt.claimedAtMs }));
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -97,11 +103,19 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
       if (routing.pool !== undefined) update.set('queueKey', routing.pool).set('queueSortKey', queueSortKey(event.createdAt ?? nowIso, event.jobId));
       break;
     case 'in_progress':
-      update.set('runnerName', event.runnerName).set('runnerId', event.runnerId).set('startedAt', event.startedAt ?? nowIso).remove('queueKey', 'queueSortKey');
+      update
+        .set('runnerName', event.runnerName)
+        .set('runnerId', event.runnerId)
+        .set('startedAt', event.startedAt ?? nowIso)
+        .remove('queueKey', 'queueSortKey');
       break;
     case 'completed':
       // runner_name is what teardown follows (job stealing); absent when the job was cancelled while queued.
-      update.set('runnerName', event.runnerName).set('runnerId', event.runnerId).set('conclusion', event.conclusion).set('completedAt', event.completedAt ?? nowIso);
+      update
+        .set('runnerName', event.runnerName)
+        .set('runnerId', event.runnerId)
+        .set('conclusion', event.conclusion)
+        .set('completedAt', event.completedAt ?? nowIso);
       update.remove('queueKey', 'queueSortKey');
       // Hand the job to the publisher: the runner that ran it, and the one launched for it, are its to deal with.
       if (routing.pool !== undefined) update.set('finishedKey', routing.pool);
@@ -112,7 +126,11 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
   // Timeline of one job, each line a conditional write on "stored rank below mine":
   //   queued (new record, enters the queue index) → duplicate queued: condition fails, nothing written
   //   completed before queued: record created as completed → late queued: condition fails, never queued
-  return { update, condition: when('attribute_not_exists(#pk) OR #stateRank < :stateRank', ['pk', 'stateRank'], { ':stateRank': STATE_RANK[state] }), what: 'recording a webhook' };
+  return {
+    update,
+    condition: when('attribute_not_exists(#pk) OR #stateRank < :stateRank', ['pk', 'stateRank'], { ':stateRank': STATE_RANK[state] }),
+    what: 'recording a webhook',
+  };
 }
 
 /**
@@ -121,15 +139,27 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
  * runner ran a job works: its give-ups start again from none.
  */
 export function runnerBusy(runnerName: string, busyWith: number): JobWrite {
-  return { update: new UpdateBuilder().set('busyWith', busyWith).remove('warmGiveUps', 'warmRetryAt'), condition: holdsSlot(runnerName), what: 'marking a runner busy' };
+  return {
+    update: new UpdateBuilder().set('busyWith', busyWith).remove('warmGiveUps', 'warmRetryAt'),
+    condition: holdsSlot(runnerName),
+    what: 'marking a runner busy',
+  };
 }
 
 /** A job queued in `fromPool` (no longer configured) into the pool its labels route to now, keeping its place; or out of every queue. */
 export function reroute(fromPool: string, routing: JobRouting, now: Date): JobWrite {
   const update = new UpdateBuilder().set('updatedAt', now.toISOString());
   if (routing.pool !== undefined) update.setPath(['job', 'pool'], routing.pool).set('queueKey', routing.pool);
-  else update.removePath(['job', 'pool']).setPath(['job', 'unroutableReason'], `pool ${fromPool} is no longer configured; ${routing.reason}`).remove('queueKey', 'queueSortKey');
-  const condition = { expression: '#state = :queued AND #job.#pool = :from', names: { '#state': 'state', '#job': 'job', '#pool': 'pool' }, values: { ':queued': 'queued', ':from': fromPool } };
+  else
+    update
+      .removePath(['job', 'pool'])
+      .setPath(['job', 'unroutableReason'], `pool ${fromPool} is no longer configured; ${routing.reason}`)
+      .remove('queueKey', 'queueSortKey');
+  const condition = {
+    expression: '#state = :queued AND #job.#pool = :from',
+    names: { '#state': 'state', '#job': 'job', '#pool': 'pool' },
+    values: { ':queued': 'queued', ':from': fromPool },
+  };
   return { update, condition, what: 'rerouting a job of a pool no longer configured' };
 }
 
@@ -168,7 +198,14 @@ export function requeue(pool: string, runnerName: string, at: Date, releasedBy: 
     .set('slotReleasedAt', at.toISOString())
     .set('slotReleasedBy', releasedBy)
     .remove('slotPool', 'launchedRunner', 'busyWith');
-  return { update, condition: when('#stateRank = :dispatchedRank AND #launchedRunner = :runner', ['stateRank', 'launchedRunner'], { ':dispatchedRank': STATE_RANK.dispatched, ':runner': runnerName }), what: 'requeueing' };
+  return {
+    update,
+    condition: when('#stateRank = :dispatchedRank AND #launchedRunner = :runner', ['stateRank', 'launchedRunner'], {
+      ':dispatchedRank': STATE_RANK.dispatched,
+      ':runner': runnerName,
+    }),
+    what: 'requeueing',
+  };
 }
 
 /**
@@ -176,10 +213,19 @@ export function requeue(pool: string, runnerName: string, at: Date, releasedBy: 
  * while the job still waits, dispatched, for that runner.
  */
 export function requeueAfterLoss(pool: string, runnerName: string, at: Date): JobWrite {
-  const update = new UpdateBuilder().set('state', 'queued').set('stateRank', STATE_RANK.queued).set('updatedAt', at.toISOString()).set('queueKey', pool).remove('launchedRunner');
+  const update = new UpdateBuilder()
+    .set('state', 'queued')
+    .set('stateRank', STATE_RANK.queued)
+    .set('updatedAt', at.toISOString())
+    .set('queueKey', pool)
+    .remove('launchedRunner');
   return {
     update,
-    condition: when('#stateRank = :dispatchedRank AND #launchedRunner = :runner AND attribute_not_exists(#slotPool)', ['stateRank', 'launchedRunner', 'slotPool'], { ':dispatchedRank': STATE_RANK.dispatched, ':runner': runnerName }),
+    condition: when(
+      '#stateRank = :dispatchedRank AND #launchedRunner = :runner AND attribute_not_exists(#slotPool)',
+      ['stateRank', 'launchedRunner', 'slotPool'],
+      { ':dispatchedRank': STATE_RANK.dispatched, ':runner': runnerName },
+    ),
     what: 'requeueing a job whose runner ran another',
   };
 }
@@ -216,7 +262,16 @@ export interface WarmSlotWrite {
  */
 export function openWarmSlot(slot: WarmSlotWrite, at: Date, failedBefore: Date): JobWrite {
   const nowIso = at.toISOString();
-  const description: JobDescription = { runId: 0, runAttempt: 1, owner: slot.owner, repo: slot.repo, labels: [...slot.labels], jobName: 'warm runner', firstSeenAt: nowIso, pool: slot.pool };
+  const description: JobDescription = {
+    runId: 0,
+    runAttempt: 1,
+    owner: slot.owner,
+    repo: slot.repo,
+    labels: [...slot.labels],
+    jobName: 'warm runner',
+    firstSeenAt: nowIso,
+    pool: slot.pool,
+  };
   const update = new UpdateBuilder()
     .set('jobId', slot.jobId)
     .set('job', description)
@@ -245,7 +300,13 @@ export function openWarmSlot(slot: WarmSlotWrite, at: Date, failedBefore: Date):
 export function claimLaunch({ runnerName, claimedAtMs }: LaunchAttempt, staleBeforeMs: number): JobWrite {
   return {
     update: new UpdateBuilder().set('launchState', 'claimed').set('launchClaimedAt', claimedAtMs),
-    condition: and(holdsSlot(runnerName), when('attribute_not_exists(#launchState) OR (#launchState <> :created AND #launchClaimedAt < :stale)', ['launchState', 'launchClaimedAt'], { ':created': 'created', ':stale': staleBeforeMs })),
+    condition: and(
+      holdsSlot(runnerName),
+      when('attribute_not_exists(#launchState) OR (#launchState <> :created AND #launchClaimedAt < :stale)', ['launchState', 'launchClaimedAt'], {
+        ':created': 'created',
+        ':stale': staleBeforeMs,
+      }),
+    ),
     what: 'claiming a launch',
   };
 }
@@ -267,7 +328,14 @@ export const WARM_RETRY_MAX_MS = 6 * 3600_000;
  * its slot freed, the failure on the record. `job` is the record as the caller last read it (its pool, failures and
  * give-ups so far). Only while the job still waits, dispatched, for this very runner.
  */
-export function failLaunch(job: Pick<JobRecord, 'jobId' | 'job' | 'launchFailures' | 'warmGiveUps'>, runnerName: string, outcome: { readonly retryAtMs: number } | 'give-up', nowMs: number, failure: LaunchFailure | undefined, warm: boolean): JobWrite {
+export function failLaunch(
+  job: Pick<JobRecord, 'jobId' | 'job' | 'launchFailures' | 'warmGiveUps'>,
+  runnerName: string,
+  outcome: { readonly retryAtMs: number } | 'give-up',
+  nowMs: number,
+  failure: LaunchFailure | undefined,
+  warm: boolean,
+): JobWrite {
   const update = new UpdateBuilder()
     .set('launchError', failure ? { ...failure, message: failure.message.slice(0, 1_000), at: iso(nowMs) } : undefined)
     .set('launchFailures', (job.launchFailures ?? 0) + 1)
@@ -283,7 +351,11 @@ export function failLaunch(job: Pick<JobRecord, 'jobId' | 'job' | 'launchFailure
   }
   if (outcome === 'give-up') update.set('state', 'launch_failed').set('stateRank', STATE_RANK.launch_failed);
   else update.set('state', 'queued').set('stateRank', STATE_RANK.queued).set('queueKey', job.job.pool).set('notBefore', outcome.retryAtMs);
-  return { update, condition: and(holdsSlot(runnerName), when('#stateRank = :dispatched', ['stateRank'], { ':dispatched': STATE_RANK.dispatched })), what: 'failing a launch' };
+  return {
+    update,
+    condition: and(holdsSlot(runnerName), when('#stateRank = :dispatched', ['stateRank'], { ':dispatched': STATE_RANK.dispatched })),
+    what: 'failing a launch',
+  };
 }
 
 /** The host of `runnerName` will be reclaimed. EventBridge does not order events: a rebalance recommendation after the interruption warning does not undo it. */
@@ -304,17 +376,31 @@ export function hostInterrupted(runnerName: string, kind: HostInterruptionKind, 
 export function classifyInterrupted(runnerName: string, nowMs: number): JobWrite {
   return {
     update: new UpdateBuilder().set('failureClass', 'interrupted').set('updatedAt', iso(nowMs)),
-    condition: when('#state = :completed AND #conclusion = :failure AND #runnerName = :runner AND attribute_not_exists(#failureClass)', ['state', 'conclusion', 'runnerName', 'failureClass'], { ':completed': 'completed', ':failure': 'failure', ':runner': runnerName }),
+    condition: when(
+      '#state = :completed AND #conclusion = :failure AND #runnerName = :runner AND attribute_not_exists(#failureClass)',
+      ['state', 'conclusion', 'runnerName', 'failureClass'],
+      { ':completed': 'completed', ':failure': 'failure', ':runner': runnerName },
+    ),
     what: 'classifying an interrupted job',
   };
 }
 
 export function claimRerun(nowMs: number): JobWrite {
-  return { update: new UpdateBuilder().set('rerunRequestedAt', iso(nowMs)), condition: when('attribute_not_exists(#rerunRequestedAt) AND #failureClass = :interrupted', ['rerunRequestedAt', 'failureClass'], { ':interrupted': 'interrupted' }), what: 'claiming a re-run' };
+  return {
+    update: new UpdateBuilder().set('rerunRequestedAt', iso(nowMs)),
+    condition: when('attribute_not_exists(#rerunRequestedAt) AND #failureClass = :interrupted', ['rerunRequestedAt', 'failureClass'], {
+      ':interrupted': 'interrupted',
+    }),
+    what: 'claiming a re-run',
+  };
 }
 
 export function releaseRerun(): JobWrite {
-  return { update: new UpdateBuilder().remove('rerunRequestedAt'), condition: when('attribute_exists(#rerunRequestedAt)', ['rerunRequestedAt']), what: 'releasing a re-run' };
+  return {
+    update: new UpdateBuilder().remove('rerunRequestedAt'),
+    condition: when('attribute_exists(#rerunRequestedAt)', ['rerunRequestedAt']),
+    what: 'releasing a re-run',
+  };
 }
 
 // ——— notifier ———
@@ -340,7 +426,11 @@ export function settleNotice(outcome: Pick<JobNotice, 'checkRunId' | 'failed' | 
 export function releaseNotice(): JobWrite {
   return {
     update: new UpdateBuilder().remove('notice'),
-    condition: { expression: 'attribute_exists(#notice) AND attribute_not_exists(#notice.#checkRunId)', names: { '#notice': 'notice', '#checkRunId': 'checkRunId' }, values: {} },
+    condition: {
+      expression: 'attribute_exists(#notice) AND attribute_not_exists(#notice.#checkRunId)',
+      names: { '#notice': 'notice', '#checkRunId': 'checkRunId' },
+      values: {},
+    },
     what: 'releasing a notice',
   };
 }
@@ -348,11 +438,19 @@ export function releaseNotice(): JobWrite {
 export function claimNoticeResolution(now: Date): JobWrite {
   return {
     update: new UpdateBuilder().setPath(['notice', 'resolvedAt'], now.toISOString()),
-    condition: { expression: 'attribute_exists(#notice.#checkRunId) AND attribute_not_exists(#notice.#resolvedAt)', names: { '#notice': 'notice', '#checkRunId': 'checkRunId', '#resolvedAt': 'resolvedAt' }, values: {} },
+    condition: {
+      expression: 'attribute_exists(#notice.#checkRunId) AND attribute_not_exists(#notice.#resolvedAt)',
+      names: { '#notice': 'notice', '#checkRunId': 'checkRunId', '#resolvedAt': 'resolvedAt' },
+      values: {},
+    },
     what: 'claiming a notice resolution',
   };
 }
 
 export function releaseNoticeResolution(): JobWrite {
-  return { update: new UpdateBuilder().removePath(['notice', 'resolvedAt']), condition: when('attribute_exists(#notice)', ['notice']), what: 'releasing a notice resolution' };
+  return {
+    update: new UpdateBuilder().removePath(['notice', 'resolvedAt']),
+    condition: when('attribute_exists(#notice)', ['notice']),
+    what: 'releasing a notice resolution',
+  };
 }

@@ -77,7 +77,9 @@ export class JobsTableAccess {
       let keys: Record<string, AttributeValue>[] | undefined = jobIds.slice(start, start + 100).map((jobId) => ({ [PK]: { S: jobKey(jobId) } }));
       while (keys && keys.length > 0) {
         const request = { Keys: keys, ConsistentRead: true, ...projection };
-        const result: BatchGetItemCommandOutput = await this.send('reading jobs', () => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: request } })));
+        const result: BatchGetItemCommandOutput = await this.send('reading jobs', () =>
+          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: request } })),
+        );
         for (const raw of result.Responses?.[this.tableName] ?? []) onItem(unmarshall(raw));
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
@@ -88,7 +90,10 @@ export class JobsTableAccess {
     const items: T[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const input: QueryCommandInput = { ...this.keyQuery(indexName, keyName, value, start), ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}) };
+      const input: QueryCommandInput = {
+        ...this.keyQuery(indexName, keyName, value, start),
+        ...(Number.isFinite(limit) ? { Limit: Math.min(1_000, limit - items.length) } : {}),
+      };
       const page = await this.send(`querying ${indexName}`, () => this.client.send(new QueryCommand(input)));
       items.push(...(page.Items ?? []).map((item) => unmarshall(item) as T));
       start = page.LastEvaluatedKey;

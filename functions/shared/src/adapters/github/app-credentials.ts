@@ -21,7 +21,8 @@ export async function loadGitHubAppCredentials(source: {
   const appId = Number(values[source.appIdParameter]);
   if (!Number.isSafeInteger(appId) || appId <= 0) issues.push({ path: source.appIdParameter, message: 'expected the GitHub App id (a positive integer)' });
   const privateKey = String(values[source.privateKeyParameter] ?? '');
-  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) issues.push({ path: source.privateKeyParameter, message: 'expected the GitHub App private key (PEM)' });
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey))
+    issues.push({ path: source.privateKeyParameter, message: 'expected the GitHub App private key (PEM)' });
   if (issues.length > 0) throw new ConfigError('GitHub App credentials', issues);
   return { appId, privateKey, baseUrl: source.baseUrl };
 }

@@ -47,7 +47,9 @@ type RunnersOctokit = InstanceType<typeof RunnersOctokit>;
 
 /** The route prefix of a scope, as a template with its parameters (operations are counted by template). */
 const scopeRoute = (scope: RunnerScope): { prefix: string; params: Record<string, string> } =>
-  scope.kind === 'org' ? { prefix: '/orgs/{org}', params: { org: scope.org } } : { prefix: '/repos/{owner}/{repo}', params: { owner: scope.owner, repo: scope.repo } };
+  scope.kind === 'org'
+    ? { prefix: '/orgs/{org}', params: { org: scope.org } }
+    : { prefix: '/repos/{owner}/{repo}', params: { owner: scope.owner, repo: scope.repo } };
 const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`).toLowerCase();
 
 export class GitHubClient {
@@ -113,7 +115,13 @@ export class GitHubClient {
   /** Every runner of the scope, page by page; unchanged pages cost a 304, which the rate limit does not count. */
   async listRunners(installationId: number, scope: RunnerScope): Promise<Runner[]> {
     const { prefix, params } = scopeRoute(scope);
-    return this.listPages(this.installation(installationId), `GET ${prefix}/actions/runners`, params, `${installationId} ${scopeKey(scope)}`, (data: { runners: Runner[] }) => data.runners);
+    return this.listPages(
+      this.installation(installationId),
+      `GET ${prefix}/actions/runners`,
+      params,
+      `${installationId} ${scopeKey(scope)}`,
+      (data: { runners: Runner[] }) => data.runners,
+    );
   }
 
   /** The App's installations (conditional requests). */
@@ -127,18 +135,37 @@ export class GitHubClient {
 
   /** The repositories an installation covers. */
   async listRepositories(installationId: number): Promise<{ owner: string; repo: string }[]> {
-    const repositories = await this.listPages(this.installation(installationId), 'GET /installation/repositories', {}, `${installationId}`, (data: { repositories: { name: string; owner: { login: string } }[] }) => data.repositories);
+    const repositories = await this.listPages(
+      this.installation(installationId),
+      'GET /installation/repositories',
+      {},
+      `${installationId}`,
+      (data: { repositories: { name: string; owner: { login: string } }[] }) => data.repositories,
+    );
     return repositories.map((r) => ({ owner: r.owner.login, repo: r.name }));
   }
 
   /** A repository's workflow runs in this status, newest first, at most `limit` (conditional requests). */
   async listWorkflowRuns(installationId: number, owner: string, repo: string, status: 'queued' | 'in_progress', limit = 100): Promise<WorkflowRun[]> {
-    return this.listPages(this.installation(installationId), 'GET /repos/{owner}/{repo}/actions/runs', { owner, repo, status }, `${installationId}`, (data: { workflow_runs: WorkflowRun[] }) => data.workflow_runs, limit);
+    return this.listPages(
+      this.installation(installationId),
+      'GET /repos/{owner}/{repo}/actions/runs',
+      { owner, repo, status },
+      `${installationId}`,
+      (data: { workflow_runs: WorkflowRun[] }) => data.workflow_runs,
+      limit,
+    );
   }
 
   /** The jobs of a run's latest attempt (conditional requests). */
   async listRunJobs(installationId: number, owner: string, repo: string, runId: number): Promise<WorkflowJob[]> {
-    return this.listPages(this.installation(installationId), 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs', { owner, repo, run_id: runId, filter: 'latest' }, `${installationId}`, (data: { jobs: WorkflowJob[] }) => data.jobs);
+    return this.listPages(
+      this.installation(installationId),
+      'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+      { owner, repo, run_id: runId, filter: 'latest' },
+      `${installationId}`,
+      (data: { jobs: WorkflowJob[] }) => data.jobs,
+    );
   }
 
   /** The runner of this name in the scope, if registered (GitHub filters the list by name). */
@@ -169,7 +196,12 @@ export class GitHubClient {
     const key = `job ${installationId} ${owner}/${repo} ${jobId}`;
     const cached = this.pages.get(key) as { etag: string; data: WorkflowJob } | undefined;
     try {
-      const response = await this.installation(installationId).request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId, headers: cached ? { 'if-none-match': cached.etag } : {} });
+      const response = await this.installation(installationId).request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', {
+        owner,
+        repo,
+        job_id: jobId,
+        headers: cached ? { 'if-none-match': cached.etag } : {},
+      });
       if (response.data.status === 'completed') this.pages.delete(key);
       else if (response.headers.etag) this.pages.set(key, { etag: response.headers.etag, data: response.data });
       return response.data;
@@ -207,7 +239,12 @@ export class GitHubClient {
   }
 
   /** A check run on a commit (the App needs Checks: write); its id. */
-  async createCheckRun(installationId: number, owner: string, repo: string, checkRun: CheckRunInput & { readonly name: string; readonly headSha: string; readonly externalId?: string }): Promise<number> {
+  async createCheckRun(
+    installationId: number,
+    owner: string,
+    repo: string,
+    checkRun: CheckRunInput & { readonly name: string; readonly headSha: string; readonly externalId?: string },
+  ): Promise<number> {
     const { data } = await this.installation(installationId).request('POST /repos/{owner}/{repo}/check-runs', {
       owner,
       repo,
@@ -220,7 +257,12 @@ export class GitHubClient {
   }
 
   async updateCheckRun(installationId: number, owner: string, repo: string, checkRunId: number, checkRun: CheckRunInput): Promise<void> {
-    await this.installation(installationId).request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { owner, repo, check_run_id: checkRunId, ...checkRunFields(checkRun) });
+    await this.installation(installationId).request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      owner,
+      repo,
+      check_run_id: checkRunId,
+      ...checkRunFields(checkRun),
+    });
   }
 
   /** Cancels a workflow run (GitHub cancels runs, not single jobs). The App needs Actions: write. */
@@ -271,7 +313,8 @@ export class GitHubClient {
       }
       const pageItems = itemsOf(data);
       items.push(...pageItems);
-      if (pageItems.length < 100 || items.length >= ((data as { total_count?: number }).total_count ?? Number.POSITIVE_INFINITY) || items.length >= limit) return items.slice(0, limit);
+      if (pageItems.length < 100 || items.length >= ((data as { total_count?: number }).total_count ?? Number.POSITIVE_INFINITY) || items.length >= limit)
+        return items.slice(0, limit);
     }
   }
 

@@ -110,7 +110,15 @@ export class RunnerMarkers {
   /** 'exists' when an earlier attempt of the same launch already recorded (and invoked) this runner. */
   async put(runnerName: string, owner: JitParameterOwner): Promise<'created' | 'exists'> {
     try {
-      await this.ssm.send(new PutParameterCommand({ Name: this.name(runnerName), Value: JSON.stringify(owner), Type: 'String', Overwrite: false, Description: JSON.stringify(owner) }));
+      await this.ssm.send(
+        new PutParameterCommand({
+          Name: this.name(runnerName),
+          Value: JSON.stringify(owner),
+          Type: 'String',
+          Overwrite: false,
+          Description: JSON.stringify(owner),
+        }),
+      );
       return 'created';
     } catch (error) {
       if (error instanceof ParameterAlreadyExists) return 'exists';
@@ -132,7 +140,9 @@ export class RunnerMarkers {
     const out: (JitParameterOwner & { runnerName: string })[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await this.ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'OneLevel', Values: [this.root] }], MaxResults: 50, NextToken }));
+      const page = await this.ssm.send(
+        new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'OneLevel', Values: [this.root] }], MaxResults: 50, NextToken }),
+      );
       for (const parameter of page.Parameters ?? []) {
         const runnerName = parameter.Name?.slice(this.root.length + 1);
         if (!runnerName || runnerName.includes('/')) continue;
