@@ -1,7 +1,7 @@
 import { acceptJobEvent, type IntakePorts, type WorkflowJob } from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
 import { jobEventFromApi, type JobLocation } from './job-event-from-api';
-import { installedRepositories, nextWindow } from './repositories';
+import { installedRepositories, nextWindow, type RepositoriesCache } from './repositories';
 
 /*
  * Jobs queued on GitHub that no webhook brought us (lost for good: never delivered, or past the redelivery lookback)
@@ -20,6 +20,8 @@ export interface DiscoverPorts extends IntakePorts {
   readonly maxRunsPerRepository: number;
   /** Where the next pass starts in the list of repositories, when there are more than one pass looks at. */
   readonly cursor?: { next: number };
+  /** The installations and repositories the last passes listed (see RepositoriesCache). */
+  readonly repositoriesCache?: RepositoriesCache;
 }
 
 export interface DiscoverReport {
@@ -37,7 +39,11 @@ export async function discoverLostJobs(ports: DiscoverPorts): Promise<DiscoverRe
   const configuredPools = new Set(ports.config.pools.map((p) => p.name));
   const settledBefore = ports.now().getTime() - ports.settleMs;
   // More repositories than one pass looks at: each pass takes the next ones, round the list.
-  const repositories = nextWindow(await installedRepositories(ports.github, ports.config), ports.maxRepositories, ports.cursor);
+  const repositories = nextWindow(
+    await installedRepositories(ports.github, ports.config, ports.repositoriesCache, ports.now().getTime()),
+    ports.maxRepositories,
+    ports.cursor,
+  );
   for (const { owner, repo, installationId } of repositories) {
     report.repositories++;
     // A run with a job running may still have queued jobs (a matrix waiting for runners).

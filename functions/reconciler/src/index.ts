@@ -4,5 +4,6 @@ export * from './redeliver';
 export * from './discover-lost-jobs';
 export * from './sync-open-jobs';
 export * from './remove-leaked-registrations';
+export * from './repositories';
 export * from './config';
 export * from './contract';

@@ -35,6 +35,8 @@ export const handler = createReconcilerHandler({
   maxRunsPerRepository: environment.MAX_RUNS_PER_REPOSITORY,
   // Kept while the execution environment lives: the next pass goes on where this one stopped.
   cursor: { next: 0 },
+  // Listed at most every 10 minutes: new installations and repositories are rare.
+  repositoriesCache: {},
   launches: new DynamoDbLaunchStore(dynamodb, environment.JOBS_TABLE_NAME),
   registrationGraceMs: environment.REGISTRATION_GRACE_SECONDS * 1_000,
   registrationCursor: { next: 0 },

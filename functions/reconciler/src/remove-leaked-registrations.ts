@@ -1,6 +1,6 @@
 import { parseRunnerName, RunnerBusyError, wantsRunner, type LaunchStore, type PoolsConfig, type RunnerScope } from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
-import { installedRepositories, nextWindow } from './repositories';
+import { appInstallations, installedRepositories, nextWindow, type RepositoriesCache } from './repositories';
 
 /*
  * Runner registrations of ours that nothing will use: offline, not busy, and their record no longer wants them (the
@@ -21,6 +21,8 @@ export interface RegistrationPorts {
   /** Repo scope: repositories whose runners are listed per pass. */
   readonly maxRepositories: number;
   readonly registrationCursor?: { next: number };
+  /** The installations and repositories the last passes listed (see RepositoriesCache). */
+  readonly repositoriesCache?: RepositoriesCache;
   /** This deployment's runner label: a runner without it is another deployment's, never touched. */
   readonly deploymentLabel?: string;
 }
@@ -58,9 +60,13 @@ export async function removeLeakedRegistrations(ports: RegistrationPorts): Promi
 /** Org scope: each installation's account; repo scope: the installed repositories (a window of them per pass). */
 async function scopes(ports: RegistrationPorts): Promise<{ installationId: number; scope: RunnerScope }[]> {
   if (ports.config.github.scope === 'org') {
-    const organizations = (await ports.github.listInstallations()).filter((i) => i.organization);
+    const organizations = (await appInstallations(ports.github, ports.repositoriesCache, ports.now().getTime())).filter((i) => i.organization);
     return organizations.map((i) => ({ installationId: i.id, scope: { kind: 'org', org: i.account } }));
   }
-  const repositories = nextWindow(await installedRepositories(ports.github, ports.config), ports.maxRepositories, ports.registrationCursor);
+  const repositories = nextWindow(
+    await installedRepositories(ports.github, ports.config, ports.repositoriesCache, ports.now().getTime()),
+    ports.maxRepositories,
+    ports.registrationCursor,
+  );
   return repositories.map((r) => ({ installationId: r.installationId, scope: { kind: 'repo', owner: r.owner, repo: r.repo } }));
 }
