@@ -39,7 +39,7 @@ import { freePort } from './free-port.mjs';
 import { startMotoServer } from './moto-server.mjs';
 import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, provisionKey, provisionWebhookSecret } from './provision';
 import Docker from 'dockerode';
-import { DockerHost } from '@runners/orchestrators/hosts';
+import { DockerHost, dockerEngine } from '@runners/orchestrators/hosts';
 import type { SimTiming } from '../sim/model';
 import { startSimulator, type Simulator } from '../sim/server';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
@@ -173,7 +173,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const engine = new Docker();
   // Its own namespace: another local stack (another directory) never lists, nor removes, this one's runners.
   const managedBy = localNamespace(options.stackDir);
-  const runnerHosts = new DockerHost(engine, managedBy);
+  const runnerHosts = new DockerHost(dockerEngine(), managedBy);
 
   const stop = async () => {
     await status?.stop();

@@ -110,10 +110,8 @@ async function main(): Promise<void> {
         write: false,
         logLevel: 'warning',
         plugins: [poolsConfigAlias, lambdaCredentials],
-        // ssh2 (dockerode's SSH transport, unused: we talk to the local socket) has optional native parts.
-        external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
         // CommonJS dependencies bundled into ESM expect require (aws-xray-sdk-core, pulled in by the Tracer) and
-        // __dirname (ssh2, under dockerode) at run time.
+        // __dirname / __filename at run time.
         banner: {
           js: [
             "import { createRequire as __cr } from 'node:module';",

@@ -5,7 +5,7 @@ import { GitHubClient } from '@runners/shared/github';
 import type { SQSEvent } from 'aws-lambda';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { DockerHost } from '@runners/orchestrators/hosts';
+import { DockerHost, dockerEngine, type DockerEngine } from '@runners/orchestrators/hosts';
 import type { Host } from '@runners/orchestrators/hosts';
 import { DEFAULT_LIMITS, type OrchestratorLimits } from '@runners/orchestrators';
 import { createOrchestratorHandler } from '@runners/orchestrators';
@@ -26,7 +26,8 @@ import { examplePayload } from './webhooks';
 
 export async function orchestratorHarness(options: {
   config: PoolsConfig;
-  host?: (docker: Docker, managedBy: string) => Host;
+  /** The host, on the engine client the Docker orchestrator ships with (default: the Docker host). */
+  host?: (engine: DockerEngine, managedBy: string) => Host;
   /** Wraps the real GitHub client the handler uses (to hold a call at a chosen point). */
   github?: (client: GitHubClient) => GitHubClient;
   limits?: Partial<OrchestratorLimits>;
@@ -48,7 +49,8 @@ export async function orchestratorHarness(options: {
   const asOrchestrator = new DynamoDBClient(iam.as('orchestrator-docker').clientConfig);
   const env = await simulatorWithClient(options.sim);
   const managedBy = `test-${randomUUID().slice(0, 8)}`;
-  const host = options.host?.(docker, managedBy) ?? new DockerHost(docker, managedBy);
+  const engine = dockerEngine();
+  const host = options.host?.(engine, managedBy) ?? new DockerHost(engine, managedBy);
   const launches = new DynamoDbLaunchStore(dynamodb, tableName);
   const dispatch = new DynamoDbDispatchStore(dynamodb, tableName);
   const githubApps = new Map(

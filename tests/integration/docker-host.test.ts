@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Pool } from '@runners/shared';
 import Docker from 'dockerode';
-import { DockerHost, HostImageMismatchError } from '@runners/orchestrators/hosts';
+import { DockerHost, dockerEngine, HostImageMismatchError } from '@runners/orchestrators/hosts';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../../sim/runner/image';
 import { testPoolsConfig } from '../helpers/pools';
 import { ORG, simulatorWithClient, waitUntil } from '../helpers/simulator';
@@ -16,7 +16,7 @@ describe('Docker host and the image architecture', () => {
   beforeAll(async () => ensureSimRunnerImage(docker), 300_000);
 
   it('fails the create with a clear error when the image is for another architecture than the pool', async () => {
-    const host = new DockerHost(docker, 'arch-test');
+    const host = new DockerHost(dockerEngine(), 'arch-test');
     const native = process.arch === 'arm64' ? 'arm64' : 'x64';
     const pool = {
       ...testPoolsConfig().pools[0]!,
@@ -44,7 +44,7 @@ describe('Docker host and the image architecture', () => {
         (await client.generateJitConfig(await client.installationId(ORG), ORG, { name: 'gha-docker-linux-7-1', labels: ['self-hosted', 'docker'] }))
           .encodedJitConfig,
       );
-    const [first, second] = [new DockerHost(docker, 'ns-test-a'), new DockerHost(docker, 'ns-test-b')];
+    const [first, second] = [new DockerHost(dockerEngine(), 'ns-test-a'), new DockerHost(dockerEngine(), 'ns-test-b')];
     try {
       const a = await first.create({ runnerName: 'gha-docker-linux-7-1', pool, jobId: 7, encodedJitConfig: jits[0]! });
       const b = await second.create({ runnerName: 'gha-docker-linux-7-1', pool, jobId: 7, encodedJitConfig: jits[1]! });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { DockerHost } from '@runners/orchestrators/hosts';
+import { DockerHost, dockerEngine } from '@runners/orchestrators/hosts';
 import type { Host, HostRef } from '@runners/orchestrators/hosts';
 import { ensureSimAmiImage } from '../../sim/ec2/instance';
 import { ensureSimRunnerLambdaImage, startExecutionEnvironment } from '../../sim/lambda/execution-environment';
@@ -44,7 +44,7 @@ const hostKinds: [string, Pool, () => Promise<HostUnderTest>][] = [
     dockerPool,
     async () => {
       await ensureSimRunnerImage(docker);
-      return { host: new DockerHost(docker, `contract-${randomUUID().slice(0, 8)}`) };
+      return { host: new DockerHost(dockerEngine(), `contract-${randomUUID().slice(0, 8)}`) };
     },
   ],
   [

@@ -89,13 +89,13 @@ describe('launch failures, classified', () => {
     await dispatched(jobId, 'docker-linux', 'octo-org');
     logger.lines.length = 0;
     // The Docker engine unreachable for this launch: a transient failure of the host step, past its attempts.
-    const engine = h.host as unknown as { docker: { createContainer: (...args: unknown[]) => Promise<unknown> } };
-    const createContainer = engine.docker.createContainer;
-    engine.docker.createContainer = async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }));
+    const engine = h.host as unknown as { docker: { run: (...args: unknown[]) => Promise<string> } };
+    const run = engine.docker.run;
+    engine.docker.run = async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }));
     try {
       expect(await h.invoke([launchMessage('docker-linux', jobId)])).toEqual({ batchItemFailures: [] });
     } finally {
-      engine.docker.createContainer = createContainer;
+      engine.docker.run = run;
     }
 
     // Out of host attempts: back to the publisher after a back-off, the failure and its class on the record.

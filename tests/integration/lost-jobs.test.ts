@@ -88,6 +88,7 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
       knownJobs: (ids) => store.knownJobs(ids),
       markRunnerBusy: (...args) => store.markRunnerBusy(...args),
       openJobs: (pool) => store.openJobs(pool),
+      jobRecords: (ids) => store.jobRecords(ids),
       strandedJobs: (ids, pools) => store.strandedJobs(ids, pools),
       reroute: (...args) => ((writes += 1), store.reroute(...args)),
     };

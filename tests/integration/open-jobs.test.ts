@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
 import { discoverLostJobs } from '@runners/reconciler';
-import { syncOpenJobs, type SyncPorts } from '@runners/reconciler';
+import { jobEventFromApi, syncOpenJobs, type SyncPorts } from '@runners/reconciler';
+import { acceptJobEvent } from '@runners/shared';
 import { getJob } from '../helpers/aws';
 import { testPoolsConfig } from '../helpers/pools';
 import { reconcilerFixture } from '../helpers/reconciler';
@@ -115,6 +116,39 @@ describe('open jobs: records holding a slot, moved on to GitHub’s state', () =
     expect(await getJob(dynamodb, tableName, young!)).toMatchObject({ state: 'dispatched' });
     expect((await syncOpenJobs(ports)).completed).toBeGreaterThanOrEqual(1);
     expect(await getJob(dynamodb, tableName, young!)).toMatchObject({ state: 'completed', conclusion: 'cancelled' });
+  }, 30_000);
+
+  it('a runner that ran another job (job stealing) holds its slot until that job completes: a lost `completed` of that job is found too', async () => {
+    for (const j of env.sim.model.jobs.values()) env.sim.model.cancelJob(j);
+    const [stolen] = await dispatchedJobs(1);
+    const [holder] = await dispatchedJobs(1);
+    // The runner launched for `holder` takes `stolen` (the oldest queued job) and finishes it; every webhook is lost.
+    const runnerName = `gha-${POOL}-${holder}-1`;
+    const installationId = await env.client.installationId(ORG);
+    const { encodedJitConfig } = await env.client.generateJitConfig(installationId, ORG, { name: runnerName, labels: ['self-hosted', 'docker'] });
+    expect(await runSimulatedRunner(encodedJitConfig).exited).toBe(0);
+    expect(env.sim.model.jobs.get(stolen!)).toMatchObject({ status: 'completed', runnerName });
+    // Only the `in_progress` of `stolen` came (now: the pass runs with its clock ahead): it marked the holder's runner
+    // busy with it. The holder, cancelled, completed.
+    const webhook = { ...ports, now: () => new Date() };
+    const where = { owner: 'octo-org', repo: 'app', installationId };
+    await acceptJobEvent(
+      { ...jobEventFromApi((await env.client.getJob(installationId, 'octo-org', 'app', stolen!))!, where, 'in_progress'), runnerName },
+      webhook,
+    );
+    env.sim.model.cancelJob(env.sim.model.jobs.get(holder!)!);
+    await acceptJobEvent(jobEventFromApi((await env.client.getJob(installationId, 'octo-org', 'app', holder!))!, where, 'completed'), webhook);
+    expect(await getJob(dynamodb, tableName, holder!)).toMatchObject({ state: 'completed', busyWith: stolen, slotPool: POOL });
+    // The runner launched for `stolen` was retired as a spare: `stolen` holds no slot, the holder's is the only link.
+    expect(await new DynamoDbDispatchStore(dynamodb, tableName).releaseSlot(stolen!, `gha-${POOL}-${stolen}-1`, 'orchestrator', new Date())).toBe(true);
+    expect(await getJob(dynamodb, tableName, stolen!)).toMatchObject({ state: 'in_progress' });
+
+    const report = await syncOpenJobs(ports);
+
+    // The holder (completed) holds a slot for its runner's job: that job was asked about and is completed now, into
+    // the publisher's finished index — whose step frees the holder's slot (the runner ran it).
+    expect(report.completed).toBeGreaterThanOrEqual(1);
+    expect(await getJob(dynamodb, tableName, stolen!)).toMatchObject({ state: 'completed', runnerName, finishedKey: POOL });
   }, 30_000);
 
   it('still queued on GitHub, its runner gone (it ran another job whose `completed` was lost): slot freed, job requeued', async () => {

@@ -11,8 +11,17 @@ import { functionEntries } from '../../scripts/build-functions';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-/** Nowhere: the old cron library, the SDK credential chain beyond the environment's, zod's non-English locales. */
+/**
+ * Nowhere: the old cron library, the SDK credential chain beyond the environment's, zod's non-English locales, and the
+ * client libraries whose few requests the hosts make themselves (dockerode with SSH and gRPC, the Kubernetes client).
+ */
 const NOWHERE = [
+  'dockerode',
+  'docker-modem',
+  'ssh2',
+  '@grpc/grpc-js',
+  'protobufjs',
+  '@kubernetes/client-node',
   'cron-parser',
   'luxon',
   '@aws-sdk/credential-provider-ini',

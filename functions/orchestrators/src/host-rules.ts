@@ -68,9 +68,11 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
   const hosts = await ports.host.list();
   report.hostsSeen = hosts.length;
   const hostRecords = await ports.launches.jobs(hosts.flatMap((host) => (host.jobId === undefined ? [] : [host.jobId])));
+  // The jobs those hosts' runners went on to run (job stealing): a runner is wanted while its job runs.
+  const busyRecords = await ports.launches.jobs([...hostRecords.values()].flatMap((r) => (r.busyWith === undefined ? [] : [r.busyWith])));
   for (const host of hosts) {
     const job = host.jobId === undefined ? undefined : hostRecords.get(host.jobId);
-    if (wantsRunner(job, host.runnerName)) continue;
+    if (wantsRunner(job, host.runnerName, job?.busyWith === undefined ? undefined : busyRecords.get(job.busyWith)?.state)) continue;
     if (job && isRecent(job, ports)) continue;
     const outcome = await tearDown(
       host.runnerName,

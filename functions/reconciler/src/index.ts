@@ -5,5 +5,6 @@ export * from './discover-lost-jobs';
 export * from './sync-open-jobs';
 export * from './remove-leaked-registrations';
 export * from './repositories';
+export * from './job-event-from-api';
 export * from './config';
 export * from './contract';

@@ -10,6 +10,9 @@ import { nextWindow } from './repositories';
  * producer's own intake, exactly as the lost webhook would have, and the publisher then tears down its runner and
  * frees its slot. Without this a lost `completed` holds a slot, and an idle paid host, until the record's TTL.
  *
+ * A record holding a slot whose runner GitHub gave another job (busyWith) waits for that job's completion to free it:
+ * that job is asked about too, so a lost `completed` of it does not hold the slot for ever.
+ *
  * A record GitHub still shows queued whose runner is up (its host made) but no longer registered has lost that
  * runner to another job (job stealing) whose `completed` never came — an ephemeral runner is gone once its one job
  * ended: the slot is freed and the job requeued for a new runner, as the publisher does when that `completed` comes.
@@ -49,6 +52,10 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
   const open: OpenJob[] = [];
   for (const pool of ports.config.pools) open.push(...(await ports.store.openJobs(pool.name)));
   report.open = open.length;
+  // The jobs the slot holders' runners went on to run (job stealing): their completion frees those slots.
+  const known = new Set(open.map((r) => r.jobId));
+  const busyWith = open.flatMap((r) => (r.busyWith !== undefined && !known.has(r.busyWith) ? [r.busyWith] : []));
+  if (busyWith.length > 0) open.push(...(await ports.store.jobRecords(busyWith)));
   const settled = open.filter(
     (r) => !isWarmJobId(r.jobId) && (r.state === 'dispatched' || r.state === 'in_progress') && Date.parse(r.updatedAt) < settledBefore,
   );

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { DockerEngine } from './docker-engine';
 import { HOST_LABELS, JIT_CONFIG_ENV, PermanentHostError, type Host, type HostRef, type HostSpec } from './host';
 
 /*
@@ -30,7 +30,7 @@ export class DockerHost implements Host {
   private readonly imageArchitectures = new Map<string, Promise<string | undefined>>();
 
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: DockerEngine,
     /** Tells our containers from another installation's on the same engine. */
     private readonly managedBy: string,
   ) {}
@@ -49,7 +49,7 @@ export class DockerHost implements Host {
     const settings = spec.pool.docker;
     await this.checkArchitecture(settings.image, spec.pool.arch, spec.pool.name);
     try {
-      const container = await this.docker.createContainer({
+      const id = await this.docker.run({
         name: this.containerName(spec.runnerName),
         Image: settings.image,
         Entrypoint: [settings.runScript],
@@ -68,13 +68,12 @@ export class DockerHost implements Host {
           ...(settings.memoryMb ? { Memory: settings.memoryMb * 1024 * 1024 } : {}),
         },
       });
-      await container.start();
-      return { id: container.id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
+      return { id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
     } catch (error) {
       // The name is taken: a previous create of this runner got this far. Idempotent: that is the host.
       if (!isStatus(error, 409)) throw error;
-      const existing = await this.docker.getContainer(this.containerName(spec.runnerName)).inspect();
-      if (!existing.State.Running && existing.State.Status === 'created') await this.docker.getContainer(existing.Id).start();
+      const existing = await this.docker.inspectContainer(this.containerName(spec.runnerName));
+      if (!existing.State.Running && existing.State.Status === 'created') await this.docker.startContainer(existing.Id);
       return { id: existing.Id, runnerName: spec.runnerName, pool: spec.pool.name, jobId: spec.jobId };
     }
   }
@@ -83,13 +82,7 @@ export class DockerHost implements Host {
   private async checkArchitecture(image: string, arch: keyof typeof DOCKER_ARCH, pool: string): Promise<void> {
     let known = this.imageArchitectures.get(image);
     if (!known) {
-      known = this.docker
-        .getImage(image)
-        .inspect()
-        .then(
-          (i) => i.Architecture,
-          () => undefined,
-        );
+      known = this.docker.imageArchitecture(image).catch(() => undefined);
       this.imageArchitectures.set(image, known);
     }
     const architecture = await known;
@@ -101,7 +94,7 @@ export class DockerHost implements Host {
 
   async delete(runnerName: string): Promise<'deleted' | 'absent'> {
     try {
-      await this.docker.getContainer(this.containerName(runnerName)).remove({ force: true });
+      await this.docker.removeContainer(this.containerName(runnerName));
       return 'deleted';
     } catch (error) {
       // 404: gone (it exited and was auto-removed); 409: removal already in progress.
@@ -111,7 +104,7 @@ export class DockerHost implements Host {
   }
 
   async list(): Promise<HostRef[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${HOST_LABELS.managedBy}=${this.managedBy}`] } });
+    const containers = await this.docker.listContainers(`${HOST_LABELS.managedBy}=${this.managedBy}`);
     return containers.map((c) => ({
       id: c.Id,
       runnerName: c.Labels[HOST_LABELS.runner] ?? '',

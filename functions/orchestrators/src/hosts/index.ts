@@ -1,6 +1,7 @@
 /* The host kinds behind one contract (host.ts), and what each needs deployed. */
 export * from './host';
 export * from './docker-host';
+export * from './docker-engine';
 export * from './ec2/ec2-host';
 export * from './ec2/bootstrap';
 export * from './ec2/ami-contract';

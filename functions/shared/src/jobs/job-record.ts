@@ -111,11 +111,16 @@ export function isSpareRunner(job: Pick<JobRecord, 'launchedRunner' | 'state' | 
 
 /**
  * Whether this record still wants `runnerName`, the runner launched for it: booting or idle for its job (dispatched),
- * running its job, or running another job GitHub gave it (`busyWith`: that job's completion frees it). A spare runner
+ * running its job, or running another job GitHub gave it (`busyWith`) while that job has not completed
+ * (`busyWithState`, when the caller read it; unknown counts as running: that job's completion frees it). A spare runner
  * is not wanted by its record; the publisher counts it as an idle runner of its pool for a short while.
  */
-export function wantsRunner(job: Pick<JobRecord, 'launchedRunner' | 'state' | 'runnerName' | 'busyWith'> | undefined, runnerName: string): boolean {
+export function wantsRunner(
+  job: Pick<JobRecord, 'launchedRunner' | 'state' | 'runnerName' | 'busyWith'> | undefined,
+  runnerName: string,
+  busyWithState?: JobState,
+): boolean {
   if (job === undefined || job.launchedRunner !== runnerName) return false;
-  if (job.busyWith !== undefined) return true;
+  if (job.busyWith !== undefined) return busyWithState !== 'completed';
   return job.state === 'dispatched' || (job.state === 'in_progress' && job.runnerName === runnerName);
 }

@@ -28,6 +28,8 @@ export interface JobStore {
   markRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void>;
   /** The records holding a slot of `pool` (dispatched or running as far as we know): one index query, batch reads. */
   openJobs(pool: string): Promise<OpenJob[]>;
+  /** These records (those that exist), as openJobs reads them: batch reads. */
+  jobRecords(jobIds: readonly number[]): Promise<OpenJob[]>;
   /** Of these jobs, those still queued in a pool not among `pools` (renamed or removed since): batch reads. */
   strandedJobs(jobIds: readonly number[], pools: ReadonlySet<string>): Promise<StrandedJob[]>;
   /** Moves a job queued in `fromPool` to the pool its labels route to now (or out of every queue): conditional. */
@@ -38,4 +40,7 @@ export interface JobStore {
 export type StrandedJob = { readonly jobId: number; readonly pool: string; readonly labels: readonly string[] };
 
 /** What the reconciler compares with GitHub's view of a job. */
-export type OpenJob = Pick<JobRecord, 'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner' | 'launchState' | 'launchedRunnerId' | 'launchAttempt'>;
+export type OpenJob = Pick<
+  JobRecord,
+  'jobId' | 'state' | 'updatedAt' | 'job' | 'launchedRunner' | 'launchState' | 'launchedRunnerId' | 'launchAttempt' | 'busyWith'
+>;

@@ -1,5 +1,6 @@
-import { ApiException, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { HOST_LABELS, type Host, type HostRef, type HostSpec } from '../host';
+import { KubernetesError, type PodsApi } from './eks-client';
 import { jitSecret, jitSecretName, runnerPod, type EksPool } from './runner-pod';
 
 /*
@@ -10,13 +11,13 @@ import { jitSecret, jitSecretName, runnerPod, type EksPool } from './runner-pod'
 
 export interface EksHostOptions {
   /** A client with a fresh IAM token (see eks-client.ts). */
-  readonly api: () => Promise<CoreV1Api>;
+  readonly api: () => Promise<PodsApi>;
   readonly managedBy: string;
   /** The namespaces of the EKS pools: where list() looks. */
   readonly namespaces: readonly string[];
 }
 
-const isStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code;
+const isStatus = (error: unknown, code: number) => error instanceof KubernetesError && error.code === code;
 
 export class EksHost implements Host {
   readonly kind = 'eks' as const;

@@ -27,13 +27,17 @@ export class DynamoDbJobStore implements JobStore {
 
   async openJobs(pool: string): Promise<OpenJob[]> {
     const slots = await this.table.query<{ jobId: number }>(JOBS_TABLE.indexes.slotsByPool.name, JOBS_TABLE.indexes.slotsByPool.partitionKey.name, pool);
-    const open: OpenJob[] = [];
+    return this.jobRecords(slots.map((s) => s.jobId));
+  }
+
+  async jobRecords(jobIds: readonly number[]): Promise<OpenJob[]> {
+    const found: OpenJob[] = [];
     await this.table.batchGet(
-      slots.map((s) => s.jobId),
-      ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt'],
-      (item) => open.push(item as OpenJob),
+      [...new Set(jobIds)],
+      ['jobId', 'state', 'updatedAt', 'job', 'launchedRunner', 'launchState', 'launchedRunnerId', 'launchAttempt', 'busyWith'],
+      (item) => found.push(item as OpenJob),
     );
-    return open.sort((a, b) => a.jobId - b.jobId);
+    return found.sort((a, b) => a.jobId - b.jobId);
   }
 
   async strandedJobs(jobIds: readonly number[], pools: ReadonlySet<string>): Promise<StrandedJob[]> {
