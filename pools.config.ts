@@ -11,7 +11,7 @@
  *
  * Limits per pool: `maxRunners` caps the runners in flight (launching, idle or busy); `launchesPerMinute` caps how
  * fast new hosts are started, so a 256-job matrix does not hit the EC2/EKS/GitHub APIs all at once. The pools of one
- * GitHub App share its rate limit, about 180 registrations a minute (these add up to 172): past it, list more Apps in
+ * GitHub App share its rate limit, about 180 registrations a minute (these add up to 180): past it, list more Apps in
  * `github.apps` and give pools their own (`githubApp: 'bulk-1'`); `make build` warns when a sum is over.
  */
 import { definePoolsConfig } from './functions/shared/src/pools/pools-config';
@@ -40,7 +40,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['docker'],
       maxRunners: 4,
-      launchesPerMinute: 30,
+      launchesPerMinute: 60,
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 1, memoryMb: 1024 },
       // On the local stack a container stands for a spot instance, interruption warnings included (see ec2-linux).
       rerunInterruptedJobs: true,
@@ -54,7 +54,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['docker', 'large'],
       maxRunners: 2,
-      launchesPerMinute: 10,
+      launchesPerMinute: 60,
       docker: { image: 'ephemeral-runners/sim-runner:latest', cpus: 2, memoryMb: 2048 },
     },
     {
@@ -67,7 +67,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['container', 'lint'],
       maxRunners: 200,
-      launchesPerMinute: 60,
+      launchesPerMinute: 25,
       eks: { image: 'ghcr.io/actions/actions-runner:latest', cpu: '2', memory: '4Gi', dockerInDocker: false },
     },
     {
@@ -78,7 +78,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['vm'],
       maxRunners: 50,
-      launchesPerMinute: 30,
+      launchesPerMinute: 20,
       ec2: { instanceTypes: ['m7i.large', 'm6i.large', 'm5.large'], market: 'spot', image: { ssmParameter: '/ephemeral-runners/ami/linux-x64' } },
       // A job that fails because its spot instance was reclaimed is re-run once (the App needs Actions: write).
       rerunInterruptedJobs: true,
@@ -94,7 +94,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['vm'],
       maxRunners: 10,
-      launchesPerMinute: 10,
+      launchesPerMinute: 5,
       ec2: {
         instanceTypes: ['m7i.xlarge', 'm6i.xlarge'],
         market: 'on-demand',
@@ -128,7 +128,7 @@ export default definePoolsConfig({
       arch: 'x64',
       labels: ['lambda', 'short'],
       maxRunners: 100,
-      launchesPerMinute: 30,
+      launchesPerMinute: 8,
       priority: 10,
       lambda: { memoryMb: 2048, timeoutSeconds: 900, ephemeralStorageMb: 4096 },
     },

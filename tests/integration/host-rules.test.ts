@@ -105,9 +105,10 @@ describe('host rules on moto + the simulator + dockerd', () => {
     });
     expect(await h.invoke([launchMessage(POOL, jobId)])).toEqual({ batchItemFailures: [] });
     await waitUntil('the runner to take the long job', () => h.sim.model.jobs.get(jobs[0]!.id)?.status === 'in_progress', 20_000);
-    // The job it was launched for ran elsewhere and finished: its record no longer wants this runner.
+    // The job it was launched for ran elsewhere and finished: its record no longer wants this runner (a spare, as far
+    // as the record knows: the in_progress of the job it took was lost), and past the boot timeout it is asked to go.
     await record('completed', jobId, 'some-other-runner');
-    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.graceMs + 1_000;
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.bootTimeoutMs.docker + 1_000;
 
     const report = await applyHostRules('docker', ports());
 
@@ -262,5 +263,21 @@ describe('host rules on moto + the simulator + dockerd', () => {
 
     expect(report.leakedHostsRemoved).toBeGreaterThanOrEqual(1);
     expect(await containers()).not.toContain(runnerName);
+  }, 60_000);
+
+  it('a spare runner that never came (its job ran elsewhere, no host): its slot freed past the boot timeout, not before', async () => {
+    const jobId = 80_000_050;
+    await dispatched(jobId);
+    // Its job ran on another runner; the runner launched for it has no host (its launch died) and no registration.
+    await record('completed', jobId, 'someone-else');
+    expect(await getJob(h.dynamodb, h.tableName, jobId)).toMatchObject({ state: 'completed', slotPool: POOL });
+
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.graceMs + 1_000;
+    expect((await applyHostRules('docker', ports())).sparesRemoved).toBe(0);
+    expect((await getJob(h.dynamodb, h.tableName, jobId))!.slotPool).toBe(POOL);
+
+    clock = Date.now() + DEFAULT_HOST_RULE_LIMITS.bootTimeoutMs.docker + 1_000;
+    expect((await applyHostRules('docker', ports())).sparesRemoved).toBe(1);
+    expect((await getJob(h.dynamodb, h.tableName, jobId))!.slotPool).toBeUndefined();
   }, 60_000);
 });

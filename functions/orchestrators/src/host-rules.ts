@@ -1,4 +1,14 @@
-import { isWarmJobId, parseRunnerName, wantedIdle, wantsRunner, type JobRecord, type Pool, type SlotHolder, type TeardownMessage } from '@runners/shared';
+import {
+  isSpareRunner,
+  isWarmJobId,
+  parseRunnerName,
+  wantedIdle,
+  wantsRunner,
+  type JobRecord,
+  type Pool,
+  type SlotHolder,
+  type TeardownMessage,
+} from '@runners/shared';
 import { registeredRunnerOf, retireIdleRunner, teardown, type OrchestratorPorts } from './orchestrate';
 
 /*
@@ -46,6 +56,8 @@ export interface HostRulesReport {
   readonly idleWarmRemoved: number;
   readonly neverAssignedRemoved: number;
   readonly pastLifetimeRemoved: number;
+  /** Spare runners past their boot timeout (dead, never came, or never given a job), removed once idle. */
+  readonly sparesRemoved: number;
 }
 
 /** "Each job in a workflow can run for up to 5 days of execution time" on a self-hosted runner (docs.github.com, Actions limits). */
@@ -62,11 +74,13 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
     idleWarmRemoved: 0,
     neverAssignedRemoved: 0,
     pastLifetimeRemoved: 0,
+    sparesRemoved: 0,
   };
 
   // Every host of this kind that is ours, whether or not its pool is still configured; their records in batches.
   const hosts = await ports.host.list();
   report.hostsSeen = hosts.length;
+  const hostNames = new Set(hosts.map((host) => host.runnerName));
   const hostRecords = await ports.launches.jobs(hosts.flatMap((host) => (host.jobId === undefined ? [] : [host.jobId])));
   // The jobs those hosts' runners went on to run (job stealing): a runner is wanted while its job runs.
   const busyRecords = await ports.launches.jobs([...hostRecords.values()].flatMap((r) => (r.busyWith === undefined ? [] : [r.busyWith])));
@@ -74,6 +88,15 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
     const job = host.jobId === undefined ? undefined : hostRecords.get(host.jobId);
     if (wantsRunner(job, host.runnerName, job?.busyWith === undefined ? undefined : busyRecords.get(job.busyWith)?.state)) continue;
     if (job && isRecent(job, ports)) continue;
+    // A spare (its job ran elsewhere or was cancelled) may still be booting for the next queued job: the publisher
+    // retires one no job needs; here, only one that has been spare past its boot timeout.
+    if (
+      job &&
+      host.runnerName === job.launchedRunner &&
+      isSpareRunner(job) &&
+      ports.now() - Date.parse(job.updatedAt) < ports.hostRuleLimits.bootTimeoutMs[kind]
+    )
+      continue;
     const outcome = await tearDown(
       host.runnerName,
       host.jobId ?? 0,
@@ -94,6 +117,14 @@ export async function applyHostRules(kind: Pool['host'], ports: HostRulePorts): 
       const job = slotRecords.get(identity.jobId);
       if (!job || job.launchedRunner !== runnerName) continue;
       if (await pastLifetime(job, runnerName, pool, ports, report)) continue;
+      // A spare past its boot timeout with no host (it never came, or died): nothing will free its slot but this —
+      // the publisher leaves spares to a long queue. Removed only if GitHub says it is idle. (One with a host was
+      // dealt with above.)
+      if (isSpareRunner(job) && !hostNames.has(runnerName) && ports.now() - Date.parse(job.updatedAt) >= ports.hostRuleLimits.bootTimeoutMs[kind]) {
+        if ((await tearDown(runnerName, identity.jobId, pool, ports)) === 'busy') report.busyRunnersKept++;
+        else report.sparesRemoved++;
+        continue;
+      }
       if (job.state !== 'dispatched') continue;
       if (await neverAssigned(job, runnerName, pool, ports, report)) continue;
       const since = Date.parse(job.dispatchedAt ?? job.updatedAt);

@@ -146,7 +146,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     // free. Transient: the message is retried (visibility timeout), the claim taken over once stale.
     const failure = classifyLaunchError(error);
     if (failure.kind === 'transient') throw error;
-    await launches.failLaunch(claim.job, message.runnerName, 'give-up', ports.now(), failure);
+    await failLaunchOrFreeSlot(claim.job, message.runnerName, 'give-up', failure, ports);
     throw new LaunchFailedError(message.runnerName, true, failure, { cause: error });
   }
   if (registered === 'lost-ownership') return registered;
@@ -168,7 +168,7 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
         const failures = (claim.job.launchFailures ?? 0) + 1;
         const giveUp = failure.kind === 'permanent' || failures >= limits.maxLaunchAttempts;
         const outcome = giveUp ? 'give-up' : { retryAtMs: ports.now() + limits.relaunchBaseMs * 2 ** (failures - 1) };
-        await launches.failLaunch(claim.job, message.runnerName, outcome, ports.now(), failure);
+        await failLaunchOrFreeSlot(claim.job, message.runnerName, outcome, failure, ports);
         throw new LaunchFailedError(message.runnerName, giveUp, failure, { cause: error });
       }
       await ports.sleep(limits.hostRetryBaseMs * 2 ** (hostAttempt - 1));
@@ -184,6 +184,22 @@ export async function launch(message: LaunchMessage, ports: OrchestratorPorts): 
     return 'lost-ownership';
   }
   throw new Error('unreachable');
+}
+
+/**
+ * The launch failed: its job back to the publisher (or given up), the failure on its record. A record whose job no
+ * longer waits for this runner (it ran elsewhere or was cancelled meanwhile: the runner was a spare to be) only frees
+ * the slot: no runner will ever hold it.
+ */
+async function failLaunchOrFreeSlot(
+  job: JobRecord,
+  runnerName: string,
+  outcome: { readonly retryAtMs: number } | 'give-up',
+  failure: LaunchFailure,
+  ports: OrchestratorPorts,
+): Promise<void> {
+  if (await ports.launches.failLaunch(job, runnerName, outcome, ports.now(), failure)) return;
+  await ports.slots.releaseSlot(job.jobId, runnerName, 'orchestrator', new Date(ports.now()));
 }
 
 /** The launch failed for good; the job is back with the publisher (or given up), the failure on its record. */

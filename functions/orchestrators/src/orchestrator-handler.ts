@@ -105,6 +105,7 @@ export function createOrchestratorHandler(ports: OrchestratorHandlerPorts) {
     metrics.addMetric('IdleWarmRunnersRemoved', MetricUnit.Count, report.idleWarmRemoved);
     metrics.addMetric('NeverAssignedRunnersRemoved', MetricUnit.Count, report.neverAssignedRemoved);
     metrics.addMetric('HostsPastLifetimeRemoved', MetricUnit.Count, report.pastLifetimeRemoved);
+    metrics.addMetric('SpareRunnersRemoved', MetricUnit.Count, report.sparesRemoved);
     return report;
   };
   const isTick = (event: unknown): boolean => (event as { source?: string }).source === 'aws.events';
