@@ -109,7 +109,8 @@ sim: $(NODE_DEPS) ## the GitHub simulator on its own, until Ctrl-C
 host-images: install build ## the local host images: runner (official image's shape), EC2 instance (AMI contract), runner Lambda
 	npx tsx sim/images/main.ts
 
-bench: install ## benchmarks on the local stack; results in bench/results/
+bench: install build host-images ## benchmarks on the local stack; results in bench/results/
+	npx tsx bench/bundles.ts
 	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts
 	npx tsx bench/dispatch.ts $(BENCH_SIZES)
 	POOLS_CONFIG=bench/pools.reliability.ts OUT_DIR=dist-reliability npx tsx scripts/build-functions.ts
