@@ -6,7 +6,8 @@
  * Lambda reports as Init Duration). Functions the local stack does not run (the EC2, EKS and Lambda orchestrators,
  * the runner Lambda) get their size only. Writes bench/results/bundles.json and bundles.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,15 +42,18 @@ interface BundleResult {
   readonly localInitMs?: { p50: number; max: number };
 }
 
-/** One fresh `node` process: the time of the bundle's import, measured inside it. */
-function plainImport(bundle: string, environment: Record<string, string>): number {
+/**
+ * One fresh `node` process: the time of the bundle's import, measured inside it. Asynchronous: a function that reads
+ * its parameters at import calls the local stack's IAM proxy, which runs in this process.
+ */
+async function plainImport(bundle: string, environment: Record<string, string>): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - t); process.exit(0);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, ...environment, AWS_LAMBDA_FUNCTION_NAME: 'bench' },
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 60_000,
   });
-  return Number(out.trim().split('\n').at(-1));
+  return Number(stdout.trim().split('\n').at(-1));
 }
 
 function largestPackages(name: string): Record<string, number> {
@@ -79,7 +83,8 @@ try {
     const fn = local.functions.get(name);
     const result: BundleResult = { function: name, bytes: statSync(bundle).size, largest: largestPackages(name) };
     if (fn) {
-      const imports = Array.from({ length: IMPORTS }, () => plainImport(fn.bundle, fn.environment));
+      const imports: number[] = [];
+      for (let i = 0; i < IMPORTS; i++) imports.push(await plainImport(fn.bundle, fn.environment));
       const inits = fn.initDurations();
       const plain = percentiles(imports, [50, 95]);
       Object.assign(result, {
