@@ -91,6 +91,9 @@ describe('lost jobs: queued on GitHub, unknown to the table', () => {
       jobRecords: (ids) => store.jobRecords(ids),
       strandedJobs: (ids, pools) => store.strandedJobs(ids, pools),
       reroute: (...args) => ((writes += 1), store.reroute(...args)),
+      recordReassignment: (...args) => ((writes += 1), store.recordReassignment(...args)),
+      recordWithdrawal: (...args) => ((writes += 1), store.recordWithdrawal(...args)),
+      closeWithdrawn: (...args) => ((writes += 1), store.closeWithdrawn(...args)),
     };
     const report = await discoverLostJobs({ ...ports, store: counting });
     expect(report).toMatchObject({ queuedOnGitHub: 3, recorded: 0 });

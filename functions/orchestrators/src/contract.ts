@@ -1,6 +1,11 @@
 import {
   defineContract,
   githubAppPermissions,
+  jsonRecord,
+  otherGitHubAppsEnvironment,
+  otherGitHubAppsPermissions,
+  otherGitHubAppsVariable,
+  type ExtraGitHubApp,
   HOST_RULES_EVERY_MINUTES,
   tableAndIndexes,
   type DeploymentContract,
@@ -15,6 +20,8 @@ import { ec2HostEnvironment, ec2HostPermissions, type Ec2HostResources } from '.
 import { eksHostEnvironment, eksHostPermissions, type EksHostResources } from './hosts/eks/contract';
 import { lambdaHostEnvironment, lambdaHostPermissions, type LambdaHostResources } from './hosts/lambda-contract';
 import { INTERRUPTION_DETAIL_TYPES } from './interruption-events';
+
+export type { ExtraGitHubApp };
 
 /** The orchestrators' deployment contracts: one per host kind, a common part plus what its host module adds. */
 
@@ -40,35 +47,12 @@ export interface OrchestratorResources {
   readonly poolQueues: readonly QueueResource[];
 }
 
-/** Another GitHub App's id and key parameters (SecureStrings under the same key as the default App's). */
-export interface ExtraGitHubApp {
-  readonly name: string;
-  readonly appId: { readonly name: string; readonly arn: string };
-  readonly privateKey: { readonly name: string; readonly arn: string };
-}
-
-/** A JSON object in one variable, keyed by pool. */
-function jsonRecord<T extends z.ZodType>(value: T) {
-  return z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string(), value));
-}
-
 const environment = z.object({
   JOBS_TABLE_NAME: z.string().min(1),
   GITHUB_APP_ID_PARAMETER: z.string().startsWith('/'),
   GITHUB_PRIVATE_KEY_PARAMETER: z.string().startsWith('/'),
   /** The other Apps of this kind's pools: name → its id and key parameters (JSON). */
-  GITHUB_APPS: jsonRecord(z.strictObject({ appIdParameter: z.string().startsWith('/'), privateKeyParameter: z.string().startsWith('/') })),
+  GITHUB_APPS: otherGitHubAppsVariable,
   /** Overrides the pools config's github.apiUrl (the local stack points it at the simulator). */
   GITHUB_API_URL: z.url().optional(),
   /** GitHub asks for a second between writes; the simulator needs none. */
@@ -102,13 +86,7 @@ const common = {
     JOBS_TABLE_NAME: r.jobsTable.name,
     GITHUB_APP_ID_PARAMETER: r.githubApp.appId.name,
     GITHUB_PRIVATE_KEY_PARAMETER: r.githubApp.privateKey.name,
-    ...(r.githubApps && r.githubApps.length > 0
-      ? {
-          GITHUB_APPS: JSON.stringify(
-            Object.fromEntries(r.githubApps.map((a) => [a.name, { appIdParameter: a.appId.name, privateKeyParameter: a.privateKey.name }])),
-          ),
-        }
-      : {}),
+    ...otherGitHubAppsEnvironment(r.githubApps),
     STACK_PREFIX: r.prefix,
     DEPLOYMENT_ID: r.deploymentId,
   }),
@@ -120,16 +98,7 @@ const common = {
       why: 'claim, then registration and host of each launch (two conditional writes); slots; the host rules read the records in batches',
     },
     ...githubAppPermissions(r.githubApp, r.region),
-    ...(r.githubApps && r.githubApps.length > 0
-      ? [
-          {
-            sid: 'OtherGitHubApps',
-            actions: ['ssm:GetParameter', 'ssm:GetParameters'],
-            resources: r.githubApps.flatMap((a) => [a.appId.arn, a.privateKey.arn]),
-            why: 'the ids and keys of the other GitHub Apps this kind’s pools register their runners with (once per cold start)',
-          },
-        ]
-      : []),
+    ...otherGitHubAppsPermissions(r.githubApps, 'this kind’s pools register their runners with'),
     {
       sid: 'PoolQueues',
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],

@@ -1,5 +1,6 @@
 import { RequestError } from '@octokit/request-error';
 import { RunnerGroupMissingError, type LaunchFailure } from '@runners/shared';
+import { ScaleSetApiError } from '@runners/shared/scaleset';
 import { PermanentHostError } from './hosts/host';
 
 /**
@@ -48,11 +49,19 @@ function githubFailure(error: RequestError): LaunchFailure | undefined {
   return undefined;
 }
 
+/** The Actions service's refusals of a scale set's JIT config: a 4xx but 401 (its token) and 429 stays refused. */
+function scaleSetFailure(error: ScaleSetApiError): LaunchFailure | undefined {
+  if (error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429 && error.status !== 409)
+    return { kind: 'permanent', reason: 'refused-by-github', message: error.message };
+  return undefined;
+}
+
 export function classifyLaunchError(error: unknown): LaunchFailure {
   if (error instanceof RunnerGroupMissingError) return { kind: 'permanent', reason: 'no-runner-group', message: error.message };
   if (error instanceof PermanentHostError) return { kind: 'permanent', reason: error.reason, message: error.message };
   if (error instanceof Error && PERMANENT_AWS_ERRORS.has(error.name)) return { kind: 'permanent', reason: error.name, message: error.message };
   if (error instanceof RequestError) return githubFailure(error) ?? { kind: 'transient', reason: `github-${error.status}`, message: error.message };
+  if (error instanceof ScaleSetApiError) return scaleSetFailure(error) ?? { kind: 'transient', reason: `scale-set-${error.status}`, message: error.message };
   const name = error instanceof Error ? error.name : 'Error';
   return { kind: 'transient', reason: name, message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_GITHUB_APP,
   defaultRunnerLabels,
   isWarmJobId,
   ownsLaunch,
@@ -18,7 +17,8 @@ import {
   type RunnerScope,
   type TeardownMessage,
 } from '@runners/shared';
-import { type GitHubClient } from '@runners/shared/github';
+import { clientOfPool, type GitHubClient } from '@runners/shared/github';
+import { ScaleSetApiError, ScaleSets, scaleSetTargetOf } from '@runners/shared/scaleset';
 import { RequestError } from '@octokit/request-error';
 import { STALE_CLAIM_MS } from './contract';
 import { classifyLaunchError } from './launch-errors';
@@ -36,7 +36,18 @@ import type { Host } from './hosts/host';
  */
 
 /** What an orchestrator asks of GitHub, as one App. */
-export type OrchestratorGitHub = Pick<GitHubClient, 'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob'>;
+export type OrchestratorGitHub = Pick<
+  GitHubClient,
+  'installationId' | 'generateJitConfig' | 'getRunner' | 'findRunnerByName' | 'deleteRunner' | 'rerunJob' | 'actionsServiceConnection'
+>;
+
+/** Each App's scale sets (pools with intake 'scaleset' register their runners there), for this process's life. */
+const scaleSetsOfApp = new WeakMap<OrchestratorGitHub, ScaleSets>();
+const scaleSetsOf = (client: OrchestratorGitHub) => {
+  let scaleSets = scaleSetsOfApp.get(client);
+  if (!scaleSets) scaleSetsOfApp.set(client, (scaleSets = new ScaleSets(client)));
+  return scaleSets;
+};
 
 export interface OrchestratorPorts {
   readonly config: PoolsConfig;
@@ -101,11 +112,8 @@ export function appFor(
   ports: AppPorts,
   pool: string | undefined,
 ): { readonly client: OrchestratorGitHub; installation(scope: RunnerScope, known?: number): Promise<number> } {
-  const name = ports.config.pools.find((p) => p.name === pool)?.githubApp ?? DEFAULT_GITHUB_APP;
-  const other = name === DEFAULT_GITHUB_APP ? undefined : ports.githubApps?.get(name);
-  if (name !== DEFAULT_GITHUB_APP && !other) throw new Error(`no client for GitHub App "${name}" of pool ${pool}: GITHUB_APPS lacks it`);
-  const client = other ?? ports.github;
-  return { client, installation: async (scope, known) => (other === undefined && known !== undefined ? known : client.installationId(scope)) };
+  const { client, isDefault } = clientOfPool(ports.config, pool, ports.github, ports.githubApps);
+  return { client, installation: async (scope, known) => (isDefault && known !== undefined ? known : client.installationId(scope)) };
 }
 
 /** Where a recorded job's runners register, the App that registers them and its installation. */
@@ -268,6 +276,7 @@ async function register(
   const { client: github, installation } = appFor(ports, pool.name);
   const installationId = await installation(scope, message.installationId);
   if (staleRunnerId !== undefined) await deleteRegistration(github, installationId, scope, staleRunnerId);
+  if (pool.intake === 'scaleset') return registerWithScaleSet(message, pool, attempt, { github, installationId }, ports);
   const labels = [...new Set([...defaultRunnerLabels(pool), ...pool.labels, ...(ports.deploymentLabel ? [ports.deploymentLabel] : [])])];
   const generate = () =>
     (ports.step ?? untraced)('jit-config', () =>
@@ -281,6 +290,30 @@ async function register(
     const stale = await github.findRunnerByName(installationId, scope, message.runnerName);
     if (stale) await deleteRegistration(github, installationId, scope, stale.id);
     return { installationId, client: github, jit: await generate() };
+  }
+}
+
+/**
+ * A scale-set pool's runner is a JIT runner of its scale set: GitHub gives it any job assigned to the scale set. A
+ * name already registered (AgentExistsException: an attempt that crashed before recording it) is replaced, as above.
+ */
+async function registerWithScaleSet(
+  message: LaunchMessage,
+  pool: Pool,
+  attempt: LaunchAttempt,
+  app: { github: OrchestratorGitHub; installationId: number },
+  ports: OrchestratorPorts,
+) {
+  const scaleSets = scaleSetsOf(app.github);
+  const target = scaleSetTargetOf(ports.config, pool, ports.deploymentLabel);
+  const generate = () => (ports.step ?? untraced)('jit-config', () => scaleSets.jitConfig(app.installationId, target, message.runnerName));
+  try {
+    return { installationId: app.installationId, client: app.github, jit: await generate() };
+  } catch (error) {
+    if (!(error instanceof ScaleSetApiError && error.is('AgentExistsException'))) throw error;
+    if (!ownsLaunch(await ports.launches.job(message.jobId), attempt)) return 'lost-ownership' as const;
+    await scaleSets.removeRunnerNamed(app.installationId, target, message.runnerName);
+    return { installationId: app.installationId, client: app.github, jit: await generate() };
   }
 }
 

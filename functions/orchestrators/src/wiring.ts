@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cronProblem, parsePoolsConfig, type PoolsConfig, deploymentLabel } from '@runners/shared';
 import { countAwsCalls } from '@runners/shared/aws-calls';
 import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
-import { GitHubClient, loadGitHubAppCredentials, recordGitHubCalls } from '@runners/shared/github';
+import { loadGitHubApps, recordGitHubCalls } from '@runners/shared/github';
 import poolsConfigFile from '../../../pools.config';
 import { readEnvironment, type OrchestratorEnvironment } from './config';
 import type { Host } from './hosts/host';
@@ -22,18 +22,14 @@ export async function orchestratorHandler(kind: Host['kind'], makeHost: (environ
   const metrics = new Metrics({ serviceName });
   const dynamodb = tracer.captureAWSv3Client(countAwsCalls(new DynamoDBClient({})));
   const baseUrl = environment.GITHUB_API_URL ?? config.github.apiUrl;
-  const clientOf = async (appIdParameter: string, privateKeyParameter: string) =>
-    new GitHubClient(await loadGitHubAppCredentials({ appIdParameter, privateKeyParameter, baseUrl }), {
-      onCall: recordGitHubCalls(metrics),
-      writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS,
-    });
   // The App that sends the webhooks, and the others this kind's pools register their runners with.
-  const github = await clientOf(environment.GITHUB_APP_ID_PARAMETER, environment.GITHUB_PRIVATE_KEY_PARAMETER);
-  const githubApps = new Map(
-    await Promise.all(
-      Object.entries(environment.GITHUB_APPS).map(async ([name, app]) => [name, await clientOf(app.appIdParameter, app.privateKeyParameter)] as const),
-    ),
-  );
+  const { github, githubApps } = await loadGitHubApps({
+    appIdParameter: environment.GITHUB_APP_ID_PARAMETER,
+    privateKeyParameter: environment.GITHUB_PRIVATE_KEY_PARAMETER,
+    otherApps: environment.GITHUB_APPS,
+    baseUrl,
+    clientOptions: { onCall: recordGitHubCalls(metrics), writeSpacingMs: environment.GITHUB_WRITE_SPACING_MS },
+  });
   return createOrchestratorHandler({
     config,
     host: await makeHost(environment, config),

@@ -1,4 +1,14 @@
-import { acceptJobEvent, isWarmJobId, runnerScopeOf, STATE_RANK, type DispatchStore, type IntakePorts, type OpenJob, type PoolsConfig } from '@runners/shared';
+import {
+  acceptJobEvent,
+  isScaleSetJobNumber,
+  isWarmJobId,
+  runnerScopeOf,
+  STATE_RANK,
+  type DispatchStore,
+  type IntakePorts,
+  type OpenJob,
+  type PoolsConfig,
+} from '@runners/shared';
 import { type GitHubClient } from '@runners/shared/github';
 import { jobEventFromApi } from './job-event-from-api';
 import { nextWindow } from './repositories';
@@ -56,8 +66,14 @@ export async function syncOpenJobs(ports: SyncPorts): Promise<SyncReport> {
   const known = new Set(open.map((r) => r.jobId));
   const busyWith = open.flatMap((r) => (r.busyWith !== undefined && !known.has(r.busyWith) ? [r.busyWith] : []));
   if (busyWith.length > 0) open.push(...(await ports.store.jobRecords(busyWith)));
+  // A scale-set job's id is the scale set's, not a REST one: its listener's messages (acknowledged only once written)
+  // are its truth, and the REST API cannot be asked about it by that id.
   const settled = open.filter(
-    (r) => !isWarmJobId(r.jobId) && (r.state === 'dispatched' || r.state === 'in_progress') && Date.parse(r.updatedAt) < settledBefore,
+    (r) =>
+      !isWarmJobId(r.jobId) &&
+      !isScaleSetJobNumber(r.jobId) &&
+      (r.state === 'dispatched' || r.state === 'in_progress') &&
+      Date.parse(r.updatedAt) < settledBefore,
   );
 
   for (const record of nextWindow(settled, ports.maxJobChecks, ports.syncCursor)) {

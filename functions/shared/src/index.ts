@@ -19,6 +19,8 @@ export * from './jobs/jobs-table';
 export * from './jobs/job-record';
 export * from './jobs/job-store';
 export * from './jobs/accept-job-event';
+export * from './jobs/scale-set-jobs';
+export * from './jobs/listener-lease';
 export * from './webhooks/workflow-job-event';
 export * from './dispatch/messages';
 export * from './dispatch/runner-name';

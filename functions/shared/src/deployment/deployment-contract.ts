@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * A function's deployment needs, declared once: the environment it reads (a schema), the AWS actions it performs on
@@ -156,3 +156,48 @@ export const githubAppPermissions = (app: GitHubAppResources, region: string): P
   },
   decryptThroughSsm(app.secretsKey, region, 'the secrets are SecureStrings under the stack’s own key'),
 ];
+
+/** Another GitHub App's id and key parameters (SecureStrings under the same key as the default App's). */
+export interface ExtraGitHubApp {
+  readonly name: string;
+  readonly appId: { readonly name: string; readonly arn: string };
+  readonly privateKey: { readonly name: string; readonly arn: string };
+}
+
+/** A JSON object in one variable (keyed by pool or App name). */
+export function jsonRecord<T extends z.ZodType>(value: T) {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), value));
+}
+
+/** `GITHUB_APPS`: the other Apps a function's pools use, name → its id and key parameters (JSON). */
+export const otherGitHubAppsVariable = jsonRecord(
+  z.strictObject({ appIdParameter: z.string().startsWith('/'), privateKeyParameter: z.string().startsWith('/') }),
+);
+
+export const otherGitHubAppsEnvironment = (apps: readonly ExtraGitHubApp[] | undefined): Record<string, string> =>
+  apps && apps.length > 0
+    ? { GITHUB_APPS: JSON.stringify(Object.fromEntries(apps.map((a) => [a.name, { appIdParameter: a.appId.name, privateKeyParameter: a.privateKey.name }]))) }
+    : {};
+
+export const otherGitHubAppsPermissions = (apps: readonly ExtraGitHubApp[] | undefined, who: string): Permission[] =>
+  apps && apps.length > 0
+    ? [
+        {
+          sid: 'OtherGitHubApps',
+          actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+          resources: apps.flatMap((a) => [a.appId.arn, a.privateKey.arn]),
+          why: `the ids and keys of the other GitHub Apps ${who} (once per cold start)`,
+        },
+      ]
+    : [];

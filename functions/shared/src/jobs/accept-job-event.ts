@@ -1,6 +1,6 @@
 import { parseRunnerName } from '../dispatch/runner-name';
 import { isRepositoryAllowed, type PoolsConfig } from '../pools/pools-config';
-import type { Router } from '../pools/routing';
+import type { Route, Router } from '../pools/routing';
 import type { JobEvent } from '../webhooks/workflow-job-event';
 import type { JobState } from './job-state';
 import type { JobRouting, JobStore } from './job-store';
@@ -32,12 +32,22 @@ export type IntakeResult =
 export const UNROUTABLE = 'unroutable';
 
 /**
+ * Where a job event came from. A webhook is routed by its labels; a job routed to a pool that takes its jobs from its
+ * scale set is that pool's listener's (GitHub sends the webhooks of those jobs too: one record each, not two). A scale
+ * set's listener records its pool's jobs, whatever their labels.
+ */
+export type Intake = { readonly kind: 'webhook' } | { readonly kind: 'scaleset'; readonly pool: string };
+export const WEBHOOK_INTAKE: Intake = { kind: 'webhook' };
+
+/**
  * One `workflow_job` event into the Jobs table: a webhook (producer) or a job found queued on GitHub that no webhook
  * brought (reconciler). Allowlist, route by labels, conditional write. No GitHub call.
  */
-export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promise<IntakeResult> {
+export async function acceptJobEvent(event: JobEvent, ports: IntakePorts, intake: Intake = WEBHOOK_INTAKE): Promise<IntakeResult> {
   const fullName = `${event.owner}/${event.repo}`;
-  const route = ports.router.route(event.labels);
+  const route = intake.kind === 'scaleset' ? scaleSetRoute(intake.pool, ports) : ports.router.route(event.labels);
+  if (intake.kind === 'webhook' && route.kind === 'pool' && route.pool.intake === 'scaleset')
+    return { outcome: 'ignored', jobId: event.jobId, reason: `pool ${route.pool.name} takes its jobs from its scale set` };
   const allowed = isRepositoryAllowed(ports.config, fullName);
   // A job of a repository outside the allowlist never gets a runner. One meant for a pool is recorded (unroutable,
   // out of every queue) so that its author is told why it waits; any other (GitHub-hosted) is not ours: ignored.
@@ -48,6 +58,11 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
       ? { pool: route.pool.name }
       : { pool: undefined, reason: route.reason };
   const recorded = await ports.store.recordWebhook(event, routing, ports.now(), ports.traceHeader?.());
+  // A job GitHub assigns to the scale set again after withdrawing it: its record is there, the withdrawal is over.
+  const reassigned =
+    !recorded.changed && event.action === 'queued' && event.scaleSet !== undefined
+      ? await ports.store.recordReassignment(event.jobId, event.scaleSet.assignedAtMs, ports.now())
+      : false;
   // A runner launched for another job (job stealing) or a warm slot took this job: it is spent, not idle, and its
   // record must not count it as a spare runner or tear it down (repeated on a duplicate: the write is idempotent).
   if (event.action === 'in_progress' && event.runnerName) {
@@ -55,7 +70,7 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     if (ran && ran.jobId !== event.jobId) await ports.store.markRunnerBusy(ran.jobId, event.runnerName, event.jobId);
   }
   return {
-    outcome: recorded.changed ? 'recorded' : 'unchanged',
+    outcome: recorded.changed || reassigned ? 'recorded' : 'unchanged',
     jobId: event.jobId,
     pool: recorded.pool ?? UNROUTABLE,
     state: recorded.state,
@@ -63,4 +78,9 @@ export async function acceptJobEvent(event: JobEvent, ports: IntakePorts): Promi
     ...(!allowed ? { notAllowed: true } : {}),
     ...(recorded.traceHeader ? { traceHeader: recorded.traceHeader } : {}),
   };
+}
+
+function scaleSetRoute(pool: string, ports: IntakePorts): Route {
+  const found = ports.config.pools.find((p) => p.name === pool);
+  return found ? { kind: 'pool', pool: found } : { kind: 'unroutable', reason: `pool ${pool} is not in the config` };
 }

@@ -15,6 +15,8 @@ export type JobDescription = Pick<
   JobEvent,
   'runId' | 'runAttempt' | 'owner' | 'repo' | 'installationId' | 'labels' | 'jobName' | 'workflowName' | 'htmlUrl' | 'createdAt' | 'headSha'
 > & {
+  /** Scale-set jobs: the scale set's id of the job. */
+  readonly scaleSetJobId?: string;
   readonly firstSeenAt: string;
   /** The pool it was routed to; absent for an unroutable job, which has a reason instead. */
   readonly pool?: string;
@@ -79,6 +81,14 @@ export interface JobRecord {
   readonly notice?: JobNotice;
   /** The job's trace: started by the webhook that first recorded it, continued by every later hop. */
   readonly traceHeader?: string;
+  /** Scale-set jobs: when the current assignment of the job to the scale set was made (epoch ms). */
+  readonly assignedAtMs?: number;
+  /**
+   * Scale-set jobs: GitHub withdrew the assignment (no runner took the job in time, or the job was cancelled before
+   * one did: the message is the same) at this time (epoch ms). A new assignment clears it; the listener closes the
+   * record as cancelled if none comes within its grace.
+   */
+  readonly withdrawnAt?: number;
 }
 
 export type HostInterruptionKind = 'spot-interruption' | 'rebalance-recommendation';

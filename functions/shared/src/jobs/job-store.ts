@@ -32,6 +32,12 @@ export interface JobStore {
   jobRecords(jobIds: readonly number[]): Promise<OpenJob[]>;
   /** Of these jobs, those still queued in a pool not among `pools` (renamed or removed since): batch reads. */
   strandedJobs(jobIds: readonly number[], pools: ReadonlySet<string>): Promise<StrandedJob[]>;
+  /** Scale-set intake: a known job assigned to the scale set again (after a withdrawal); false when not newer. */
+  recordReassignment(jobId: number, assignedAtMs: number, now: Date): Promise<boolean>;
+  /** Scale-set intake: GitHub withdrew the assignment made at `assignedAtMs`; false when late or already withdrawn. */
+  recordWithdrawal(jobId: number, assignedAtMs: number, nowMs: number): Promise<boolean>;
+  /** Scale-set intake: no new assignment followed the withdrawal at `withdrawnAt`: the job is completed as cancelled. */
+  closeWithdrawn(jobId: number, pool: string, withdrawnAt: number, now: Date): Promise<boolean>;
   /** Moves a job queued in `fromPool` to the pool its labels route to now (or out of every queue): conditional. */
   reroute(jobId: number, fromPool: string, routing: JobRouting, now: Date): Promise<boolean>;
 }

@@ -101,6 +101,29 @@ const poolCommon = {
   githubApp: appName.default(DEFAULT_GITHUB_APP),
   warm: warmPool.optional(),
   /**
+   * How the pool learns of its jobs: `webhook`, from GitHub's workflow_job webhooks to the producer; `scaleset`, from
+   * a runner scale set of its own on GitHub, whose job messages a listener pulls (no public endpoint; no job lost to
+   * a late or failed webhook delivery).
+   */
+  intake: z.enum(['webhook', 'scaleset']).default('webhook'),
+  /** `intake: 'scaleset'`: where its scale set is registered, and its name. */
+  scaleSet: z
+    .strictObject({
+      /** The organization (org scope) or the repository's owner (repo scope). */
+      owner: z.string().regex(GITHUB_NAME),
+      /** Repo scope only: the repository. */
+      repo: z.string().regex(GITHUB_NAME).optional(),
+      /**
+       * Unique in its runner group, and the scale set's first label (`runs-on` can name it). Default: the pool's name;
+       * two deployments in one organization give theirs different names (one scale set has one listener).
+       */
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
+        .optional(),
+    })
+    .optional(),
+  /**
    * A runner launched for a job that GitHub has not given any job this long after its host came up is removed and
    * its job given up ("never assigned": a runner-group policy, a public repository, labels another runner owns).
    */
@@ -314,6 +337,19 @@ export const poolsConfigSchema = z
           message: `no GitHub App "${p.githubApp}": list it in github.apps (${[...apps].join(', ')})`,
         });
     });
+    const scaleSetNames = new Map<string, string>();
+    config.pools.forEach((p, index) => {
+      if (p.intake !== 'scaleset') return;
+      const key = `${p.runnerGroup ?? config.github.runnerGroup ?? 'default'}/${scaleSetNameOf(p)}`.toLowerCase();
+      const other = scaleSetNames.get(key);
+      if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'scaleSet', 'name'],
+          message: `pools "${other}" and "${p.name}" name the same scale set: names are unique in a runner group`,
+        });
+      scaleSetNames.set(key, p.name);
+    });
     const collision = warmIdCollision(config.pools.map((p) => p.name));
     if (collision)
       ctx.addIssue({ code: 'custom', path: ['pools'], message: `pools "${collision[0]}" and "${collision[1]}" hash to the same warm slot ids: rename one` });
@@ -326,6 +362,25 @@ export type PoolsConfigInput = z.input<typeof poolsConfigSchema>;
 export type PoolsConfig = z.output<typeof poolsConfigSchema>;
 export type Pool = PoolsConfig['pools'][number];
 export type HostKind = Pool['host'];
+
+/** The name of a scale-set pool's scale set on GitHub. */
+export function scaleSetNameOf(pool: Pick<Pool, 'name' | 'scaleSet'>): string {
+  return pool.scaleSet?.name ?? pool.name;
+}
+
+/**
+ * A scale set's labels: its name first (as actions-runner-controller does), then what a job routed to the pool may
+ * ask for — the pool's labels and a self-hosted runner's defaults — so that the same `runs-on` reaches it in either
+ * intake. GitHub versions that keep one label per scale set (GHES before 3.21 without
+ * DistributedTask.AllowRunnerScaleSetCustomLabels, actions/scaleset README) drop all but the name: there, runs-on names it.
+ */
+export function scaleSetLabelsOf(pool: Pick<Pool, 'name' | 'scaleSet' | 'labels' | 'os' | 'arch'>): string[] {
+  const all = [scaleSetNameOf(pool), ...pool.labels, 'self-hosted', pool.os, pool.arch];
+  return [...new Map(all.map((l) => [l.toLowerCase(), l])).values()];
+}
+
+/** The pools whose jobs come from their scale sets (a listener each). */
+export const scaleSetPools = <P extends Pick<Pool, 'intake'>>(pools: readonly P[]): P[] => pools.filter((p) => p.intake === 'scaleset');
 
 /** Rules across fields of one pool, that a per-field schema cannot express. */
 function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | number)[]; message: string }[] {
@@ -350,6 +405,19 @@ function poolRuleViolations(p: Pool, scope: 'org' | 'repo'): { path: (string | n
     if (most > p.maxRunners)
       out.push({ path: ['warm', 'minIdle'], message: `${most} warm runners do not fit in maxRunners ${p.maxRunners} (they count against it)` });
   }
+  if (p.intake === 'scaleset') {
+    if (!p.scaleSet)
+      out.push({ path: ['scaleSet'], message: 'intake "scaleset" needs scaleSet: { owner } (and repo, for repo scope): where its scale set is registered' });
+    else if (scope === 'repo' && !p.scaleSet.repo)
+      out.push({ path: ['scaleSet', 'repo'], message: 'repo scope: name the repository the scale set is registered on' });
+    else if (scope === 'org' && p.scaleSet.repo)
+      out.push({ path: ['scaleSet', 'repo'], message: 'org scope: the scale set is registered with the organization, not a repository' });
+    if (p.warm)
+      out.push({
+        path: ['warm'],
+        message: 'warm runners are not supported on a scale-set pool yet (its runners follow the jobs GitHub assigns to the scale set)',
+      });
+  } else if (p.scaleSet) out.push({ path: ['scaleSet'], message: 'scaleSet is for intake "scaleset" only' });
   const lowered = p.labels.map((l) => l.toLowerCase());
   lowered.forEach((l, i) => {
     if (lowered.indexOf(l) !== i) out.push({ path: ['labels', i], message: `duplicate label "${p.labels[i]}" (labels are case-insensitive)` });

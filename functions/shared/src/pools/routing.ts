@@ -32,7 +32,10 @@ export function createRouter(pools: readonly Pool[]): Router {
   const candidates = pools.map((pool, order) => ({
     pool,
     order,
-    labels: new Set([...defaultRunnerLabels(pool), ...pool.labels].map((l) => l.toLowerCase())),
+    // A scale set's name is one of its labels (pools-config.ts, scaleSetLabelsOf).
+    labels: new Set(
+      [...defaultRunnerLabels(pool), ...pool.labels, ...(pool.intake === 'scaleset' ? [pool.scaleSet?.name ?? pool.name] : [])].map((l) => l.toLowerCase()),
+    ),
   }));
 
   return {

@@ -62,6 +62,21 @@ export interface JobEvent {
   readonly createdAt?: string;
   readonly startedAt?: string;
   readonly completedAt?: string;
+  /** A job a scale set's listener learned of (intake 'scaleset'): which assignment of it to the scale set this is. */
+  readonly scaleSet?: ScaleSetAssignment;
+}
+
+/**
+ * A job's assignment to a scale set. GitHub may withdraw one that no runner took in time and assign the job again
+ * (actions/scaleset README, "Job Reassignment"): the assignment time tells a message of the current assignment from a
+ * late one of an earlier.
+ */
+export interface ScaleSetAssignment {
+  /** The scale set's id of the job (not the REST workflow job id). */
+  readonly jobId: string;
+  readonly runnerRequestId: number;
+  /** When GitHub assigned the job to the scale set (epoch ms). */
+  readonly assignedAtMs: number;
 }
 
 /** Validate a parsed webhook body; throws PayloadError naming each bad field. */

@@ -54,6 +54,18 @@ export class DynamoDbJobStore implements JobStore {
     return this.table.apply(jobId, writes.reroute(fromPool, routing, now));
   }
 
+  recordReassignment(jobId: number, assignedAtMs: number, now: Date): Promise<boolean> {
+    return this.table.apply(jobId, writes.reassigned(assignedAtMs, now));
+  }
+
+  recordWithdrawal(jobId: number, assignedAtMs: number, nowMs: number): Promise<boolean> {
+    return this.table.apply(jobId, writes.withdrawn(assignedAtMs, nowMs));
+  }
+
+  closeWithdrawn(jobId: number, pool: string, withdrawnAt: number, now: Date): Promise<boolean> {
+    return this.table.apply(jobId, writes.closeWithdrawn(pool, withdrawnAt, now));
+  }
+
   async markRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {
     await this.table.apply(slotJobId, writes.runnerBusy(runnerName, busyWith));
   }

@@ -6,3 +6,4 @@ export * from './dynamodb-dispatch-store';
 export * from './dynamodb-launch-store';
 export * from './dynamodb-notice-store';
 export * from './dynamodb-delivery-log';
+export * from './dynamodb-listener-lease';

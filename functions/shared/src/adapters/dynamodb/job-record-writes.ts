@@ -80,6 +80,7 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
     htmlUrl: event.htmlUrl,
     headSha: event.headSha,
     createdAt: event.createdAt,
+    scaleSetJobId: event.scaleSet?.jobId,
     firstSeenAt: nowIso,
     pool: routing.pool,
     unroutableReason: routing.pool === undefined ? routing.reason : undefined,
@@ -101,6 +102,7 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
     case 'queued':
       // Enter the pool's queue index. Unroutable jobs stay out of it: nothing will ever launch for them.
       if (routing.pool !== undefined) update.set('queueKey', routing.pool).set('queueSortKey', queueSortKey(event.createdAt ?? nowIso, event.jobId));
+      update.set('assignedAtMs', event.scaleSet?.assignedAtMs);
       break;
     case 'in_progress':
       update
@@ -130,6 +132,55 @@ export function webhook(event: JobEvent, routing: JobRouting, now: Date, traceHe
     update,
     condition: when('attribute_not_exists(#pk) OR #stateRank < :stateRank', ['pk', 'stateRank'], { ':stateRank': STATE_RANK[state] }),
     what: 'recording a webhook',
+  };
+}
+
+// ——— scale-set listener ———
+
+/** Not started yet (queued, dispatched or launch given up): what a withdrawal or a new assignment may change. */
+const notStarted = when('#stateRank < :started', ['stateRank'], { ':started': STATE_RANK.in_progress });
+
+/** A later assignment of a known job to the scale set: the withdrawal it answers is over. */
+export function reassigned(assignedAtMs: number, now: Date): JobWrite {
+  return {
+    update: new UpdateBuilder().set('assignedAtMs', assignedAtMs).set('updatedAt', now.toISOString()).remove('withdrawnAt'),
+    condition: and(
+      notStarted,
+      when('attribute_not_exists(#assignedAtMs) OR #assignedAtMs < :assignedAtMs', ['assignedAtMs'], { ':assignedAtMs': assignedAtMs }),
+    ),
+    what: 'recording a new assignment to the scale set',
+  };
+}
+
+/**
+ * GitHub withdrew the assignment made at `assignedAtMs` (or an earlier one's message is late: then nothing changes).
+ * The record keeps its runner: the job is most likely assigned again soon, and that runner is the one to take it.
+ */
+export function withdrawn(assignedAtMs: number, nowMs: number): JobWrite {
+  return {
+    update: new UpdateBuilder().set('withdrawnAt', nowMs).set('updatedAt', new Date(nowMs).toISOString()),
+    condition: and(
+      and(notStarted, when('attribute_exists(#pk) AND attribute_not_exists(#withdrawnAt)', ['pk', 'withdrawnAt'])),
+      when('attribute_not_exists(#assignedAtMs) OR #assignedAtMs <= :assignedAtMs', ['assignedAtMs'], { ':assignedAtMs': assignedAtMs }),
+    ),
+    what: 'recording a withdrawn assignment',
+  };
+}
+
+/** A withdrawal no new assignment followed within the grace: the job was cancelled; completed like any other. */
+export function closeWithdrawn(pool: string, withdrawnAt: number, now: Date): JobWrite {
+  return {
+    update: new UpdateBuilder()
+      .set('state', 'completed')
+      .set('stateRank', STATE_RANK.completed)
+      .set('conclusion', 'cancelled')
+      .set('completedAt', now.toISOString())
+      .set('updatedAt', now.toISOString())
+      .set('expiresAt', Math.floor(now.getTime() / 1000) + RETENTION_SECONDS.finished)
+      .set('finishedKey', pool)
+      .remove('queueKey', 'queueSortKey', 'withdrawnAt'),
+    condition: and(notStarted, when('#withdrawnAt = :withdrawnAt', ['withdrawnAt'], { ':withdrawnAt': withdrawnAt })),
+    what: 'closing a withdrawn job',
   };
 }
 

@@ -52,6 +52,14 @@ const scopeRoute = (scope: RunnerScope): { prefix: string; params: Record<string
     : { prefix: '/repos/{owner}/{repo}', params: { owner: scope.owner, repo: scope.repo } };
 const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`).toLowerCase();
 
+/** The web URL that names a scope to GitHub's runner-registration: github.com for the API, GHES's host, else the base. */
+export function webBaseOf(apiBaseUrl: string): string {
+  const base = apiBaseUrl.replace(/\/$/, '');
+  if (/^https:\/\/api\.github\.com$/i.test(base)) return 'https://github.com';
+  const ghes = /^(https?:\/\/[^/]+)\/api\/v3$/i.exec(base);
+  return ghes ? ghes[1]! : base;
+}
+
 export class GitHubClient {
   private readonly installations = new Map<number, RunnersOctokit>();
   private readonly installationIds = new Map<string, number>();
@@ -59,6 +67,7 @@ export class GitHubClient {
   /** Conditional requests: the last ETag and body of each listed page. */
   private readonly pages = new Map<string, { etag: string; data: unknown }>();
   private appOctokit?: RunnersOctokit;
+  private plainOctokit?: RunnersOctokit;
   /** Shared by this client's Octokits: the spacing of writes applies to the App as a whole. */
   private readonly writeLimiter: Bottleneck.Group;
 
@@ -99,6 +108,36 @@ export class GitHubClient {
     });
     const body = data as { runner: Runner; encoded_jit_config: string };
     return { runnerId: body.runner.id, encodedJitConfig: body.encoded_jit_config };
+  }
+
+  /**
+   * The scale-set API's door (actions/scaleset client.go, getActionsServiceAdminConnection): a registration token of
+   * the scope, traded at `POST /actions/runner-registration` (`RemoteAuth`, the scope's web URL) for the Actions
+   * service's URL and an admin token. GitHub answers 401/403 there for a while after a token is minted, so those are
+   * retried too (ARC #3377, #3724), besides what plugin-retry retries.
+   */
+  async actionsServiceConnection(installationId: number, scope: RunnerScope): Promise<{ url: string; token: string }> {
+    const { prefix, params } = scopeRoute(scope);
+    const { data } = await this.installation(installationId).request(`POST ${prefix}/actions/runners/registration-token`, params);
+    const registrationToken = (data as { token: string }).token;
+    const configUrl = `${webBaseOf(this.credentials.baseUrl)}/${scope.kind === 'org' ? scope.org : `${scope.owner}/${scope.repo}`}`;
+    const retries = this.options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.plain().request('POST /actions/runner-registration', {
+          headers: { authorization: `RemoteAuth ${registrationToken}` },
+          url: configUrl,
+          runner_event: 'register',
+        });
+        const body = response.data as { url?: unknown; token?: unknown };
+        if (typeof body.url !== 'string' || body.url === '' || typeof body.token !== 'string' || body.token === '')
+          throw new Error('POST /actions/runner-registration answered without the Actions service url and token');
+        return { url: body.url, token: body.token };
+      } catch (error) {
+        if (!(error instanceof RequestError && (error.status === 401 || error.status === 403)) || attempt >= retries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, (this.options.retryAfterBaseValue ?? 1_000) * 2 ** attempt));
+      }
+    }
   }
 
   async getRunner(installationId: number, scope: RunnerScope, runnerId: number): Promise<Runner | undefined> {
@@ -318,6 +357,12 @@ export class GitHubClient {
     }
   }
 
+  /** An Octokit without App auth, for the one request that carries its own credential (runner-registration). */
+  private plain(): RunnersOctokit {
+    this.plainOctokit ??= this.octokit(undefined);
+    return this.plainOctokit;
+  }
+
   private app(): RunnersOctokit {
     this.appOctokit ??= this.octokit({ appId: this.credentials.appId, privateKey: this.credentials.privateKey });
     return this.appOctokit;
@@ -333,7 +378,7 @@ export class GitHubClient {
     return octokit;
   }
 
-  private octokit(auth: { appId: number; privateKey: string; installationId?: number }): RunnersOctokit {
+  private octokit(auth: { appId: number; privateKey: string; installationId?: number } | undefined): RunnersOctokit {
     const retries = this.options.retries ?? 3;
     const onCall = this.options.onCall;
     // Every HTTP attempt (retries included) is counted at the fetch layer, under the operation's route template,
@@ -350,8 +395,7 @@ export class GitHubClient {
     const octokit = new RunnersOctokit({
       baseUrl: this.credentials.baseUrl.replace(/\/$/, ''),
       request: onCall ? { fetch: countingFetch } : {},
-      authStrategy: createAppAuth,
-      auth,
+      ...(auth ? { authStrategy: createAppAuth, auth } : {}),
       retry: { retries, retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000 },
       throttle: {
         retryAfterBaseValue: this.options.retryAfterBaseValue ?? 1_000,
