@@ -48,6 +48,8 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   // Dispatch: DynamoDB and SNS, warm windows (croner); no GitHub, no secrets.
   publisher: [...GITHUB, ...allHostsBut(), '@aws-sdk/client-ssm', '@aws-lambda-powertools/parameters', '@middy/http-json-body-parser'],
   reconciler: [...allHostsBut(), '@aws-sdk/client-sns', 'croner'],
+  // Scale-set intake: DynamoDB, the App (registration token), the Actions service; no dispatch, no hosts.
+  listener: [...allHostsBut(), '@aws-sdk/client-sns', 'croner', '@middy/http-json-body-parser'],
   notifier: [...allHostsBut(), '@aws-sdk/client-sns', 'croner'],
   'orchestrator-docker': [...allHostsBut('docker'), '@aws-sdk/client-sns'],
   'orchestrator-ec2': [...allHostsBut('ec2'), '@aws-sdk/client-sns'],
