@@ -8,6 +8,7 @@ import { symbolicResources, type DeploymentContract, type Permission } from '@ru
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listenerContract } from '@runners/listener/contract';
 import { messengerContract } from '@runners/messenger/contract';
 import { notifierContract } from '@runners/notifier/contract';
 import { orchestratorContracts } from '@runners/orchestrators/contract';
@@ -22,6 +23,7 @@ export const PERMISSIONS_END = '<!-- end of permissions table -->';
 
 const principals: [string, DeploymentContract<never>, Record<string, unknown>?][] = [
   ['producer', producerContract as DeploymentContract<never>, { 'webhookSecret.store': 'ssm' }],
+  ['listener (when a pool takes its jobs from a scale set)', listenerContract as DeploymentContract<never>],
   ['messenger', messengerContract as DeploymentContract<never>],
   ['publisher', publisherContract as DeploymentContract<never>],
   ['orchestrator-docker (role for the Docker machine)', orchestratorContracts.docker as DeploymentContract<never>],

@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import type { HostKind, PoolsConfig } from '@runners/shared';
+import { scaleSetPools, type HostKind, type PoolsConfig } from '@runners/shared';
 import { Annotations, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { deploymentIdOf } from '@runners/shared';
@@ -12,6 +12,7 @@ import { EksAccess } from './hosts/eks-access';
 import { LambdaRunners } from './hosts/lambda-runners';
 import { JobsTable } from './jobs-table';
 import { MessagesKey } from './messages-key';
+import { Listener } from './listener';
 import { Messenger } from './messenger';
 import { Network } from './network';
 import { Observability } from './observability';
@@ -41,7 +42,8 @@ export interface RunnersStackProps {
 export class RunnersStack extends TerraformStack {
   allFunctions(): TracedFunction[] {
     return [
-      this.api.producer,
+      ...(this.api ? [this.api.producer] : []),
+      ...(this.listener ? [this.listener.function] : []),
       this.messenger.function,
       this.publisher.function,
       ...this.orchestrators.functions.values(),
@@ -54,7 +56,10 @@ export class RunnersStack extends TerraformStack {
   readonly network: Network;
   readonly secrets: Secrets;
   readonly jobs: JobsTable;
-  readonly api: Api;
+  /** The webhook endpoint and the producer: when some pool takes its jobs from webhooks. */
+  readonly api?: Api;
+  /** The scale-set listener: when some pool takes its jobs from a scale set. */
+  readonly listener?: Listener;
   readonly messenger: Messenger;
   readonly dispatch: Dispatch;
   readonly publisher: Publisher;
@@ -79,19 +84,28 @@ export class RunnersStack extends TerraformStack {
     this.network = new Network(this, 'network', { prefix, ...(props.network ? { existing: props.network } : {}) });
     // Who decrypts the secrets: the producer (webhook secret), the reconciler, the notifier and every orchestrator (the App key).
     const orchestratorKinds = [...new Set(pools.pools.map((p) => p.host))].filter((kind) => kind !== 'eks' || props.eksClusterName);
-    const readerRoleNames = ['producer', 'reconciler', 'notifier', ...orchestratorKinds.map((kind) => `orchestrator-${kind}`)].map((fn) => `${prefix}-${fn}`);
+    const webhookIntake = pools.pools.some((p) => p.intake === 'webhook');
+    const scaleSetIntake = scaleSetPools(pools.pools).length > 0;
+    const readerRoleNames = [
+      ...(webhookIntake ? ['producer'] : []),
+      ...(scaleSetIntake ? ['listener'] : []),
+      'reconciler',
+      'notifier',
+      ...orchestratorKinds.map((kind) => `orchestrator-${kind}`),
+    ].map((fn) => `${prefix}-${fn}`);
     this.secrets = new Secrets(this, 'secrets', { names, account, readerRoleNames });
     this.jobs = new JobsTable(this, 'jobs', { name: names.jobsTable });
     const jobsTable = { name: this.jobs.table.name, arn: this.jobs.table.arn, streamArn: this.jobs.table.streamArn };
     const parameter = (p: { name: string }) => ({ name: p.name, arn: account.parameterArn(p.name) });
     const secretsKey = { arn: this.secrets.key.arn };
     const githubApp = { appId: parameter(this.secrets.appId), privateKey: parameter(this.secrets.privateKey), secretsKey };
-    this.api = new Api(this, 'api', {
-      prefix,
-      region: account.region,
-      jobsTable,
-      webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey },
-    });
+    if (webhookIntake)
+      this.api = new Api(this, 'api', {
+        prefix,
+        region: account.region,
+        jobsTable,
+        webhookSecret: { ...parameter(this.secrets.webhookSecret), key: secretsKey },
+      });
     const messagesKey = new MessagesKey(this, 'messages-key', { prefix, account });
     this.dispatch = new Dispatch(this, 'dispatch', dispatchTopology(prefix, pools), messagesKey.key.arn);
     const encryption = { region: account.region, messagesKey: { arn: messagesKey.key.arn } };
@@ -122,6 +136,12 @@ export class RunnersStack extends TerraformStack {
       this.lambdaRunners = new LambdaRunners(this, 'lambda-runners', { prefix, account, pools: poolsOf('lambda'), imageTag: props.runnerImageTag ?? 'latest' });
       hosts.lambda = this.lambdaRunners;
     }
+    const githubApps = new Map(
+      pools.github.apps.map((name) => {
+        const other = names.otherGithubAppParameters(name);
+        return [name, { name, appId: parameter({ name: other.appId }), privateKey: parameter({ name: other.privateKey }) }] as const;
+      }),
+    );
     this.orchestrators = new Orchestrators(this, 'orchestrators', {
       prefix,
       account,
@@ -129,14 +149,19 @@ export class RunnersStack extends TerraformStack {
       poolQueues: this.dispatch.poolQueues,
       jobsTable,
       githubApp,
-      githubApps: new Map(
-        pools.github.apps.map((name) => {
-          const other = names.otherGithubAppParameters(name);
-          return [name, { name, appId: parameter({ name: other.appId }), privateKey: parameter({ name: other.privateKey }) }] as const;
-        }),
-      ),
+      githubApps,
       hosts,
     });
+    if (scaleSetIntake)
+      this.listener = new Listener(this, 'listener', {
+        prefix,
+        region: account.region,
+        jobsTable,
+        githubApp,
+        // Only the Apps the scale-set pools use.
+        githubApps: [...githubApps.values()].filter((app) => scaleSetPools(pools.pools).some((p) => p.githubApp === app.name)),
+        deploymentId: deploymentIdOf(prefix, account),
+      });
 
     this.reconciler = new Reconciler(this, 'reconciler', {
       prefix,
@@ -163,7 +188,7 @@ export class RunnersStack extends TerraformStack {
       messagesKeyArn: messagesKey.key.arn,
     });
 
-    new TerraformOutput(this, 'webhook_url', { value: this.api.webhookUrl, description: 'paste into the GitHub App as its webhook URL' });
+    if (this.api) new TerraformOutput(this, 'webhook_url', { value: this.api.webhookUrl, description: 'paste into the GitHub App as its webhook URL' });
     new TerraformOutput(this, 'jobs_table', { value: this.jobs.table.name });
     new TerraformOutput(this, 'secrets_key', { value: this.secrets.keyAlias, description: 'scripts/put-secrets.sh encrypts the GitHub App secrets with it' });
     new TerraformOutput(this, 'topics', { value: { publisher: this.dispatch.publisherTopic.arn, jobs: this.dispatch.jobsTopic.arn } });
