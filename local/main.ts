@@ -66,11 +66,16 @@ async function main(): Promise<void> {
     [
       'local stack is up',
       `  status page     ${local.status?.url ?? ''}  (pools, jobs and their stage timeline, runners, reconcile passes; live)`,
-      `  webhook URL     ${stack.webhookUrl}  (POST, signed with the secret in ${stackDir}/stack.json)`,
+      stack.webhookUrl
+        ? `  webhook URL     ${stack.webhookUrl}  (POST, signed with the secret in ${stackDir}/stack.json)`
+        : '  webhook URL     none: every pool takes its jobs from its scale set',
       `  AWS endpoint    ${stack.aws.endpoint}  region ${stack.aws.region}, credentials test/test`,
       `  Jobs table      ${stack.tables.jobs}`,
       ...Object.entries(stack.queues).map(([pool, q]) => `  pool queue      ${pool}: ${q.url}`),
       `  functions       ${stack.functions.join(', ')}`,
+      ...local.config.pools
+        .filter((p) => p.intake === 'scaleset')
+        .map((p) => `  scale set       ${p.name}: ${p.scaleSet?.name ?? p.name} (its listener pulls the jobs)`),
       `  GitHub          ${stack.github.simulated ? `simulator at ${stack.github.apiUrl} (App ${stack.github.appId})` : stack.github.apiUrl}`,
       `  stack file      ${resolve(stackDir, 'stack.json')}`,
       `  function logs   ${resolve(stackDir, 'functions.log')} (below: one line per launch, teardown, notice, failure)`,

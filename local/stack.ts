@@ -8,13 +8,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cronProblem, parsePoolsConfig, poolsConfigWarnings, type PoolsConfig } from '@runners/shared';
+import { cronProblem, parsePoolsConfig, poolsConfigWarnings, scaleSetPools, type Pool, type PoolsConfig } from '@runners/shared';
 import poolsConfigFile from '../pools.config';
 import { dispatchTopology } from '../stacks/dispatch-topology';
 import { DEFAULT_PREFIX, resourceNames } from '../stacks/resource-names';
 import { deploymentIdOf } from '@runners/shared/deployment';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeploymentContract } from '@runners/shared/deployment';
+import { listenerContract } from '@runners/listener/contract';
 import { messengerContract } from '@runners/messenger/contract';
 import { notifierContract } from '@runners/notifier/contract';
 import { orchestratorContracts } from '@runners/orchestrators/contract';
@@ -41,6 +42,7 @@ import { provisionDispatchTopology, provisionGitHubApp, provisionJobsTable, prov
 import Docker from 'dockerode';
 import { DockerHost, dockerEngine } from '@runners/orchestrators/hosts';
 import type { SimTiming } from '../sim/model';
+import type { ScaleSetTiming } from '../sim/scale-sets';
 import { startSimulator, type Simulator } from '../sim/server';
 import { ensureSimRunnerImage, SIM_RUNNER_IMAGE } from '../sim/runner/image';
 
@@ -79,9 +81,16 @@ export interface LocalStackOptions {
   readonly orchestrate?: boolean;
   /** GitHub's clocks in the simulator (assignment delay, offline after, job lock); realistic unless a scenario scales them. */
   readonly simTiming?: Partial<SimTiming>;
+  /** The simulator's scale-set clocks and acquire mode (long poll, session reaping, reassignment); realistic by default. */
+  readonly simScaleSets?: Partial<ScaleSetTiming>;
+  /** How often the scale-set listener's schedule fires (AWS: every minute). */
+  readonly listenerTickMs?: number;
+  /** Each listener invocation listens at most this long, then hands over (AWS: until shortly before its 15 minutes). */
+  readonly listenSeconds?: number;
 }
 
 export interface StackFile {
+  /** Where GitHub's webhooks go ('' when no pool takes its jobs from webhooks: no endpoint, no producer). */
   readonly webhookUrl: string;
   readonly webhookSecret: string;
   readonly aws: { readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -175,9 +184,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const managedBy = localNamespace(options.stackDir);
   const runnerHosts = new DockerHost(dockerEngine(), managedBy);
 
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     await status?.stop();
     await api?.stop();
+    // A listener long-polls for minutes: ended, not waited for (its session goes with the simulator).
+    await functions.get('listener')?.stop();
     await Promise.all(sources.map((s) => s.stop()));
     await Promise.all([...functions.values()].map((f) => f.stop()));
     // Nothing outlives the stack: runner containers it started go with it.
@@ -209,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         actionsPermission,
         extraApps: config.github.apps.length,
         ...(options.simTiming ? { timing: options.simTiming } : {}),
+        ...(options.simScaleSets ? { scaleSets: options.simScaleSets } : {}),
       });
     const github = options.githubApp ?? { appId: sim!.appId, privateKeyPem: sim!.privateKeyPem, apiUrl: sim!.url };
     await provisionGitHubApp(aws, { appIdName: names.githubAppIdParameter, privateKeyName: names.githubPrivateKeyParameter }, github, secretsKey.keyId);
@@ -242,6 +256,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const arns = localArns(aws.region);
     const jobsTable = { name: names.jobsTable, arn: arns.table(names.jobsTable), streamArn: Table!.LatestStreamArn! };
     const parameter = (name: string) => ({ name, arn: arns.parameter(name) });
+    /** The other GitHub Apps (github.apps) these pools register their runners with. */
+    const otherAppsOf = (pools: readonly Pool[]) =>
+      [...new Set(pools.map((p) => p.githubApp))].flatMap((name) => {
+        if (!config.github.apps.includes(name)) return [];
+        const other = names.otherGithubAppParameters(name);
+        return [{ name, appId: parameter(other.appId), privateKey: parameter(other.privateKey) }];
+      });
     const githubApp = {
       appId: parameter(names.githubAppIdParameter),
       privateKey: parameter(names.githubPrivateKeyParameter),
@@ -296,12 +317,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const encryption = { region: aws.region, messagesKey: { arn: messagesKey.arn } };
     // The producer scales with webhook traffic on AWS (no reserved concurrency): a few environments here, so a burst
     // is answered within GitHub's 10 s instead of turning into failed deliveries.
-    const producer = await start(
-      producerContract,
-      { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } },
-      {},
-      PRODUCER_ENVIRONMENTS,
-    );
+    // As the stacks deploy them: the webhook endpoint and the producer when a pool takes webhooks.
+    const producer = config.pools.some((p) => p.intake === 'webhook')
+      ? await start(
+          producerContract,
+          { region: aws.region, jobsTable, webhookSecret: { store: 'ssm', ...parameter(names.webhookSecretParameter), key: { arn: secretsKey.arn } } },
+          {},
+          PRODUCER_ENVIRONMENTS,
+        )
+      : undefined;
     const messengerDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-messenger-dlq`) };
     const messenger = await start(
       messengerContract,
@@ -323,11 +347,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         jobsTable,
         githubApp,
         // As the stacks bind it: the Apps the Docker pools register with.
-        githubApps: [...new Set(dockerPools.map((p) => p.githubApp))].flatMap((name) => {
-          if (!config.github.apps.includes(name)) return [];
-          const other = names.otherGithubAppParameters(name);
-          return [{ name, appId: parameter(other.appId), privateKey: parameter(other.privateKey) }];
-        }),
+        githubApps: otherAppsOf(dockerPools),
         poolQueues: dockerQueues.map((q) => ({ arn: q.arn })),
       },
       {
@@ -347,6 +367,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         LOST_JOB_SETTLE_SECONDS: '30',
       },
     );
+    // The scale-set pools' listener: two execution environments, so that the invocation before a hand-over can wait for it.
+    const listener =
+      scaleSetPools(config.pools).length > 0
+        ? await start(
+            listenerContract,
+            { region: aws.region, deploymentId, jobsTable, githubApp, githubApps: otherAppsOf(scaleSetPools(config.pools)) },
+            { GITHUB_API_URL: github.apiUrl, ...(options.listenSeconds ? { LISTEN_SECONDS: String(options.listenSeconds) } : {}) },
+            2,
+          )
+        : undefined;
     const notifierDeadLetters = { arn: arns.queue(`${DEFAULT_PREFIX}-notifier-dlq`) };
     const notifier = await start(
       notifierContract,
@@ -418,12 +448,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         region: aws.region,
       }),
     );
+    if (listener)
+      sources.push(
+        createScheduleSource({
+          name: 'listener-listen',
+          everyMs: options.listenerTickMs ?? everyMs(listenerContract, 'listen'),
+          invoke: (e) => listener.invoke(e),
+          region: aws.region,
+          onError: (error) => {
+            if (!stopping) console.error('[schedule listener-listen]', error);
+          },
+        }),
+      );
     for (const source of sources) source.start();
-    api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });
-    sim?.setWebhook(`${api.url}/webhook`, options.webhookSecret);
+    if (producer) {
+      api = await startHttpApi(options.httpPort, { 'POST /webhook': producer });
+      sim?.setWebhook(`${api.url}/webhook`, options.webhookSecret);
+    }
 
     const stack: StackFile = {
-      webhookUrl: `${api.url}/webhook`,
+      webhookUrl: api ? `${api.url}/webhook` : '',
       webhookSecret: options.webhookSecret,
       aws: { endpoint: aws.endpoint, region: aws.region, accessKeyId: 'test', secretAccessKey: 'test' },
       tables: { jobs: names.jobsTable },

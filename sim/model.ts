@@ -34,6 +34,8 @@ export interface SimRunner {
   openPolls: number;
   /** The last time the runner was heard from (a poll began or ended, a renewal). */
   lastSeenAt: number;
+  /** A runner of a runner scale set (generatejitconfig on the Actions service): it takes only that scale set's jobs. */
+  scaleSetId?: number;
 }
 
 /**
@@ -118,6 +120,11 @@ export class SimModel {
   private nextRunId = 50_000;
   private readonly repoIds = new Map<string, number>();
   private assignTimer: NodeJS.Timeout | undefined;
+  /**
+   * A further condition of the assignment rule, beyond labels and scope: runner scale sets (sim/scale-sets.ts) keep
+   * their jobs to their runners and their runners to their jobs. Everything is eligible by default.
+   */
+  eligible: (runner: SimRunner, job: SimJob) => boolean = () => true;
 
   constructor(
     accounts: readonly string[],
@@ -356,7 +363,7 @@ export class SimModel {
   }
 
   /** Assignment runs `assignDelayMs` after something changed (at once when 0), as GitHub's does: asynchronously. */
-  private requestAssignment(): void {
+  requestAssignment(): void {
     if (this.timing.assignDelayMs <= 0) return this.assign();
     this.assignTimer ??= setTimeout(() => {
       this.assignTimer = undefined;
@@ -370,7 +377,7 @@ export class SimModel {
     if (queued.length === 0) return;
     const waiting = [...this.runners.values()].filter((r) => r.status === 'online' && !r.busy && r.waiter).sort((a, b) => a.createdAt - b.createdAt);
     for (const runner of waiting) {
-      const index = queued.findIndex((job) => canRun(runner, job));
+      const index = queued.findIndex((job) => canRun(runner, job) && this.eligible(runner, job));
       if (index < 0) continue;
       const [job] = queued.splice(index, 1) as [SimJob];
       job.status = 'in_progress';

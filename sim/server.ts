@@ -1,4 +1,5 @@
 import { encodeJitConfig } from './jit-config';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import * as z from 'zod';
 import { appKeysFromPem, AuthError, generateAppKeys, newInstallationToken, verifyAppJwt } from './app-auth';
@@ -7,12 +8,14 @@ import { error, etagOf, readJson, Router, send, type Reply, type Request } from 
 import { jobBody, REALISTIC_TIMING, runnerBody, sameScope, SimModel, type Scope, type SimJob, type SimRunner, type SimTiming } from './model';
 import { checkRunRoutes, headShaOf, type SimCheckRun } from './check-runs';
 import { workflowJobPayload } from './payloads';
+import { scaleSetService, type ScaleSetService, type ScaleSetStats, type ScaleSetTiming } from './scale-sets';
 
 /*
  * The GitHub simulator: the REST shapes of the real API for what the control plane uses (App auth, installation
  * tokens, JIT runners, runners, runner groups, jobs and runs, App webhook deliveries), signed workflow_job webhooks,
- * GitHub's assignment of jobs to runners, the simulated runner's protocol, fault injection, and /_sim control and
- * stats endpoints. The real Octokit client talks to it through its base URL.
+ * GitHub's assignment of jobs to runners, the simulated runner's protocol, the runner scale set protocol (the Actions
+ * service under /broker, sim/scale-sets.ts), fault injection, and /_sim control and stats endpoints. The real Octokit
+ * client talks to it through its base URL.
  */
 
 export interface SimulatorOptions {
@@ -41,6 +44,8 @@ export interface SimulatorOptions {
    * rate limit, which GitHub counts per App installation), none sending webhooks. Ids 4243 and up.
    */
   readonly extraApps?: number;
+  /** Runner scale sets: their clocks and acquire mode (REALISTIC_SCALE_SET_TIMING by default; PUT /_sim/scale-sets/timing). */
+  readonly scaleSets?: Partial<ScaleSetTiming>;
 }
 
 /** A GitHub App of the simulator: its id and private key. */
@@ -73,6 +78,8 @@ export interface Simulator {
   readonly extraApps: readonly SimApp[];
   readonly model: SimModel;
   readonly deliveries: Deliveries;
+  /** Runner scale sets, their sessions and message queues: inspection, timing, faults, deletion on GitHub's side. */
+  readonly scaleSets: ScaleSetService;
   /** Every check run written, with its history. */
   checkRuns(): readonly SimCheckRun[];
   stats(): SimStats;
@@ -93,6 +100,7 @@ export interface SimStats {
   jobs: Record<string, number>;
   runners: { online: number; offline: number; busy: number; idle: number };
   deliveries: Deliveries['stats'];
+  scaleSets: ScaleSetStats;
 }
 
 const HOUR = 3600;
@@ -181,6 +189,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         repositoryId: job.repoId,
         orderKey: String(job.id),
       });
+      // GitHub sends the workflow_job webhooks whatever runs the job; a scale set's queue gets its job messages too.
+      scaleSets.onJobEvent({ job, action });
     },
     Date.now,
     { ...REALISTIC_TIMING, ...options.timing },
@@ -588,6 +598,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       : error(409, 'job not assigned to this runner');
   });
 
+  // Runner scale sets: registration token, runner-registration, the Actions service and its message queue (/broker).
+  const scaleSets = scaleSetService(router, {
+    model,
+    url: () => url,
+    random,
+    asInstallation,
+    registrationLimit: (scope) => registrationLimit(scope),
+    jitMinBytes: () => jitConfig.minBytes,
+    timing: options.scaleSets,
+  });
+  model.eligible = scaleSets.eligible;
+
   // Control and inspection.
   router.on('POST', '/_sim/runs', (r) => {
     const parsed = runSpec.safeParse(r.body);
@@ -662,6 +684,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       jobs,
       runners,
       deliveries: { ...deliveries.stats },
+      scaleSets: scaleSets.stats(),
     };
   }
 
@@ -754,7 +777,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         body,
         closed,
       };
-      const isApi = !found.route.template.startsWith('/_');
+      // The Actions service and its message queue (/broker) are another service: counted like REST calls, but neither
+      // the REST secondary rate limit nor REST faults apply to them; they have faults of their own.
+      const isBroker = found.route.template.startsWith('/broker/');
+      const isApi = !isBroker && !found.route.template.startsWith('/_');
+      if (isBroker) {
+        const key = `${req.method} ${found.route.template}`;
+        counters.calls[key] = (counters.calls[key] ?? 0) + 1;
+        const fault = scaleSets.injectFault();
+        if (fault) return send(res, { ...fault, headers: { activityid: randomUUID(), ...fault.headers } });
+      }
       if (isApi) {
         const key = `${req.method} ${found.route.template}`;
         counters.calls[key] = (counters.calls[key] ?? 0) + 1;
@@ -769,7 +801,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const installationId = token ? tokens.get(token)?.installationId : undefined;
       if (isApi && installationId !== undefined) counters.callsByInstallation[installationId] = (counters.callsByInstallation[installationId] ?? 0) + 1;
       if (reply.status === 304) counters.notModified++;
-      send(res, { ...reply, headers: { ...(isApi ? rateHeaders(installationId) : {}), ...reply.headers } });
+      // The Actions service answers with an ActivityId header (SS common_client.go logs it).
+      send(res, { ...reply, headers: { ...(isApi ? rateHeaders(installationId) : {}), ...(isBroker ? { activityid: randomUUID() } : {}), ...reply.headers } });
     } catch (e) {
       send(res, error(500, e instanceof Error ? e.message : 'Server Error'));
     }
@@ -785,6 +818,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     extraApps: apps.slice(1).map((a) => ({ appId: a.appId, privateKeyPem: a.keys.privateKeyPem })),
     model,
     deliveries,
+    scaleSets,
     checkRuns: checkRuns.all,
     stats,
     setWebhook(webhookUrl, secret) {
@@ -793,6 +827,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     async stop() {
       clearInterval(sweeper);
+      scaleSets.stop();
       model.stop();
       for (const runner of model.runners.values()) runner.waiter?.(undefined);
       server.closeAllConnections();

@@ -2,3 +2,4 @@
 export * from './listen';
 export * from './listener-handler';
 export * from './contract';
+export * from './scale-set-apps';

@@ -143,6 +143,8 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
       if (!(await lease.renew(pool.name, holder, ports.nowMs() + limits.leaseMs, state()))) lost.abort();
     });
   }, limits.renewEveryMs);
+  // The renewal alone never keeps a process alive (the poll does while it runs).
+  renewal.unref?.();
   const pause = (ms: number) => ports.sleep(Math.max(0, Math.min(ms, stopAt - ports.nowMs())), lost.signal).catch(() => undefined);
 
   try {

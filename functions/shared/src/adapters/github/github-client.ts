@@ -124,10 +124,10 @@ export class GitHubClient {
     const retries = this.options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
+        // The body as `data`: a `url` parameter would be taken for the request's own URL.
         const response = await this.plain().request('POST /actions/runner-registration', {
-          headers: { authorization: `RemoteAuth ${registrationToken}` },
-          url: configUrl,
-          runner_event: 'register',
+          headers: { authorization: `RemoteAuth ${registrationToken}`, 'content-type': 'application/json' },
+          data: JSON.stringify({ url: configUrl, runner_event: 'register' }),
         });
         const body = response.data as { url?: unknown; token?: unknown };
         if (typeof body.url !== 'string' || body.url === '' || typeof body.token !== 'string' || body.token === '')

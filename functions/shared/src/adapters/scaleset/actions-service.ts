@@ -258,15 +258,24 @@ export class ActionsService {
     path: string,
     extra: { query?: Record<string, string>; body?: unknown; bearer?: string } = {},
   ): Promise<Answer> {
-    const admin = await this.adminConnection();
-    const url = new URL(path, admin.url.endsWith('/') ? admin.url : `${admin.url}/`);
-    for (const [key, value] of Object.entries(extra.query ?? {})) url.searchParams.set(key, value);
-    if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', API_VERSION);
-    const answer = await this.http.send(operation, url.toString(), {
-      method,
-      headers: { authorization: `Bearer ${extra.bearer ?? admin.token}`, 'content-type': 'application/json' },
-      ...(extra.body === undefined ? {} : { body: JSON.stringify(extra.body) }),
-    });
+    const send = async () => {
+      const admin = await this.adminConnection();
+      const url = new URL(path, admin.url.endsWith('/') ? admin.url : `${admin.url}/`);
+      for (const [key, value] of Object.entries(extra.query ?? {})) url.searchParams.set(key, value);
+      if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', API_VERSION);
+      return this.http.send(operation, url.toString(), {
+        method,
+        headers: { authorization: `Bearer ${extra.bearer ?? admin.token}`, 'content-type': 'application/json' },
+        ...(extra.body === undefined ? {} : { body: JSON.stringify(extra.body) }),
+      });
+    };
+    let answer = await send();
+    // An admin token refused before its exp (revoked, or a clock apart): connected again once. actions/scaleset only
+    // refreshes ahead of exp, and its listener then dies on the 401. (A queue token's 401 is the session's to handle.)
+    if (answer.status === 401 && extra.bearer === undefined) {
+      this.admin = undefined;
+      answer = await send();
+    }
     if (answer.status >= 300) throw refusal(operation, answer);
     return answer;
   }
