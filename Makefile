@@ -45,7 +45,7 @@ $(MOTO): local/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
 	@touch $@
 
-build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs
+build: $(NODE_DEPS) ## bundle every function into dist/<function>/index.mjs (POOLS_CONFIG=file: another config, into dist-<file name>/)
 	@npx tsx scripts/build-functions.ts
 
 typecheck: $(NODE_DEPS) ## tsc --noEmit over functions, stacks, local, tests
@@ -114,6 +114,7 @@ bench: install build host-images ## benchmarks on the local stack; results in be
 	POOLS_CONFIG=bench/pools.bench.ts OUT_DIR=dist-bench npx tsx scripts/build-functions.ts
 	npx tsx bench/dispatch.ts $(BENCH_SIZES)
 	POOLS_CONFIG=bench/pools.reliability.ts OUT_DIR=dist-reliability npx tsx scripts/build-functions.ts
+	POOLS_CONFIG=bench/pools.scaleset.ts OUT_DIR=dist-reliability-scaleset npx tsx scripts/build-functions.ts
 	npx tsx bench/reliability.ts $(BENCH_SCENARIOS)
 	POOLS_CONFIG=bench/pools.warm.ts OUT_DIR=dist-warm npx tsx scripts/build-functions.ts
 	npx tsx bench/warm.ts

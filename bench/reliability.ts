@@ -1,12 +1,17 @@
 /*
  * `make bench`, reliability scenarios on the local stack with the GitHub simulator and real runner containers:
  *   steady — BENCH_RELIABILITY_JOBS (1,000) jobs in bursts of BENCH_BURST (50) every 10 s across two Docker pools, no faults;
- *   chaos  — the same with 10 % duplicated, 5 % reordered, 2 % dropped webhooks, 5 % of container creations failing,
- *            GitHub 5xx and secondary rate limits, 1 % of jobs cancelled while queued (reconcile passes every 5 s).
+ *   chaos  — the same with the faults of local/chaos/scenario.ts (webhooks duplicated, reordered, dropped and lost for
+ *            good, container creations failing, GitHub 5xx and secondary rate limits, cancels, host deaths, an
+ *            orchestrator crash);
+ *   scaleset — chaos with the pools taking their jobs from runner scale sets (bench/pools.scaleset.ts): the webhook
+ *            faults touch nothing, the Actions service fails 2 % of requests with 5xx, the listener is killed mid-poll
+ *            twice and its successor's first session refused (409) each time.
  * Writes bench/results/<scenario>.json and bench/results/reliability.md.
  *
- * Usage: npx tsx bench/reliability.ts [steady] [chaos] [report] (report: re-render the markdown only). Needs the bundles built with bench/pools.reliability.ts into
- * dist-reliability/ (the Makefile's bench target does it).
+ * Usage: npx tsx bench/reliability.ts [steady] [chaos] [scaleset] [report] (report: re-render the markdown only). Needs the bundles
+ * built with bench/pools.reliability.ts into dist-reliability/ and with bench/pools.scaleset.ts into dist-reliability-scaleset/ (the
+ * Makefile's bench target does both).
  */
 import { measuredCommit } from './commit';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -84,21 +89,33 @@ interface ReliabilityResult {
   diedWithHost?: number;
   failedOtherwise?: number;
   totalMs: number;
+  /** `scaleset`: the Actions service's side (sessions, messages, faults) and the listener crashes. */
+  scaleSets?: DemoSummary['scaleSets'];
   /** Per stage of the jobs' timelines (from the collected traces): ms from the stage before; absent before traces existed. */
   stagesMs?: StagePercentiles;
   priceTable: typeof PRICES;
   environment: string;
 }
 
-async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
-  const chaos = scenario === 'chaos';
+type Scenario = 'steady' | 'chaos' | 'scaleset';
+const SCENARIOS: readonly Scenario[] = ['steady', 'chaos', 'scaleset'];
+
+/** The pools and bundles of a scenario: `scaleset` runs the same pools taking their jobs from scale sets. */
+const poolsOf = (scenario: Scenario) =>
+  scenario === 'scaleset'
+    ? { poolsConfigPath: resolve(root, 'bench/pools.scaleset.ts'), distDir: resolve(root, 'dist-reliability-scaleset') }
+    : { poolsConfigPath: resolve(root, 'bench/pools.reliability.ts'), distDir: resolve(root, 'dist-reliability') };
+
+async function run(scenario: Scenario): Promise<ReliabilityResult> {
+  // `scaleset`: the chaos faults, of which the webhook ones touch nothing (no pool takes webhooks), plus the
+  // scale-set ones (Actions-service 5xx, session conflicts, listener crashes).
+  const chaos = scenario !== 'steady';
   const faults = chaos ? await startChaosScenario() : undefined;
   const local = await startLocalStack({
     ...(await throwawayStack(root, `bench-${scenario}`)),
     logLevel: 'ERROR',
     publisherTickMs: 10_000,
-    poolsConfigPath: resolve(root, 'bench/pools.reliability.ts'),
-    distDir: resolve(root, 'dist-reliability'),
+    ...poolsOf(scenario),
     ...faults?.stackOptions,
   });
   faults?.attach(local);
@@ -166,7 +183,9 @@ async function run(scenario: 'steady' | 'chaos'): Promise<ReliabilityResult> {
           .map(([name, ops]) => [name, { total: total(ops), operations: perJob(ops) }]),
       ),
       githubNotModifiedPerJob: Number((summary.githubNotModified / jobs).toFixed(3)),
-      costPerJobUsd: Number(((awsCost + lambdaCost + summary.webhookDeliveries * PRICES.httpApiRequest) / jobs).toFixed(8)),
+      // Webhook deliveries cost an HTTP API request each only where the endpoint exists.
+      costPerJobUsd: Number(((awsCost + lambdaCost + (summary.webhookIntake ? summary.webhookDeliveries * PRICES.httpApiRequest : 0)) / jobs).toFixed(8)),
+      ...(summary.scaleSets ? { scaleSets: summary.scaleSets } : {}),
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
@@ -264,10 +283,10 @@ function markdown(results: ReliabilityResult[]): string {
 
 // `report`: only re-render reliability.md from the results already written (all of one commit).
 const reportOnly = process.argv.includes('report');
-const scenarios = process.argv.slice(2).filter((s): s is 'steady' | 'chaos' => s === 'steady' || s === 'chaos');
+const scenarios = process.argv.slice(2).filter((s): s is Scenario => (SCENARIOS as readonly string[]).includes(s));
 const results: ReliabilityResult[] = [];
 mkdirSync(resultsDir, { recursive: true });
-for (const scenario of scenarios.length > 0 ? scenarios : (['steady', 'chaos'] as const)) {
+for (const scenario of scenarios.length > 0 ? scenarios : SCENARIOS) {
   if (reportOnly) {
     results.push(JSON.parse(readFileSync(resolve(resultsDir, `${scenario}.json`), 'utf8')) as ReliabilityResult);
     continue;

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, runDemo } from './demo';
+import { chosenPoolsConfig } from './pools/chosen';
 import { startLocalStack, throwawayStack } from './stack';
 import { CHAOS_FAULTS, startChaosScenario } from './chaos/scenario';
 
@@ -20,6 +21,8 @@ const classic = process.env.DEMO_CHAOS === 'classic' ? { hostDeathFraction: 0, c
 
 const local = await startLocalStack({
   ...(await throwawayStack(root, 'demo')),
+  // POOLS_CONFIG=local/pools/scaleset.ts: the same workload through scale-set pools.
+  ...chosenPoolsConfig(root),
   logLevel: process.env.LOG_LEVEL ?? 'ERROR',
   publisherTickMs: 10_000,
   // The status page, on LOCAL_STATUS_PORT or a free port: open it while the demo runs.

@@ -4,10 +4,11 @@
  * returns a summary that says whether every job ran exactly once and nothing was left behind.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRouter, parseRunnerName } from '@runners/shared';
+import { createRouter, parseRunnerName, scaleSetJobNumber, scaleSetPools } from '@runners/shared';
 import { DynamoDbDispatchStore, DynamoDbLaunchStore } from '@runners/shared/dynamodb';
 import { percentiles } from './percentiles';
 import type { SimJob } from '../sim/model';
+import type { ScaleSetStats } from '../sim/scale-sets';
 import type { LocalStack } from './stack';
 
 export interface DemoOptions {
@@ -32,6 +33,13 @@ export interface DemoOptions {
     readonly hostDeathFraction?: number;
     /** When cancels land (default: spread over all three). */
     readonly cancelStages?: readonly ('queued' | 'launching' | 'running')[];
+    /**
+     * Scale-set pools: the Actions service's 5xx (a fraction of its requests), and session creations refused (409) after
+     * each listener crash, as when GitHub still holds the dead listener's session.
+     */
+    readonly scaleSets?: { readonly brokerServerError: number; readonly sessionConflictsPerCrash: number };
+    /** Scale-set pools: the listener's execution environment killed mid-poll this many times, spread over the run. */
+    readonly listenerCrashes?: number;
   };
 }
 
@@ -84,8 +92,12 @@ export interface DemoSummary {
   readonly githubNotModified: number;
   /** Webhook deliveries the producer received (redeliveries and duplicates included). */
   readonly webhookDeliveries: number;
+  /** Whether some pool takes its jobs from webhooks (else the producer is not deployed and deliveries go nowhere). */
+  readonly webhookIntake: boolean;
   /** Requests GitHub (the simulator) refused for its secondary rate limit or its registration limit. */
   readonly githubLimited: { readonly secondaryRateLimit: number; readonly registrations: number };
+  /** Scale-set pools only: the Actions service's side (sessions, job messages, redeliveries, faults) and listener crashes. */
+  readonly scaleSets?: Omit<ScaleSetStats, 'jobMessages'> & { readonly jobMessages: number; readonly listenerCrashes: number };
   readonly ok: boolean;
 }
 
@@ -116,8 +128,14 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const webhookFaultsBefore = { ...sim.deliveries.stats };
   const apiFaultsBefore = sim.stats().faultsInjected;
   const registeredBefore = sim.model.registered;
-  // A mixed workload: two thirds for the plain Docker pool, a third needing `large` (the second Docker pool).
-  const large = Math.floor(options.jobs / 3);
+  const scaleSetsBefore = sim.scaleSets.stats();
+  // A mixed workload over the config's Docker pools (the ones with hosts on this machine), each job labelled as a
+  // workflow would target its pool: the first pool gets what the others leave, each other pool a share of 1/(pools + 1)
+  // (the default config: two thirds for the plain Docker pool, a third needing `large`).
+  const dockerPools = local.config.pools.filter((p) => p.host === 'docker');
+  if (dockerPools.length === 0) throw new Error('the demo needs a Docker pool in the pools config');
+  const [first, ...others] = dockerPools;
+  const share = Math.floor(options.jobs / (others.length + 2));
   // GitHub caps a matrix at 256 jobs: bigger workloads are several matrix jobs of one run.
   const matrices = (name: string, labels: string[], count: number) =>
     Array.from({ length: Math.ceil(count / 256) }, (_, i) => ({
@@ -127,13 +145,16 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
       matrix: Math.min(256, count - i * 256),
     }));
   const deaths = options.chaos?.hostDeathFraction ? Math.max(1, Math.round(options.jobs * options.chaos.hostDeathFraction)) : 0;
+  const firstLabels = ['self-hosted', first!.os, ...first!.labels];
   const specs = [
-    ...matrices('lint', ['self-hosted', 'linux', 'docker'], options.jobs - large - deaths),
-    ...matrices('build', ['self-hosted', 'docker', 'large'], large),
-    ...matrices('soak', ['self-hosted', 'linux', 'docker'], deaths).map((spec) => ({ ...spec, durationMs: 20_000 })),
+    ...matrices('lint', firstLabels, options.jobs - share * others.length - deaths),
+    ...others.flatMap((pool, i) => matrices(i === 0 ? 'build' : pool.name, ['self-hosted', ...pool.labels], share)),
+    ...matrices('soak', firstLabels, deaths).map((spec) => ({ ...spec, durationMs: 20_000 })),
   ];
   const control = (method: string, path: string, body: unknown) => fetch(`${sim.url}${path}`, { method, body: JSON.stringify(body) });
   if (options.chaos) await control('PUT', '/_sim/faults', { webhooks: options.chaos.webhooks, rest: { ...options.chaos.rest, retryAfterSeconds: 1 } });
+  const scaleSetFaults = options.chaos?.scaleSets && scaleSetPools(local.config.pools).length > 0 ? options.chaos.scaleSets : undefined;
+  if (scaleSetFaults) await control('PUT', '/_sim/scale-sets/faults', { brokerServerError: scaleSetFaults.brokerServerError });
   // In bursts if asked (a burst of 256 webhooks at once outruns the local stack's single producer environment).
   const burstSize = options.bursts?.size ?? options.jobs;
   const jobs: { id: number }[] = [];
@@ -159,6 +180,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
             .map((j) => j.id),
         ),
         control,
+        { crashes: options.chaos.listenerCrashes ?? 0, conflictsPerCrash: scaleSetFaults?.sessionConflictsPerCrash ?? 0 },
       )
     : undefined;
 
@@ -193,6 +215,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
       webhooks: { drop: 0, duplicate: 0, reorder: 0, loseCompleted: 0 },
       rest: { serverError: 0, secondaryRateLimit: 0 },
     });
+  if (scaleSetFaults) await control('PUT', '/_sim/scale-sets/faults', { brokerServerError: 0, sessionConflicts: 0 });
   const finished = demoJobs();
   const cancelled = finished.filter((j) => j.conclusion === 'cancelled').length;
   const { ran, ranMoreThanOnce, died, failedOtherwise } = judgeRuns(finished, [...sim.model.jobs.values()], disruptions?.killed ?? new Set());
@@ -234,6 +257,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     ),
     githubNotModified: sim.stats().notModified - notModifiedBefore,
     webhookDeliveries: sim.deliveries.all.length - deliveriesBefore,
+    webhookIntake: local.config.pools.some((p) => p.intake === 'webhook'),
     webhookFaults: {
       dropped: sim.deliveries.stats.dropped - webhookFaultsBefore.dropped,
       duplicated: sim.deliveries.stats.duplicated - webhookFaultsBefore.duplicated,
@@ -244,6 +268,9 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
       secondaryRateLimit: sim.stats().secondaryRateLimited - limitedBefore.secondaryRateLimit,
       registrations: sim.stats().registrationsLimited - limitedBefore.registrations,
     },
+    ...(scaleSetPools(local.config.pools).length > 0
+      ? { scaleSets: scaleSetActivity(scaleSetsBefore, sim.scaleSets.stats(), disruptions?.listenerCrashes() ?? 0) }
+      : {}),
     ok: false,
   };
   // A denied call is a role that would fail on AWS: the run is not OK even if the work got done around it.
@@ -343,7 +370,9 @@ export function formatSummary(summary: DemoSummary): string {
       .map(([pool, t]) => `${pool} p50 ${t.p50} / p95 ${t.p95} ms (${t.jobs} jobs)`)
       .join(', ')}`,
     `  runners per job ${summary.runnersPerJob} (${summary.registrations} registered, ${summary.registeredUnused} never ran a job); left behind: ${summary.hostsLeft} containers, ${summary.registrationsLeft} registrations, ${summary.slotsLeft} slots`,
-    `  webhooks: ${summary.webhookDeliveries} deliveries${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
+    summary.scaleSets && !summary.webhookIntake
+      ? '  webhooks: none taken (every pool takes its jobs from its scale set)'
+      : `  webhooks: ${summary.webhookDeliveries} deliveries${summary.completedLostForGood > 0 ? `; ${summary.completedLostForGood} \`completed\` lost for good (found by asking GitHub)` : ''}`,
     ...(summary.webhookFaults.dropped + summary.webhookFaults.duplicated + summary.webhookFaults.reordered + summary.githubApiFaults > 0
       ? [
           `  injected by the simulator: webhooks ${summary.webhookFaults.dropped} dropped (lost-for-good included), ${summary.webhookFaults.duplicated} duplicated, ${summary.webhookFaults.reordered} reordered; GitHub API ${summary.githubApiFaults} errors (5xx, secondary rate limit)`,
@@ -353,6 +382,11 @@ export function formatSummary(summary: DemoSummary): string {
       (l) =>
         `    ${l.kind} ${l.runner}${l.status ? ` (${l.status}${l.busy ? ', busy' : ''})` : ''}: its job ${l.record ? JSON.stringify(l.record) : 'has no record'}`,
     ),
+    ...(summary.scaleSets
+      ? [
+          `  scale sets: ${summary.scaleSets.sessionsCreated} sessions (${summary.scaleSets.sessionConflicts} refused with 409), ${summary.scaleSets.messagesDelivered} messages (${summary.scaleSets.messagesRedelivered} redelivered) with ${summary.scaleSets.jobMessages} job messages, ${summary.scaleSets.withdrawals} assignments withdrawn; Actions service ${summary.scaleSets.brokerFaultsInjected} errors injected; listener crashed ${summary.scaleSets.listenerCrashes} times`,
+        ]
+      : []),
     `  IAM: ${summary.iam.evaluated} AWS authorizations evaluated against the synthesized roles, ${summary.iam.denied} denied`,
     `  GitHub refused ${summary.githubLimited.secondaryRateLimit} requests for its secondary rate limit, ${summary.githubLimited.registrations} registrations for its registration limit`,
     `  total ${(summary.totalMs / 1000).toFixed(1)} s — ${summary.ok ? 'OK' : 'FAILED'}`,
@@ -366,6 +400,21 @@ export function formatSummary(summary: DemoSummary): string {
  * runner stops renewing, GitHub fails the job when its lock expires). Cancels go through the simulator as a user's
  * do (GitHub sends `completed`, cancelled); kills through the engine, behind the system's back.
  */
+function scaleSetActivity(before: ScaleSetStats, after: ScaleSetStats, listenerCrashes: number): NonNullable<DemoSummary['scaleSets']> {
+  const jobMessages = (s: ScaleSetStats) => Object.values(s.jobMessages).reduce((a, b) => a + b, 0);
+  return {
+    sessionsCreated: after.sessionsCreated - before.sessionsCreated,
+    sessionConflicts: after.sessionConflicts - before.sessionConflicts,
+    messagesDelivered: after.messagesDelivered - before.messagesDelivered,
+    messagesRedelivered: after.messagesRedelivered - before.messagesRedelivered,
+    jobMessages: jobMessages(after) - jobMessages(before),
+    withdrawals: after.withdrawals - before.withdrawals,
+    acquired: after.acquired - before.acquired,
+    brokerFaultsInjected: after.brokerFaultsInjected - before.brokerFaultsInjected,
+    listenerCrashes,
+  };
+}
+
 function startDisruptions(
   local: LocalStack,
   jobs: readonly { id: number }[],
@@ -373,8 +422,19 @@ function startDisruptions(
   stages: readonly ('queued' | 'launching' | 'running')[],
   doomed: ReadonlySet<number>,
   control: (method: string, path: string, body: unknown) => Promise<Response>,
+  listenerCrashes: { readonly crashes: number; readonly conflictsPerCrash: number },
 ) {
   const sim = local.sim!;
+  // A runner host carries its job's record id: for a scale-set job, the number made of its scale-set id.
+  const recordIdOf = (id: number) => {
+    const scaleSetJobId = sim.scaleSets.scaleSetJobIdOf(id);
+    return scaleSetJobId ? scaleSetJobNumber(scaleSetJobId, 0) : id;
+  };
+  // Listener crashes land as the workload's jobs complete: after a (n+1)th of them each.
+  const listener = local.functions.get('listener');
+  const { crashes, conflictsPerCrash } = listenerCrashes;
+  const crashAt = listener ? Array.from({ length: crashes }, (_, i) => Math.ceil((jobs.length * (i + 1)) / (crashes + 1))) : [];
+  let listenerCrashed = 0;
   const every = Math.round(1 / cancelFraction);
   const toCancel = new Map(jobs.filter((_, i) => i % every === 7 && !doomed.has(jobs[i]!.id)).map((job, n) => [job.id, stages[n % stages.length]!] as const));
   const cancelledWhile = { queued: 0, launching: 0, running: 0 };
@@ -390,7 +450,7 @@ function startDisruptions(
         const due =
           job.status === 'completed' ||
           stage === 'queued' ||
-          (stage === 'launching' && job.status === 'queued' && launching.has(id)) ||
+          (stage === 'launching' && job.status === 'queued' && launching.has(recordIdOf(id))) ||
           (stage === 'running' && job.status === 'in_progress');
         if (!due) continue;
         toCancel.delete(id);
@@ -404,10 +464,18 @@ function startDisruptions(
         killed.add(id);
         await local.runnerHosts.delete(job.runnerName);
       }
+      const completed = jobs.filter((j) => sim.model.jobs.get(j.id)?.status === 'completed').length;
+      // Mid-poll: only while a listener holds a session (not while its successor still waits to open one).
+      const polling = () => sim.scaleSets.inspect().some((ss) => ss.session);
+      while (listener && listenerCrashed < crashAt.length && completed >= crashAt[listenerCrashed]! && polling()) {
+        listenerCrashed++;
+        await listener.crash();
+        if (conflictsPerCrash > 0) await control('PUT', '/_sim/scale-sets/faults', { sessionConflicts: conflictsPerCrash });
+      }
     } finally {
       busy = false;
     }
   };
   const timer = setInterval(() => void tick(), 100);
-  return { cancelledWhile, killed, stop: () => clearInterval(timer) };
+  return { cancelledWhile, killed, listenerCrashes: () => listenerCrashed, stop: () => clearInterval(timer) };
 }

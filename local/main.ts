@@ -3,7 +3,7 @@
  *
  * Environment (or .env): WEBHOOK_SECRET (else one is generated and kept in .local/webhook-secret),
  * LOCAL_HTTP_PORT (8787), MOTO_PORT (5055), LOCAL_STACK_DIR (.local), LOG_LEVEL (INFO: the functions' log level),
- * LOCAL_SIM_PORT (8789: the GitHub simulator), LOCAL_STATUS_PORT (8790: the status page), PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
+ * POOLS_CONFIG (another pools config, e.g. local/pools/scaleset.ts; bundled into dist-<name>/ by make), LOCAL_SIM_PORT (8789: the GitHub simulator), LOCAL_STATUS_PORT (8790: the status page), PUBLISHER_TICK_MS (10000), DEMO_JOBS (12: a demo workload run through the simulator at start; 0 for none).
  * The console shows one line per launch, teardown, notice and failure; <LOCAL_STACK_DIR>/functions.log has every line.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consoleLine } from './console-log';
 import { formatSummary, runDemo } from './demo';
+import { chosenPoolsConfig } from './pools/chosen';
 import { startLocalStack } from './stack';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -29,13 +30,11 @@ function webhookSecret(): string {
 
 async function main(): Promise<void> {
   mkdirSync(stackDir, { recursive: true });
-  for (const name of ['producer', 'messenger', 'publisher', 'orchestrator-docker', 'reconciler', 'notifier']) {
-    if (!existsSync(resolve(root, 'dist', name, 'index.mjs'))) throw new Error(`dist/${name}/index.mjs is missing: run "make build" first`);
-  }
   const functionsLog = createWriteStream(resolve(stackDir, 'functions.log'), { flags: 'a', mode: 0o600 });
   const local = await startLocalStack({
     root,
     stackDir,
+    ...chosenPoolsConfig(root),
     httpPort: Number(process.env.LOCAL_HTTP_PORT ?? 8787),
     motoPort: Number(process.env.MOTO_PORT ?? 5055),
     webhookSecret: webhookSecret(),

@@ -87,6 +87,8 @@ export interface LocalStackOptions {
   readonly listenerTickMs?: number;
   /** Each listener invocation listens at most this long, then hands over (AWS: until shortly before its 15 minutes). */
   readonly listenSeconds?: number;
+  /** The listener's lease and withdrawal grace (LEASE_SECONDS, WITHDRAWN_GRACE_SECONDS), for scenarios with faster clocks. */
+  readonly listenerEnvironment?: Record<string, string>;
 }
 
 export interface StackFile {
@@ -373,7 +375,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? await start(
             listenerContract,
             { region: aws.region, deploymentId, jobsTable, githubApp, githubApps: otherAppsOf(scaleSetPools(config.pools)) },
-            { GITHUB_API_URL: github.apiUrl, ...(options.listenSeconds ? { LISTEN_SECONDS: String(options.listenSeconds) } : {}) },
+            {
+              GITHUB_API_URL: github.apiUrl,
+              ...(options.listenSeconds ? { LISTEN_SECONDS: String(options.listenSeconds) } : {}),
+              ...options.listenerEnvironment,
+            },
             2,
           )
         : undefined;
@@ -455,6 +461,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           everyMs: options.listenerTickMs ?? everyMs(listenerContract, 'listen'),
           invoke: (e) => listener.invoke(e),
           region: aws.region,
+          // Jobs queued right after start are heard at once, not after the first minute.
+          fireAtStart: true,
           onError: (error) => {
             if (!stopping) console.error('[schedule listener-listen]', error);
           },

@@ -4,7 +4,8 @@
  * (the stacks zip it), so the source maps and esbuild's metafiles go beside it, not in it: dist/.maps/<name>.mjs.map
  * (to decode a stack trace; Lambda runs without --enable-source-maps, which costs cold-start time) and
  * dist/.meta/<name>.json (what each bundle is made of: tests/unit/bundle-contents.test.ts reads them).
- * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts; OUT_DIR=dir writes there.
+ * POOLS_CONFIG=path/to/file.ts bundles another pools config instead of ./pools.config.ts, into dist-<file name>/ (what
+ * `make local POOLS_CONFIG=…` runs); OUT_DIR=dir writes there instead.
  */
 import { build, type Plugin } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -13,10 +14,11 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cronProblem, parsePoolsConfig, poolsConfigWarnings } from '@runners/shared';
 import { ESBUILD_TARGET } from '../stacks/lambda-runtime';
+import { distDirOf } from '../local/pools/chosen';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const poolsConfig = resolve(root, process.env.POOLS_CONFIG ?? 'pools.config.ts');
-const outDir = resolve(root, process.env.OUT_DIR ?? 'dist');
+const outDir = resolve(root, process.env.OUT_DIR ?? distDirOf(process.env.POOLS_CONFIG));
 
 const poolsConfigAlias: Plugin = {
   name: 'pools-config',

@@ -8,6 +8,8 @@ export function createScheduleSource(options: {
   invoke: Invoke;
   region: string;
   onError?: (error: unknown) => void;
+  /** Fire once when started too (a rule's first invocation, which on AWS comes within a minute of the deploy). */
+  fireAtStart?: boolean;
 }): EventSource {
   const onError = options.onError ?? ((error) => console.error(`[schedule ${options.name}]`, error));
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +36,9 @@ export function createScheduleSource(options: {
       return 1;
     },
     start() {
-      timer ??= setInterval(() => void fire(), options.everyMs);
+      if (timer) return;
+      timer = setInterval(() => void fire(), options.everyMs);
+      if (options.fireAtStart) void fire();
     },
     async stop() {
       clearInterval(timer);

@@ -13,7 +13,7 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
  * webhooks, producer, dispatch, orchestrator and real runner containers. It exits 0 only if every job ran exactly
  * once and no container or registration was left behind; the summary says the same in numbers.
  */
-// One file, so the two runs never overlap (they share the Docker engine and .local/demo-summary.json).
+// One file, so the runs never overlap (they share the Docker engine and .local/demo-summary.json).
 describe('make demo', () => {
   it('runs 50 jobs across two Docker pools, each exactly once, and leaves nothing behind', async () => {
     const { stdout } = await promisify(execFile)('make', ['--no-print-directory', 'demo'], {
@@ -68,4 +68,38 @@ describe('make demo', () => {
     expect(summary.iam.denied).toBe(0);
     expect(summary.runnersPerJob).toBeLessThanOrEqual(1.3);
   }, 800_000);
+
+  /*
+   * Both intakes at once under the same faults (local/pools/mixed.ts): the two webhook Docker pools, and a scale-set
+   * pool whose listener is killed mid-poll twice (its successor's first session refused with 409 each time) while the
+   * Actions service fails 2 % of its requests. The scale-set pool's jobs come to its listener, never to the producer;
+   * every job not cancelled or on a killed host runs exactly once, on either side, and nothing is left behind.
+   */
+  it('mixed webhook and scale-set pools under faults and listener crashes: every job exactly once, nothing left', async () => {
+    const { stdout } = await promisify(execFile)('make', ['--no-print-directory', 'demo'], {
+      cwd: root,
+      env: { ...process.env, DEMO_JOBS: '45', DEMO_SCENARIO: 'chaos', POOLS_CONFIG: 'local/pools/mixed.ts' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+
+    const summary = JSON.parse(readFileSync(resolve(root, '.local/demo-summary.json'), 'utf8')) as DemoSummary;
+    expect(stdout).toMatch(/scale sets: \d+ sessions \([1-9]\d* refused with 409\), [1-9]\d* messages .* listener crashed 2 times/);
+    // A third of the workload went to the scale-set pool and ran there.
+    expect(summary.timeToRunnerByPool['docker-scan']?.jobs).toBeGreaterThan(5);
+    expect(summary.timeToRunnerByPool['docker-linux']?.jobs).toBeGreaterThan(5);
+    expect(summary.scaleSets).toMatchObject({ listenerCrashes: 2 });
+    expect(summary.scaleSets!.jobMessages).toBeGreaterThan(0);
+    expect(summary).toMatchObject({
+      jobs: 45 - summary.cancelled,
+      ranExactlyOnce: 45 - summary.cancelled - summary.diedWithHost,
+      ranMoreThanOnce: 0,
+      neverRun: 0,
+      failed: 0,
+      hostsLeft: 0,
+      registrationsLeft: 0,
+      slotsLeft: 0,
+      ok: true,
+    });
+    expect(summary.iam.denied).toBe(0);
+  }, 600_000);
 });

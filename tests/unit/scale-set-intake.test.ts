@@ -1,3 +1,5 @@
+import scaleSetExample from '../../local/pools/scaleset';
+import mixedExample from '../../local/pools/mixed';
 import { describe, expect, it } from '@jest/globals';
 import {
   acceptJobEvent,
@@ -8,6 +10,7 @@ import {
   parsePoolsConfig,
   scaleSetJobNumber,
   scaleSetLabelsOf,
+  scaleSetPools,
   warmJobId,
   type JobEvent,
   type JobStore,
@@ -71,6 +74,21 @@ describe('pools config: intake', () => {
       pools: [scaleSetPool({ scaleSet: { owner: 'octo-org', name: 'Lint' } }), scaleSetPool({ name: 'lint-2', scaleSet: { owner: 'octo-org', name: 'lint' } })],
     });
     expect(message).toMatch(/pools "lint-ss" and "lint-2" name the same scale set/);
+  });
+
+  it('refuses a scale set whose labels fit a webhook pool’s jobs (GitHub would give them to the scale set); distinct labels pass', () => {
+    const webhook = { ...testPoolsInput().pools[0]!, name: 'docker-linux', labels: ['docker'] } as PoolInput;
+    const covering = scaleSetPool({ name: 'docker-ss', labels: ['docker', 'large'] });
+    expect(problems({ ...testPoolsInput(), pools: [webhook, covering] })).toMatch(
+      /pools\[1\]\.labels: the scale set of "docker-ss" .* also fits the jobs of webhook pool "docker-linux" \(runs-on: \[self-hosted, docker\]\)/,
+    );
+    expect(problems({ ...testPoolsInput(), pools: [webhook, scaleSetPool({ name: 'scan-ss', labels: ['scan'] })] })).toBe('');
+  });
+
+  it('the shipped scale-set examples are valid: scale-set only (no webhook endpoint) and mixed', () => {
+    expect(scaleSetPools(parsePoolsConfig(scaleSetExample).pools).map((p) => p.name)).toEqual(['docker-linux', 'docker-large']);
+    const mixed = parsePoolsConfig(mixedExample);
+    expect(mixed.pools.map((p) => `${p.name}:${p.intake}`)).toEqual(['docker-linux:webhook', 'docker-large:webhook', 'docker-scan:scaleset']);
   });
 });
 

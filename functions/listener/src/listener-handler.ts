@@ -37,6 +37,8 @@ export function createListenerHandler(ports: ListenerHandlerPorts) {
       },
       endsAt,
     );
+    // Always one metric (an invocation that found every lease held has nothing else to say, and an empty EMF flush warns).
+    metrics.addMetric('ScaleSetPoolsListened', MetricUnit.Count, reports.filter((r) => r.outcome !== 'held-by-another').length);
     for (const report of reports) {
       if (report.outcome === 'held-by-another') continue;
       logger.info('listened', { ...report });

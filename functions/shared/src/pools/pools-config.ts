@@ -349,6 +349,19 @@ export const poolsConfigSchema = z
           message: `pools "${other}" and "${p.name}" name the same scale set: names are unique in a runner group`,
         });
       scaleSetNames.set(key, p.name);
+      // GitHub gives a job to a scale set whose labels hold all of the job's: a webhook pool's own jobs (runs-on: its
+      // labels) must not fit one, or they land on the scale set, where the webhook pool's runners never get them.
+      const held = new Set(scaleSetLabelsOf(p).map((l) => l.toLowerCase()));
+      for (const w of config.pools) {
+        if (w.intake !== 'webhook') continue;
+        const targeting = ['self-hosted', ...w.labels];
+        if (targeting.every((l) => held.has(l.toLowerCase())))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pools', index, 'labels'],
+            message: `the scale set of "${p.name}" (labels ${[...held].join(', ')}) also fits the jobs of webhook pool "${w.name}" (runs-on: [${targeting.join(', ')}]): GitHub would give them to the scale set; give one of the pools a label of its own`,
+          });
+      }
     });
     const collision = warmIdCollision(config.pools.map((p) => p.name));
     if (collision)
