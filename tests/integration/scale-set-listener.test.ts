@@ -70,7 +70,7 @@ describe('scale-set listener', () => {
       limits: LIMITS,
       nowMs: () => Date.now(),
       sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
-      logger: { info: () => undefined, warn: () => undefined },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     };
   });
   afterAll(async () => {
@@ -201,6 +201,43 @@ describe('scale-set listener', () => {
     );
     expect(await record()).toMatchObject({ state: 'completed', conclusion: 'cancelled', finishedKey: 'lint-ss' });
     await listening;
+  });
+
+  it('a Jobs-table write failing past its retries ends the run as failed and hands over; the message comes back to the next', async () => {
+    await timing({ assignTimeoutMs: 60_000 });
+    for (const left of sim.model.jobs.values()) if (left.status === 'queued') sim.model.cancelJob(left);
+    const [job] = await queue(1);
+    const store = ports.intake.store;
+    const failing = Object.create(store, {
+      recordWebhook: {
+        value: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
+      },
+    }) as typeof store;
+    const [failed] = (await run('failing', 4_000, { intake: { ...ports.intake, store: failing } })) as [ListenReport];
+    expect(failed.outcome).toBe('failed');
+    // Handed over at once: its session ended (no conflict for the next), its lease free, the message not acknowledged.
+    expect(sim.scaleSets.inspect().every((ss) => ss.session === null)).toBe(true);
+    const [next] = (await run('after-failure', 2_500)) as [ListenReport];
+    expect(next).toMatchObject({ outcome: 'listened', sessionConflicts: 0 });
+    expect(await recordOf(job!)).toMatchObject({ state: 'queued' });
+  });
+
+  it('a lease renewal that fails is tried again at the next tick, not fatal', async () => {
+    let failures = 2;
+    const [report] = (await run('flaky-renewals', 3_000, {
+      lease: {
+        acquire: (...a) => ports.lease.acquire(...a),
+        renew: async (...a) => {
+          if (failures-- > 0) throw new Error('ThrottlingException');
+          return ports.lease.renew(...a);
+        },
+        release: (...a) => ports.lease.release(...a),
+      },
+    })) as [ListenReport];
+    expect(failures).toBeLessThan(0);
+    expect(report.outcome).toBe('listened');
   });
 
   async function startScaleSetRunner(name: string) {

@@ -200,6 +200,38 @@ describe('the queue’s envelope', () => {
     expect(parsed.unknownJobMessages).toBe(1);
   });
 
+  it('takes Go’s nulls and zero values as absent: null labels, a JobCompleted with runnerName "" is a withdrawal', () => {
+    const base = { runnerRequestId: 3, repositoryName: 'app', ownerName: 'octo-org', jobId: 'g', scaleSetAssignTime: '2026-12-06T10:00:00Z' };
+    const parsed = parseScaleSetMessage({
+      messageId: 13,
+      messageType: 'RunnerScaleSetJobMessages',
+      statistics: {},
+      body: JSON.stringify([
+        { messageType: 'JobAssigned', ...base, requestLabels: null },
+        { messageType: 'JobCompleted', ...base, result: 'canceled', runnerId: 0, runnerName: '' },
+      ]),
+    });
+    expect(parsed.jobMessages[0]!.requestLabels).toEqual([]);
+    expect(parsed.jobMessages[1]).toMatchObject({ runnerName: undefined, runnerId: undefined });
+    const context = { installationId: 1, deliveryId: 'scaleset:1:13', now: new Date() };
+    expect(intakeOfJobMessage(parsed.jobMessages[1]! as ScaleSetJobMessage, context)).toMatchObject({ kind: 'withdrawal', scaleSetJobId: 'g' });
+  });
+
+  it('skips a job message that does not parse, saying why, and keeps the rest (one bad item must not block the queue)', () => {
+    const parsed = parseScaleSetMessage({
+      messageId: 14,
+      messageType: 'RunnerScaleSetJobMessages',
+      statistics: {},
+      body: JSON.stringify([
+        { messageType: 'JobStarted', runnerRequestId: 1, repositoryName: 'app', ownerName: 'octo-org', jobId: 'a' },
+        { messageType: 'JobAssigned', runnerRequestId: 2, repositoryName: 'app', ownerName: 'octo-org', jobId: 'b' },
+      ]),
+    });
+    expect(parsed.jobMessages.map((m) => m.jobId)).toEqual(['b']);
+    expect(parsed.invalidJobMessages).toHaveLength(1);
+    expect(parsed.invalidJobMessages[0]).toMatch(/^JobStarted: .*runnerName/);
+  });
+
   it('refuses another envelope type and a body that is not an array', () => {
     expect(() => parseScaleSetMessage({ messageId: 1, messageType: 'Other', body: '[]', statistics: {} })).toThrow(/unexpected message type/);
     expect(() => parseScaleSetMessage({ messageId: 1, messageType: 'RunnerScaleSetJobMessages', body: '{}', statistics: {} })).toThrow(/not an array/);

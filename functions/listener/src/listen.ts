@@ -10,6 +10,7 @@ import {
   type PoolsConfig,
 } from '@runners/shared';
 import {
+  MAX_JOB_MESSAGES,
   MessageQueueTokenExpiredError,
   ScaleSetApiError,
   scaleSetTargetOf,
@@ -61,7 +62,7 @@ export interface ScaleSetApp {
   installation(target: ScaleSetTarget): Promise<number>;
 }
 
-export type ListenerLogger = Pick<Logger, 'info' | 'warn'>;
+export type ListenerLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface ListenerPorts {
   readonly config: PoolsConfig;
@@ -81,7 +82,8 @@ export interface ListenerPorts {
 
 export interface ListenReport {
   readonly pool: string;
-  readonly outcome: 'listened' | 'held-by-another' | 'lease-lost';
+  /** `failed`: an error past the retries ended it early; it handed over (session ended, lease released). */
+  readonly outcome: 'listened' | 'held-by-another' | 'lease-lost' | 'failed';
   readonly messages: number;
   readonly jobMessages: number;
   readonly recorded: number;
@@ -97,26 +99,36 @@ export interface ListenReport {
 
 /** Listens on every scale-set pool whose lease this invocation gets, until `endsAt` (epoch ms) nears. */
 export async function listen(ports: ListenerPorts, endsAt: number): Promise<ListenReport[]> {
-  return Promise.all(scaleSetPools(ports.config.pools).map((pool) => listenOnPool(pool, ports, endsAt)));
+  // One pool's failure ends neither the others' listening nor the invocation before they hand over.
+  return Promise.all(
+    scaleSetPools(ports.config.pools).map((pool) =>
+      listenOnPool(pool, ports, endsAt).catch((error: unknown): ListenReport => {
+        ports.logger.error('listener failed before listening', { pool: pool.name, error: String(error) });
+        return { ...emptyReport(pool.name), outcome: 'failed' };
+      }),
+    ),
+  );
 }
 
 type Counters = { -readonly [K in keyof ListenReport]: ListenReport[K] };
 
+const emptyReport = (pool: string): Counters => ({
+  pool,
+  outcome: 'listened',
+  messages: 0,
+  jobMessages: 0,
+  recorded: 0,
+  acquired: 0,
+  withdrawn: 0,
+  closedWithdrawn: 0,
+  sessions: 0,
+  sessionConflicts: 0,
+  predecessorSessionsEnded: 0,
+});
+
 async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): Promise<ListenReport> {
   const { lease, limits, holder, logger } = ports;
-  const report: Counters = {
-    pool: pool.name,
-    outcome: 'listened',
-    messages: 0,
-    jobMessages: 0,
-    recorded: 0,
-    acquired: 0,
-    withdrawn: 0,
-    closedWithdrawn: 0,
-    sessions: 0,
-    sessionConflicts: 0,
-    predecessorSessionsEnded: 0,
-  };
+  const report: Counters = emptyReport(pool.name);
   const stopAt = endsAt - limits.stopBeforeEndMs;
   const taken = await takeLease(pool.name, ports, stopAt);
   if (!taken) return { ...report, outcome: 'held-by-another' };
@@ -128,6 +140,8 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
   const withdrawals = new Map(Object.entries(taken.withdrawals).map(([id, at]) => [Number(id), at]));
   let scaleSetId = await app.scaleSets.scaleSetId(installationId, target);
   let session: MessageSession | undefined;
+  // Withdrawals are closed only once the queue was read to its end (a reassignment may wait in a backlog).
+  let drained = false;
   const state = (): ListenerState => ({
     scaleSetId,
     ...(session ? { sessionId: session.sessionId } : {}),
@@ -137,11 +151,21 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
   // The lease is renewed beside the long poll; losing it aborts the poll at once.
   const lost = new AbortController();
   let renewing = Promise.resolve();
+  let renewedAt = ports.nowMs();
+  // Renews the lease and saves the state. A renewal that fails (throttled, a 5xx past the SDK's retries) is tried
+  // again at the next tick; once most of the lease has gone without one, another listener may take the pool: stop.
+  const renewLease = async () => {
+    if (lost.signal.aborted) return;
+    try {
+      if (await lease.renew(pool.name, holder, ports.nowMs() + limits.leaseMs, state())) renewedAt = ports.nowMs();
+      else lost.abort();
+    } catch (error) {
+      logger.warn('lease not renewed; trying again', { pool: pool.name, error: String(error) });
+      if (ports.nowMs() - renewedAt > limits.leaseMs - limits.renewEveryMs) lost.abort();
+    }
+  };
   const renewal = setInterval(() => {
-    renewing = renewing.then(async () => {
-      if (lost.signal.aborted) return;
-      if (!(await lease.renew(pool.name, holder, ports.nowMs() + limits.leaseMs, state()))) lost.abort();
-    });
+    renewing = renewing.then(renewLease);
   }, limits.renewEveryMs);
   // The renewal alone never keeps a process alive (the poll does while it runs).
   renewal.unref?.();
@@ -158,8 +182,10 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
         session = await openSession();
         if (!session) break;
         lastMessageId = 0;
+        // A new session may begin with a backlog (messages queued while no one listened): not drained yet.
+        drained = false;
         ports.onStatistics?.(pool.name, session.statistics);
-        if (!(await lease.renew(pool.name, holder, ports.nowMs() + limits.leaseMs, state()))) lost.abort();
+        await renewLease();
         continue;
       }
       const stop = AbortSignal.any([lost.signal, AbortSignal.timeout(Math.max(1, stopAt - ports.nowMs()))]);
@@ -174,6 +200,9 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
             logger.warn('scale set gone: making it again', { pool: pool.name, scaleSetId });
             app.scaleSets.forget(installationId, target);
             scaleSetId = await app.scaleSets.scaleSetId(installationId, target);
+          } else if (!(error instanceof ScaleSetApiError && error.is('RunnerScaleSetSessionExpiredException'))) {
+            // Refused, but perhaps still there: ended, or it would refuse our next session as a conflict.
+            await service.deleteSession(scaleSetId, session.sessionId).catch(() => undefined);
           }
           session = undefined;
           continue;
@@ -188,20 +217,36 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
         ports.onStatistics?.(pool.name, message.statistics);
         report.statistics = message.statistics;
       }
-      await closeWithdrawals();
+      // The queue is read to its end when a poll came back empty or with less than a full message.
+      if (!message || message.jobMessages.length + message.unknownJobMessages + message.invalidJobMessages.length < MAX_JOB_MESSAGES) drained = true;
+      if (drained) await closeWithdrawals();
     }
+  } catch (error) {
+    // Anything else (the Jobs table or the service failing past their retries): stop, end the session and hand the
+    // lease over at once, so the next invocation starts clean instead of waiting the lease out.
+    logger.error('listener failed; handing over', { pool: pool.name, error: String(error) });
+    report.outcome = 'failed';
   } finally {
     clearInterval(renewal);
     await renewing;
   }
+  // Ours to end in every case: a successor that already deleted it makes this a no-op.
+  if (session) {
+    const closing = session;
+    if (
+      await closing.close().then(
+        () => true,
+        (error: unknown) => (logger.warn('session not deleted', { pool: pool.name, error: String(error) }), false),
+      )
+    )
+      session = undefined;
+  }
   if (lost.signal.aborted) {
-    // Another listener has the pool now; it ends this session itself.
     logger.warn('lease lost: stopped listening', { pool: pool.name });
     return { ...report, outcome: 'lease-lost' };
   }
-  if (session) await session.close().catch((error: unknown) => logger.warn('session not deleted', { pool: pool.name, error: String(error) }));
-  session = undefined;
-  await lease.release(pool.name, holder, state());
+  // A session that could not be deleted stays named in the state: the next holder ends it.
+  await lease.release(pool.name, holder, state()).catch((error: unknown) => logger.warn('lease not released', { pool: pool.name, error: String(error) }));
   return report;
 
   async function openSession(): Promise<MessageSession | undefined> {
@@ -228,6 +273,7 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
   }
 
   async function handleMessage(message: ScaleSetMessage, open: MessageSession, fromScaleSet: number): Promise<void> {
+    let followed = false;
     report.messages++;
     report.jobMessages += message.jobMessages.length;
     const context = { installationId, deliveryId: `scaleset:${fromScaleSet}:${message.messageId}`, now: new Date(ports.nowMs()) };
@@ -241,12 +287,19 @@ async function listenOnPool(pool: Pool, ports: ListenerPorts, endsAt: number): P
         withdrawals.delete(intake.event.jobId);
       } else if (intake.kind === 'withdrawal') {
         const at = ports.nowMs();
-        if (await ports.intake.store.recordWithdrawal(intake.jobId, intake.assignedAtMs, at)) {
+        if (await ports.intake.store.recordWithdrawal(intake.jobId, intake.assignedAtMs, at)) report.withdrawn++;
+        // Followed even when the write changed nothing: a withdrawal seen again (its message redelivered after a
+        // crash) is already recorded, at or before now; closing it is conditional on that and on no new assignment.
+        if (!withdrawals.has(intake.jobId)) {
           withdrawals.set(intake.jobId, at);
-          report.withdrawn++;
+          followed = true;
         }
       } else if (intake.kind === 'skip') logger.warn('job message skipped', { pool: pool.name, reason: intake.reason });
     }
+    for (const invalid of message.invalidJobMessages)
+      logger.error('job message not understood; skipped', { pool: pool.name, messageId: message.messageId, invalid });
+    // The withdrawals followed are in the lease's state before the message goes: a successor closes them.
+    if (followed) await renewLease();
     await open.deleteMessage(message.messageId);
   }
 
@@ -280,7 +333,8 @@ async function takeLease(pool: string, ports: ListenerPorts, stopAt: number): Pr
     // A live holder renews its lease: only a named hand-over is worth waiting for (a dead holder's lease runs out,
     // and the next invocation takes it).
     const due = attempt.held.handoverAt ?? Number.POSITIVE_INFINITY;
-    if (due > waitUntil || due > stopAt - limits.renewEveryMs) return undefined;
-    await ports.sleep(Math.max(250, Math.min(due - now + 100, 2_000)));
+    if (due > waitUntil || due > stopAt - limits.renewEveryMs || now > waitUntil) return undefined;
+    // Overdue (its holder is still closing): tried again each second, not in a tight loop.
+    await ports.sleep(Math.max(1_000, Math.min(due - now + 100, 2_000)));
   }
 }

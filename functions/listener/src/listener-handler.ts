@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -27,7 +28,8 @@ export function createListenerHandler(ports: ListenerHandlerPorts) {
     const reports = await listen(
       {
         ...ports,
-        holder: context.awsRequestId,
+        // Unique per invocation, retries included (a retried asynchronous invocation may keep its request id).
+        holder: `${context.awsRequestId}/${randomUUID().slice(0, 8)}`,
         logger,
         onStatistics: (pool, statistics) => {
           const metric = metrics.singleMetric();

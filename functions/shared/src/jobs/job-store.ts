@@ -36,8 +36,8 @@ export interface JobStore {
   recordReassignment(jobId: number, assignedAtMs: number, now: Date): Promise<boolean>;
   /** Scale-set intake: GitHub withdrew the assignment made at `assignedAtMs`; false when late or already withdrawn. */
   recordWithdrawal(jobId: number, assignedAtMs: number, nowMs: number): Promise<boolean>;
-  /** Scale-set intake: no new assignment followed the withdrawal at `withdrawnAt`: the job is completed as cancelled. */
-  closeWithdrawn(jobId: number, pool: string, withdrawnAt: number, now: Date): Promise<boolean>;
+  /** Scale-set intake: no new assignment followed a withdrawal made by `withdrawnBy`: the job is completed as cancelled. */
+  closeWithdrawn(jobId: number, pool: string, withdrawnBy: number, now: Date): Promise<boolean>;
   /** Moves a job queued in `fromPool` to the pool its labels route to now (or out of every queue): conditional. */
   reroute(jobId: number, fromPool: string, routing: JobRouting, now: Date): Promise<boolean>;
 }

@@ -81,7 +81,8 @@ export function intakeOfJobMessage(message: ScaleSetJobMessage, context: ScaleSe
   const assignedAtMs = ms(message.scaleSetAssignTime) ?? ms(message.queueTime);
   if (message.messageType === 'JobCompleted' && message.runnerName === undefined) {
     // Which assignment it withdraws decides whether it is late; without its time it cannot be told apart from a late
-    // one, so it is left to the next assignment or to the job's REST state (nothing is closed on a guess).
+    // one, so nothing is closed on a guess: the next assignment moves the job on; if none comes, the runner launched
+    // for it is removed by the host rules' idle limit (the reconciler's REST checks cannot see scale-set jobs).
     if (assignedAtMs === undefined) return { kind: 'skip', reason: 'a withdrawal without the assignment time it withdraws' };
     return { kind: 'withdrawal', jobId, assignedAtMs, scaleSetJobId: message.jobId };
   }

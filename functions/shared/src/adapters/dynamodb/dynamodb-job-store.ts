@@ -62,8 +62,8 @@ export class DynamoDbJobStore implements JobStore {
     return this.table.apply(jobId, writes.withdrawn(assignedAtMs, nowMs));
   }
 
-  closeWithdrawn(jobId: number, pool: string, withdrawnAt: number, now: Date): Promise<boolean> {
-    return this.table.apply(jobId, writes.closeWithdrawn(pool, withdrawnAt, now));
+  closeWithdrawn(jobId: number, pool: string, withdrawnBy: number, now: Date): Promise<boolean> {
+    return this.table.apply(jobId, writes.closeWithdrawn(pool, withdrawnBy, now));
   }
 
   async markRunnerBusy(slotJobId: number, runnerName: string, busyWith: number): Promise<void> {

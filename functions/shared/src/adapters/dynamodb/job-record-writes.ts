@@ -167,8 +167,13 @@ export function withdrawn(assignedAtMs: number, nowMs: number): JobWrite {
   };
 }
 
-/** A withdrawal no new assignment followed within the grace: the job was cancelled; completed like any other. */
-export function closeWithdrawn(pool: string, withdrawnAt: number, now: Date): JobWrite {
+/**
+ * A withdrawal no new assignment followed within the grace: the job was cancelled; completed like any other. Only if
+ * the record was withdrawn at `withdrawnBy` or before and not assigned again since (a new assignment removes
+ * `withdrawnAt`; a newer withdrawal has its own grace): a listener that saw the withdrawal again after a crash knows
+ * only when it saw it, not when it was first written.
+ */
+export function closeWithdrawn(pool: string, withdrawnBy: number, now: Date): JobWrite {
   return {
     update: new UpdateBuilder()
       .set('state', 'completed')
@@ -179,7 +184,7 @@ export function closeWithdrawn(pool: string, withdrawnAt: number, now: Date): Jo
       .set('expiresAt', Math.floor(now.getTime() / 1000) + RETENTION_SECONDS.finished)
       .set('finishedKey', pool)
       .remove('queueKey', 'queueSortKey', 'withdrawnAt'),
-    condition: and(notStarted, when('#withdrawnAt = :withdrawnAt', ['withdrawnAt'], { ':withdrawnAt': withdrawnAt })),
+    condition: and(notStarted, when('#withdrawnAt <= :withdrawnBy', ['withdrawnAt'], { ':withdrawnBy': withdrawnBy })),
     what: 'closing a withdrawn job',
   };
 }

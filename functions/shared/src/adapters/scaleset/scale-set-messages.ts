@@ -54,7 +54,11 @@ const jobMessageBase = {
   jobDisplayName: z.string().optional(),
   workflowRunId: z.int().nonnegative().default(0),
   eventName: z.string().optional(),
-  requestLabels: z.array(z.string()).default([]),
+  // Go marshals a nil slice as null.
+  requestLabels: z
+    .array(z.string())
+    .nullish()
+    .transform((labels) => labels ?? []),
   queueTime: time,
   scaleSetAssignTime: time,
   runnerAssignTime: time,
@@ -68,12 +72,25 @@ export const jobMessageSchema = z.discriminatedUnion('messageType', [
   z.object({
     messageType: z.literal('JobCompleted'),
     ...jobMessageBase,
-    result: z.string().optional(),
-    runnerId: z.int().optional(),
-    runnerName: z.string().optional(),
+    result: z
+      .string()
+      .nullish()
+      .transform((result) => result ?? undefined),
+    runnerId: z
+      .int()
+      .nullish()
+      .transform((id) => id || undefined),
+    // No runner (a withdrawn assignment, a job cancelled while assigned): absent, null or Go's zero value "".
+    runnerName: z
+      .string()
+      .nullish()
+      .transform((name) => name || undefined),
   }),
 ]);
 export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/** A message holds at most this many job messages (actions/scaleset README, "How the Message API Works"). */
+export const MAX_JOB_MESSAGES = 50;
 
 /** A message of the scale set's queue: job messages (at most 50) and the statistics at the time it was made. */
 export interface ScaleSetMessage {
@@ -81,6 +98,8 @@ export interface ScaleSetMessage {
   readonly jobMessages: readonly JobMessage[];
   /** Job messages of a type this client does not know: ignored, as actions/scaleset does, but counted. */
   readonly unknownJobMessages: number;
+  /** Job messages of a known type that do not parse: skipped (one bad item must not block the queue), with why. */
+  readonly invalidJobMessages: readonly string[];
   readonly statistics: ScaleSetStatistics;
 }
 
@@ -105,13 +124,16 @@ export function parseScaleSetMessage(raw: unknown): ScaleSetMessage {
   if (!Array.isArray(items)) throw new Error('message body is not an array of job messages');
   const jobMessages: JobMessage[] = [];
   let unknownJobMessages = 0;
+  const invalidJobMessages: string[] = [];
   for (const item of items) {
     const type = (item as { messageType?: unknown } | null)?.messageType;
     if (!['JobAvailable', 'JobAssigned', 'JobStarted', 'JobCompleted'].includes(String(type))) {
       unknownJobMessages++;
       continue;
     }
-    jobMessages.push(jobMessageSchema.parse(item));
+    const parsed = jobMessageSchema.safeParse(item);
+    if (parsed.success) jobMessages.push(parsed.data);
+    else invalidJobMessages.push(`${String(type)}: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`);
   }
-  return { messageId: envelope.messageId, jobMessages, unknownJobMessages, statistics: envelope.statistics };
+  return { messageId: envelope.messageId, jobMessages, unknownJobMessages, invalidJobMessages, statistics: envelope.statistics };
 }
