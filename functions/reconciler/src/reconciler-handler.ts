@@ -5,8 +5,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { discoverLostJobs, type DiscoverPorts } from './discover-lost-jobs';
-import { redeliverLost, type RedeliverPorts } from './redeliver';
+import { discoverLostJobs, type DiscoverPorts, type DiscoverReport } from './discover-lost-jobs';
+import { redeliverLost, type RedeliverPorts, type RedeliverReport } from './redeliver';
 import { removeLeakedRegistrations, type RegistrationPorts } from './remove-leaked-registrations';
 import { syncOpenJobs, type SyncPorts } from './sync-open-jobs';
 
@@ -23,6 +23,9 @@ export interface ReconcilerHandlerPorts
   readonly metrics: Metrics;
 }
 
+const NO_REDELIVERY: RedeliverReport = { examined: 0, read: 0, lost: 0, redelivered: 0, waiting: 0, expired: 0, failed: 0 };
+const NO_DISCOVERY: DiscoverReport = { repositories: 0, runs: 0, queuedOnGitHub: 0, recorded: 0, rerouted: 0 };
+
 /**
  * The reconciler: every scheduled tick, lost webhook deliveries redelivered, jobs queued on GitHub that no webhook
  * brought recorded, open records moved on to the state GitHub has their jobs in (a lost `completed`), and leftover
@@ -31,14 +34,17 @@ export interface ReconcilerHandlerPorts
  */
 export function createReconcilerHandler(ports: ReconcilerHandlerPorts) {
   const { logger, tracer, metrics } = ports;
+  // Redelivery and lost-job discovery make up for lost webhooks: with no pool taking webhooks (every pool pulls its
+  // jobs from a scale set, whose unacknowledged messages come back by themselves) they have nothing to do.
+  const webhookIntake = ports.config.pools.some((p) => p.intake === 'webhook');
   const pass = async () => {
-    const redelivery = await redeliverLost(ports);
+    const redelivery = webhookIntake ? await redeliverLost(ports) : NO_REDELIVERY;
     logger.info('redelivery pass', { ...redelivery });
     metrics.addMetric('DeliveriesLost', MetricUnit.Count, redelivery.lost);
     metrics.addMetric('DeliveriesRedelivered', MetricUnit.Count, redelivery.redelivered);
     metrics.addMetric('DeliveriesPastRedeliveryLimit', MetricUnit.Count, redelivery.expired);
     tracer.putAnnotation('redelivered', redelivery.redelivered);
-    const discovery = await discoverLostJobs({ ...ports, settleMs: ports.lostJobSettleMs });
+    const discovery = webhookIntake ? await discoverLostJobs({ ...ports, settleMs: ports.lostJobSettleMs }) : NO_DISCOVERY;
     logger.info('lost-job pass', { ...discovery });
     metrics.addMetric('LostJobsRecorded', MetricUnit.Count, discovery.recorded);
     metrics.addMetric('StrandedJobsRerouted', MetricUnit.Count, discovery.rerouted);
