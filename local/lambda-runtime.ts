@@ -160,16 +160,20 @@ async function startEnvironment(options: LocalFunctionOptions, timeoutMs: number
   });
   await ready;
   worker.on('error', failAll);
+  let terminated = false;
 
   return {
     initMs,
     send: (message: { event?: unknown; stats?: true; traceHeader?: string }) =>
       new Promise<unknown>((resolve, reject) => {
+        // An invocation queued behind one the stop ended would wait for an answer that never comes.
+        if (terminated) return reject(new InvocationError(options.name, 'Runtime.ExitError', 'the execution environment was terminated'));
         const id = nextId++;
         pending.set(id, { resolve, reject });
         worker.postMessage({ id, ...message });
       }),
     async terminate() {
+      terminated = true;
       await worker.terminate();
       failAll(new InvocationError(options.name, 'Runtime.ExitError', 'the execution environment was terminated'));
     },
