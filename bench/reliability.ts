@@ -223,7 +223,9 @@ function markdown(results: ReliabilityResult[]): string {
     'generated" and "container created". Chaos also compresses time: host rules every 5 s, the reconciler every 30 s (AWS: 5 min), GitHub\'s',
     'job lock 15 s (10 min), so its passes (deliveries, runs and jobs lists, GetItems of',
     'the host rules) weigh 10 to 60 times more per job than they would on AWS. Every AWS call of every function is evaluated against the role',
-    'the stacks synthesize for it (local/iam/); a denied call fails the run.',
+    'the stacks synthesize for it (local/iam/); a denied call fails the run. `scaleset` is chaos with both pools taking their jobs from runner',
+    'scale sets (bench/pools.scaleset.ts): no webhooks (their faults touch nothing), the Actions service failing 2 % of its requests with 5xx,',
+    "the listener killed mid-poll twice and its successor's first session refused (409), assignments no runner takes withdrawn after 20 s.",
     '',
     '| scenario | jobs | cancelled (queued / launching / running) | ran exactly once | ran more than once | failed: host killed / otherwise | never run | runners registered / never ran a job | leaked hosts / registrations / slots | time to runner p50 / p95 / p99 (ms) | GitHub calls per job | AWS calls per job | cost per job (USD) | faults injected: creations failed / orchestrator crashes | IAM: evaluated / denied | total (s) | jobs per minute | commit |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -255,6 +257,22 @@ function markdown(results: ReliabilityResult[]): string {
           })
           .join(' | ')} |`,
     ),
+    '',
+    "GitHub calls per job, split: the REST API (what GitHub's rate limits count) and the Actions service of the scale sets (their",
+    "broker: sessions, JIT configs, and the message queue's long polls and acknowledgements, one each per message of up to 50 job messages):",
+    '',
+    `| scenario | REST API | Actions service | of which message queue |`,
+    '| --- | --- | --- | --- |',
+    ...results.map((r) => {
+      const sum = (keep: (endpoint: string) => boolean) =>
+        Number(
+          Object.entries(r.githubCallsPerJob)
+            .filter(([endpoint]) => keep(endpoint))
+            .reduce((n, [, perJob]) => n + perJob, 0)
+            .toFixed(3),
+        );
+      return `| ${r.scenario} | ${sum((e) => !e.includes('/broker/'))} | ${sum((e) => e.includes('/broker/'))} | ${sum((e) => e.includes('/broker/mq/'))} |`;
+    }),
     '',
     `GitHub calls per job, by endpoint (every request, 304s included: ${results.map((r) => `${r.scenario} ${r.githubNotModifiedPerJob ?? '?'} of them answered 304, which GitHub's rate limit does not count`).join('; ')}):`,
     '',
