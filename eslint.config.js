@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-bench/', 'dist-reliability/', 'dist-warm/', '.tools/', 'cdktf.out/', '.venv/', '.local/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-*/', '.tools/', 'cdktf.out/', '.venv/', '.local/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
