@@ -120,4 +120,4 @@ bench: install build host-images ## benchmarks on the local stack; results in be
 	npx tsx bench/warm.ts
 
 clean: ## remove build output and local state (keeps node_modules and the venv)
-	rm -rf dist dist-bench dist-reliability dist-warm cdktf.out .local coverage
+	rm -rf dist dist-* cdktf.out .local coverage
