@@ -189,7 +189,7 @@ async function run(scenario: Scenario): Promise<ReliabilityResult> {
       injectedContainerFailures: faults?.proxy.injected() ?? 0,
       orchestratorCrashes: faults?.proxy.crashes() ?? 0,
       totalMs: summary.totalMs,
-      stagesMs: stagePercentiles(summary.jobIds.map((id) => jobTimeline(local.traces.store.ofJob(id)))),
+      stagesMs: stagePercentiles(summary.recordIds.map((id) => jobTimeline(local.traces.store.ofJob(id)))),
       commit: COMMIT,
       iam: summary.iam,
       priceTable: PRICES,

@@ -49,6 +49,11 @@ export interface DemoSummary {
   readonly cancelled: number;
   /** The workload's job ids (the first attempt of each). */
   readonly jobIds: readonly number[];
+  /**
+   * The id of each job's record, in the order of `jobIds`: the job id, or for a scale-set job the number made of its
+   * scale-set id (what its traces and launches carry); the job id when the run never saw its scale-set id.
+   */
+  readonly recordIds: readonly number[];
   /** Faults the simulator injected during the run. */
   readonly webhookFaults: { readonly dropped: number; readonly duplicated: number; readonly reordered: number };
   readonly githubApiFaults: number;
@@ -186,7 +191,13 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
+  // A scale-set job's id there is known while GitHub holds the job in the scale set: noted as the run goes.
+  const scaleSetRecordIds = new Map<number, number>();
   for (;;) {
+    for (const job of demoJobs()) {
+      const scaleSetJobId = scaleSetRecordIds.has(job.id) ? undefined : sim.scaleSets.scaleSetJobIdOf(job.id);
+      if (scaleSetJobId) scaleSetRecordIds.set(job.id, scaleSetJobNumber(scaleSetJobId, 0));
+    }
     const states = demoJobs().reduce((acc, j) => ({ ...acc, [j.status]: (acc[j.status] ?? 0) + 1 }), {} as Record<string, number>);
     const runners = sim.stats().runners;
     const line = `[demo ${((Date.now() - started) / 1000).toFixed(1)}s] jobs queued ${states.queued ?? 0}, running ${states.in_progress ?? 0}, done ${states.completed ?? 0}/${ids.size} · runners online ${runners.online} (busy ${runners.busy}) · containers ${await hosts()}`;
@@ -228,6 +239,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     jobs: ids.size - cancelled,
     cancelled,
     jobIds: [...ids],
+    recordIds: [...ids].map((id) => scaleSetRecordIds.get(id) ?? id),
     cancelledWhile: disruptions?.cancelledWhile ?? { queued: 0, launching: 0, running: 0 },
     ran: ran.length,
     diedWithHost: died.length,

@@ -89,6 +89,8 @@ describe('make demo', () => {
     expect(summary.timeToRunnerByPool['docker-linux']?.jobs).toBeGreaterThan(5);
     expect(summary.scaleSets).toMatchObject({ listenerCrashes: 2 });
     expect(summary.scaleSets!.jobMessages).toBeGreaterThan(0);
+    // The scale-set jobs' records (and traces) are found by the ids made of their scale-set ids.
+    expect(summary.recordIds.filter((id, i) => id !== summary.jobIds[i]).length).toBeGreaterThan(5);
     expect(summary).toMatchObject({
       jobs: 45 - summary.cancelled,
       ranExactlyOnce: 45 - summary.cancelled - summary.diedWithHost,
