@@ -173,6 +173,14 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
   const ids = new Set(jobs.map((j) => j.id));
   const demoJobs = () => [...sim.model.jobs.values()].filter((j) => ids.has(j.id));
   const hosts = async () => (await local.runnerHosts.list()).length;
+  // A job's record id (what its runner host and traces carry): for a scale-set job, the number made of its scale-set
+  // id, which GitHub tells only while it holds the job in the scale set: remembered once seen.
+  const scaleSetRecordIds = new Map<number, number>();
+  const recordIdOf = (id: number) => {
+    const scaleSetJobId = scaleSetRecordIds.has(id) ? undefined : sim.scaleSets.scaleSetJobIdOf(id);
+    if (scaleSetJobId) scaleSetRecordIds.set(id, scaleSetJobNumber(scaleSetJobId, 0));
+    return scaleSetRecordIds.get(id) ?? id;
+  };
   const disruptions = options.chaos
     ? startDisruptions(
         local,
@@ -185,19 +193,15 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
             .map((j) => j.id),
         ),
         control,
+        recordIdOf,
         { crashes: options.chaos.listenerCrashes ?? 0, conflictsPerCrash: scaleSetFaults?.sessionConflictsPerCrash ?? 0 },
       )
     : undefined;
 
   const deadline = started + (options.timeoutMs ?? 300_000);
   let lastLine = '';
-  // A scale-set job's id there is known while GitHub holds the job in the scale set: noted as the run goes.
-  const scaleSetRecordIds = new Map<number, number>();
   for (;;) {
-    for (const job of demoJobs()) {
-      const scaleSetJobId = scaleSetRecordIds.has(job.id) ? undefined : sim.scaleSets.scaleSetJobIdOf(job.id);
-      if (scaleSetJobId) scaleSetRecordIds.set(job.id, scaleSetJobNumber(scaleSetJobId, 0));
-    }
+    for (const job of demoJobs()) recordIdOf(job.id);
     const states = demoJobs().reduce((acc, j) => ({ ...acc, [j.status]: (acc[j.status] ?? 0) + 1 }), {} as Record<string, number>);
     const runners = sim.stats().runners;
     const line = `[demo ${((Date.now() - started) / 1000).toFixed(1)}s] jobs queued ${states.queued ?? 0}, running ${states.in_progress ?? 0}, done ${states.completed ?? 0}/${ids.size} · runners online ${runners.online} (busy ${runners.busy}) · containers ${await hosts()}`;
@@ -239,7 +243,7 @@ export async function runDemo(local: LocalStack, options: DemoOptions): Promise<
     jobs: ids.size - cancelled,
     cancelled,
     jobIds: [...ids],
-    recordIds: [...ids].map((id) => scaleSetRecordIds.get(id) ?? id),
+    recordIds: [...ids].map(recordIdOf),
     cancelledWhile: disruptions?.cancelledWhile ?? { queued: 0, launching: 0, running: 0 },
     ran: ran.length,
     diedWithHost: died.length,
@@ -434,14 +438,10 @@ function startDisruptions(
   stages: readonly ('queued' | 'launching' | 'running')[],
   doomed: ReadonlySet<number>,
   control: (method: string, path: string, body: unknown) => Promise<Response>,
+  recordIdOf: (jobId: number) => number,
   listenerCrashes: { readonly crashes: number; readonly conflictsPerCrash: number },
 ) {
   const sim = local.sim!;
-  // A runner host carries its job's record id: for a scale-set job, the number made of its scale-set id.
-  const recordIdOf = (id: number) => {
-    const scaleSetJobId = sim.scaleSets.scaleSetJobIdOf(id);
-    return scaleSetJobId ? scaleSetJobNumber(scaleSetJobId, 0) : id;
-  };
   // Listener crashes land as the workload's jobs complete: after a (n+1)th of them each.
   const listener = local.functions.get('listener');
   const { crashes, conflictsPerCrash } = listenerCrashes;
